@@ -1,0 +1,10 @@
+"""eapart: cut a county's building footprints into census enumeration areas."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("eapart")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__"]

@@ -1,0 +1,58 @@
+"""Errors a user can act on, and the exit codes scripts can rely on.
+
+Every error names what is wrong (file, layer, row or column) and says what to do
+next. The command line turns each class into its exit code:
+
+====  =====================================================================
+code  meaning
+====  =====================================================================
+0     success
+1     invalid input (a file, layer, column, value or geometry is wrong)
+2     usage error (an option or its value is wrong)
+3     finished, but with flagged exceptions, and ``--strict`` was given
+====  =====================================================================
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_INPUT = 1
+EXIT_USAGE = 2
+EXIT_FLAGGED = 3
+
+
+class EapartError(Exception):
+    """Base of every error eapart raises on purpose."""
+
+    exit_code = EXIT_INPUT
+
+
+class InputError(EapartError):
+    """An input file, layer, column, value or geometry cannot be used as given."""
+
+    exit_code = EXIT_INPUT
+
+
+class UsageError(EapartError):
+    """An option or parameter is wrong or inconsistent."""
+
+    exit_code = EXIT_USAGE
+
+
+class OutputError(EapartError):
+    """The output directory cannot be written or replaced safely."""
+
+    exit_code = EXIT_INPUT
+
+
+def list_ids(ids, limit: int = 20) -> str:
+    """Format offending ids for an error message, shortening long lists.
+
+    >>> list_ids(["a", "b"])
+    'a, b'
+    """
+    ids = [str(i) for i in ids]
+    shown = ", ".join(ids[:limit])
+    if len(ids) > limit:
+        shown += f", ... ({len(ids) - limit} more)"
+    return shown
