@@ -1,0 +1,338 @@
+"""Every parameter of a run, with defaults, and the TOML file that can hold them.
+
+A run is described by one :class:`RunConfig`. The command line builds it from its
+options; ``--config FILE`` reads a TOML file first and options given on the command
+line win. The file uses the same names as the long options, grouped in tables::
+
+    [input]
+    path = "county.gpkg"          # one GeoPackage with the contract's layers
+    encoding = "GBK"              # for Shapefiles without a .cpg
+    county_code = "420117"
+
+    [input.layers]                # separate files (or layers) per contract layer
+    buildings = "buildings.shp"
+    roads = "roads.gpkg:road_lines"   # FILE:LAYER picks a layer in a multi-layer file
+
+    [columns]                     # map your column names to the contract's
+    building_id = "BLDG_ID"
+    households = "HU"
+    township_name = "XZMC"
+
+    [households]
+    dwelling_size = 90.0          # m2 of floor area per household
+    persons_per_household = 2.62
+
+    [partition]
+    target_households = 80
+    min_households = 64
+    max_households = 96
+
+    [output]
+    formats = ["gpkg", "shp"]
+    basemap = "none"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eapart.errors import UsageError
+from eapart.partition.model import DEFAULT_INSTITUTION_TYPES, DEFAULT_NON_RESIDENTIAL_TYPES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+#: Contract layer names, in the order they are read.
+LAYERS = ("buildings", "townships", "villages", "roads", "rail", "water", "county")
+REQUIRED_LAYERS = ("buildings", "townships")
+
+#: Storeys assumed by building type when the data says nothing (OSM tags and
+#: their common Chinese-survey equivalents). ``"*"`` is the fallback.
+DEFAULT_FLOORS_BY_TYPE: dict[str, float] = {
+    "apartments": 6.0,
+    "residential": 3.0,
+    "dormitory": 4.0,
+    "house": 2.0,
+    "detached": 2.0,
+    "semidetached_house": 2.0,
+    "terrace": 2.0,
+    "bungalow": 1.0,
+    "farm": 2.0,
+    "hut": 1.0,
+    "cabin": 1.0,
+    "*": 2.0,
+}
+
+
+@dataclass
+class Columns:
+    """Names of the input columns the tool uses; ``None`` means "find it".
+
+    When a name is ``None`` the reader looks for the usual spellings (for
+    example ``id``, ``building_id``, ``osm_id`` for the building id) and says in
+    the report which column it took.
+    """
+
+    building_id: str | None = None
+    households: str | None = None
+    persons: str | None = None
+    floors: str | None = None
+    building_type: str | None = None
+    building_name: str | None = None
+    township_code: str | None = None
+    township_name: str | None = None
+    township_population: str | None = None
+    township_households: str | None = None
+    village_code: str | None = None
+    village_name: str | None = None
+    barrier_class: str | None = None
+    barrier_name: str | None = None
+    csv_x: str | None = None
+    csv_y: str | None = None
+    csv_wkt: str | None = None
+
+
+@dataclass
+class HouseholdParams:
+    """How households are estimated when the buildings carry no count.
+
+    households = footprint area x storeys / ``dwelling_size``, rounded, at least
+    one for a residential building; buildings of a ``non_residential_types`` type
+    and footprints under ``min_dwelling_footprint`` m2 of unknown type get 0.
+    Persons = households x ``persons_per_household``. When the townships layer
+    carries a population or households total, each township's estimate is scaled
+    to match it (``scale_to_townships``).
+    """
+
+    dwelling_size: float = 90.0
+    persons_per_household: float = 2.62
+    min_dwelling_footprint: float = 30.0
+    floors_by_type: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FLOORS_BY_TYPE))
+    non_residential_types: tuple[str, ...] = DEFAULT_NON_RESIDENTIAL_TYPES
+    scale_to_townships: bool = True
+
+
+@dataclass
+class PartitionConfig:
+    """Targets for census areas and small areas, for the whole county."""
+
+    measure: str = "households"
+    target: float = 80.0
+    min_size: float | None = None
+    max_size: float | None = None
+    tolerance: float = 0.2
+    small_areas: int | None = None
+    census_areas: int | None = None
+    census_area_target: float | None = None
+    allow_barrier_crossing: bool = False
+    institution_types: tuple[str, ...] = DEFAULT_INSTITUTION_TYPES
+    seed: int = 0
+
+    @property
+    def min_value(self) -> float:
+        """The minimum size: given, or target x (1 - tolerance)."""
+        return self.min_size if self.min_size is not None else self.target * (1 - self.tolerance)
+
+    @property
+    def max_value(self) -> float:
+        """The maximum size: given, or target x (1 + tolerance)."""
+        return self.max_size if self.max_size is not None else self.target * (1 + self.tolerance)
+
+
+@dataclass
+class RunConfig:
+    """One run: where the inputs are, how to read them, what to make, where to put it."""
+
+    input: Path | None = None
+    layers: dict[str, str] = field(default_factory=dict)
+    encoding: str | None = None
+    csv_crs: str | None = None
+    county_code: str | None = None
+    columns: Columns = field(default_factory=Columns)
+    households: HouseholdParams = field(default_factory=HouseholdParams)
+    partition: PartitionConfig = field(default_factory=PartitionConfig)
+    out: Path | None = None
+    formats: tuple[str, ...] = ()
+    basemap: str | None = None
+    maps: bool = True
+    force: bool = False
+    strict: bool = False
+    jobs: int | None = None
+    scheduler: str | None = None
+    config_file: Path | None = None
+    config_text: str | None = None
+
+    def validate(self) -> None:
+        """Raise :class:`UsageError` for parameters that cannot work together."""
+        p = self.partition
+        if p.measure not in ("households", "persons"):
+            raise UsageError(f"measure must be 'households' or 'persons', not {p.measure!r}")
+        if p.target <= 0:
+            raise UsageError(f"the target size must be positive, not {p.target}")
+        if p.min_value > p.target or p.max_value < p.target:
+            raise UsageError(
+                f"need min <= target <= max; got min {p.min_value:g}, target {p.target:g}, "
+                f"max {p.max_value:g}: adjust --min-households / --max-households"
+            )
+        for name in ("small_areas", "census_areas"):
+            value = getattr(p, name)
+            if value is not None and value < 1:
+                raise UsageError(f"--{name.replace('_', '-')} must be at least 1, not {value}")
+        if self.county_code is not None and not (
+            len(self.county_code) == 6 and self.county_code.isdigit()
+        ):
+            raise UsageError(
+                f"--county-code must be 6 digits (province+prefecture+county), "
+                f"not {self.county_code!r}"
+            )
+        if self.households.dwelling_size <= 0:
+            raise UsageError("households.dwelling_size must be positive")
+        if self.jobs is not None and self.jobs < 1:
+            raise UsageError(f"--jobs must be at least 1, not {self.jobs}")
+        unknown = set(self.layers) - set(LAYERS)
+        if unknown:
+            raise UsageError(
+                f"unknown layer name(s) {sorted(unknown)}; the layers are {', '.join(LAYERS)}"
+            )
+
+    def parameters(self) -> dict[str, Any]:
+        """The parameters that shape the result, as plain JSON-ready values."""
+        p = self.partition
+        return {
+            "measure": p.measure,
+            "target": p.target,
+            "min": p.min_value,
+            "max": p.max_value,
+            "small_areas": p.small_areas,
+            "census_areas": p.census_areas,
+            "census_area_target": p.census_area_target,
+            "allow_barrier_crossing": p.allow_barrier_crossing,
+            "institution_types": list(p.institution_types),
+            "seed": p.seed,
+            "county_code": self.county_code,
+            "households": {
+                k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in dataclasses.asdict(self.households).items()
+            },
+            "columns": {k: v for k, v in dataclasses.asdict(self.columns).items() if v},
+            "encoding": self.encoding,
+        }
+
+
+# --- the TOML file -------------------------------------------------------------------
+
+_SECTION_FIELDS = {
+    "columns": Columns,
+    "households": HouseholdParams,
+}
+
+# Names in [partition] that read better with their unit, mapped to the fields.
+_PARTITION_ALIASES = {
+    "target_households": "target",
+    "target_persons": "target",
+    "target": "target",
+    "min_households": "min_size",
+    "min_persons": "min_size",
+    "max_households": "max_size",
+    "max_persons": "max_size",
+    "census_area_households": "census_area_target",
+}
+
+_INPUT_KEYS = {"path", "encoding", "csv_crs", "county_code", "layers"}
+_OUTPUT_KEYS = {"formats", "basemap", "maps", "jobs", "scheduler", "strict"}
+
+
+def load_config(path: Path) -> RunConfig:
+    """Read a TOML run file into a :class:`RunConfig`.
+
+    Unknown tables or keys are errors that name the key, so a typo never passes
+    silently. Relative paths inside the file are taken relative to the file.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read the config file {path}: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path} is not valid TOML: {exc}") from exc
+    cfg = RunConfig(config_file=path, config_text=text)
+    base = path.parent
+    for section, values in data.items():
+        if not isinstance(values, dict):
+            raise UsageError(f"{path}: '{section}' must be a table like [{section}]")
+        if section == "input":
+            _apply_input(cfg, values, base, path)
+        elif section in _SECTION_FIELDS:
+            target = getattr(cfg, section)
+            _apply_fields(target, values, f"{path} [{section}]")
+        elif section == "partition":
+            _apply_partition(cfg.partition, values, path)
+        elif section == "output":
+            _apply_output(cfg, values, path)
+        else:
+            raise UsageError(
+                f"{path}: unknown table [{section}]; use [input], [columns], [households], "
+                "[partition] or [output]"
+            )
+    return cfg
+
+
+def _apply_input(cfg: RunConfig, values: dict, base: Path, path: Path) -> None:
+    for key, value in values.items():
+        if key not in _INPUT_KEYS:
+            raise UsageError(f"{path} [input]: unknown key '{key}' (known: {sorted(_INPUT_KEYS)})")
+        if key == "path":
+            cfg.input = base / value
+        elif key == "layers":
+            cfg.layers = {k: _relative_source(base, v) for k, v in value.items()}
+        else:
+            setattr(cfg, key, str(value))
+
+
+def _relative_source(base: Path, source: str) -> str:
+    """Resolve ``FILE`` or ``FILE:LAYER`` against the config file's folder."""
+    file_part, sep, layer = source.partition(":") if ":" in source[2:] else (source, "", "")
+    resolved = base / file_part
+    return f"{resolved}{sep}{layer}" if sep else str(resolved)
+
+
+def _apply_fields(target: object, values: dict, where: str) -> None:
+    names = {f.name for f in dataclasses.fields(target)}
+    for key, value in values.items():
+        if key not in names:
+            raise UsageError(f"{where}: unknown key '{key}' (known: {sorted(names)})")
+        current = getattr(target, key)
+        if isinstance(current, tuple):
+            value = tuple(value)
+        setattr(target, key, value)
+
+
+def _apply_partition(part: PartitionConfig, values: dict, path: Path) -> None:
+    names = {f.name for f in dataclasses.fields(part)}
+    for key, value in values.items():
+        name = _PARTITION_ALIASES.get(key, key)
+        if name not in names:
+            raise UsageError(f"{path} [partition]: unknown key '{key}'")
+        if key.endswith("_persons"):
+            part.measure = "persons"
+        if isinstance(getattr(part, name), tuple):
+            value = tuple(value)
+        setattr(part, name, value)
+
+
+def _apply_output(cfg: RunConfig, values: dict, path: Path) -> None:
+    for key, value in values.items():
+        if key not in _OUTPUT_KEYS:
+            known = sorted(_OUTPUT_KEYS)
+            raise UsageError(f"{path} [output]: unknown key '{key}' (known: {known})")
+        if key == "formats":
+            value = tuple(value) if isinstance(value, list) else tuple(str(value).split(","))
+        setattr(cfg, key, value)

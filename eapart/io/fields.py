@@ -1,0 +1,100 @@
+"""Finding the columns the tool uses, under the user's names or the usual ones.
+
+Each contract column has a list of usual spellings. A name the user maps
+explicitly (option or config file) must exist, or the error names the layer and
+lists its columns; otherwise the first usual spelling present is taken, and the
+report says which.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from eapart.errors import InputError, list_ids
+
+#: Usual spellings, most specific first. Matching ignores case.
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    "building_id": ("building_id", "id", "bldg_id", "osm_id", "objectid", "fid"),
+    "households": ("households", "household", "hh", "hu", "户数"),
+    "persons": ("persons", "population", "people", "pop", "人数", "人口"),
+    "floors": ("floors", "levels", "storeys", "stories", "building:levels", "floor", "层数"),
+    "building_type": ("type", "building", "use", "btype", "类型"),
+    "building_name": ("name", "名称"),
+    "township_code": ("code", "township_code", "xzqdm", "代码"),
+    "township_name": ("name", "township_name", "xzqmc", "名称"),
+    "township_population": ("population", "persons", "pop", "人口"),
+    "township_households": ("households", "hh", "户数"),
+    "village_code": ("code", "village_code", "cjqdm", "代码"),
+    "village_name": ("name", "village_name", "名称"),
+    "barrier_class": ("class", "fclass", "highway", "kind"),
+    "barrier_name": ("name", "名称"),
+}
+
+
+def find_column(
+    frame: pd.DataFrame, role: str, given: str | None, where: str, *, required: bool = False
+) -> str | None:
+    """Return the column of ``frame`` that plays ``role``.
+
+    ``given`` is the user's name for it (must exist). Without it, the usual
+    spellings in :data:`CANDIDATES` are tried. ``None`` when absent and not
+    ``required``.
+    """
+    columns = [c for c in frame.columns if c != getattr(frame, "_geometry_column_name", None)]
+    if given is not None:
+        if given in frame.columns:
+            return given
+        raise InputError(
+            f"{where}: no column '{given}' (mapped as {role}); the layer has: "
+            f"{', '.join(map(str, columns))}. Fix the mapping in your options or config file."
+        )
+    lower = {str(c).lower(): c for c in columns}
+    for name in CANDIDATES.get(role, ()):
+        if name.lower() in lower:
+            return lower[name.lower()]
+    if required:
+        raise InputError(
+            f"{where}: found no {role} column (looked for {', '.join(CANDIDATES[role])}); "
+            f"the layer has: {', '.join(map(str, columns))}. Map it with the option or the "
+            f"config file's [columns] {role} = \"...\"."
+        )
+    return None
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Values as strings, keeping codes whole: ``110101001.0`` reads as ``'110101001'``.
+
+    Numbers that are whole are written without a decimal part; missing stays missing.
+    """
+    if pd.api.types.is_float_dtype(values):
+        whole = values.dropna()
+        if (whole == whole.round()).all():
+            return values.map(lambda v: None if pd.isna(v) else str(int(v))).astype(object)
+    if pd.api.types.is_integer_dtype(values):
+        return values.map(lambda v: None if pd.isna(v) else str(int(v))).astype(object)
+    return values.map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v))
+                      else str(v).strip()).astype(object)
+
+
+def as_numbers(values: pd.Series, where: str, column: str, ids: pd.Series) -> pd.Series:
+    """Parse a count column (households, persons, floors) as floats.
+
+    Missing values stay NaN (the caller decides); text and negative numbers are
+    errors that list the offending ids.
+    """
+    raw = values
+    numbers = pd.to_numeric(raw, errors="coerce").astype(float)
+    present = raw.notna() & (raw.astype(str).str.strip() != "")
+    text = present & numbers.isna()
+    if text.any():
+        raise InputError(
+            f"{where}: column '{column}' must hold numbers; these ids have text instead: "
+            f"{list_ids(ids[text])}. Correct them or leave them empty to estimate."
+        )
+    negative = numbers < 0
+    if negative.any():
+        raise InputError(
+            f"{where}: column '{column}' has negative values for ids {list_ids(ids[negative])}. "
+            "Counts cannot be negative: correct them or leave them empty to estimate."
+        )
+    return numbers

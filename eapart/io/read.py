@@ -1,0 +1,506 @@
+"""Reading a county's inputs into one checked, metric, ready-to-cut bundle.
+
+:func:`read_inputs` takes a :class:`~eapart.config.RunConfig` and returns
+:class:`Inputs`: buildings with ids, households and their township; townships with
+codes; villages clipped to townships; barrier lines ranked major/minor/path; all in
+a metric work CRS chosen from the data. Everything that was repaired, reprojected,
+numbered or left out is recorded for the report, and nothing is silently dropped:
+a building outside every township goes to ``unassigned``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from eapart.config import LAYERS, REQUIRED_LAYERS, RunConfig
+from eapart.errors import InputError, UsageError, list_ids
+from eapart.io.crs import check_coordinates, crs_label, metric_crs_for, require_crs
+from eapart.io.fields import as_numbers, as_text, find_column
+from eapart.io.households import household_counts, lower_types
+from eapart.io.repair import repair_polygons
+from eapart.io.sources import list_layers, read_layer, split_source
+from eapart.partition.codes import format_code, is_code, number_in_order
+
+DEFAULT_COUNTY_CODE = "000000"
+
+_MAJOR_ROADS = frozenset(
+    {"major", "motorway", "trunk", "primary", "secondary", "motorway_link", "trunk_link",
+     "primary_link", "secondary_link", "arterial", "expressway", "highway", "国道", "省道",
+     "主干道", "高速公路", "快速路"}
+)
+_PATHS = frozenset(
+    {"path", "footway", "track", "steps", "cycleway", "bridleway", "via_ferrata", "corridor",
+     "小路", "步行道"}
+)
+_MAJOR_WATER = frozenset(
+    {"river", "canal", "water", "riverbank", "lake", "reservoir", "dam", "河流", "水库", "湖泊"}
+)
+_MINOR_RAIL = frozenset({"abandoned", "disused", "razed", "dismantled"})
+
+#: Share of a village's area below which a piece in another township is a sliver.
+VILLAGE_SLIVER_SHARE = 0.01
+
+
+@dataclass
+class Inputs:
+    """Checked inputs in the work CRS, ready for the partition engine.
+
+    ``buildings`` keeps every input row in input order (index 0..n-1) with
+    ``building_id``, ``households``, ``persons``, ``type``, ``name`` and
+    ``township_code`` (None where the building lies outside every township).
+    ``features`` holds the roads, rail and water layers as read (input CRS), for
+    the output file and the printed sheets.
+    """
+
+    buildings: gpd.GeoDataFrame
+    townships: gpd.GeoDataFrame
+    villages: gpd.GeoDataFrame | None
+    barriers: gpd.GeoDataFrame
+    county: object
+    input_crs: pyproj.CRS
+    work_crs: pyproj.CRS
+    features: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    unassigned: gpd.GeoDataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+    households_method: dict = field(default_factory=dict)
+
+
+def resolve_sources(cfg: RunConfig) -> dict[str, tuple[Path, str | None]]:
+    """Where each contract layer comes from: ``{layer: (file, layer name or None)}``.
+
+    Layers named in ``cfg.layers`` come from their own file (``FILE`` or
+    ``FILE:LAYER``); the rest from the input GeoPackage when it has them.
+    """
+    sources: dict[str, tuple[Path, str | None]] = {}
+    available: list[str] = []
+    if cfg.input is not None:
+        path = Path(cfg.input)
+        if not path.exists():
+            raise InputError(f"input file not found: {path}. Check the path and run again.")
+        available = list_layers(path)
+    for layer in LAYERS:
+        if layer in cfg.layers:
+            sources[layer] = split_source(cfg.layers[layer])
+        elif layer in available:
+            sources[layer] = (Path(cfg.input), layer)
+    if cfg.input is None and not cfg.layers:
+        raise UsageError("give an input GeoPackage, or --buildings and --townships files")
+    for layer in REQUIRED_LAYERS:
+        if layer not in sources:
+            where = f"{Path(cfg.input).name} (layers: {', '.join(available) or 'none'})" \
+                if cfg.input is not None else "the options"
+            raise InputError(
+                f"no '{layer}' layer in {where}. Name it with --{layer} FILE[:LAYER] "
+                f"or [input.layers] {layer} = \"...\" in the config file."
+            )
+    return sources
+
+
+def read_inputs(cfg: RunConfig) -> Inputs:
+    """Read, check and prepare every input layer of a run (see module docstring)."""
+    sources = resolve_sources(cfg)
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    wheres: dict[str, str] = {}
+    cols = cfg.columns
+    for layer, (path, layer_name) in sources.items():
+        wheres[layer] = f"{path.name}" + (f" layer '{layer_name}'" if layer_name else "") \
+            + f" ({layer})"
+        frames[layer] = read_layer(
+            path, layer_name, encoding=cfg.encoding, csv_crs=cfg.csv_crs,
+            csv_columns=(cols.csv_x, cols.csv_y, cols.csv_wkt),
+        )
+    notes: list[str] = []
+    warnings: list[str] = []
+    input_crs = require_crs(frames["buildings"].crs, wheres["buildings"])
+    for layer, frame in frames.items():
+        crs = require_crs(frame.crs, wheres[layer])
+        if len(frame):
+            check_coordinates(tuple(frame.total_bounds), crs, wheres[layer])
+        if not crs.equals(input_crs):
+            frames[layer] = frame.to_crs(input_crs)
+            notes.append(
+                f"{wheres[layer]} was in {crs_label(crs)}; reprojected to the buildings' "
+                f"{crs_label(input_crs)}"
+            )
+    for layer in ("buildings", "townships"):
+        if len(frames[layer]) == 0:
+            raise InputError(f"{wheres[layer]} is empty: it needs at least one feature")
+
+    work_crs = _work_crs(frames["townships"], input_crs)
+    stats: dict = {"layers": {k: len(v) for k, v in frames.items()}, "repaired": {}}
+
+    townships = _prepare_townships(frames["townships"], wheres["townships"], cfg, warnings, stats)
+    buildings = _prepare_buildings(frames["buildings"], wheres["buildings"], cfg, stats)
+    work = {
+        "buildings": buildings.to_crs(work_crs),
+        "townships": townships.to_crs(work_crs),
+    }
+    _check_overlaps(work["townships"], "township_code", wheres["townships"])
+    county = _county(frames.get("county"), wheres.get("county"), work, work_crs, warnings)
+
+    assigned = _assign_townships(work["buildings"], work["townships"])
+    work["buildings"]["township_code"] = assigned
+    outside = assigned.isna().to_numpy()
+    unassigned = buildings.loc[outside, ["building_id", buildings.geometry.name]].copy()
+    unassigned.insert(1, "reason", "outside every township")
+    if outside.any():
+        warnings.append(
+            f"{int(outside.sum())} building(s) lie outside every township and are not in any "
+            "small area; they are in the 'unassigned' layer: ids "
+            f"{list_ids(unassigned.building_id)}"
+        )
+
+    villages = None
+    if "villages" in frames and len(frames["villages"]):
+        villages = _prepare_villages(
+            frames["villages"].to_crs(work_crs), wheres["villages"], cfg, work["townships"],
+            notes, warnings, stats,
+        )
+    barriers, features = _prepare_barriers(frames, wheres, cfg, work_crs)
+
+    hh = _households(frames["buildings"], work["buildings"], work["townships"], cfg, wheres)
+    work["buildings"]["households"] = hh.households
+    work["buildings"]["persons"] = hh.persons
+    return Inputs(
+        buildings=work["buildings"],
+        townships=work["townships"],
+        villages=villages,
+        barriers=barriers,
+        county=county,
+        input_crs=input_crs,
+        work_crs=work_crs,
+        features=features,
+        unassigned=unassigned.reset_index(drop=True),
+        notes=notes,
+        warnings=warnings,
+        stats=stats,
+        households_method=hh.method,
+    )
+
+
+def _work_crs(townships: gpd.GeoDataFrame, crs: pyproj.CRS) -> pyproj.CRS:
+    minx, miny, maxx, maxy = townships.total_bounds
+    x, y = (minx + maxx) / 2, (miny + maxy) / 2
+    if not crs.is_geographic:
+        to_geo = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+        x, y = to_geo.transform(x, y)
+    return metric_crs_for(crs, x, y)
+
+
+# --- buildings -----------------------------------------------------------------------
+
+def _prepare_buildings(frame: gpd.GeoDataFrame, where: str, cfg: RunConfig, stats: dict):
+    cols = cfg.columns
+    id_col = find_column(frame, "building_id", cols.building_id, where)
+    if id_col is None:
+        ids = pd.Series([str(i + 1) for i in range(len(frame))], dtype=object)
+        stats["building_id"] = "row number (no id column found)"
+    else:
+        ids = as_text(frame[id_col]).reset_index(drop=True)
+        stats["building_id"] = f"column '{id_col}'"
+        missing = ids.isna() | (ids == "")
+        if missing.any():
+            rows = ", ".join(str(i + 1) for i in np.flatnonzero(missing.to_numpy())[:20])
+            raise InputError(
+                f"{where}: column '{id_col}' is empty in row(s) {rows}. Every building needs "
+                "an id: fill them in (or map another id column), then run again."
+            )
+        dup = ids[ids.duplicated(keep=False)]
+        if len(dup):
+            raise InputError(
+                f"{where}: building ids must be unique; these appear more than once: "
+                f"{list_ids(sorted(set(dup)))}. Make them unique, then run again."
+            )
+    repaired, count = repair_polygons(frame, ids, where, allow_points=True)
+    stats["repaired"]["buildings"] = count.invalid_repaired
+    out = gpd.GeoDataFrame(
+        {"building_id": ids.to_numpy(dtype=object)}, geometry=repaired.geometry.array, crs=frame.crs
+    )
+    type_col = find_column(frame, "building_type", cols.building_type, where)
+    name_col = find_column(frame, "building_name", cols.building_name, where)
+    out["type"] = as_text(frame[type_col]).to_numpy() if type_col else None
+    out["name"] = as_text(frame[name_col]).to_numpy() if name_col else None
+    stats["building_columns"] = {"type": type_col, "name": name_col}
+    return out
+
+
+def _households(raw, buildings, townships, cfg: RunConfig, wheres):
+    cols = cfg.columns
+    where = wheres["buildings"]
+    ids = buildings["building_id"]
+    numbers = {}
+    used = {}
+    for role, given in (("households", cols.households), ("persons", cols.persons),
+                        ("floors", cols.floors)):
+        col = find_column(raw, role, given, where)
+        used[role] = col
+        numbers[role] = as_numbers(raw[col].reset_index(drop=True), where, col, ids) \
+            .to_numpy() if col else None
+    n = len(buildings)
+    floors = numbers["floors"] if numbers["floors"] is not None else np.full(n, np.nan)
+    types = lower_types(buildings["type"], n)
+    area = shapely.area(buildings.geometry.array)
+    groups = buildings["township_code"].fillna("").to_numpy(dtype=object)
+    tw = townships.set_index("township_code")
+    result = household_counts(
+        area, numbers["households"], numbers["persons"], floors, types, groups, cfg.households,
+        township_households=tw["households_total"].to_dict() if "households_total" in tw else None,
+        township_persons=tw["population_total"].to_dict() if "population_total" in tw else None,
+    )
+    result.method["columns"] = {k: v for k, v in used.items() if v}
+    return result
+
+
+def _assign_townships(buildings: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) -> pd.Series:
+    """Each building's township code, by a point on its surface (None: outside all)."""
+    points = shapely.point_on_surface(buildings.geometry.array)
+    tree = shapely.STRtree(townships.geometry.array)
+    hit_pt, hit_tw = tree.query(points, predicate="intersects")
+    codes = np.full(len(buildings), None, dtype=object)
+    # On a shared boundary a point touches two townships: the first one wins.
+    order = np.lexsort((hit_tw, hit_pt))
+    hit_pt, hit_tw = hit_pt[order], hit_tw[order]
+    first = np.unique(hit_pt, return_index=True)[1]
+    codes[hit_pt[first]] = townships["township_code"].to_numpy(dtype=object)[hit_tw[first]]
+    return pd.Series(codes, index=buildings.index, dtype=object)
+
+
+# --- townships -----------------------------------------------------------------------
+
+def _prepare_townships(frame, where: str, cfg: RunConfig, warnings: list[str], stats: dict):
+    cols = cfg.columns
+    name_col = find_column(frame, "township_name", cols.township_name, where)
+    code_col = find_column(frame, "township_code", cols.township_code, where)
+    names = as_text(frame[name_col]) if name_col else pd.Series([None] * len(frame), dtype=object)
+    row_ids = [f"row {i + 1}" + (f" ({n})" if n else "") for i, n in enumerate(names)]
+    repaired, count = repair_polygons(frame, row_ids, where)
+    stats["repaired"]["townships"] = count.invalid_repaired
+    out = gpd.GeoDataFrame({"name": names.to_numpy()}, geometry=repaired.geometry.array,
+                           crs=frame.crs)
+    if code_col is not None:
+        out.insert(0, "township_code", _township_codes(frame[code_col], where, code_col, cfg,
+                                                       row_ids))
+        stats["township_codes"] = f"column '{code_col}'"
+    else:
+        county = cfg.county_code or DEFAULT_COUNTY_CODE
+        if cfg.county_code is None:
+            warnings.append(
+                f"townships have no codes and no --county-code was given: numbered under "
+                f"county code {county}. Pass --county-code to get real 12-digit codes."
+            )
+        points = shapely.point_on_surface(out.geometry.array)
+        out.insert(0, "township_code", number_in_order(
+            county, shapely.get_x(points), shapely.get_y(points)))
+        stats["township_codes"] = f"numbered by eapart in serpentine order under {county}"
+    out["name"] = out["name"].where(out["name"].notna(), out["township_code"])
+    for role, column in (("township_population", "population_total"),
+                         ("township_households", "households_total")):
+        given = getattr(cols, role)
+        col = find_column(frame, role, given, where)
+        if col is not None:
+            out[column] = as_numbers(frame[col].reset_index(drop=True), where, col,
+                                     out["township_code"]).to_numpy()
+    return out
+
+
+def _township_codes(values: pd.Series, where: str, column: str, cfg: RunConfig, row_ids):
+    codes = as_text(values).reset_index(drop=True)
+    missing = codes.isna()
+    if missing.any():
+        raise InputError(
+            f"{where}: column '{column}' is empty for {list_ids(np.asarray(row_ids)[missing])}. "
+            "Give every township a code, or drop the column to let eapart number them."
+        )
+    if cfg.county_code:
+        codes = codes.map(lambda c: cfg.county_code + c.zfill(3) if len(c) <= 3 else c)
+    bad = ~codes.map(lambda c: is_code(c, 9))
+    if bad.any():
+        raise InputError(
+            f"{where}: column '{column}' must hold 9-digit codes (county 6 + township 3, or 3 "
+            f"digits with --county-code); not so for {list_ids(np.asarray(row_ids)[bad])}: "
+            f"{list_ids(codes[bad])}"
+        )
+    dup = codes[codes.duplicated(keep=False)]
+    if len(dup):
+        raise InputError(f"{where}: township codes appear more than once: {list_ids(set(dup))}")
+    return codes.to_numpy(dtype=object)
+
+
+def _check_overlaps(frame: gpd.GeoDataFrame, code_col: str, where: str) -> None:
+    """Raise when two polygons of a layer that must tile overlap by more than a sliver."""
+    geoms = frame.geometry.array
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if not len(left):
+        return
+    overlap = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right]))
+    bad = overlap > np.maximum(1.0, 1e-6 * smaller)
+    if bad.any():
+        codes = frame[code_col].to_numpy()
+        names = frame["name"].to_numpy()
+        pairs = [f"{codes[a]} ({names[a]}) and {codes[b]} ({names[b]}): {o:,.0f} m2"
+                 for a, b, o in zip(left[bad], right[bad], overlap[bad], strict=True)]
+        raise InputError(
+            f"{where}: polygons overlap, but they must tile without overlaps: "
+            + "; ".join(pairs[:10]) + ". Fix the boundaries in your GIS, then run again."
+        )
+
+
+def _county(frame, where, work, work_crs, warnings):
+    townships = work["townships"]
+    union = shapely.union_all(townships.geometry.array)
+    if frame is None or not len(frame):
+        return union
+    county = shapely.union_all(frame.to_crs(work_crs).geometry.array)
+    county = shapely.make_valid(county)
+    gap = shapely.area(shapely.difference(county, union))
+    if gap > max(1.0, 1e-6 * shapely.area(county)):
+        warnings.append(
+            f"townships leave {gap:,.0f} m2 of the county ({where}) uncovered; buildings there "
+            "are reported as unassigned"
+        )
+    return county
+
+
+# --- villages ------------------------------------------------------------------------
+
+def _prepare_villages(frame, where, cfg: RunConfig, townships, notes, warnings, stats):
+    cols = cfg.columns
+    code_col = find_column(frame, "village_code", cols.village_code, where)
+    name_col = find_column(frame, "village_name", cols.village_name, where)
+    names = as_text(frame[name_col]) if name_col else pd.Series([None] * len(frame), dtype=object)
+    row_ids = [f"row {i + 1}" + (f" ({n})" if n else "") for i, n in enumerate(names)]
+    repaired, count = repair_polygons(frame, row_ids, where)
+    stats["repaired"]["villages"] = count.invalid_repaired
+    codes = as_text(frame[code_col]).reset_index(drop=True) if code_col else None
+    if codes is not None:
+        bad = ~codes.map(lambda c: is_code(c, 12))
+        if bad.any():
+            raise InputError(
+                f"{where}: column '{code_col}' must hold 12-digit village codes; not so for "
+                f"{list_ids(np.asarray(row_ids)[bad])}"
+            )
+        dup = codes[codes.duplicated(keep=False)]
+        if len(dup):
+            raise InputError(f"{where}: village codes appear more than once: {list_ids(set(dup))}")
+    base = gpd.GeoDataFrame(
+        {"code": codes.to_numpy() if codes is not None else None, "name": names.to_numpy(),
+         "row": np.arange(len(frame))},
+        geometry=repaired.geometry.array, crs=frame.crs,
+    )
+    _check_overlaps(base.assign(code=base["code"].fillna(pd.Series(row_ids))), "code", where)
+    pieces = gpd.overlay(
+        base, townships[["township_code", townships.geometry.name]], how="intersection",
+        keep_geom_type=True,
+    )
+    pieces = pieces[shapely.area(pieces.geometry.array) > 0].copy()
+    pieces["share"] = shapely.area(pieces.geometry.array) / shapely.area(
+        base.geometry.array[pieces["row"].to_numpy()])
+    sliver = pieces["share"] < VILLAGE_SLIVER_SHARE
+    if sliver.any():
+        notes.append(f"{int(sliver.sum())} sliver(s) of villages across township boundaries "
+                     "(under 1% of the village) were left to the neighbouring areas")
+    pieces = pieces[~sliver].sort_values(["row", "share"], ascending=[True, False])
+    return _village_codes(pieces, where, warnings).to_crs(townships.crs)
+
+
+def _village_codes(pieces: gpd.GeoDataFrame, where: str, warnings: list[str]) -> gpd.GeoDataFrame:
+    """Give every village piece a census-area code nested in its township.
+
+    A village inside one township keeps its code. A village cut by a township
+    boundary keeps its code in the township its code names (else in its largest
+    piece); each other piece becomes a census area of its own township under the
+    next free number, and the report says so.
+    """
+    rows = []
+    used: dict[str, set[str]] = {}
+    for code in pieces["code"].dropna():
+        used.setdefault(code[:9], set()).add(code[9:])
+    for _, group in pieces.groupby("row", sort=True):
+        code = group["code"].iloc[0]
+        keeper = None
+        if code is not None:
+            match = group[group["township_code"] == code[:9]]
+            keeper = match.index[0] if len(match) else group.index[0]
+        for idx, piece in group.iterrows():
+            township = piece["township_code"]
+            if code is not None and idx == keeper and township == code[:9]:
+                new = code
+            else:
+                new = _next_free(township, used, rural=code is not None and code[9:] >= "200")
+                if code is not None:
+                    warnings.append(
+                        f"{where}: village {code} ({piece['name']}) is cut by the boundary of "
+                        f"township {township}; its piece there is census area {new}"
+                    )
+            rows.append({"census_area_code": new, "name": piece["name"] or new,
+                         "township_code": township, "geometry": piece.geometry})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=pieces.crs)
+
+
+def _next_free(township: str, used: dict[str, set[str]], rural: bool) -> str:
+    taken = used.setdefault(township, set())
+    start = 200 if rural else 1
+    for number in list(range(start, 1000)) + list(range(1, start)):
+        suffix = f"{number:03d}"
+        if suffix not in taken:
+            taken.add(suffix)
+            return format_code(township, number)
+    raise InputError(f"township {township} has more than 999 villages: codes run out")
+
+
+# --- barriers ------------------------------------------------------------------------
+
+def _prepare_barriers(frames, wheres, cfg: RunConfig, work_crs):
+    """Roads, rail and water as ranked lines in the work CRS, and as read for output."""
+    parts = []
+    features = {}
+    for kind, layer in (("road", "roads"), ("rail", "rail"), ("water", "water")):
+        if layer not in frames or not len(frames[layer]):
+            continue
+        frame = frames[layer]
+        where = wheres[layer]
+        class_col = find_column(frame, "barrier_class", cfg.columns.barrier_class, where)
+        name_col = find_column(frame, "barrier_name", cfg.columns.barrier_name, where)
+        classes = as_text(frame[class_col]).fillna("") if class_col \
+            else pd.Series([""] * len(frame))
+        names = as_text(frame[name_col]) if name_col else pd.Series([None] * len(frame))
+        geoms = frame.geometry.array
+        ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        features[layer] = gpd.GeoDataFrame(
+            {"class": classes.to_numpy(dtype=object), "name": names.to_numpy(dtype=object)},
+            geometry=geoms, crs=frame.crs,
+        )[ok]
+        lines = shapely.make_valid(np.asarray(geoms[ok]))
+        polygonal = np.isin(shapely.get_type_id(lines), (3, 6))
+        lines[polygonal] = shapely.boundary(lines[polygonal])
+        ranks = _ranks(kind, classes[ok].str.lower().to_numpy(dtype=object))
+        parts.append(gpd.GeoDataFrame(
+            {"kind": kind, "rank": ranks, "name": names[ok].to_numpy(dtype=object)},
+            geometry=lines, crs=frame.crs,
+        ))
+    if not parts:
+        empty = gpd.GeoDataFrame({"kind": [], "rank": [], "name": []}, geometry=[], crs=work_crs)
+        return empty, features
+    barriers = pd.concat(parts, ignore_index=True).to_crs(work_crs)
+    return barriers[~shapely.is_empty(barriers.geometry.array)].reset_index(drop=True), features
+
+
+def _ranks(kind: str, classes: np.ndarray) -> np.ndarray:
+    if kind == "road":
+        return np.where(np.isin(classes, list(_MAJOR_ROADS)), "major",
+                        np.where(np.isin(classes, list(_PATHS)), "path", "minor"))
+    if kind == "rail":
+        return np.where(np.isin(classes, list(_MINOR_RAIL)), "minor", "major")
+    return np.where(np.isin(classes, list(_MAJOR_WATER)) | (classes == ""), "major", "minor")
