@@ -1,0 +1,260 @@
+"""Cut a weighted graph into k connected parts of balanced weight.
+
+This module knows graphs and weights only (no geometry, no files): nodes are cells
+around buildings, weights are households (or persons), edge data is the cost of
+cutting between two cells (cheap along major roads, rivers and rail; dear across
+open land). :func:`partition` is the whole engine:
+
+1. oversize nodes (``weights > max_weight``) become parts of their own;
+2. pin groups are joined and contracted (:mod:`eapart.partition.pins`);
+3. each connected component gets a share of the parts in proportion to its weight
+   (Sainte-Lague divisors), at least one, at least one per pin group in it;
+4. each component is cut by recursive spanning-tree bisection
+   (:mod:`eapart.partition.spanning`, after DeFord, Duchin and Solomon 2019);
+5. boundaries are refined by single-node moves that keep parts connected
+   (:mod:`eapart.partition.refine`, after Openshaw 1977 and Kernighan-Lin 1970).
+
+Edge cases, as implemented and tested:
+
+- ``n == 0``: an empty label array.
+- ``n_parts > n``: at most one part per node (``k <= n``).
+- a disconnected graph: every component gets its own parts (never shared), so
+  ``k >= number of components``; a component of zero total weight is one part
+  (or one per pin group in it).
+- all weights zero: parts are balanced by node count.
+- one node heavier than all others together: it ends in a part with as few
+  neighbours as balance allows; with ``max_weight`` below its weight it stands alone.
+- oversize nodes count among the ``n_parts`` parts; the rest of the graph without
+  them may fall apart into more components, each needing its own part.
+- pins: the same ``(node, label)`` twice is harmless; one node with two labels, a
+  group spread over several components, a group that cannot be joined without
+  crossing another group or an oversize node, or an oversize node pinned together
+  with others: ``ValueError`` naming the node and group. More pin groups in a
+  component than parts allotted to it raise its number of parts.
+
+So ``k = min(n, max(n_parts, h + sum over components of max(1, pin groups)))`` in
+general, where ``h`` is the number of oversize nodes (each component's share also
+capped by its number of nodes after contraction).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Hashable, Iterable, Mapping
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from eapart.partition.pins import contract_pins, expand, normalise_pins
+from eapart.partition.refine import refine_boundaries
+from eapart.partition.spanning import BisectionOptions, recursive_tree_bisection
+
+__all__ = ["partition", "parts_for", "allocate_parts", "BisectionOptions"]
+
+
+def parts_for(total_weight: float, target: float) -> int:
+    """Number of parts whose average lands nearest the target: ``max(1, round(total/target))``.
+
+    >>> parts_for(250, 80), parts_for(0, 80), parts_for(130, 80)
+    (3, 1, 2)
+    """
+    if not target > 0:
+        raise ValueError(f"target must be positive, got {target!r}")
+    if not total_weight >= 0:
+        raise ValueError(f"total weight must be zero or more, got {total_weight!r}")
+    return max(1, int(np.floor(total_weight / target + 0.5)))
+
+
+def partition(
+    adjacency,
+    weights,
+    n_parts: int,
+    *,
+    pinned: Mapping[int, Hashable] | Iterable[tuple[int, Hashable]] | None = None,
+    max_weight: float | None = None,
+    seed: int = 0,
+    positions=None,
+    refine: bool = True,
+    tolerance: float = 0.2,
+    options: BisectionOptions | None = None,
+) -> np.ndarray:
+    """Cut a graph into ``n_parts`` connected parts of about equal weight.
+
+    ``adjacency``: scipy.sparse matrix or array, ``n x n``, symmetric; data is the
+    positive cost of cutting each edge (explicit zeros are no edge, self loops are
+    ignored). ``weights``: ``(n,)`` floats ``>= 0``. ``pinned``: ``{node: label}``
+    (or ``(node, label)`` pairs): nodes of one label share a part, different labels
+    never do. ``max_weight``: nodes heavier than this become parts of their own.
+    ``seed``: same inputs and seed give the same labels on every machine.
+    ``positions``: ``(n, 2)`` node coordinates; accepted and checked, not needed.
+    ``refine``: run boundary refinement after bisection. ``tolerance``: the balance
+    band (share of the mean part weight) that refinement aims to bring parts into.
+
+    Returns int64 labels ``0..k-1`` numbered by first appearance; every part is
+    connected. ``k`` is described in the module docstring.
+
+    >>> import scipy.sparse as sp
+    >>> grid = sp.csr_array(sp.diags([1.0, 1.0], [-1, 1], shape=(6, 6)))
+    >>> partition(grid, np.ones(6), 3).tolist()
+    [0, 0, 1, 1, 2, 2]
+    """
+    adjacency, weights = _checked_graph(adjacency, weights, positions)
+    if isinstance(n_parts, bool) or not isinstance(n_parts, (int, np.integer)) or n_parts < 1:
+        raise ValueError(f"n_parts must be an integer >= 1, got {n_parts!r}")
+    n = adjacency.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    heavy = np.zeros(n, dtype=bool)
+    if max_weight is not None:
+        if not max_weight > 0:
+            raise ValueError(f"max_weight must be positive, got {max_weight!r}")
+        heavy = weights > max_weight
+    pins = normalise_pins(pinned, n)
+    contraction = contract_pins(adjacency, weights, pins, heavy)
+    heavy_c = np.zeros(len(contraction.weights), dtype=bool)
+    heavy_c[contraction.node_of[heavy]] = True
+    labels_c = _partition_contracted(
+        contraction.adjacency,
+        contraction.weights,
+        contraction.pinned,
+        heavy_c,
+        int(n_parts),
+        seed=seed,
+        refine=refine,
+        tolerance=tolerance,
+        options=options,
+    )
+    return _first_seen(expand(labels_c, contraction))
+
+
+def _partition_contracted(
+    adjacency: sparse.csr_array,
+    weights: np.ndarray,
+    pinned: np.ndarray,
+    heavy: np.ndarray,
+    n_parts: int,
+    *,
+    seed: int,
+    refine: bool,
+    tolerance: float,
+    options: BisectionOptions | None,
+) -> np.ndarray:
+    """Partition once pins are contracted: oversize singletons, components, bisection."""
+    n = adjacency.shape[0]
+    labels = np.full(n, -1, dtype=np.int64)
+    heavy_idx = np.flatnonzero(heavy)
+    labels[heavy_idx] = np.arange(len(heavy_idx))
+    next_label = len(heavy_idx)
+    rest = np.flatnonzero(~heavy)
+    if len(rest) == 0:
+        return labels
+    sub = adjacency[rest][:, rest]
+    n_comp, comp = csgraph.connected_components(sub, directed=False)
+    comp_weight = np.bincount(comp, weights[rest], n_comp)
+    comp_nodes = np.bincount(comp, minlength=n_comp)
+    comp_pins = np.bincount(comp, pinned[rest].astype(np.int64), n_comp)
+    alloc = allocate_parts(comp_weight, max(n_parts - len(heavy_idx), 0), comp_nodes, comp_pins)
+    order = np.argsort(comp, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(comp_nodes)])
+    sub_labels = np.empty(len(rest), dtype=np.int64)
+    targets = []
+    for c in range(n_comp):
+        members = order[bounds[c] : bounds[c + 1]]
+        k = int(alloc[c])
+        if k == 1:
+            local = np.zeros(len(members), dtype=np.int64)
+        else:
+            rng = np.random.default_rng([int(seed), c])
+            local = recursive_tree_bisection(
+                sub[members][:, members],
+                weights[rest][members],
+                k,
+                pinned=pinned[rest][members],
+                rng=rng,
+                options=options,
+            )
+        sub_labels[members] = local + next_label - len(heavy_idx)
+        next_label += k
+        targets.extend([comp_weight[c] / k] * k)
+    if refine and n_comp and len(targets) > n_comp:
+        sub_labels = refine_boundaries(
+            sub,
+            weights[rest],
+            sub_labels,
+            np.array(targets),
+            movable=~pinned[rest],
+            tolerance=tolerance * 0.9,
+        )
+    labels[rest] = sub_labels + len(heavy_idx)
+    return labels
+
+
+def allocate_parts(
+    weights: np.ndarray, n_parts: int, capacity: np.ndarray, minimum: np.ndarray | None = None
+) -> np.ndarray:
+    """Share ``n_parts`` among components in proportion to their weight.
+
+    Each component gets at least ``max(1, minimum)`` parts and at most ``capacity``
+    (its node count); a zero-weight component gets exactly its minimum. Parts left
+    above the minimums go one at a time to the component with the largest
+    ``weight / (parts + 0.5)`` (Sainte-Lague divisors), ties to the lower index.
+    The total is ``max(n_parts, sum of minimums)`` unless capacities bind.
+
+    >>> allocate_parts(np.array([300.0, 100.0, 0.0]), 5, np.array([50, 50, 50])).tolist()
+    [3, 1, 1]
+    """
+    weights = np.asarray(weights, dtype=float)
+    capacity = np.asarray(capacity, dtype=np.int64)
+    minimum = np.zeros(len(weights), np.int64) if minimum is None else np.asarray(minimum)
+    alloc = np.maximum(1, minimum).astype(np.int64)
+    alloc = np.minimum(alloc, np.maximum(capacity, 1))
+    left = n_parts - int(alloc.sum())
+    heap = [(-w / (a + 0.5), i) for i, (w, a) in enumerate(zip(weights, alloc, strict=True))
+            if w > 0 and a < capacity[i]]
+    heapq.heapify(heap)
+    while left > 0 and heap:
+        _, i = heapq.heappop(heap)
+        alloc[i] += 1
+        left -= 1
+        if alloc[i] < capacity[i]:
+            heapq.heappush(heap, (-weights[i] / (alloc[i] + 0.5), i))
+    return alloc
+
+
+def _checked_graph(adjacency, weights, positions) -> tuple[sparse.csr_array, np.ndarray]:
+    """Validate and normalise inputs; raise ``ValueError`` naming what is wrong."""
+    if not sparse.issparse(adjacency):
+        raise ValueError("adjacency must be a scipy.sparse matrix or array")
+    adjacency = sparse.csr_array(adjacency, dtype=float)
+    n, m = adjacency.shape
+    if n != m:
+        raise ValueError(f"adjacency must be square, got shape {adjacency.shape}")
+    adjacency.setdiag(0)
+    adjacency.eliminate_zeros()
+    if not np.isfinite(adjacency.data).all() or (adjacency.data < 0).any():
+        raise ValueError("adjacency data (cutting costs) must be finite and > 0")
+    asym = abs(adjacency - adjacency.T)
+    if asym.nnz and asym.max() > 1e-9 * max(1.0, float(adjacency.data.max())):
+        raise ValueError("adjacency must be symmetric: cost(i, j) == cost(j, i)")
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape != (n,):
+        raise ValueError(f"weights must have shape ({n},), got {weights.shape}")
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))[:10].tolist()
+        raise ValueError(f"weights must be finite and >= 0; bad nodes: {bad}")
+    if positions is not None:
+        positions = np.asarray(positions, dtype=float)
+        if positions.shape != (n, 2):
+            raise ValueError(f"positions must have shape ({n}, 2), got {positions.shape}")
+    return adjacency, weights
+
+
+def _first_seen(labels: np.ndarray) -> np.ndarray:
+    """Renumber labels ``0..k-1`` in order of first appearance (stable across runs)."""
+    if len(labels) == 0:
+        return labels.astype(np.int64)
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(len(first))
+    return rank[inverse].astype(np.int64)
