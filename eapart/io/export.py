@@ -1,0 +1,186 @@
+"""Export the results of a run into the formats GIS staff and supervisors use.
+
+``export(outdir, formats)`` reads ``outdir/eapart.gpkg`` and ``report.json``
+and writes, under ``outdir/export/``:
+
+=========  ===============================================  ========================
+format     files                                            notes
+=========  ===============================================  ========================
+gpkg       ``gpkg/eapart.gpkg``                             spatial index, QGIS
+                                                            styles, run metadata
+shp        ``shp/<layer>.zip``                              10-char fields,
+                                                            ``fields.csv``, .cpg/.prj
+geojson    ``geojson/<layer>.geojson``                      RFC 7946: WGS 84 lon/lat,
+                                                            right-hand rule, 7 decimals
+parquet    ``parquet/<layer>.parquet``                      GeoParquet (geo metadata)
+fgb        ``fgb/<layer>.fgb``                              FlatGeobuf, spatial index
+csv        ``csv/{townships,census_areas,small_areas}.csv``  UTF-8 with BOM
+xlsx       ``xlsx/summary.xlsx``                            one sheet per level
+=========  ===============================================  ========================
+
+Every non-empty layer of the GeoPackage is exported (result layers, then
+``unassigned``, ``roads``, ``water``, ``rail``), in the input's CRS except
+GeoJSON. Codes stay strings with their leading zeros in every format. Each
+file is written under a temporary name and renamed when complete.
+
+>>> export("out", ["gpkg", "shp"], encoding="GBK")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+
+from eapart.errors import UsageError
+from eapart.io.qgis_styles import add_qgis_styles
+from eapart.io.results import Results, read_results
+from eapart.io.shapefile import normalise_encoding, write_shapefile_zip
+from eapart.io.tables import LEVELS, attribute_table, write_csv, write_xlsx
+
+FORMATS = ("gpkg", "shp", "geojson", "parquet", "fgb", "csv", "xlsx")
+EXPORT_DIR = "export"
+GEOJSON_DECIMALS = 7
+
+Progress = Callable[[str], None]
+
+
+def parse_formats(formats: str | Iterable[str]) -> list[str]:
+    """Turn ``"gpkg,shp"`` or ``["gpkg", "shp"]`` into a checked list, in :data:`FORMATS` order.
+
+    >>> parse_formats("shp, GPKG")
+    ['gpkg', 'shp']
+    """
+    if isinstance(formats, str):
+        formats = formats.split(",")
+    wanted = {f.strip().lower() for f in formats if f.strip()}
+    unknown = sorted(wanted - set(FORMATS))
+    if unknown:
+        raise UsageError(
+            f"unknown export format(s) {', '.join(unknown)}; choose from {','.join(FORMATS)}."
+        )
+    if not wanted:
+        raise UsageError(f"no export format given; choose from {','.join(FORMATS)}.")
+    return [f for f in FORMATS if f in wanted]
+
+
+def _layers(results: Results) -> dict[str, gpd.GeoDataFrame]:
+    """The non-empty layers to export, in layer order."""
+    return {name: frame for name, frame in results.layers.items() if len(frame)}
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write`` on a temporary sibling of ``path``, then rename it into place."""
+    partial = path.with_name(f".partial-{path.name}")
+    partial.unlink(missing_ok=True)
+    write(partial)
+    partial.replace(path)
+    return path
+
+
+def export_gpkg(results: Results, folder: Path) -> list[Path]:
+    """Write every layer into one GeoPackage with spatial indexes, styles and metadata."""
+    path = folder / "eapart.gpkg"
+
+    def write(target: Path) -> None:
+        for name, frame in _layers(results).items():
+            pyogrio.write_dataframe(frame, target, layer=name, driver="GPKG",
+                                    layer_options={"SPATIAL_INDEX": "YES"})
+        add_qgis_styles(target, parameters=results.report.get("parameters", {}),
+                        version=results.report.get("version"))
+
+    return [_atomic_write(path, write)]
+
+
+def export_shp(results: Results, folder: Path, encoding: str = "UTF-8") -> list[Path]:
+    """Write one zipped Shapefile per layer in ``encoding`` (``UTF-8`` or ``GBK``)."""
+    return [write_shapefile_zip(frame, name, folder / f"{name}.zip", encoding)
+            for name, frame in _layers(results).items()]
+
+
+def export_geojson(results: Results, folder: Path) -> list[Path]:
+    """Write one RFC 7946 GeoJSON file per layer (WGS 84 lon/lat, no ``crs`` member)."""
+    options = {"RFC7946": "YES", "COORDINATE_PRECISION": str(GEOJSON_DECIMALS),
+               "WRITE_NAME": "NO"}
+    return [
+        _atomic_write(folder / f"{name}.geojson", lambda target, f=frame: pyogrio.write_dataframe(
+            f.to_crs(4326), target, driver="GeoJSON", layer_options=options))
+        for name, frame in _layers(results).items()
+    ]
+
+
+def export_parquet(results: Results, folder: Path) -> list[Path]:
+    """Write one GeoParquet file per layer (geometry as WKB, ``geo`` metadata)."""
+    return [
+        _atomic_write(folder / f"{name}.parquet",
+                      lambda target, f=frame: f.to_parquet(target, index=False))
+        for name, frame in _layers(results).items()
+    ]
+
+
+def export_fgb(results: Results, folder: Path) -> list[Path]:
+    """Write one FlatGeobuf file per layer, with its packed R-tree index."""
+    return [
+        _atomic_write(folder / f"{name}.fgb", lambda target, f=frame: pyogrio.write_dataframe(
+            f, target, driver="FlatGeobuf", promote_to_multi=True))
+        for name, frame in _layers(results).items()
+    ]
+
+
+def summary_tables(results: Results) -> dict[str, object]:
+    """Attribute tables of the three levels, keyed by sheet/file name."""
+    return {sheet: attribute_table(results.layers[layer]) for layer, sheet in LEVELS.items()}
+
+
+def export_csv(results: Results, folder: Path) -> list[Path]:
+    """Write one CSV (UTF-8 with BOM) per level."""
+    return [write_csv(table, folder / f"{name}.csv")
+            for name, table in summary_tables(results).items()]
+
+
+def export_xlsx(results: Results, folder: Path) -> list[Path]:
+    """Write ``summary.xlsx`` with one sheet per level, codes as text cells."""
+    return [write_xlsx(summary_tables(results), folder / "summary.xlsx")]
+
+
+_WRITERS: dict[str, Callable[..., list[Path]]] = {
+    "gpkg": export_gpkg,
+    "shp": export_shp,
+    "geojson": export_geojson,
+    "parquet": export_parquet,
+    "fgb": export_fgb,
+    "csv": export_csv,
+    "xlsx": export_xlsx,
+}
+
+
+def export(
+    outdir: str | Path,
+    formats: str | Iterable[str],
+    *,
+    encoding: str = "UTF-8",
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Export the results in ``outdir`` to ``formats``; return the files written.
+
+    ``formats`` is a comma-separated string or a list drawn from :data:`FORMATS`;
+    ``encoding`` applies to Shapefiles (``UTF-8`` or ``GBK``). ``progress``, when
+    given, is called with the name of each format before it is written.
+    """
+    wanted = parse_formats(formats)
+    if "shp" in wanted:
+        encoding = normalise_encoding(encoding)
+    results = read_results(outdir)
+    written: list[Path] = []
+    for name in wanted:
+        if progress is not None:
+            progress(name)
+        folder = Path(outdir) / EXPORT_DIR / name
+        folder.mkdir(parents=True, exist_ok=True)
+        if name == "shp":
+            written += export_shp(results, folder, encoding)
+        else:
+            written += _WRITERS[name](results, folder)
+    return written

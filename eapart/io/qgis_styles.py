@@ -1,0 +1,317 @@
+"""QGIS layer styles and run metadata stored inside the result GeoPackage.
+
+Opening ``eapart.gpkg`` in QGIS should show the result ready to review:
+small areas outlined and labelled with their codes, flagged small areas filled
+in orange, census areas and townships in heavier outlines, buildings in grey.
+QGIS reads default styles from a ``layer_styles`` table in the GeoPackage (its
+own schema, the same one QGIS creates when a style is saved "in the database");
+each row holds a QML document, plus an SLD for other software.
+
+The run's parameters and software version go into the GeoPackage metadata
+extension (``gpkg_metadata`` / ``gpkg_metadata_reference``) twice:
+
+- one ``application/json`` row (``md_standard_uri`` :data:`JSON_URI`) holding
+  ``{"software", "version", "parameters", "written"}``, for scripts;
+- one GDAL metadata XML row (``md_standard_uri`` ``http://gdal.org``) with the
+  items ``EAPART_VERSION`` and ``EAPART_PARAMETERS``, which GDAL, ``ogrinfo``
+  and ``pyogrio.read_info`` show as dataset metadata.
+
+Everything is written with :mod:`sqlite3`, in place, in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from eapart.errors import InputError
+
+JSON_URI = "urn:eapart:run-metadata"
+GDAL_URI = "http://gdal.org"
+STYLE_NAME = "eapart"
+LABEL_FONT = "Noto Sans CJK SC"
+
+_LAYER_STYLES_SQL = """
+CREATE TABLE IF NOT EXISTS layer_styles (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    f_table_catalog TEXT(256),
+    f_table_schema TEXT(256),
+    f_table_name TEXT(256),
+    f_geometry_column TEXT(256),
+    styleName TEXT(30),
+    styleQML TEXT,
+    styleSLD TEXT,
+    useAsDefault BOOLEAN,
+    description TEXT,
+    owner TEXT(30),
+    ui TEXT(30),
+    update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+)"""
+
+_METADATA_SQL = (
+    """CREATE TABLE IF NOT EXISTS gpkg_metadata (
+    id INTEGER CONSTRAINT m_pk PRIMARY KEY ASC NOT NULL,
+    md_scope TEXT NOT NULL DEFAULT 'dataset',
+    md_standard_uri TEXT NOT NULL,
+    mime_type TEXT NOT NULL DEFAULT 'text/xml',
+    metadata TEXT NOT NULL DEFAULT ''
+)""",
+    """CREATE TABLE IF NOT EXISTS gpkg_metadata_reference (
+    reference_scope TEXT NOT NULL,
+    table_name TEXT,
+    column_name TEXT,
+    row_id_value INTEGER,
+    timestamp DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    md_file_id INTEGER NOT NULL,
+    md_parent_id INTEGER,
+    CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) REFERENCES gpkg_metadata(id),
+    CONSTRAINT crmr_mpi_fk FOREIGN KEY (md_parent_id) REFERENCES gpkg_metadata(id)
+)""",
+)
+_METADATA_EXTENSION = "http://www.geopackage.org/spec120/#extension_metadata"
+
+
+@dataclass(frozen=True)
+class LayerStyle:
+    """How one layer looks: fill, outline, label field and an optional flagged rule."""
+
+    fill: str  # "r,g,b,a"
+    outline: str
+    width_mm: float
+    label: str | None = None
+    label_size: float = 8.0
+    flagged_fill: str | None = None
+
+
+#: Layer name -> style. Flagged small areas are filled orange.
+STYLES: dict[str, LayerStyle] = {
+    "townships": LayerStyle("0,0,0,0", "120,40,140,255", 1.2, "name", 11.0),
+    "census_areas": LayerStyle("0,0,0,0", "31,90,180,255", 0.8, "census_area_code", 9.0),
+    "small_areas": LayerStyle(
+        "255,255,255,0", "40,40,40,255", 0.4, "small_area_code", 7.0, "255,140,0,150"
+    ),
+    "buildings": LayerStyle("190,190,190,255", "110,110,110,255", 0.1),
+    "unassigned": LayerStyle("230,30,30,255", "120,0,0,255", 0.3),
+}
+
+
+def _prop(parent: ET.Element, key: str, value: str) -> None:
+    ET.SubElement(parent, "prop", k=key, v=value)
+
+
+def _fill_symbol(parent: ET.Element, name: str, fill: str, outline: str, width: float) -> None:
+    symbol = ET.SubElement(
+        parent, "symbol", type="fill", name=name, alpha="1", clip_to_extent="1", force_rhr="0"
+    )
+    layer = ET.SubElement(symbol, "layer", {"class": "SimpleFill"}, enabled="1", locked="0")
+    layer.set("pass", "0")
+    transparent = fill.endswith(",0")
+    for key, value in (
+        ("color", fill),
+        ("style", "no" if transparent else "solid"),
+        ("outline_color", outline),
+        ("outline_style", "solid"),
+        ("outline_width", f"{width:g}"),
+        ("outline_width_unit", "MM"),
+        ("joinstyle", "bevel"),
+    ):
+        _prop(layer, key, value)
+
+
+def _renderer(root: ET.Element, style: LayerStyle) -> None:
+    if style.flagged_fill is None:
+        renderer = ET.SubElement(
+            root, "renderer-v2", type="singleSymbol", symbollevels="0", forceraster="0",
+            enableorderby="0",
+        )
+        _fill_symbol(ET.SubElement(renderer, "symbols"), "0", style.fill, style.outline,
+                     style.width_mm)
+        return
+    renderer = ET.SubElement(
+        root, "renderer-v2", type="RuleRenderer", symbollevels="0", forceraster="0",
+        enableorderby="0",
+    )
+    rules = ET.SubElement(renderer, "rules", key=f"{{{uuid.uuid4()}}}")
+    ET.SubElement(rules, "rule", key=f"{{{uuid.uuid4()}}}", symbol="0", label="flagged",
+                  filter="coalesce(\"flags\", '') <> ''")
+    ET.SubElement(rules, "rule", key=f"{{{uuid.uuid4()}}}", symbol="1", label="clean",
+                  filter="ELSE")
+    symbols = ET.SubElement(renderer, "symbols")
+    _fill_symbol(symbols, "0", style.flagged_fill, style.outline, style.width_mm)
+    _fill_symbol(symbols, "1", style.fill, style.outline, style.width_mm)
+
+
+def _labeling(root: ET.Element, style: LayerStyle) -> None:
+    labeling = ET.SubElement(root, "labeling", type="simple")
+    settings = ET.SubElement(labeling, "settings", calloutType="simple")
+    text = ET.SubElement(
+        settings, "text-style", fieldName=style.label, isExpression="0",
+        fontFamily=LABEL_FONT, fontSize=f"{style.label_size:g}", fontSizeUnit="Point",
+        textColor="0,0,0,255", textOpacity="1", namedStyle="Regular", fontWeight="50",
+        fontItalic="0", multilineHeight="1",
+    )
+    ET.SubElement(text, "text-buffer", bufferDraw="1", bufferSize="0.8", bufferSizeUnits="MM",
+                  bufferColor="255,255,255,255", bufferOpacity="1", bufferNoFill="1",
+                  bufferJoinStyle="128")
+    ET.SubElement(settings, "text-format", wrapChar="", multilineAlign="1", autoWrapLength="0")
+    ET.SubElement(settings, "placement", placement="1", centroidInside="1", centroidWhole="0",
+                  fitInPolygonOnly="0", dist="0", priority="5")
+    ET.SubElement(settings, "rendering", drawLabels="1", obstacle="1", labelPerPart="0",
+                  mergeLines="0", displayAll="0", upsidedownLabels="0")
+
+
+def layer_qml(layer: str, qgis_version: str = "3.34.0") -> str:
+    """Return the QML document (QGIS style file) for ``layer``."""
+    style = STYLES[layer]
+    root = ET.Element("qgis", version=qgis_version, styleCategories="Symbology|Labeling",
+                      labelsEnabled="1" if style.label else "0")
+    _renderer(root, style)
+    if style.label:
+        _labeling(root, style)
+    body = ET.tostring(root, encoding="unicode")
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body
+
+
+def layer_sld(layer: str) -> str:
+    """Return an SLD 1.0 document with the same outline and fill as the QML."""
+    style = STYLES[layer]
+    ns = "http://www.opengis.net/sld"
+    root = ET.Element("StyledLayerDescriptor", version="1.0.0", xmlns=ns)
+    named = ET.SubElement(root, "NamedLayer")
+    ET.SubElement(named, "Name").text = layer
+    rule = ET.SubElement(
+        ET.SubElement(ET.SubElement(named, "UserStyle"), "FeatureTypeStyle"), "Rule"
+    )
+    symbolizer = ET.SubElement(rule, "PolygonSymbolizer")
+    *rgb, alpha = (int(v) for v in style.fill.split(","))
+    fill = ET.SubElement(symbolizer, "Fill")
+    ET.SubElement(fill, "CssParameter", name="fill").text = "#{:02x}{:02x}{:02x}".format(*rgb)
+    ET.SubElement(fill, "CssParameter", name="fill-opacity").text = f"{alpha / 255:.2f}"
+    stroke = ET.SubElement(symbolizer, "Stroke")
+    *rgb, _ = (int(v) for v in style.outline.split(","))
+    ET.SubElement(stroke, "CssParameter", name="stroke").text = "#{:02x}{:02x}{:02x}".format(*rgb)
+    ET.SubElement(stroke, "CssParameter", name="stroke-width").text = f"{style.width_mm * 3.78:.1f}"
+    if style.label:
+        text = ET.SubElement(rule, "TextSymbolizer")
+        ET.SubElement(ET.SubElement(text, "Label"), "PropertyName").text = style.label
+    return ET.tostring(root, encoding="unicode")
+
+
+def _feature_tables(con: sqlite3.Connection) -> dict[str, str]:
+    """Feature tables of the GeoPackage -> their geometry column."""
+    rows = con.execute(
+        "SELECT c.table_name, g.column_name FROM gpkg_contents c "
+        "JOIN gpkg_geometry_columns g ON g.table_name = c.table_name "
+        "WHERE c.data_type = 'features'"
+    ).fetchall()
+    return dict(rows)
+
+
+def _write_styles(con: sqlite3.Connection, tables: dict[str, str]) -> None:
+    con.execute(_LAYER_STYLES_SQL)
+    for layer, geometry_column in tables.items():
+        if layer not in STYLES:
+            continue
+        con.execute(
+            "DELETE FROM layer_styles WHERE f_table_name = ? AND styleName = ?",
+            (layer, STYLE_NAME),
+        )
+        con.execute(
+            "UPDATE layer_styles SET useAsDefault = 0 WHERE f_table_name = ?", (layer,)
+        )
+        con.execute(
+            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
+            "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
+            "owner, ui) VALUES ('', '', ?, ?, ?, ?, ?, 1, ?, '', NULL)",
+            (layer, geometry_column, STYLE_NAME, layer_qml(layer), layer_sld(layer),
+             f"eapart default style for {layer}"),
+        )
+    con.execute(
+        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
+        "SELECT 'layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles' "
+        "WHERE NOT EXISTS (SELECT 1 FROM gpkg_contents WHERE table_name = 'layer_styles')"
+    )
+
+
+def _gdal_metadata_xml(items: dict[str, str]) -> str:
+    root = ET.Element("GDALMultiDomainMetadata")
+    domain = ET.SubElement(root, "Metadata")
+    for key, value in items.items():
+        ET.SubElement(domain, "MDI", key=key).text = value
+    return ET.tostring(root, encoding="unicode")
+
+
+def _write_metadata(con: sqlite3.Connection, parameters: dict, version: str | None) -> None:
+    for statement in _METADATA_SQL:
+        con.execute(statement)
+    for table in ("gpkg_metadata", "gpkg_metadata_reference"):
+        con.execute(
+            "INSERT OR IGNORE INTO gpkg_extensions (table_name, column_name, extension_name, "
+            "definition, scope) SELECT ?, NULL, 'gpkg_metadata', ?, 'read-write' WHERE NOT "
+            "EXISTS (SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND "
+            "extension_name = 'gpkg_metadata')",
+            (table, _METADATA_EXTENSION, table),
+        )
+    old = [row[0] for row in con.execute(
+        "SELECT id FROM gpkg_metadata WHERE md_standard_uri = ? OR (md_standard_uri = ? "
+        "AND metadata LIKE '%EAPART_VERSION%')", (JSON_URI, GDAL_URI)
+    )]
+    for md_id in old:
+        con.execute("DELETE FROM gpkg_metadata_reference WHERE md_file_id = ?", (md_id,))
+        con.execute("DELETE FROM gpkg_metadata WHERE id = ?", (md_id,))
+    payload = {
+        "software": "eapart",
+        "version": version,
+        "parameters": parameters,
+        "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    parameters_json = json.dumps(parameters, ensure_ascii=False, sort_keys=True, default=str)
+    rows = (
+        (JSON_URI, "application/json", json.dumps(payload, ensure_ascii=False, default=str)),
+        (GDAL_URI, "text/xml", _gdal_metadata_xml(
+            {"EAPART_VERSION": str(version), "EAPART_PARAMETERS": parameters_json}
+        )),
+    )
+    for uri, mime, text in rows:
+        cursor = con.execute(
+            "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
+            "VALUES ('dataset', ?, ?, ?)", (uri, mime, text),
+        )
+        con.execute(
+            "INSERT INTO gpkg_metadata_reference (reference_scope, md_file_id) "
+            "VALUES ('geopackage', ?)", (cursor.lastrowid,),
+        )
+
+
+def add_qgis_styles(
+    gpkg_path: str | Path, *, parameters: dict | None = None, version: str | None = None
+) -> None:
+    """Store QGIS default styles and the run's metadata in ``gpkg_path``, in place.
+
+    Styles are written for the layers of :data:`STYLES` that the file holds
+    (replacing an earlier eapart style, leaving other styles but not as default);
+    ``parameters`` and ``version`` go into ``gpkg_metadata`` (see module doc).
+
+    >>> add_qgis_styles("out/eapart.gpkg", parameters={"target": 80}, version="0.1.0")
+    ... # doctest: +SKIP
+    """
+    path = Path(gpkg_path)
+    if not path.exists():
+        raise InputError(f"{path} not found: cannot add QGIS styles to a missing GeoPackage.")
+    if version is None:
+        from eapart import __version__ as version
+    con = sqlite3.connect(path)
+    try:
+        with con:
+            tables = _feature_tables(con)
+            _write_styles(con, tables)
+            _write_metadata(con, parameters or {}, version)
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"{path}: not a GeoPackage that can be updated ({exc}).") from exc
+    finally:
+        con.close()
