@@ -48,7 +48,7 @@ from scipy.sparse import csgraph
 
 from eapart.partition.pins import contract_pins, expand, normalise_pins
 from eapart.partition.refine import refine_boundaries
-from eapart.partition.spanning import BisectionOptions, recursive_tree_bisection
+from eapart.partition.spanning import BisectionOptions, bisect_pieces
 
 __all__ = ["partition", "parts_for", "allocate_parts", "BisectionOptions"]
 
@@ -145,7 +145,6 @@ def _partition_contracted(
     labels = np.full(n, -1, dtype=np.int64)
     heavy_idx = np.flatnonzero(heavy)
     labels[heavy_idx] = np.arange(len(heavy_idx))
-    next_label = len(heavy_idx)
     rest = np.flatnonzero(~heavy)
     if len(rest) == 0:
         return labels
@@ -155,34 +154,24 @@ def _partition_contracted(
     comp_nodes = np.bincount(comp, minlength=n_comp)
     comp_pins = np.bincount(comp, pinned[rest].astype(np.int64), n_comp)
     alloc = allocate_parts(comp_weight, max(n_parts - len(heavy_idx), 0), comp_nodes, comp_pins)
-    order = np.argsort(comp, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(comp_nodes)])
-    sub_labels = np.empty(len(rest), dtype=np.int64)
-    targets = []
-    for c in range(n_comp):
-        members = order[bounds[c] : bounds[c + 1]]
-        k = int(alloc[c])
-        if k == 1:
-            local = np.zeros(len(members), dtype=np.int64)
-        else:
-            rng = np.random.default_rng([int(seed), c])
-            local = recursive_tree_bisection(
-                sub[members][:, members],
-                weights[rest][members],
-                k,
-                pinned=pinned[rest][members],
-                rng=rng,
-                options=options,
-            )
-        sub_labels[members] = local + next_label - len(heavy_idx)
-        next_label += k
-        targets.extend([comp_weight[c] / k] * k)
-    if refine and n_comp and len(targets) > n_comp:
+    sub_labels = bisect_pieces(
+        sub,
+        weights[rest],
+        comp,
+        alloc,
+        pinned=pinned[rest],
+        rng=np.random.default_rng(int(seed)),
+        options=options,
+    )
+    label_comp = np.zeros(int(sub_labels.max()) + 1, dtype=np.int64)
+    label_comp[sub_labels] = comp
+    targets = (comp_weight / alloc)[label_comp]
+    if refine and len(targets) > n_comp:
         sub_labels = refine_boundaries(
             sub,
             weights[rest],
             sub_labels,
-            np.array(targets),
+            targets,
             movable=~pinned[rest],
             tolerance=tolerance * 0.9,
         )

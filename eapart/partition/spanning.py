@@ -75,134 +75,193 @@ def recursive_tree_bisection(
     >>> bool(labels[0] == labels[1] != labels[2] == labels[3])
     True
     """
+    n = adjacency.shape[0]
+    return bisect_pieces(
+        adjacency, weights, np.zeros(n, dtype=np.int64), np.array([n_parts]),
+        pinned=pinned, rng=rng, options=options,
+    )
+
+
+def bisect_pieces(
+    adjacency: sparse.csr_array,
+    weights: np.ndarray,
+    piece: np.ndarray,
+    piece_parts: np.ndarray,
+    *,
+    pinned: np.ndarray | None = None,
+    rng: np.random.Generator,
+    options: BisectionOptions | None = None,
+) -> np.ndarray:
+    """Cut every piece ``p`` (a connected node set) into ``piece_parts[p]`` parts.
+
+    All pieces of one recursion level are cut together: their induced subgraphs,
+    times ``options.trees`` noisy copies, form one block-diagonal graph hung from a
+    virtual root, so one minimum-spanning-tree call, one BFS and one LCA pass serve
+    every split of the level. The number of Python-level steps grows with the depth
+    of the recursion (about ``log k``), not with ``k``.
+
+    Returns int64 labels ``0..sum(piece_parts)-1``, numbered in order of piece id.
+    """
     options = options or BisectionOptions()
     n = adjacency.shape[0]
     weights = np.asarray(weights, dtype=float)
     pinned = np.zeros(n, dtype=bool) if pinned is None else np.asarray(pinned, dtype=bool)
-    labels = np.zeros(n, dtype=np.int64)
-    next_label = 0
-    stack = [(np.arange(n), int(n_parts))]
-    while stack:
-        nodes, k = stack.pop()
-        if k == 1:
-            labels[nodes] = next_label
-            next_label += 1
-            continue
-        if k >= len(nodes):
-            labels[nodes] = next_label + np.arange(len(nodes))
-            next_label += len(nodes)
-            continue
-        sub = adjacency[nodes][:, nodes]
-        below, j = best_tree_cut(sub, weights[nodes], pinned[nodes], k, rng, options)
-        stack.append((nodes[~below], k - j))
-        stack.append((nodes[below], j))
-    return labels
-
-
-def best_tree_cut(
-    adjacency: sparse.csr_array,
-    weights: np.ndarray,
-    pinned: np.ndarray,
-    k: int,
-    rng: np.random.Generator,
-    options: BisectionOptions,
-) -> tuple[np.ndarray, int]:
-    """Best single cut of a connected graph into ``j`` and ``k - j`` parts.
-
-    Draws ``options.trees`` spanning trees; among tree edges whose lower side is
-    feasible (enough nodes and pin room on both sides) and balanced (side weight
-    within ``options.tolerance`` of ``j`` mean parts), keeps the one with the lowest
-    boundary cost. When no edge is balanced, keeps the least unbalanced one.
-    Returns the boolean mask of the lower side and ``j``.
-    """
-    n = adjacency.shape[0]
-    total = float(weights.sum())
-    if total <= 0:
-        weights = np.ones(n)
-        total = float(n)
-    mean = total / k
+    piece = np.asarray(piece, dtype=np.int64).copy()
+    parts = [int(k) for k in piece_parts]
     upper = sparse.triu(adjacency, k=1, format="coo")
-    rows, cols, cost = upper.row, upper.col, upper.data.astype(float)
-    incident = np.bincount(rows, cost, n) + np.bincount(cols, cost, n)
-    j_lo = max(1, int(np.floor(k * options.band)))
-    j_hi = k - j_lo
-    n_pins = int(pinned.sum())
-    best: tuple[float, float] | None = None
-    best_cut: tuple[np.ndarray, int] | None = None
-    for _ in range(max(1, options.trees)):
-        key = cost * np.exp(options.noise * rng.standard_normal(len(cost)))
-        tree = csgraph.minimum_spanning_tree(
-            sparse.csr_array((1.0 / key, (rows, cols)), shape=(n, n))
+    edges = (upper.row.astype(np.int64), upper.col.astype(np.int64), upper.data.astype(float))
+    while True:
+        _split_saturated(piece, parts)
+        k_of = np.array(parts, dtype=np.int64)
+        active = k_of > 1
+        if not active.any():
+            break
+        below, chosen, j = _split_level(edges, weights, pinned, piece, k_of, active, rng, options)
+        remap = np.full(len(parts), -1, dtype=np.int64)
+        remap[chosen] = np.arange(len(parts), len(parts) + len(chosen))
+        moved = np.flatnonzero(below)
+        piece[moved] = remap[piece[moved]]
+        for p, jj in zip(chosen.tolist(), j.tolist(), strict=True):
+            parts[p] -= jj
+        parts.extend(j.tolist())
+    _, labels = np.unique(piece, return_inverse=True)
+    return labels.astype(np.int64)
+
+
+def _split_saturated(piece: np.ndarray, parts: list[int]) -> None:
+    """Give each node of a piece with at least as many parts as nodes a piece of its own."""
+    size = np.bincount(piece, minlength=len(parts))
+    k_of = np.array(parts, dtype=np.int64)
+    for p in np.flatnonzero((k_of > 1) & (k_of >= size)):
+        members = np.flatnonzero(piece == p)
+        parts[p] = 1
+        piece[members[1:]] = len(parts) + np.arange(len(members) - 1)
+        parts.extend([1] * (len(members) - 1))
+
+
+def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
+    """Cut every active piece once.
+
+    Returns the mask of nodes that go to the new side, the ids of the pieces cut
+    and the number of parts ``j`` each new side takes.
+    """
+    rows, cols, cost = edges
+    act_node = active[piece]
+    act_ids = np.flatnonzero(active)
+    n_act = len(act_ids)
+    pidx_of = np.full(len(k_of), -1, dtype=np.int64)
+    pidx_of[act_ids] = np.arange(n_act)
+    # Local numbering groups each piece's nodes together.
+    nodes = np.flatnonzero(act_node)
+    nodes = nodes[np.argsort(pidx_of[piece[nodes]], kind="stable")]
+    na = len(nodes)
+    pidx = pidx_of[piece[nodes]]
+    loc = np.full(len(piece), -1, dtype=np.int64)
+    loc[nodes] = np.arange(na)
+    keep = act_node[rows] & act_node[cols] & (piece[rows] == piece[cols])
+    er, ec, ecost = loc[rows[keep]], loc[cols[keep]], cost[keep]
+    count = np.bincount(pidx, minlength=n_act)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    w = weights[nodes]
+    total = np.bincount(pidx, w, n_act)
+    if (total <= 0).any():  # weightless pieces are balanced by node count
+        w = np.where((total <= 0)[pidx], 1.0, w)
+        total = np.bincount(pidx, w, n_act)
+    k = k_of[act_ids]
+    pins = pinned[nodes].astype(float)
+    n_pins = np.bincount(pidx, pins, n_act)
+    trees = max(1, options.trees)
+    big = trees * na
+    # One copy of every active piece per tree, hung from a virtual root (node ``big``).
+    offs = (np.arange(trees) * na)[:, None]
+    noise = np.exp(options.noise * rng.standard_normal((trees, len(ecost))))
+    roots = (start + np.floor(rng.random((trees, n_act)) * count).astype(np.int64) + offs).ravel()
+    c_rows = (er[None, :] + offs).ravel()
+    c_cols = (ec[None, :] + offs).ravel()
+    c_cost = np.tile(ecost, trees)
+    t_w = np.concatenate([(1.0 / (ecost[None, :] * noise)).ravel(), np.ones(len(roots))])
+    tree = csgraph.minimum_spanning_tree(
+        sparse.csr_array(
+            (t_w, (np.concatenate([c_rows, roots]),
+                   np.concatenate([c_cols, np.full(len(roots), big)]))),
+            shape=(big + 1, big + 1),
         )
-        root = int(rng.integers(n))
-        order, parent = _rooted(tree, root)
-        up = _ancestor_table(parent, root)
-        depth = _depths(up, root)
-        lca = _lowest_common_ancestors(rows, cols, up, depth)
-        columns = np.column_stack(
-            [weights, np.ones(n), pinned.astype(float), incident, np.bincount(lca, cost, n)]
-        )
-        below = _subtree_sums(columns, order, parent, depth)
-        w_sub, n_sub, p_sub = below[:, 0], below[:, 1], below[:, 2]
-        cut = below[:, 3] - 2.0 * below[:, 4]
-        j = np.clip(np.rint(w_sub / mean), j_lo, j_hi)
-        dev = np.abs(w_sub - j * mean) / mean
-        ok = (
-            (n_sub >= j) & (n - n_sub >= k - j) & (p_sub <= j) & (n_pins - p_sub <= k - j)
-        )
-        ok[root] = False
-        if not ok.any():
-            continue
-        balanced = ok & (dev <= options.tolerance)
-        if balanced.any():
-            idx = np.flatnonzero(balanced)
-            v = int(idx[np.argmin(cut[idx])])
-            score = (0.0, float(cut[v]))
-        else:
-            idx = np.flatnonzero(ok)
-            v = int(idx[np.lexsort((cut[idx], dev[idx]))[0]])
-            score = (float(dev[v]), float(cut[v]))
-        if best is None or score < best:
-            best = score
-            best_cut = (_subtree_mask(v, up, depth), int(j[v]))
-    if best_cut is None:
+    )
+    order, parent, depth = _rooted(tree, big)
+    up = _ancestor_table(parent, int(depth.max()))
+    lca = _lowest_common_ancestors(c_rows, c_cols, up, depth)
+    incident = np.bincount(er, ecost, na) + np.bincount(ec, ecost, na)
+    columns = np.zeros((big + 1, 5))
+    columns[:big, 0] = np.tile(w, trees)
+    columns[:big, 1] = 1.0
+    columns[:big, 2] = np.tile(pins, trees)
+    columns[:big, 3] = np.tile(incident, trees)
+    columns[:, 4] = np.bincount(lca, c_cost, big + 1)
+    sums = _subtree_sums(columns, order, parent, depth)[:big]
+    w_sub, n_sub, p_sub = sums[:, 0], sums[:, 1], sums[:, 2]
+    cut = np.maximum(sums[:, 3] - 2.0 * sums[:, 4], 0.0)
+    bp = np.tile(pidx, trees)
+    kk, mean = k[bp], (total / k)[bp]
+    j_lo = np.maximum(1, np.floor(kk * options.band)).astype(np.int64)
+    j = np.clip(np.rint(w_sub / mean).astype(np.int64), j_lo, kk - j_lo)
+    dev = np.abs(w_sub - j * mean) / mean
+    ok = (
+        (n_sub >= j) & (count[bp] - n_sub >= kk - j)
+        & (p_sub <= j) & (n_pins[bp] - p_sub <= kk - j)
+        & (parent[:big] != big)
+    )
+    # One score per candidate: balanced cuts by cost (in [0, 1)), then the others by imbalance.
+    scaled = cut / (float(cut.max()) + 1.0)
+    score = np.where(ok, np.where(dev <= options.tolerance, scaled, 2.0 + dev + 1e-3 * scaled),
+                     np.inf).reshape(trees, na)
+    # Best per (tree, piece) block, then best tree per piece.
+    block_min = np.minimum.reduceat(score, start, axis=1)
+    best_tree = np.argmin(block_min, axis=0)
+    if not np.isfinite(block_min[best_tree, np.arange(n_act)]).all():
+        missing = int(np.flatnonzero(~np.isfinite(block_min.min(axis=0)))[0])
         raise ValueError(
-            f"no spanning-tree cut splits this {n}-node graph into {k} parts "
-            f"with {n_pins} pinned groups on distinct sides"
+            f"no spanning-tree cut splits a {int(count[missing])}-node piece into "
+            f"{int(k[missing])} parts keeping {int(n_pins[missing])} pin groups apart"
         )
-    return best_cut
+    row = score[best_tree[pidx], np.arange(na)]
+    hit = np.flatnonzero(row == block_min[best_tree, np.arange(n_act)][pidx])
+    first = hit[np.r_[True, pidx[hit][1:] != pidx[hit][:-1]]]
+    v_of = best_tree * na + first
+    x = best_tree[pidx] * na + np.arange(na)
+    below = np.zeros(len(piece), dtype=bool)
+    below[nodes[_is_below(x, v_of[pidx], up, depth)]] = True
+    return below, act_ids, j[v_of]
 
 
-def _rooted(tree: sparse.csr_array, root: int) -> tuple[np.ndarray, np.ndarray]:
-    """BFS order and parent of every node of a spanning tree (root is its own parent)."""
+def _is_below(x: np.ndarray, v: np.ndarray, up: list[np.ndarray], depth: np.ndarray) -> np.ndarray:
+    """True where ``v[i]`` is ``x[i]`` or one of its ancestors (binary lifting)."""
+    diff = depth[x] - depth[v]
+    reach = diff >= 0
+    anc = x.copy()
+    steps = np.maximum(diff, 0)
+    for i in range(len(up)):
+        bit = reach & (((steps >> i) & 1).astype(bool))
+        anc[bit] = up[i][anc[bit]]
+    return reach & (anc == v)
+
+
+def _rooted(tree: sparse.csr_array, root: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """BFS order, parent (root is its own) and depth of every node of a spanning tree."""
     order, parent = csgraph.breadth_first_order(
         tree, root, directed=False, return_predecessors=True
     )
     parent = parent.astype(np.int64)
     parent[root] = root
-    return order, parent
+    depth = csgraph.shortest_path(tree, directed=False, unweighted=True, indices=root)
+    return order, parent, depth.astype(np.int64)
 
 
-def _ancestor_table(parent: np.ndarray, root: int) -> list[np.ndarray]:
+def _ancestor_table(parent: np.ndarray, max_depth: int) -> list[np.ndarray]:
     """Binary-lifting table: ``up[i][v]`` is the ``2**i``-th ancestor of ``v`` (root saturates)."""
-    levels = max(1, int(np.ceil(np.log2(max(len(parent), 2)))))
     up = [parent]
-    for _ in range(levels - 1):
+    for _ in range(max(1, int(max_depth).bit_length()) - 1):
         up.append(up[-1][up[-1]])
     return up
-
-
-def _depths(up: list[np.ndarray], root: int) -> np.ndarray:
-    """Number of edges from every node to the root, by binary lifting."""
-    n = len(up[0])
-    cur = np.arange(n)
-    depth = np.zeros(n, dtype=np.int64)
-    for i in range(len(up) - 1, -1, -1):
-        nxt = up[i][cur]
-        step = nxt != root
-        cur = np.where(step, nxt, cur)
-        depth += step.astype(np.int64) << i
-    return depth + (cur != root)
 
 
 def _lowest_common_ancestors(
@@ -235,17 +294,3 @@ def _subtree_sums(
         seg = order[bounds[d] : bounds[d + 1]]
         np.add.at(acc, parent[seg], acc[seg])
     return acc
-
-
-def _subtree_mask(v: int, up: list[np.ndarray], depth: np.ndarray) -> np.ndarray:
-    """Boolean mask of ``v`` and its descendants: nodes whose ancestor at ``v``'s depth is ``v``."""
-    diff = depth - depth[v]
-    cur = np.arange(len(depth))
-    cand = diff >= 0
-    cur, diff = cur[cand], diff[cand]
-    for i in range(len(up)):
-        bit = ((diff >> i) & 1).astype(bool)
-        cur[bit] = up[i][cur[bit]]
-    mask = np.zeros(len(depth), dtype=bool)
-    mask[np.flatnonzero(cand)[cur == v]] = True
-    return mask
