@@ -1,0 +1,247 @@
+"""Blocks and cells: the pieces a township is cut from.
+
+Blocks ("enclosures") are the faces that the township boundary and the barrier
+lines (roads, rail, water, and village boundaries when given) enclose: they tile
+the township exactly. Cells are a Voronoi diagram of one point per building,
+computed block by block, so that every cell lies inside one block and the cells
+of a block tile it. A block that holds no building is a cell of its own, with no
+building, and so is any piece of a Voronoi cell cut off from its building by a
+concave block outline; so the cells tile the township whole (no gap, no overlap) and land with
+no buildings can be absorbed into whichever area is next to it.
+
+Buildings whose points coincide (to the centimetre) share one cell: a Voronoi
+diagram cannot separate them, and nothing on the ground would either.
+
+Example::
+
+    tess = tessellate(task.geometry, task.buildings.geometry.values, lines)
+    tess.cells[tess.building_cell[0]]   # the cell of the first building
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely.errors import GEOSException
+
+#: Barrier ranks whose lines enclose blocks. Paths and tracks do not: people
+#: cross them without noticing, and they would shatter blocks into slivers.
+BLOCK_RANKS: tuple[str, ...] = ("major", "minor")
+
+#: Points closer than this (metres) are one Voronoi site.
+SITE_GRID = 0.01
+
+#: Grid (metres) for noding lines when floating-point noding fails.
+NODING_GRID = 0.001
+
+
+@dataclass
+class Tessellation:
+    """Cells tiling one township, and how buildings map onto them.
+
+    - ``blocks``: block polygons (faces enclosed by boundary and barriers).
+    - ``cells``: cell polygons; each lies in one block and the cells tile the township.
+    - ``cell_block``: block index of each cell.
+    - ``cell_site``: the point (x, y) each cell grew from; for a block with no
+      building, a point on its surface.
+    - ``cell_has_building``: True when at least one building lies in the cell.
+    - ``building_cell``: cell index of each building, in input order.
+    """
+
+    blocks: np.ndarray
+    cells: np.ndarray
+    cell_block: np.ndarray
+    cell_site: np.ndarray
+    cell_has_building: np.ndarray
+    building_cell: np.ndarray
+
+    @property
+    def n_cells(self) -> int:
+        """Number of cells."""
+        return len(self.cells)
+
+
+def barrier_lines(geoms: np.ndarray) -> np.ndarray:
+    """Line geometries of barriers: polygons (lakes, wide rivers) give their outlines."""
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) == 0:
+        return geoms
+    geoms = geoms[~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)]
+    dim = shapely.get_dimensions(geoms)
+    return np.where(dim == 2, shapely.boundary(geoms), geoms)
+
+
+def _node_lines(lines: np.ndarray) -> object:
+    """Union the lines so that every crossing becomes a vertex (polygonize needs it)."""
+    try:
+        return shapely.union_all(lines)
+    except GEOSException:
+        return shapely.union_all(lines, grid_size=NODING_GRID)
+
+
+def make_blocks(boundary: object, lines: np.ndarray) -> np.ndarray:
+    """Faces that the township ``boundary`` and the barrier ``lines`` enclose.
+
+    Only faces inside the township are kept; together they tile it. ``lines`` may
+    run outside the township (they are clipped) and may dangle: dead ends do not
+    enclose anything and are ignored.
+    """
+    ring = shapely.boundary(boundary)
+    lines = barrier_lines(lines)
+    if len(lines):
+        lines = shapely.intersection(lines, boundary)
+        lines = lines[~shapely.is_empty(lines)]
+    noded = _node_lines(np.concatenate([[ring], lines]))
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    if len(faces) == 0:
+        return np.array([boundary], dtype=object)
+    inside = shapely.contains_properly(boundary, shapely.point_on_surface(faces))
+    faces = faces[inside & (shapely.area(faces) > 0)]
+    if len(faces) == 0:
+        return np.array([boundary], dtype=object)
+    return faces
+
+
+def building_points(geoms: np.ndarray) -> np.ndarray:
+    """One (x, y) point per building: a point on its footprint (or the point itself)."""
+    pts = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+    return shapely.get_coordinates(pts).reshape(-1, 2)
+
+
+def locate_points(xy: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    """Index of the block holding each point; a point outside all blocks goes to the nearest.
+
+    A point on the line between two blocks goes to the block with the lower index,
+    so the answer is deterministic.
+    """
+    n = len(xy)
+    out = np.full(n, -1, dtype=np.int64)
+    if n == 0:
+        return out
+    pts = shapely.points(xy)
+    tree = shapely.STRtree(blocks)
+    p_idx, b_idx = tree.query(pts, predicate="intersects")
+    if len(p_idx):
+        order = np.lexsort((b_idx, p_idx))
+        p_sorted, b_sorted = p_idx[order], b_idx[order]
+        first = np.r_[True, p_sorted[1:] != p_sorted[:-1]]
+        out[p_sorted[first]] = b_sorted[first]
+    missing = np.flatnonzero(out < 0)
+    if len(missing):
+        q_idx, nb_idx = tree.query_nearest(pts[missing], all_matches=False)
+        out[missing[q_idx]] = nb_idx
+    return out
+
+
+def merge_sites(xy: np.ndarray, block: np.ndarray, grid: float = SITE_GRID):
+    """Merge points that coincide on a ``grid`` (metres) within a block into one site.
+
+    Returns ``(site_xy, site_block, point_site)``: the site coordinates (the first
+    point of each group), the block of each site, and the site of each point. Sites
+    are ordered by block, then by position, so the result does not depend on the
+    input order of coinciding points beyond which one gives the coordinates.
+    """
+    if len(xy) == 0:
+        return np.zeros((0, 2)), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    key = np.column_stack([block, np.round(xy / grid).astype(np.int64)])
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return xy[first], block[first], inverse
+
+
+def _voronoi_in_blocks(site_xy: np.ndarray, site_block: np.ndarray, blocks: np.ndarray):
+    """Voronoi cells of the sites, one diagram per block, each cell clipped to its block."""
+    n = len(site_xy)
+    cells = np.empty(n, dtype=object)
+    counts = np.bincount(site_block, minlength=len(blocks))
+    single = counts[site_block] == 1
+    cells[single] = blocks[site_block[single]]
+    multi_blocks = np.flatnonzero(counts > 1)
+    if len(multi_blocks) == 0:
+        return cells
+    # Sites are sorted by block (merge_sites), so each block's sites are contiguous
+    # and the diagrams' cells (ordered=True) come back in site order.
+    multi_sites = np.flatnonzero(counts[site_block] > 1)
+    _, group = np.unique(site_block[multi_sites], return_inverse=True)
+    mps = shapely.multipoints(site_xy[multi_sites], indices=group)
+    env = shapely.envelope(blocks[multi_blocks])
+    size = np.sqrt(np.maximum(shapely.area(env), 1.0))
+    extend = shapely.buffer(env, size, join_style="mitre")
+    diagrams = shapely.voronoi_polygons(mps, extend_to=extend, ordered=True)
+    raw = shapely.get_parts(diagrams)
+    cells[multi_sites] = shapely.intersection(raw, blocks[site_block[multi_sites]])
+    return cells
+
+
+def _split_pieces(cells: np.ndarray, cell_xy: np.ndarray):
+    """Split clipped cells into the piece that holds each site and the pieces left over.
+
+    Clipping a Voronoi cell to a concave block can leave it in several pieces. The
+    piece nearest the site (the one holding it) stays the site's cell; the others
+    are returned as ``(orphans, orphan_owner)``: land with no building, which the
+    caller keeps as cells of their own so that the tiling stays whole and every
+    cell is one polygon.
+    """
+    parts, owner = shapely.get_parts(cells, return_index=True)
+    poly = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
+    parts, owner = parts[poly], owner[poly]
+    dist = shapely.distance(parts, shapely.points(cell_xy[owner]))
+    order = np.lexsort((dist, owner))
+    first = np.r_[True, owner[order][1:] != owner[order][:-1]]
+    keep = np.zeros(len(parts), dtype=bool)
+    keep[order[first]] = True
+    main = np.empty(len(cells), dtype=object)
+    main[owner[keep]] = parts[keep]
+    return main, parts[~keep], owner[~keep]
+
+
+def clean_coverage(cells: np.ndarray) -> np.ndarray:
+    """Make neighbouring cells share identical vertices along their common edges.
+
+    Cells clipped from different blocks meet along the same line but carry
+    different vertices on it; GEOS coverage cleaning snaps them together (moving
+    nothing by more than a hair), so that shared boundaries measure exactly and
+    :func:`shapely.coverage_union` can dissolve cells quickly and safely.
+    """
+    if len(cells) < 2:
+        return cells
+    cleaned = shapely.coverage_clean(cells)
+    bad = (shapely.get_type_id(cleaned) != 3) | shapely.is_empty(cleaned)
+    return np.where(bad, cells, cleaned)
+
+
+def tessellate(
+    boundary: object,
+    building_geoms: np.ndarray,
+    lines: np.ndarray | None = None,
+) -> Tessellation:
+    """Cut the township ``boundary`` into blocks and cells around the buildings.
+
+    ``building_geoms``: footprints (Polygon/MultiPolygon) or points, in input order.
+    ``lines``: barrier lines (and village boundaries) that enclose blocks; choose
+    which ranks to pass with :data:`BLOCK_RANKS`.
+    """
+    lines = np.zeros(0, dtype=object) if lines is None else np.asarray(lines, dtype=object)
+    blocks = make_blocks(boundary, lines)
+    xy = building_points(building_geoms)
+    point_block = locate_points(xy, blocks)
+    site_xy, site_block, building_site = merge_sites(xy, point_block)
+    site_cells = _voronoi_in_blocks(site_xy, site_block, blocks)
+    site_cells, orphans, orphan_owner = _split_pieces(site_cells, site_xy)
+    empty_blocks = np.setdiff1d(np.arange(len(blocks)), site_block)
+    empty = np.concatenate([orphans, blocks[empty_blocks]])
+    empty_xy = shapely.get_coordinates(shapely.point_on_surface(empty)).reshape(-1, 2)
+    return Tessellation(
+        blocks=blocks,
+        cells=clean_coverage(np.concatenate([site_cells, empty])),
+        cell_block=np.concatenate([site_block, site_block[orphan_owner], empty_blocks]).astype(
+            np.int64
+        ),
+        cell_site=np.concatenate([site_xy, empty_xy]),
+        cell_has_building=np.r_[
+            np.ones(len(site_cells), dtype=bool), np.zeros(len(empty), dtype=bool)
+        ],
+        building_cell=building_site.astype(np.int64),
+    )
