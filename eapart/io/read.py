@@ -56,7 +56,9 @@ class Inputs:
     ``building_id``, ``households``, ``persons``, ``type``, ``name`` and
     ``township_code`` (None where the building lies outside every township).
     ``features`` holds the roads, rail and water layers as read (input CRS), for
-    the output file and the printed sheets.
+    the output file and the printed sheets; ``building_geometry`` and
+    ``township_geometry`` keep the (repaired) input geometries in the input CRS, so
+    that outputs carry them unchanged rather than reprojected twice.
     """
 
     buildings: gpd.GeoDataFrame
@@ -68,6 +70,8 @@ class Inputs:
     work_crs: pyproj.CRS
     features: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     unassigned: gpd.GeoDataFrame | None = None
+    building_geometry: gpd.GeoSeries | None = None
+    township_geometry: gpd.GeoSeries | None = None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
@@ -180,6 +184,8 @@ def read_inputs(cfg: RunConfig) -> Inputs:
         work_crs=work_crs,
         features=features,
         unassigned=unassigned.reset_index(drop=True),
+        building_geometry=buildings.geometry,
+        township_geometry=townships.geometry,
         notes=notes,
         warnings=warnings,
         stats=stats,

@@ -1,0 +1,107 @@
+"""The public API: one call runs the main job, as ``eapart run`` does.
+
+>>> from eapart.api import run                                    # doctest: +SKIP
+>>> from eapart.config import RunConfig                            # doctest: +SKIP
+>>> result = run(RunConfig(input=Path("county.gpkg"), out=Path("out")))  # doctest: +SKIP
+>>> result.report["small_areas"]                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eapart.config import RunConfig
+from eapart.errors import UsageError
+from eapart.executors import map_townships
+from eapart.io.atomic import atomic_directory, check_destination
+from eapart.io.read import read_inputs
+from eapart.io.write import (
+    GPKG_NAME,
+    REPORT_NAME,
+    SUMMARY_NAME,
+    write_geopackage,
+    write_report,
+    write_summary,
+)
+from eapart.partition.hierarchy import partition_township
+from eapart.partition.quality import county_summary
+from eapart.pipeline import assemble, plan_tasks
+from eapart.progress import Progress
+from eapart.report import build_report, summary_lines
+
+#: What the report names as the partition engine.
+ENGINE = (
+    "eapart cells + recursive spanning-tree bisection with boundary refinement "
+    "(eapart.partition.regions)"
+)
+
+
+@dataclass
+class RunResult:
+    """What a run made: where, the report, stage times, and the closing summary."""
+
+    out: Path
+    report: dict
+    timings: dict[str, float] = field(default_factory=dict)
+    summary: list[str] = field(default_factory=list)
+
+
+def bundled_sample() -> Path:
+    """The small county shipped with eapart, used when no input is given."""
+    from eapart.data.synthetic import sample_path
+
+    return sample_path()
+
+
+def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
+    """Read, partition and write the contract's outputs into ``cfg.out``.
+
+    The output directory appears whole at the end, or not at all.
+    """
+    progress = progress or Progress(quiet=True)
+    if cfg.out is None:
+        raise UsageError("say where the results go: --out DIR")
+    if cfg.input is None and not cfg.layers:
+        cfg.input = bundled_sample()
+    cfg.validate()
+    check_destination(Path(cfg.out), cfg.force)
+    with progress.stage("read inputs"):
+        inputs = read_inputs(cfg)
+    tasks = plan_tasks(inputs, cfg)
+    with progress.stage("partition", total=len(tasks)) as advance:
+        results = map_townships(partition_township, tasks, jobs=cfg.jobs,
+                                scheduler=cfg.scheduler, advance=advance)
+    with progress.stage("assemble"):
+        layers = assemble(inputs, results)
+        quality = county_summary(results, tasks[0].params) if tasks else {}
+        report = build_report(cfg, inputs, layers, results, ENGINE, quality)
+    with atomic_directory(Path(cfg.out), force=cfg.force) as tmp:
+        with progress.stage("write"):
+            write_outputs(tmp, layers, report, cfg)
+        if cfg.maps:
+            from eapart.maps.review import build_review_maps
+
+            with progress.stage("review maps") as advance:
+                build_review_maps(tmp, basemap=cfg.basemap,
+                                  progress=lambda done, total: advance(1))
+        if cfg.formats:
+            from eapart.io.export import export
+
+            with progress.stage("export"):
+                export(tmp, cfg.formats, encoding=cfg.encoding or "UTF-8")
+    summary = summary_lines(report, Path(cfg.out), progress.timings)
+    return RunResult(out=Path(cfg.out), report=report, timings=dict(progress.timings),
+                     summary=summary)
+
+
+def write_outputs(directory: Path, layers: dict, report: dict, cfg: RunConfig) -> None:
+    """The contract's files: the GeoPackage (with QGIS styles), report and summary."""
+    from eapart import __version__
+    from eapart.io.qgis_styles import add_qgis_styles
+
+    gpkg = directory / GPKG_NAME
+    write_geopackage(gpkg, layers)
+    add_qgis_styles(gpkg, parameters=report["parameters"], version=__version__)
+    write_report(directory / REPORT_NAME, report)
+    write_summary(directory / SUMMARY_NAME, layers["small_areas"])

@@ -1,0 +1,269 @@
+"""The ``eapart`` command: parse options, show progress, call the pipeline.
+
+Exit codes: 0 success, 1 invalid input, 2 usage error, 3 finished with flagged
+exceptions when ``--strict`` is given (see :mod:`eapart.errors`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from eapart import __version__
+from eapart.config import LAYERS, RunConfig, load_config
+from eapart.errors import EXIT_FLAGGED, EapartError, UsageError
+from eapart.progress import Progress
+
+_COLUMN_ROLES = (
+    "building_id", "households", "persons", "floors", "building_type", "building_name",
+    "township_code", "township_name", "township_population", "township_households",
+    "village_code", "village_name", "barrier_class", "barrier_name", "csv_x", "csv_y", "csv_wkt",
+)
+
+
+def _errors_to_exit_codes(func: Callable) -> Callable:
+    """Turn eapart's errors into a one-line message and their exit code."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except EapartError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: no output was written or replaced", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="eapart")
+def main() -> None:
+    """Cut a county's buildings into census areas and small areas.
+
+    \b
+    Quick start:
+      eapart run --out out/                 # the bundled sample county
+      eapart run county.gpkg --out out/     # your county (layers as in the contract)
+      eapart sample big.gpkg                # a synthetic county of 61,310 buildings
+    """
+
+
+# --- eapart run ------------------------------------------------------------------------
+
+def _layer_options(func: Callable) -> Callable:
+    for layer in reversed(LAYERS):
+        func = click.option(
+            f"--{layer}", f"layer_{layer}", metavar="FILE[:LAYER]",
+            help=f"Read the {layer} layer from this file (any OGR format or CSV).",
+        )(func)
+    return func
+
+
+@main.command("run")
+@click.argument("input", required=False, type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), required=True,
+              help="Output directory (written whole at the end).")
+@_layer_options
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="TOML file holding any parameter of the run; options given here win.")
+@click.option("--column", "columns", multiple=True, metavar="ROLE=NAME",
+              help="Map a column, e.g. --column households=HU (roles: "
+              + ", ".join(_COLUMN_ROLES) + ").")
+@click.option("--encoding", help="Code page of Shapefiles/CSV without a .cpg, e.g. GBK.")
+@click.option("--csv-crs", help="CRS of CSV coordinates, e.g. EPSG:4490.")
+@click.option("--county-code", help="6-digit county code, used to number townships.")
+@click.option("--target-households", type=float, help="Households per small area [80].")
+@click.option("--min-households", type=float, help="Minimum households [target - 20%].")
+@click.option("--max-households", type=float, help="Maximum households [target + 20%].")
+@click.option("--target-persons", type=float, help="Balance persons instead, with this target.")
+@click.option("--min-persons", type=float, help="Minimum persons per small area.")
+@click.option("--max-persons", type=float, help="Maximum persons per small area.")
+@click.option("--small-areas", type=int, help="Small areas for the whole county (e.g. 3316).")
+@click.option("--census-areas", type=int,
+              help="Census areas for the county when no villages layer is given.")
+@click.option("--census-area-households", type=float,
+              help="Households per census area when the tool forms them [7.5 x target].")
+@click.option("--allow-barrier-crossing", is_flag=True, default=None,
+              help="Let an isolated group below the minimum join a neighbour across a barrier.")
+@click.option("--institution-types", metavar="TYPE,...",
+              help="Building types kept as small areas of their own (dormitory,barracks,...).")
+@click.option("--seed", type=int, help="Random seed; the same input and seed give the same result.")
+@click.option("--formats", metavar="FMT,...",
+              help="Also export: gpkg,shp,geojson,parquet,fgb,csv,xlsx.")
+@click.option("--basemap", help="Review-map basemap: none (default), osm, or an XYZ URL.")
+@click.option("--no-maps", is_flag=True, help="Skip the HTML review maps.")
+@click.option("--jobs", "-j", type=int, help="Local processes for townships [all cores].")
+@click.option("--scheduler", metavar="ADDRESS", help="Run townships on this Dask scheduler.")
+@click.option("--force", is_flag=True, help="Replace an existing eapart output directory.")
+@click.option("--strict", is_flag=True, help="Exit with code 3 when any small area is flagged.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress, only errors.")
+@_errors_to_exit_codes
+def run_command(input, out, config_file, columns, quiet, strict, **options) -> None:  # noqa: A002
+    """Cut INPUT (a GeoPackage with the contract's layers) into census areas and small areas.
+
+    With no INPUT and no layer options, the bundled sample county is used.
+
+    \b
+    Examples:
+      eapart run county.gpkg --out out/ --county-code 420117
+      eapart run --buildings b.shp --townships t.shp --encoding GBK --out out/
+      eapart run county.gpkg --out out/ --small-areas 3316 --formats shp,xlsx
+    """
+    from eapart.api import run
+
+    cfg = build_config(input, out, config_file, columns, strict=strict, **options)
+    progress = Progress(quiet=quiet)
+    result = run(cfg, progress)
+    if not quiet:
+        click.echo("\n".join(result.summary))
+    flagged = sum(v for v in result.report["flags"].values())
+    if strict and flagged:
+        click.echo(f"strict: {flagged} flagged small area(s); exit code {EXIT_FLAGGED}", err=True)
+        sys.exit(EXIT_FLAGGED)
+
+
+def build_config(input, out, config_file, columns, **options) -> RunConfig:  # noqa: A002
+    """A :class:`RunConfig` from the config file (if any) overlaid with the options given."""
+    cfg = load_config(config_file) if config_file else RunConfig()
+    if input is not None:
+        cfg.input = input
+    cfg.out = out
+    for layer in LAYERS:
+        source = options.pop(f"layer_{layer}", None)
+        if source:
+            cfg.layers[layer] = source
+    for item in columns:
+        role, sep, name = item.partition("=")
+        if not sep or role not in _COLUMN_ROLES:
+            raise UsageError(f"--column takes ROLE=NAME with ROLE one of {', '.join(_COLUMN_ROLES)}"
+                             f"; got {item!r}")
+        setattr(cfg.columns, role, name)
+    part = cfg.partition
+    for unit in ("households", "persons"):
+        for bound, attr in (("target", "target"), ("min", "min_size"), ("max", "max_size")):
+            value = options.pop(f"{bound}_{unit}", None)
+            if value is not None:
+                setattr(part, attr, value)
+                if unit == "persons":
+                    part.measure = "persons"
+    simple = {"small_areas": part, "census_areas": part, "seed": part,
+              "allow_barrier_crossing": part, "encoding": cfg, "csv_crs": cfg,
+              "county_code": cfg, "basemap": cfg, "jobs": cfg, "scheduler": cfg,
+              "force": cfg, "strict": cfg}
+    for name, target in simple.items():
+        value = options.pop(name, None)
+        if value is not None and value is not False:
+            setattr(target, name, value)
+    per_census_area = options.pop("census_area_households", None)
+    if per_census_area is not None:
+        part.census_area_target = per_census_area
+    types = options.pop("institution_types", None)
+    if types:
+        part.institution_types = tuple(t.strip().lower() for t in types.split(",") if t.strip())
+    formats = options.pop("formats", None)
+    if formats:
+        from eapart.io.export import parse_formats
+
+        cfg.formats = tuple(parse_formats(formats))
+    if options.pop("no_maps", False):
+        cfg.maps = False
+    return cfg
+
+
+# --- eapart sample ---------------------------------------------------------------------
+
+@main.command("sample")
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--buildings", "n_buildings", type=int, default=61_310, show_default=True,
+              help="Number of buildings.")
+@click.option("--townships", "n_townships", type=int, default=20, show_default=True,
+              help="Number of townships.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--county-code", default="420117", show_default=True, help="6-digit county code.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
+@_errors_to_exit_codes
+def sample_command(out, n_buildings, n_townships, seed, county_code, quiet) -> None:
+    """Write a synthetic county (the input contract's layers) to the GeoPackage OUT.
+
+    \b
+    Example:
+      eapart sample county.gpkg --buildings 61310 --townships 20 --seed 0
+    """
+    from eapart.data.synthetic import make_county, write_county
+
+    if n_buildings < 1 or n_townships < 1:
+        raise UsageError("--buildings and --townships must be at least 1")
+    progress = Progress(quiet=quiet)
+    with progress.stage("generate"):
+        layers = make_county(n_buildings=n_buildings, n_townships=n_townships, seed=seed,
+                             county_code=county_code)
+    with progress.stage("write"):
+        write_county(out, layers)
+    progress.message(
+        f"Wrote {out}: {len(layers['buildings']):,} buildings, {len(layers['townships'])} "
+        f"townships, {len(layers.get('villages', ()))} villages."
+    )
+
+
+# --- eapart map / export / sheets -------------------------------------------------------
+
+@main.command("map")
+@click.argument("outdir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--basemap", default=None, help="none (default), osm, or an XYZ tile URL.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
+@_errors_to_exit_codes
+def map_command(outdir, basemap, quiet) -> None:
+    """Rebuild the review maps (OUTDIR/map/) from an existing output."""
+    from eapart.maps.review import build_review_maps
+
+    progress = Progress(quiet=quiet)
+    with progress.stage("review maps") as advance:
+        pages = build_review_maps(outdir, basemap=basemap, progress=lambda d, t: advance(1))
+    progress.message(f"Wrote {len(pages)} page(s); open {outdir / 'map' / 'index.html'}")
+
+
+@main.command("export")
+@click.argument("outdir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--format", "formats", default="gpkg,shp,geojson,parquet,fgb,csv,xlsx",
+              show_default=True, help="Comma-separated formats.")
+@click.option("--encoding", default="UTF-8", show_default=True,
+              help="Shapefile code page: UTF-8, or GBK for older ArcGIS.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
+@_errors_to_exit_codes
+def export_command(outdir, formats, encoding, quiet) -> None:
+    """Export an output's layers and tables for QGIS, ArcGIS and Excel (OUTDIR/export/)."""
+    from eapart.io.export import export, parse_formats
+
+    progress = Progress(quiet=quiet)
+    with progress.stage("export"):
+        paths = export(outdir, parse_formats(formats), encoding=encoding)
+    progress.message(f"Wrote {len(paths)} file(s) in {outdir / 'export'}")
+
+
+@main.command("sheets")
+@click.argument("outdir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--codes", multiple=True, metavar="CODE",
+              help="Only these small areas or census areas (repeatable).")
+@click.option("--jobs", "-j", type=int, default=None, help="Processes [all cores].")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
+@_errors_to_exit_codes
+def sheets_command(outdir, codes, jobs, quiet) -> None:
+    """Print one A4 PDF page per small area, bound per census area (OUTDIR/sheets/)."""
+    from eapart.maps.sheets import make_sheets
+
+    progress = Progress(quiet=quiet)
+    with progress.stage("sheets") as advance:
+        paths = make_sheets(outdir, list(codes) or None, jobs=jobs,
+                            progress=lambda done, total: advance(1))
+    progress.message(f"Wrote {len(paths)} PDF file(s) in {outdir / 'sheets'}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

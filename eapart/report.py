@@ -1,0 +1,154 @@
+"""The run's report: what went in, what came out, how good it is, what to look at.
+
+:func:`build_report` gives the dict written as ``report.json`` (contract.md);
+:func:`summary_lines` the few lines printed at the end of every run. The report
+holds no clock time and no absolute path, so identical runs give identical files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+
+from eapart import __version__
+from eapart.config import RunConfig
+from eapart.io.crs import crs_label
+from eapart.io.read import Inputs
+from eapart.partition.model import TownshipResult
+from eapart.partition.quality import FLAG_DESCRIPTIONS, flag_counts, size_summary
+
+
+def size_distribution(sizes: np.ndarray, target: float) -> list[dict]:
+    """The size histogram against the target as ``[{"bin": label, "count": n}, ...]``."""
+    histogram = size_summary(sizes, target).get("ratio_histogram", {})
+    return [{"bin": f"{label} x target", "count": int(n)} for label, n in histogram.items()]
+
+
+def share_between(sizes: np.ndarray, low: float, high: float) -> float:
+    """Share of areas whose size lies in [low, high] (1.0 for no areas).
+
+    The report's ``within_tolerance_share`` uses the run's minimum and maximum,
+    which need not be symmetric around the target.
+    """
+    sizes = np.asarray(sizes, dtype=float)
+    if not len(sizes):
+        return 1.0
+    return float(((sizes >= low) & (sizes <= high)).mean())
+
+
+def build_report(
+    cfg: RunConfig,
+    inputs: Inputs,
+    layers: dict[str, gpd.GeoDataFrame],
+    results: list[TownshipResult],
+    engine: str,
+    quality: dict | None = None,
+) -> dict:
+    """The quality report of a run, ready for ``report.json``."""
+    part = cfg.partition
+    measure = part.measure
+    small = layers["small_areas"]
+    sizes = small[measure].to_numpy(dtype=float)
+    buildings = layers["buildings"]
+    report: dict = {
+        "software": "eapart",
+        "version": __version__,
+        "engine": engine,
+        "input": _input_section(cfg, inputs),
+        "buildings_in": int(len(inputs.buildings)),
+        "buildings_assigned": int(buildings["small_area_code"].notna().sum()),
+        "buildings_unassigned": int(len(inputs.unassigned)),
+        "townships": int(len(layers["townships"])),
+        "census_areas": int(len(layers["census_areas"])),
+        "small_areas": int(len(small)),
+        "households": int(buildings["households"].sum()),
+        "persons": float(np.nansum(buildings["persons"].to_numpy(dtype=float))),
+        "measure": measure,
+        f"target_{measure}": part.target,
+        f"min_{measure}": part.min_value,
+        f"max_{measure}": part.max_value,
+        "within_tolerance_share": share_between(sizes, part.min_value, part.max_value),
+        "flags": flag_counts(small["flags"].to_numpy(dtype=object)),
+        "flag_descriptions": dict(FLAG_DESCRIPTIONS),
+        "size_distribution": size_distribution(sizes, part.target),
+        "quality": quality or {},
+        "per_township": _per_township(layers, results, part),
+        "parameters": cfg.parameters(),
+        "households_method": inputs.households_method,
+        "repaired": inputs.stats.get("repaired", {}),
+        "columns_used": {
+            "building_id": inputs.stats.get("building_id"),
+            "township_codes": inputs.stats.get("township_codes"),
+            **inputs.stats.get("building_columns", {}),
+        },
+        "notes": list(inputs.notes) + [n for r in results for n in r.notes],
+        "warnings": list(inputs.warnings),
+    }
+    if measure != "households":
+        report.setdefault("target_households", None)
+    if cfg.config_file is not None:
+        report["config_file"] = {"name": Path(cfg.config_file).name, "text": cfg.config_text}
+    return report
+
+
+def _input_section(cfg: RunConfig, inputs: Inputs) -> dict:
+    files = {}
+    if cfg.input is not None:
+        files["input"] = Path(cfg.input).name
+    for layer, source in sorted(cfg.layers.items()):
+        files[layer] = Path(str(source)).name
+    return {
+        "files": files,
+        "layers": inputs.stats.get("layers", {}),
+        "crs": crs_label(inputs.input_crs),
+        "work_crs": crs_label(inputs.work_crs),
+    }
+
+
+def _per_township(layers, results: list[TownshipResult], part) -> list[dict]:
+    small = layers["small_areas"]
+    rows = []
+    metrics = {r.township_code: r.metrics for r in results}
+    for tw in layers["townships"].itertuples():
+        mine = small[small["township_code"] == tw.township_code]
+        sizes = mine[part.measure].to_numpy(dtype=float)
+        rows.append({
+            "township_code": tw.township_code,
+            "name": tw.name,
+            "buildings": int(tw.buildings),
+            "households": int(tw.households),
+            "census_areas": int(tw.census_areas),
+            "small_areas": int(tw.small_areas),
+            "within_tolerance_share": share_between(sizes, part.min_value, part.max_value),
+            "flags": {k: v for k, v in flag_counts(mine["flags"].to_numpy(dtype=object)).items()
+                      if v},
+            "metrics": metrics.get(tw.township_code, {}),
+        })
+    return rows
+
+
+def summary_lines(report: dict, out: Path, timings: dict[str, float]) -> list[str]:
+    """A short summary a person can read at the end of a run."""
+    measure = report["measure"]
+    flags = {k: v for k, v in report["flags"].items() if v}
+    lines = [
+        f"eapart {report['version']}: {report['buildings_assigned']:,} of "
+        f"{report['buildings_in']:,} buildings placed in {report['townships']} townships, "
+        f"{report['census_areas']:,} census areas, {report['small_areas']:,} small areas.",
+        f"Balance: {report['within_tolerance_share']:.1%} of small areas within "
+        f"{report[f'min_{measure}']:g}-{report[f'max_{measure}']:g} {measure} "
+        f"(target {report[f'target_{measure}']:g}).",
+    ]
+    if flags:
+        lines.append("Flagged: " + ", ".join(f"{k} {v}" for k, v in flags.items())
+                     + " (see the review map and summary.csv).")
+    if report["buildings_unassigned"]:
+        lines.append(f"Not placed: {report['buildings_unassigned']} building(s) outside every "
+                     "township, listed in the 'unassigned' layer.")
+    for warning in report["warnings"]:
+        if "outside every township" not in warning:
+            lines.append(f"Warning: {warning}")
+    lines.append(f"Took {sum(timings.values()):.1f} s. Results in {out}")
+    return lines
