@@ -120,7 +120,9 @@ def _join(
     """Nodes of shortest paths from the first member to every other, avoiding ``avoid``."""
     keep = ~avoid
     keep[members] = True
-    open_graph = sparse.csr_array(adjacency.multiply(keep[:, None]).multiply(keep[None, :]))
+    coo = adjacency.tocoo()
+    ok = keep[coo.row] & keep[coo.col]
+    open_graph = sparse.csr_array((coo.data[ok], (coo.row[ok], coo.col[ok])), shape=coo.shape)
     _, pred = csgraph.breadth_first_order(
         open_graph, int(members[0]), directed=False, return_predecessors=True
     )
