@@ -26,6 +26,20 @@ def size_distribution(sizes: np.ndarray, target: float) -> list[dict]:
     return [{"bin": f"{label} x target", "count": int(n)} for label, n in histogram.items()]
 
 
+#: Township metrics that vary from run to run (clock times): kept out of the report
+#: so identical runs write identical files; :func:`engine_seconds` sums them.
+VOLATILE_METRICS = frozenset({"seconds"})
+
+
+def engine_seconds(results: list[TownshipResult]) -> dict[str, float]:
+    """Engine time per stage (tessellate, graph, partition, ...) summed over townships."""
+    total: dict[str, float] = {}
+    for result in results:
+        for stage, seconds in result.metrics.get("seconds", {}).items():
+            total[stage] = total.get(stage, 0.0) + float(seconds)
+    return total
+
+
 def share_between(sizes: np.ndarray, low: float, high: float) -> float:
     """Share of areas whose size lies in [low, high] (1.0 for no areas).
 
@@ -124,7 +138,8 @@ def _per_township(layers, results: list[TownshipResult], part) -> list[dict]:
             "within_tolerance_share": share_between(sizes, part.min_value, part.max_value),
             "flags": {k: v for k, v in flag_counts(mine["flags"].to_numpy(dtype=object)).items()
                       if v},
-            "metrics": metrics.get(tw.township_code, {}),
+            "metrics": {k: v for k, v in metrics.get(tw.township_code, {}).items()
+                        if k not in VOLATILE_METRICS},
         })
     return rows
 
