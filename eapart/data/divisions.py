@@ -1,0 +1,242 @@
+"""Villages and townships that tile the synthetic county exactly, with their codes.
+
+Village-level units are the faces of a Voronoi diagram of seed points, noded together
+with the county outline and polygonized, so neighbouring villages share the very same
+edges. Townships are grown over the village adjacency graph from their seats (a
+multi-source shortest-path forest), so each township is one connected union of whole
+villages: townships tile the county and villages nest in townships by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from eapart.data.landscape import Landscape
+from eapart.partition.codes import format_code, serpentine_order
+
+#: Average villages per building of the default county (about 440 for 61,310).
+VILLAGES_PER_BUILDING = 440 / 61_310
+#: Share of village-level units that are urban residents' committees.
+URBAN_VILLAGE_SHARE = 0.28
+
+
+@dataclass
+class Divisions:
+    """Village polygons, their township and the township seats (metres)."""
+
+    villages: np.ndarray  # shapely polygons, one per village
+    seeds: np.ndarray  # (n, 2) seed point of each village
+    urban: np.ndarray  # bool: residents' committee (community) rather than village
+    township_of: np.ndarray  # int township index of each village
+    seats: np.ndarray  # village index of each township's seat
+    kind: np.ndarray  # per township: "street", "town" or "township"
+    townships: np.ndarray  # shapely polygons, one per township
+    county: shapely.Polygon  # the union of townships (the exact outer boundary)
+
+
+def jittered_grid(
+    rng: np.random.Generator, bounds: tuple[float, float, float, float], spacing: float
+) -> np.ndarray:
+    """Points on a square grid of ``spacing`` inside ``bounds``, each moved up to 30% of a
+    cell: evenly spread, never duplicate or collinear (safe for Voronoi)."""
+    x0, y0, x1, y1 = bounds
+    xs = np.arange(x0 + spacing / 2, x1, spacing)
+    ys = np.arange(y0 + spacing / 2, y1, spacing)
+    gx, gy = np.meshgrid(xs, ys)
+    pts = np.column_stack([gx.ravel(), gy.ravel()])
+    return pts + rng.uniform(-0.3, 0.3, size=pts.shape) * spacing
+
+
+def village_seeds(
+    rng: np.random.Generator, land: Landscape, n_villages: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seed points of urban communities (dense, inside the cores) and rural villages.
+
+    Returns the points and a boolean array telling which are urban.
+    """
+    n_urban = max(len(land.cities), round(URBAN_VILLAGE_SHARE * n_villages))
+    city_area = np.pi * (1.1 * land.city_radius) ** 2
+    share = city_area / city_area.sum()
+    urban_pts = []
+    for (cx, cy), r, sh in zip(land.cities, land.city_radius, share, strict=False):
+        disk = shapely.Point(cx, cy).buffer(1.1 * r)
+        spacing = np.sqrt(disk.area / max(1, round(n_urban * sh)))
+        pts = jittered_grid(rng, disk.bounds, spacing)
+        urban_pts.append(pts[shapely.contains_xy(disk, pts[:, 0], pts[:, 1])])
+    urban_pts = np.vstack(urban_pts)
+
+    cores = shapely.union_all([shapely.Point(c).buffer(1.25 * r)
+                               for c, r in zip(land.cities, land.city_radius, strict=False)])
+    rural_zone = land.county.buffer(-150.0).difference(cores)
+    n_rural = max(2, n_villages - len(urban_pts))
+    spacing = np.sqrt(rural_zone.area / n_rural)
+    pts = jittered_grid(rng, land.county.bounds, spacing)
+    rural_pts = pts[shapely.contains_xy(rural_zone, pts[:, 0], pts[:, 1])]
+    seeds = np.vstack([urban_pts, rural_pts])
+    urban = np.r_[np.ones(len(urban_pts), bool), np.zeros(len(rural_pts), bool)]
+    return seeds, urban
+
+
+def tile(county: shapely.Polygon, seeds: np.ndarray) -> np.ndarray:
+    """Voronoi cells of ``seeds`` cut by ``county``, noded so neighbours share exact edges.
+
+    Returns one polygon per seed, in seed order. A piece of a cell cut off by a bay of
+    the outline goes to the neighbour it shares the longest edge with, so every village
+    is one piece.
+    """
+    cells = shapely.get_parts(shapely.voronoi_polygons(
+        shapely.multipoints(seeds), extend_to=county.buffer(1000.0), ordered=True))
+    lines = shapely.union_all(np.r_[shapely.boundary(cells), [county.boundary]])
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
+    inside = shapely.contains_properly(county, shapely.point_on_surface(faces))
+    faces = faces[inside]
+    seed_pts = shapely.points(seeds)
+    tree = shapely.STRtree(faces)
+    face_i, seed_i = tree.query(seed_pts, predicate="within")[::-1]
+    owner = np.full(len(faces), -1)
+    owner[face_i] = seed_i
+    owner = _adopt_orphans(faces, owner)
+    return np.array([shapely.coverage_union_all(faces[owner == k]) for k in range(len(seeds))])
+
+
+def _adopt_orphans(faces: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Give each face with no seed to the owned neighbour sharing its longest edge."""
+    owner = owner.copy()
+    i, j, shared = shared_edges(faces)
+    while (owner < 0).any():
+        best = np.full(len(faces), -1.0)
+        for a, b, length in zip(i, j, shared, strict=False):
+            for orphan, other in ((a, b), (b, a)):
+                if owner[orphan] < 0 <= owner[other] and length > best[orphan]:
+                    best[orphan] = length
+                    owner[orphan] = owner[other]
+    return owner
+
+
+def shared_edges(polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs ``i < j`` of polygons sharing a boundary of positive length, and that length."""
+    tree = shapely.STRtree(polygons)
+    i, j = tree.query(polygons, predicate="intersects")
+    keep = i < j
+    i, j = i[keep], j[keep]
+    length = shapely.length(shapely.intersection(shapely.boundary(polygons[i]),
+                                                 shapely.boundary(polygons[j])))
+    keep = length > 1e-6
+    return i[keep], j[keep], length[keep]
+
+
+def choose_seats(
+    land: Landscape, seeds: np.ndarray, urban: np.ndarray, n_townships: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pick township seats among village seeds and say what each township is.
+
+    Street offices share the main city; the second city, if any, is a town's seat;
+    the remaining towns and townships are spread over the countryside by
+    farthest-point sampling. Returns seat indices and kinds.
+    """
+    main = land.cities[0]
+    n_street = 1 if n_townships < 3 else max(1, round(0.25 * n_townships))
+    n_town = max(0, round(0.35 * n_townships)) if n_townships >= 3 else n_townships - 1
+    d_main = np.hypot(*(seeds - main).T)
+    in_main = urban & (d_main < 1.2 * land.city_radius[0])
+    candidates = np.flatnonzero(in_main)
+    seats = [int(candidates[np.argmin(d_main[candidates])])]
+    seats = _farthest_points(seeds, candidates, seats, n_street)
+    kinds = ["street"] * len(seats)
+    if len(land.cities) > 1 and len(seats) < n_townships:
+        d2 = np.hypot(*(seeds - land.cities[1]).T)
+        seats.append(int(np.argmin(np.where(urban, d2, np.inf))))
+        kinds.append("town")
+    rural = np.flatnonzero(~urban)
+    seats = _farthest_points(seeds, rural, seats, n_townships)
+    n_more_towns = max(0, n_town - kinds.count("town"))
+    extra = len(seats) - len(kinds)
+    kinds += ["town"] * min(n_more_towns, extra) + ["township"] * max(0, extra - n_more_towns)
+    return np.array(seats), np.array(kinds)
+
+
+def _farthest_points(points: np.ndarray, pool: np.ndarray, chosen: list[int], n: int) -> list[int]:
+    """Extend ``chosen`` to ``n`` indices from ``pool``, each the farthest from those chosen."""
+    chosen = list(chosen)
+    diff = points[pool][:, None, :] - points[chosen][None, :, :]
+    d = np.hypot(diff[..., 0], diff[..., 1]).min(axis=1)
+    while len(chosen) < n:
+        k = int(np.argmax(d))
+        if d[k] <= 0:
+            break
+        chosen.append(int(pool[k]))
+        d = np.minimum(d, np.hypot(*(points[pool] - points[pool[k]]).T))
+    return chosen
+
+
+def grow_townships(villages: np.ndarray, seeds: np.ndarray, seats: np.ndarray) -> np.ndarray:
+    """Township index of each village: the seat nearest along the village adjacency graph.
+
+    A multi-source Dijkstra over villages that share an edge (weight: distance between
+    seeds) makes each township a connected set of whole villages.
+    """
+    i, j, _ = shared_edges(villages)
+    w = np.hypot(*(seeds[i] - seeds[j]).T)
+    n = len(villages)
+    graph = sparse.coo_matrix((w, (i, j)), shape=(n, n)).tocsr()
+    _, _, sources = csgraph.dijkstra(graph, directed=False, indices=seats,
+                                     min_only=True, return_predecessors=True)
+    return _index_of(seats, sources)
+
+
+def _index_of(seats: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """Position in ``seats`` of each source village index."""
+    lookup = np.full(max(seats.max(), sources.max()) + 1, -1)
+    lookup[seats] = np.arange(len(seats))
+    return lookup[sources]
+
+
+def make_divisions(
+    rng: np.random.Generator, land: Landscape, n_villages: int, n_townships: int
+) -> Divisions:
+    """Seeds, villages, seats and townships of the county, all tiling exactly."""
+    seeds, urban = village_seeds(rng, land, n_villages)
+    villages = tile(land.county, seeds)
+    seats, kinds = choose_seats(land, seeds, urban, n_townships)
+    township_of = grow_townships(villages, seeds, seats)
+    townships = np.array([shapely.coverage_union_all(villages[township_of == t])
+                          for t in range(len(seats))])
+    county = shapely.coverage_union_all(townships)
+    return Divisions(villages, seeds, urban, township_of, seats, kinds, townships, county)
+
+
+#: First code of each kind of township (domain.md): street offices 001-099,
+#: towns 100-199, townships 200-399.
+TOWNSHIP_CODE_START = {"street": 1, "town": 101, "township": 201}
+#: Residents' committees 001-199, village committees 200-399.
+VILLAGE_CODE_START = {True: 1, False: 201}
+
+
+def township_codes(county_code: str, div: Divisions) -> np.ndarray:
+    """Nine-digit codes, numbered per kind in serpentine order from the north-west."""
+    pts = shapely.get_coordinates(shapely.point_on_surface(div.townships))
+    codes = np.empty(len(div.townships), dtype=object)
+    for kind, start in TOWNSHIP_CODE_START.items():
+        idx = np.flatnonzero(div.kind == kind)
+        order = idx[serpentine_order(pts[idx, 0], pts[idx, 1])]
+        for rank, t in enumerate(order):
+            codes[t] = format_code(county_code, start + rank)
+    return codes
+
+
+def village_codes(t_codes: np.ndarray, div: Divisions) -> np.ndarray:
+    """Twelve-digit codes: township code + community (001-) or village (201-) number."""
+    pts = shapely.get_coordinates(shapely.point_on_surface(div.villages))
+    codes = np.empty(len(div.villages), dtype=object)
+    for t, t_code in enumerate(t_codes):
+        for is_urban, start in VILLAGE_CODE_START.items():
+            idx = np.flatnonzero((div.township_of == t) & (div.urban == is_urban))
+            order = idx[serpentine_order(pts[idx, 0], pts[idx, 1])]
+            for rank, v in enumerate(order):
+                codes[v] = format_code(t_code, start + rank)
+    return codes
