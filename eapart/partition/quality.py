@@ -165,3 +165,25 @@ def county_summary(results: list, params) -> dict:
         "boundary_length_m": lengths,
         "barrier_boundary_share": barrier_share(lengths),
     }
+
+
+def tiling_check(geoms: np.ndarray, parent: object) -> dict[str, float]:
+    """How well ``geoms`` tile ``parent``: gap and overlap as shares of its area.
+
+    ``gap_share``: parent area not covered; ``overlap_share``: area covered twice
+    (sum of areas minus area of their union); ``single_piece_share``: share of
+    geometries that are one Polygon.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    parent_area = shapely.area(parent)
+    if parent_area <= 0:
+        return {"gap_share": 0.0, "overlap_share": 0.0, "single_piece_share": 1.0}
+    union = shapely.union_all(geoms)
+    gap = shapely.area(shapely.difference(parent, union))
+    overlap = max(float(shapely.area(geoms).sum() - shapely.area(union)), 0.0)
+    single = shapely.get_type_id(geoms) == 3
+    return {
+        "gap_share": float(gap / parent_area),
+        "overlap_share": overlap / parent_area,
+        "single_piece_share": float(single.mean()) if len(single) else 1.0,
+    }

@@ -184,6 +184,8 @@ def _split_pieces(cells: np.ndarray, cell_xy: np.ndarray):
     caller keeps as cells of their own so that the tiling stays whole and every
     cell is one polygon.
     """
+    if len(cells) == 0:
+        return cells, cells, np.zeros(0, dtype=np.int64)
     parts, owner = shapely.get_parts(cells, return_index=True)
     poly = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
     parts, owner = parts[poly], owner[poly]
