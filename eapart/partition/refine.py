@@ -11,8 +11,12 @@ The objective is lexicographic:
 
 1. the total excess weight outside ``target * (1 +/- tolerance)``, summed over
    parts and measured in units of each part's target (balance first);
-2. the total cost of edges between parts (boundaries along cheap barrier edges,
-   short boundaries: compact parts).
+2. the sum of squared deviations outside a narrow ``inner`` band: convex, so
+   weight diffuses from heavy parts through their neighbours to light ones even
+   when no single move brings a part back inside the tolerance;
+3. the total cost of edges between parts (boundaries along cheap barrier edges,
+   short boundaries: compact parts). Nodes of zero weight, and parts inside the
+   inner band, move for this alone.
 
 Candidate moves are scored for every boundary node at once with numpy; the
 accepted ones are applied one by one, each re-checked against the current state,
@@ -37,6 +41,7 @@ def refine_boundaries(
     *,
     movable: np.ndarray | None = None,
     tolerance: float = 0.18,
+    inner: float = 0.05,
     max_rounds: int = 30,
 ) -> np.ndarray:
     """Improve a contiguous partition by single-node moves; return new labels.
@@ -63,7 +68,7 @@ def refine_boundaries(
         part_weight = np.bincount(labels, weights, k)
         part_size = np.bincount(labels, minlength=k)
         moves = _candidate_moves(src, indices, data, labels, weights, part_weight, targets,
-                                 tolerance, movable)
+                                 (tolerance, inner), movable)
         accepted = 0
         moved = np.zeros(n, dtype=bool)
         for u, b in moves:
@@ -74,8 +79,8 @@ def refine_boundaries(
             cost = data[indptr[u] : indptr[u + 1]]
             nl = labels[nbrs]
             cut_delta = cost[nl == a].sum() - cost[nl == b].sum()
-            exc_delta = _excess_delta(part_weight, targets, tolerance, a, b, weights[u])
-            if not (exc_delta < -_EPS or (exc_delta <= _EPS and cut_delta < -_EPS)):
+            exc, quad = _balance_delta(part_weight, targets, (tolerance, inner), a, b, weights[u])
+            if not _improves(exc, quad, cut_delta):
                 continue
             if not _stays_connected(indptr, indices, labels, u, nbrs[nl == a]):
                 continue
@@ -91,22 +96,35 @@ def refine_boundaries(
     return labels
 
 
-def _excess(w: np.ndarray | float, t: np.ndarray | float, tol: float) -> np.ndarray | float:
-    """Weight outside ``t * (1 +/- tol)``, in units of ``t`` (0 for a zero target)."""
-    t_safe = np.where(np.asarray(t) > 0, t, 1.0)
-    return np.maximum(np.abs(np.asarray(w) - t) - tol * np.asarray(t), 0.0) / t_safe
+def _outside(w, t, band: float, power: int):
+    """Deviation of ``w`` beyond ``t * (1 +/- band)``, in units of ``t``, to ``power``."""
+    t = np.asarray(t, dtype=float)
+    t_safe = np.where(t > 0, t, 1.0)
+    return (np.maximum(np.abs(np.asarray(w) - t) - band * t, 0.0) / t_safe) ** power
 
 
-def _excess_delta(part_weight, targets, tol, a, b, w) -> float:
-    """Change of total excess when weight ``w`` moves from part ``a`` to part ``b``."""
-    before = _excess(part_weight[a], targets[a], tol) + _excess(part_weight[b], targets[b], tol)
-    after = _excess(part_weight[a] - w, targets[a], tol) + _excess(
-        part_weight[b] + w, targets[b], tol
-    )
-    return float(after - before)
+def _balance_delta(part_weight, targets, bands, a, b, w):
+    """Change of (excess, squared inner deviation) when weight ``w`` moves from ``a`` to ``b``.
+
+    Works on scalars and on arrays of moves alike.
+    """
+    wa, wb, ta, tb = part_weight[a], part_weight[b], targets[a], targets[b]
+    out = []
+    for band, power in zip(bands, (1, 2), strict=True):
+        out.append(
+            _outside(wa - w, ta, band, power) + _outside(wb + w, tb, band, power)
+            - _outside(wa, ta, band, power) - _outside(wb, tb, band, power)
+        )
+    return out[0], out[1]
 
 
-def _candidate_moves(src, dst, cost, labels, weights, part_weight, targets, tol, movable):
+def _improves(exc, quad, cut):
+    """Lexicographic improvement test of (excess, squared deviation, cut) deltas."""
+    return (exc < -_EPS) | ((exc <= _EPS) & (
+        (quad < -_EPS) | ((quad <= _EPS) & (cut < -_EPS))))
+
+
+def _candidate_moves(src, dst, cost, labels, weights, part_weight, targets, bands, movable):
     """Improving ``(node, to_part)`` moves for all boundary nodes, best first."""
     lu, lv = labels[src], labels[dst]
     k = len(targets)
@@ -122,16 +140,10 @@ def _candidate_moves(src, dst, cost, labels, weights, part_weight, targets, tol,
     b = keys % k
     a = labels[u]
     cut_delta = inside[u] - to_b
-    w = weights[u]
-    exc_delta = (
-        _excess(part_weight[a] - w, targets[a], tol)
-        + _excess(part_weight[b] + w, targets[b], tol)
-        - _excess(part_weight[a], targets[a], tol)
-        - _excess(part_weight[b], targets[b], tol)
-    )
-    good = (exc_delta < -_EPS) | ((exc_delta <= _EPS) & (cut_delta < -_EPS))
+    exc, quad = _balance_delta(part_weight, targets, bands, a, b, weights[u])
+    good = _improves(exc, quad, cut_delta)
     idx = np.flatnonzero(good)
-    idx = idx[np.lexsort((u[idx], cut_delta[idx], exc_delta[idx]))]
+    idx = idx[np.lexsort((u[idx], cut_delta[idx], quad[idx], exc[idx]))]
     return list(zip(u[idx].tolist(), b[idx].tolist(), strict=True))
 
 

@@ -1,0 +1,335 @@
+"""Compare partitioners side by side on the same township cell graphs.
+
+Tools: this engine (:func:`eapart.partition.regions.partition`), GerryChain's
+``recursive_tree_part``, spopt's ``MaxPHeuristic`` and ``Skater``, and pymetis
+(k-way, cut costs as edge weights; with and without METIS's contiguity option).
+Each tool runs township by township in a child process, on sizes from small to
+large, and stops at the first size it does not finish within the time budget.
+
+Graphs are the cells of :func:`eapart.partition.graph.township_graph`: the real
+Andorra extract (``../shared/data/andorra.gpkg`` beside the checkout) and synthetic
+counties of :func:`eapart.data.synthetic.make_county`. Columns:
+
+- ``within 20%``: share of parts whose weight is within +/-20% of their township's
+  mean part weight (total / parts);
+- ``contiguous``: share of parts whose cells form one piece in the graph;
+- ``crossed``: share of parts that hold both cells of an edge along a major road,
+  rail or river (a major barrier runs through the part);
+- ``cut on barriers``: share of the cut boundary length that runs along a barrier.
+
+Run::
+
+    .venv/bin/python bench/compare_partitioners.py --quick      # a few minutes
+    .venv/bin/python bench/compare_partitioners.py              # 10 min budget per tool and size
+
+The table is printed and written to ``bench/out/compare_partitioners.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse import csgraph
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from eapart.partition.graph import MAJOR_BARRIERS, NONE, township_graph  # noqa: E402
+from eapart.partition.regions import partition, parts_for  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+OUT = ROOT / "bench" / "out" / "compare_partitioners.md"
+TARGET = 80.0
+
+
+@dataclass
+class Township:
+    """One township's cell graph, as every tool sees it."""
+
+    name: str
+    adjacency: sp.csr_array
+    weights: np.ndarray
+    positions: np.ndarray
+    edges: np.ndarray
+    shared_length: np.ndarray
+    barrier: np.ndarray
+    k: int
+
+
+def graphs_from_tasks(tasks) -> list[Township]:
+    """Cell graphs of township tasks, with ``k = parts_for(total, TARGET)``."""
+    out = []
+    for task in tasks:
+        if len(task.buildings) == 0:
+            continue
+        tess, graph, weights = township_graph(task, "households")
+        out.append(Township(task.name, sp.csr_array(graph.adjacency), weights,
+                            np.asarray(tess.cell_site, dtype=float), graph.edges,
+                            graph.shared_length, graph.barrier,
+                            parts_for(float(weights.sum()), TARGET)))
+    return out
+
+
+def andorra_graphs() -> list[Township]:
+    from eapart.partition.examples import andorra_tasks
+
+    return graphs_from_tasks(andorra_tasks(DATA / "andorra.gpkg"))
+
+
+def synthetic_graphs(n_buildings: int) -> list[Township]:
+    """The townships of a synthetic county of ``n_buildings`` buildings."""
+    from eapart.config import RunConfig
+    from eapart.data.synthetic import make_county, write_county
+    from eapart.io.read import read_inputs
+    from eapart.pipeline import plan_tasks
+
+    n_townships = max(4, round(20 * n_buildings / 61_310))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "county.gpkg"
+        write_county(path, make_county(n_buildings=n_buildings, n_townships=n_townships))
+        cfg = RunConfig(input=path)
+        tasks = plan_tasks(read_inputs(cfg), cfg)
+    return graphs_from_tasks(tasks)
+
+
+# ------------------------------------------------------------------ the tools
+
+
+def run_eapart(t: Township) -> np.ndarray:
+    return partition(t.adjacency, t.weights, t.k, seed=0, positions=t.positions)
+
+
+def _metis(t: Township, contiguous: bool) -> np.ndarray:
+    import pymetis
+
+    if t.k == 1:
+        return np.zeros(len(t.weights), dtype=np.int64)
+    a = t.adjacency
+    eweights = np.maximum(1, np.rint(a.data * 10)).astype(np.int64)
+    result = pymetis.part_graph(
+        t.k, xadj=a.indptr.tolist(), adjncy=a.indices.tolist(),
+        vweights=np.rint(t.weights).astype(np.int64).tolist(), eweights=eweights.tolist(),
+        contiguous=contiguous,
+    )
+    return np.asarray(result[1], dtype=np.int64)
+
+
+def run_metis(t: Township) -> np.ndarray:
+    return _metis(t, contiguous=False)
+
+
+def run_metis_contiguous(t: Township) -> np.ndarray:
+    n_comp, _ = csgraph.connected_components(t.adjacency, directed=False)
+    if n_comp > 1:  # METIS's contiguity option needs a connected graph
+        raise RuntimeError(f"{t.name}: {n_comp} components")
+    return _metis(t, contiguous=True)
+
+
+def run_gerrychain(t: Township) -> np.ndarray:
+    import networkx as nx
+    from gerrychain import Graph
+    from gerrychain.tree import recursive_tree_part
+
+    g = nx.from_scipy_sparse_array(t.adjacency)
+    nx.set_node_attributes(g, {i: float(w) for i, w in enumerate(t.weights)}, "pop")
+    graph = Graph.from_networkx(g)
+    labels = np.full(len(t.weights), -1, dtype=np.int64)
+    offset = 0
+    comps = csgraph.connected_components(t.adjacency, directed=False)[1]
+    for c in np.unique(comps):  # recursive_tree_part needs a connected graph
+        nodes = np.flatnonzero(comps == c)
+        k = max(1, round(t.k * t.weights[nodes].sum() / max(t.weights.sum(), 1e-9)))
+        if k == 1 or len(nodes) < 2:
+            labels[nodes] = offset
+            offset += 1
+            continue
+        sub = graph.subgraph(nodes.tolist())
+        total = float(t.weights[nodes].sum())
+        part = recursive_tree_part(sub, range(k), total / k, "pop", 0.2, rng=0)
+        for node, p in part.items():
+            labels[node] = offset + p
+        offset += k
+    return labels
+
+
+def _spopt_inputs(t: Township):
+    import geopandas as gpd
+    from libpysal.weights import WSP
+
+    binary = sp.csr_matrix(t.adjacency.astype(bool).astype(float))
+    w = WSP(binary).to_W(silence_warnings=True)
+    gdf = gpd.GeoDataFrame(
+        {"x": t.positions[:, 0], "y": t.positions[:, 1], "households": t.weights},
+        geometry=gpd.points_from_xy(t.positions[:, 0], t.positions[:, 1]),
+    )
+    return gdf, w
+
+
+def run_maxp(t: Township) -> np.ndarray:
+    from spopt.region import MaxPHeuristic
+
+    gdf, w = _spopt_inputs(t)
+    mean = t.weights.sum() / t.k
+    model = MaxPHeuristic(gdf, w, ["x", "y"], "households", 0.8 * mean, top_n=2)
+    model.solve()
+    return np.asarray(model.labels_, dtype=np.int64)
+
+
+def run_skater(t: Township) -> np.ndarray:
+    from spopt.region import Skater
+
+    gdf, w = _spopt_inputs(t)
+    model = Skater(gdf, w, ["x", "y"], n_clusters=t.k,
+                   floor=max(1, len(t.weights) // t.k // 2), islands="ignore")
+    model.solve()
+    return np.asarray(model.labels_, dtype=np.int64)
+
+
+TOOLS = {
+    "eapart": run_eapart,
+    "pymetis": run_metis,
+    "pymetis contiguous": run_metis_contiguous,
+    "gerrychain recursive_tree_part": run_gerrychain,
+    "spopt MaxPHeuristic": run_maxp,
+    "spopt Skater": run_skater,
+}
+
+
+# ------------------------------------------------------------------ measuring
+
+
+def score(townships: list[Township], labels: list[np.ndarray]) -> dict:
+    """Balance, contiguity, barrier crossing and cut-on-barrier shares over all parts."""
+    parts = within = contiguous = crossed = 0
+    cut_len = cut_barrier = 0.0
+    for t, lab in zip(townships, labels, strict=True):
+        lab = np.unique(lab, return_inverse=True)[1]
+        k = int(lab.max()) + 1
+        pw = np.bincount(lab, t.weights, k)
+        mean = t.weights.sum() / k
+        parts += k
+        within += int(np.sum(np.abs(pw - mean) <= 0.2 * mean))
+        a, b = lab[t.edges[:, 0]], lab[t.edges[:, 1]]
+        same = a == b
+        inside = sp.csr_array((np.ones(int(same.sum())),
+                               (t.edges[same, 0], t.edges[same, 1])), shape=t.adjacency.shape)
+        n_pieces = csgraph.connected_components(inside, directed=False)[1]
+        pieces_per_part = np.bincount(
+            np.unique(np.column_stack([lab, n_pieces]), axis=0)[:, 0], minlength=k)
+        contiguous += int(np.sum(pieces_per_part == 1))
+        major = np.isin(t.barrier, MAJOR_BARRIERS) & same
+        crossed += len(np.unique(a[major]))
+        cut_len += float(t.shared_length[~same].sum())
+        cut_barrier += float(t.shared_length[~same & (t.barrier != NONE)].sum())
+    return {
+        "parts": parts,
+        "within": within / parts,
+        "contiguous": contiguous / parts,
+        "crossed": crossed / parts,
+        "cut_on_barriers": cut_barrier / cut_len if cut_len else float("nan"),
+    }
+
+
+def _child(tool: str, townships, queue) -> None:
+    warnings.simplefilter("ignore")
+    try:
+        start = time.perf_counter()
+        labels = [TOOLS[tool](t) for t in townships]
+        queue.put(("ok", time.perf_counter() - start, labels))
+    except Exception as err:  # noqa: BLE001 - a failing tool is a result, not a crash
+        queue.put(("error", 0.0, f"{type(err).__name__}: {err}".splitlines()[0][:120]))
+        traceback.print_exc()
+
+
+def timed_run(tool: str, townships: list[Township], budget: float):
+    """Run one tool on all townships in a child process; (status, seconds, labels or text)."""
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(tool, townships, queue))
+    proc.start()
+    try:
+        result = queue.get(timeout=budget)
+    except Exception:  # noqa: BLE001 - queue.Empty: over budget
+        result = ("timeout", budget, f"over {budget:.0f} s")
+    proc.join(timeout=5)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="Andorra and a 3,000-building county, 60 s per tool and size")
+    parser.add_argument("--budget", type=float, default=600.0, help="seconds per tool and size")
+    parser.add_argument("--sizes", default="3000,10000,61310",
+                        help="synthetic county sizes (buildings), comma-separated")
+    parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated tool names")
+    args = parser.parse_args(argv)
+    sizes = [3000] if args.quick else [int(s) for s in args.sizes.split(",") if s]
+    budget = 60.0 if args.quick else args.budget
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+
+    datasets: list[tuple[str, callable]] = []
+    if (DATA / "andorra.gpkg").exists():
+        datasets.append(("andorra", andorra_graphs))
+    datasets += [(f"synthetic {n}", lambda n=n: synthetic_graphs(n)) for n in sizes]
+
+    rows = []
+    given_up: set[str] = set()
+    for name, make in datasets:
+        start = time.perf_counter()
+        townships = make()
+        nodes = sum(len(t.weights) for t in townships)
+        print(f"# {name}: {len(townships)} townships, {nodes} cells, "
+              f"graphs in {time.perf_counter() - start:.1f} s", flush=True)
+        for tool in tools:
+            if tool in given_up and name.startswith("synthetic"):
+                rows.append((name, tool, nodes, "-", "skipped (over budget on a smaller size)"))
+                continue
+            status, seconds, out = timed_run(tool, townships, budget)
+            if status == "ok":
+                s = score(townships, out)
+                rows.append((name, tool, nodes, f"{seconds:.2f}",
+                             f"{s['parts']} | {s['within']:.1%} | {s['contiguous']:.1%} | "
+                             f"{s['crossed']:.1%} | {s['cut_on_barriers']:.1%}"))
+            else:
+                if status == "timeout":
+                    given_up.add(tool)
+                rows.append((name, tool, nodes, f"{seconds:.0f}" if seconds else "-", out))
+            print(f"  {tool}: {rows[-1][3]} s  {rows[-1][4]}", flush=True)
+
+    header = ("| graphs | tool | cells | seconds | parts | within 20% | contiguous | crossed "
+              "| cut on barriers |\n|---|---|---|---|---|---|---|---|---|")
+    lines = [header]
+    for name, tool, nodes, seconds, rest in rows:
+        if " | " not in rest:
+            rest = f"{rest} | | | |"
+        lines.append(f"| {name} | {tool} | {nodes} | {seconds} | {rest} |")
+    table = "\n".join(lines)
+    print()
+    print(table)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(
+        "# Partitioners compared\n\n"
+        "Command: `.venv/bin/python bench/compare_partitioners.py"
+        f"{' --quick' if args.quick else ''}`"
+        f", budget {budget:.0f} s per tool and size, target {TARGET:.0f} households.\n\n"
+        + table + "\n"
+    )
+    print(f"\nwritten to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
