@@ -35,10 +35,8 @@ def delaunay_graph(points: np.ndarray, cheap: np.ndarray | None = None) -> sp.cs
     n = len(points)
     if n == 1:
         return sp.csr_array((1, 1))
-    if n == 2:
-        return graph_from_edges(2, [0], [1], [1.0])
-    tri = Delaunay(points, qhull_options="QJ")
-    s = tri.simplices
+    # qhull needs four points; two or three points are all neighbours
+    s = np.array([[0, 1, n - 1]]) if n <= 3 else Delaunay(points, qhull_options="QJ").simplices
     e = np.unique(np.sort(np.vstack([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]]), axis=1), axis=0)
     e = e[e[:, 0] != e[:, 1]]
     cost = 1.0 + np.linalg.norm(points[e[:, 0]] - points[e[:, 1]], axis=1)
