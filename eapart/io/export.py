@@ -44,7 +44,8 @@ FORMATS = ("gpkg", "shp", "geojson", "parquet", "fgb", "csv", "xlsx")
 EXPORT_DIR = "export"
 GEOJSON_DECIMALS = 7
 
-Progress = Callable[[str], None]
+#: Called with a number of steps done (one per format), like :data:`eapart.progress.Advance`.
+Progress = Callable[[int], None]
 
 
 def parse_formats(formats: str | Iterable[str]) -> list[str]:
@@ -167,7 +168,8 @@ def export(
 
     ``formats`` is a comma-separated string or a list drawn from :data:`FORMATS`;
     ``encoding`` applies to Shapefiles (``UTF-8`` or ``GBK``). ``progress``, when
-    given, is called with the name of each format before it is written.
+    given, is called with ``1`` after each format is written (a progress bar's
+    advance function, total ``len(formats)``).
     """
     wanted = parse_formats(formats)
     if "shp" in wanted:
@@ -175,12 +177,12 @@ def export(
     results = read_results(outdir)
     written: list[Path] = []
     for name in wanted:
-        if progress is not None:
-            progress(name)
         folder = Path(outdir) / EXPORT_DIR / name
         folder.mkdir(parents=True, exist_ok=True)
         if name == "shp":
             written += export_shp(results, folder, encoding)
         else:
             written += _WRITERS[name](results, folder)
+        if progress is not None:
+            progress(1)
     return written

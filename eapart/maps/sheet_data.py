@@ -1,0 +1,175 @@
+"""The data an enumerator sheet draws, loaded once per process and queried per page.
+
+Everything is held in a metric CRS (the result's CRS when projected, else the
+UTM zone of the data) so that scale bars are in metres and north is up.
+Buildings are grouped by small area once; neighbours, context buildings and
+roads are found per page with STR-tree queries over the page's extent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from eapart.io.results import as_code_strings, gpkg_path, read_report
+
+CONTEXT_LAYERS: tuple[str, ...] = ("roads", "water", "rail")
+
+
+@dataclass
+class Context:
+    """One context layer (roads, water or rail): geometries, class, name and a tree."""
+
+    geometry: np.ndarray
+    kind: np.ndarray
+    name: np.ndarray
+    tree: shapely.STRtree = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tree = shapely.STRtree(self.geometry)
+
+    def within(self, box: shapely.Polygon) -> np.ndarray:
+        """Indices of the features whose extent meets ``box``."""
+        return np.sort(self.tree.query(box))
+
+
+@dataclass
+class SheetData:
+    """Small areas, buildings and context of one output, in a metric CRS.
+
+    ``small`` is indexed by ``small_area_code`` (sorted) and holds the names,
+    totals and flags; ``members`` maps a small area code to the positions of its
+    buildings in the building arrays.
+    """
+
+    small: gpd.GeoDataFrame
+    building_geometry: np.ndarray
+    building_id: np.ndarray
+    building_households: np.ndarray
+    building_point: np.ndarray  # representative points, shape (n, 2)
+    members: dict[str, np.ndarray]
+    context: dict[str, Context]
+    version: str
+    made_on: str
+    small_tree: shapely.STRtree = field(init=False)
+    building_tree: shapely.STRtree = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.small_tree = shapely.STRtree(self.small.geometry.values)
+        self.building_tree = shapely.STRtree(self.building_geometry)
+
+    def buildings_of(self, code: str) -> np.ndarray:
+        """Positions of the buildings of small area ``code`` (empty when none)."""
+        return self.members.get(code, np.zeros(0, dtype=np.int64))
+
+    def neighbours(self, code: str, box: shapely.Polygon) -> gpd.GeoDataFrame:
+        """Small areas other than ``code`` that meet ``box``."""
+        hits = self.small.iloc[np.sort(self.small_tree.query(box))]
+        return hits[hits.index != code]
+
+    def buildings_in(self, box: shapely.Polygon) -> np.ndarray:
+        """Positions of all buildings whose extent meets ``box``."""
+        return np.sort(self.building_tree.query(box))
+
+
+def metric_crs(frame: gpd.GeoDataFrame):
+    """The frame's CRS when it is projected in metres, else its UTM zone."""
+    crs = frame.crs
+    if crs.is_projected and crs.axis_info[0].unit_name in ("metre", "meter"):
+        return crs
+    return frame.estimate_utm_crs()
+
+
+def _names(path: Path, small: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Fill township and census area names from their layers when missing."""
+    for column, layer, key in (("township_name", "townships", "township_code"),
+                               ("census_area_name", "census_areas", "census_area_code")):
+        if column in small.columns and small[column].notna().all():
+            continue
+        table = pyogrio.read_dataframe(path, layer=layer, columns=[key, "name"],
+                                       read_geometry=False)
+        lookup = table.astype({key: "str"}).set_index(key)["name"]
+        small[column] = small[key].map(lookup)
+    return small
+
+
+def _small_areas(path: Path) -> gpd.GeoDataFrame:
+    small = as_code_strings(gpd.read_file(path, layer="small_areas", engine="pyogrio"))
+    small = _names(path, small)
+    return small.set_index("small_area_code", drop=False).sort_index()
+
+
+def _context(path: Path, crs) -> dict[str, Context]:
+    present = set(pyogrio.list_layers(path)[:, 0])
+    layers = {}
+    for name in CONTEXT_LAYERS:
+        if name not in present:
+            continue
+        frame = gpd.read_file(path, layer=name, engine="pyogrio").to_crs(crs)
+        frame = frame[~frame.geometry.is_empty & frame.geometry.notna()]
+        if not len(frame):
+            continue
+        kind = frame["class"] if "class" in frame.columns else pd.Series("", index=frame.index)
+        label = frame["name"] if "name" in frame.columns else pd.Series(None, index=frame.index)
+        layers[name] = Context(np.asarray(frame.geometry.array),
+                               kind.fillna("").astype(str).to_numpy(),
+                               label.astype(object).where(label.notna(), None).to_numpy())
+    return layers
+
+
+def load_sheet_data(outdir: str | Path) -> SheetData:
+    """Read ``outdir/eapart.gpkg`` and ``report.json`` into a :class:`SheetData`."""
+    path = gpkg_path(outdir)
+    small = _small_areas(path)
+    crs = metric_crs(small)
+    small = small.to_crs(crs)
+    buildings = as_code_strings(gpd.read_file(
+        path, layer="buildings", engine="pyogrio",
+        columns=["building_id", "small_area_code", "households"],
+    )).to_crs(crs)
+    geometry = np.asarray(buildings.geometry.array)
+    points = shapely.get_coordinates(shapely.point_on_surface(geometry))
+    members = {code: np.asarray(rows) for code, rows in
+               buildings.groupby("small_area_code", sort=False).indices.items()}
+    report = read_report(outdir)
+    return SheetData(
+        small=small,
+        building_geometry=geometry,
+        building_id=buildings["building_id"].to_numpy(dtype=object),
+        building_households=buildings["households"].fillna(0).to_numpy(),
+        building_point=points,
+        members=members,
+        context=_context(path, crs),
+        version=str(report.get("version", "")),
+        made_on=date.today().isoformat(),
+    )
+
+
+def data_text(outdir: str | Path) -> str:
+    """Every distinct character of the text a sheet may draw from the data.
+
+    Names of townships, census areas, roads, water and rail, flags and
+    building ids: read without geometry, so this is cheap even for a county.
+    """
+    path = gpkg_path(outdir)
+    present = set(pyogrio.list_layers(path)[:, 0])
+    wanted = {"small_areas": ("township_name", "census_area_name", "flags"),
+              "census_areas": ("name",), "townships": ("name",), "buildings": ("building_id",)}
+    wanted.update({name: ("name",) for name in CONTEXT_LAYERS})
+    chars: set[str] = set()
+    for layer, columns in wanted.items():
+        if layer not in present:
+            continue
+        fields = set(pyogrio.read_info(path, layer=layer)["fields"])
+        table = pyogrio.read_dataframe(path, layer=layer, read_geometry=False,
+                                       columns=[c for c in columns if c in fields])
+        for column in table.columns:
+            chars.update("".join(table[column].dropna().astype(str).unique()))
+    return "".join(sorted(chars))

@@ -1,0 +1,173 @@
+"""Printable A4 enumerator sheets: one page per small area, one PDF per census area.
+
+``make_sheets(outdir)`` writes ``outdir/sheets/<census_area_code>.pdf`` for
+every census area, binding its small areas in code order (a small area with a
+long building list takes continuation pages). ``codes`` narrows the work:
+a census area code (12 digits) or township code (9) gives those census areas'
+PDFs; a small area code (15) gives ``sheets/<small_area_code>.pdf`` with that
+sheet alone. PDFs are drawn in parallel over census areas on every core
+(``jobs=None``), each worker reading the output once. Fonts are embedded as
+TrueType/CID subsets (``pdf.fonttype`` 42), so the PDF's text layer holds
+real, searchable Chinese text. See :mod:`eapart.maps.sheet_page` for the page.
+
+>>> make_sheets("out", codes=["010101001001"], jobs=1)  # doctest: +SKIP
+[PosixPath('out/sheets/010101001001.pdf')]
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import pyogrio
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from eapart.errors import InputError, UsageError, list_ids
+from eapart.io.results import gpkg_path
+from eapart.maps.fonts import cjk_family, register_fonts, unregister_fonts, write_subset_fonts
+from eapart.maps.sheet_data import SheetData, data_text, load_sheet_data
+from eapart.maps.sheet_page import (
+    A4_INCHES,
+    FIXED_TEXT,
+    draw_map_page,
+    draw_table_page,
+    page_count,
+    walking_order,
+)
+from eapart.partition.codes import CENSUS_AREA_DIGITS, SMALL_AREA_DIGITS, TOWNSHIP_DIGITS
+
+SHEETS_DIR = "sheets"
+Progress = Callable[[int], None]
+
+_DATA: SheetData | None = None  # one per worker process, loaded by _init_worker
+_FONTS: list[str] = []  # the font.family list of this process
+
+
+@dataclass(frozen=True)
+class SheetJob:
+    """One PDF to write: its path and the small areas it binds, in code order."""
+
+    path: Path
+    codes: tuple[str, ...]
+    buildings: int
+
+
+def _index(outdir: Path) -> pd.DataFrame:
+    """Small area codes, their census area and township, and building counts (no geometry)."""
+    path = gpkg_path(outdir)
+    if not path.exists():
+        raise InputError(f"{path} not found: give the output directory of `eapart run`.")
+    table = pyogrio.read_dataframe(path, layer="small_areas", read_geometry=False,
+                                   columns=["small_area_code", "census_area_code",
+                                            "township_code", "buildings"])
+    codes = ["small_area_code", "census_area_code", "township_code"]
+    table[codes] = table[codes].astype("str")
+    return table.sort_values("small_area_code").reset_index(drop=True)
+
+
+def plan_sheets(outdir: str | Path, codes: Iterable[str] | None = None) -> list[SheetJob]:
+    """The PDFs to write for ``codes`` (all census areas when ``None``), largest first."""
+    outdir = Path(outdir)
+    table = _index(outdir)
+    folder = outdir / SHEETS_DIR
+    wanted = [str(c).strip() for c in codes or () if str(c).strip()]
+    unknown = [c for c in wanted if not (
+        (len(c) == SMALL_AREA_DIGITS and (table["small_area_code"] == c).any())
+        or (len(c) == CENSUS_AREA_DIGITS and (table["census_area_code"] == c).any())
+        or (len(c) == TOWNSHIP_DIGITS and (table["township_code"] == c).any()))]
+    if unknown:
+        raise UsageError(
+            f"--codes {list_ids(unknown)}: not a small area (15 digits), census area (12) "
+            f"or township (9) code of {gpkg_path(outdir)}; see summary.csv for the codes."
+        )
+    singles = [c for c in wanted if len(c) == SMALL_AREA_DIGITS]
+    parents = [c for c in wanted if len(c) != SMALL_AREA_DIGITS]
+    whole = table if not wanted else table[table["census_area_code"].isin(parents)
+                                           | table["township_code"].isin(parents)]
+    jobs = [SheetJob(folder / f"{ca}.pdf", tuple(group["small_area_code"]),
+                     int(group["buildings"].sum()))
+            for ca, group in whole.groupby("census_area_code", sort=True)]
+    for code in dict.fromkeys(singles):
+        row = table[table["small_area_code"] == code]
+        jobs.append(SheetJob(folder / f"{code}.pdf", (code,), int(row["buildings"].sum())))
+    return sorted(jobs, key=lambda job: -job.buildings)
+
+
+def _init_worker(outdir: str, fonts: str) -> None:
+    """Load the output and register the run's fonts once in this process."""
+    global _DATA, _FONTS
+    _DATA = load_sheet_data(outdir)
+    _FONTS = register_fonts(fonts)
+
+
+def _write_pdf(job: SheetJob) -> int:
+    """Draw every sheet of ``job`` into its PDF (atomically); return the page count."""
+    data = _DATA
+    partial = job.path.with_name(f".partial-{job.path.name}")
+    pages = 0
+    settings = {"pdf.fonttype": 42, "font.family": _FONTS, "axes.unicode_minus": False}
+    with matplotlib.rc_context(settings), PdfPages(partial, metadata={
+        "Title": f"普查小区图 {job.path.stem}", "Creator": f"eapart {data.version}"
+    }) as pdf:
+        for code in job.codes:
+            plan = walking_order(data, code)
+            total = page_count(len(plan.rows))
+            fig = Figure(figsize=A4_INCHES)
+            done = draw_map_page(fig, data, plan, total)
+            pdf.savefig(fig)
+            for page in range(2, total + 1):
+                fig = Figure(figsize=A4_INCHES)
+                done += draw_table_page(fig, data, plan, done, page, total)
+                pdf.savefig(fig)
+            pages += total
+    partial.replace(job.path)
+    return pages
+
+
+def make_sheets(
+    outdir: str | Path,
+    codes: Iterable[str] | None = None,
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Write the enumerator sheets of ``outdir`` and return the PDFs written.
+
+    ``codes``: small area, census area or township codes to limit the work
+    (default: every census area). ``jobs``: worker processes (``None``: every
+    core; ``1``: in this process). ``progress`` is called with the number of
+    small areas drawn as each PDF completes (a progress bar's advance function,
+    total: the number of small areas).
+    """
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs {jobs}: give 1 or more worker processes.")
+    outdir = Path(outdir)
+    plan = plan_sheets(outdir, codes)
+    cjk_family()  # fail before any work when no Chinese font is installed
+    (outdir / SHEETS_DIR).mkdir(parents=True, exist_ok=True)
+    workers = min(jobs or os.cpu_count() or 1, len(plan))
+    with tempfile.TemporaryDirectory(prefix="eapart-fonts-") as fonts:
+        write_subset_fonts(FIXED_TEXT + data_text(outdir), fonts)
+        if workers <= 1:
+            _init_worker(str(outdir), fonts)
+            for job in plan:
+                _write_pdf(job)
+                if progress is not None:
+                    progress(len(job.codes))
+        else:
+            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                     initargs=(str(outdir), fonts)) as pool:
+                futures = {pool.submit(_write_pdf, job): job for job in plan}
+                for future in as_completed(futures):
+                    future.result()
+                    if progress is not None:
+                        progress(len(futures[future].codes))
+        unregister_fonts()
+    return sorted(job.path for job in plan)
