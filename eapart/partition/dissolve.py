@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+from shapely.errors import GEOSException
 
 
 def dissolve(cells: np.ndarray, labels: np.ndarray, n_labels: int) -> np.ndarray:
@@ -28,8 +29,16 @@ def dissolve(cells: np.ndarray, labels: np.ndarray, n_labels: int) -> np.ndarray
         if len(members) == 1:
             out[lab] = members[0]
         elif len(members):
-            out[lab] = shapely.coverage_union_all(members)
+            out[lab] = _union(members)
     return single_polygons(out)
+
+
+def _union(members: np.ndarray) -> object:
+    """Coverage union of tiling cells; a full overlay union if GEOS finds them mis-noded."""
+    try:
+        return shapely.coverage_union_all(members)
+    except GEOSException:
+        return shapely.union_all(members)
 
 
 def single_polygons(geoms: np.ndarray) -> np.ndarray:

@@ -42,7 +42,13 @@ from eapart.partition.graph import (
     block_lines,
     build_graph,
 )
-from eapart.partition.labels import absorb_empty, enclaves, make_one_piece, spread_labels
+from eapart.partition.labels import (
+    absorb_empty,
+    enclaves,
+    make_one_piece,
+    pair_lengths,
+    spread_labels,
+)
 from eapart.partition.model import PartitionParams, TownshipResult, TownshipTask
 from eapart.partition.tessellate import Tessellation, tessellate
 
@@ -75,18 +81,21 @@ def partition_township(task: TownshipTask) -> TownshipResult:
     cell_weight = np.bincount(tess.building_cell, values, minlength=tess.n_cells)
     cell_area = shapely.area(tess.cells)
     notes: list[str] = []
+    inst_cell = _institution_cells(task, tess)
     if task.villages is not None:
         ca_of_cell, ca_codes, ca_names = _village_census_areas(
             task, tess, graph, cell_weight, cell_area, notes
         )
+        n_ca = int(ca_of_cell.max()) + 1 if len(ca_of_cell) else 0
+        sa_of_cell, sa_ca, sa_kind = _small_areas(
+            graph, tess, cell_weight, cell_area, inst_cell, ca_of_cell, n_ca, params
+        )
     else:
-        ca_of_cell = _formed_census_areas(tess, graph, cell_weight, params)
+        ca_of_cell, sa_of_cell, sa_ca, sa_kind = _formed_hierarchy(
+            graph, tess, cell_weight, inst_cell, params
+        )
+        n_ca = int(sa_ca.max()) + 1 if len(sa_ca) else 0
         ca_codes, ca_names = None, None
-    n_ca = int(ca_of_cell.max()) + 1 if len(ca_of_cell) else 0
-    inst_cell = _institution_cells(task, tess)
-    sa_of_cell, sa_ca, sa_kind = _small_areas(
-        graph, tess, cell_weight, cell_area, inst_cell, ca_of_cell, n_ca, params
-    )
     seconds["partition"], clock = perf_counter() - clock, perf_counter()
 
     ca_geoms = dissolve(tess.cells, ca_of_cell, n_ca)
@@ -265,14 +274,38 @@ def census_area_count(total: float, params: PartitionParams) -> int:
     return regions.parts_for(total, params.target * SMALL_AREAS_PER_CENSUS_AREA)
 
 
-def _formed_census_areas(
-    tess: Tessellation, graph: CellGraph, cell_weight: np.ndarray, params: PartitionParams
-) -> np.ndarray:
-    """Census areas as a balanced, connected partition of the township's cells."""
-    k = census_area_count(float(cell_weight.sum()), params)
-    return regions.partition(
-        graph.adjacency, cell_weight, k, seed=params.seed, positions=tess.cell_site
+def _formed_hierarchy(
+    graph: CellGraph,
+    tess: Tessellation,
+    cell_weight: np.ndarray,
+    inst_cell: np.ndarray,
+    params: PartitionParams,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Small areas over the whole township, then census areas as groups of them.
+
+    Cutting small areas first balances them against the target township-wide (no
+    census-area total to round to a whole number of parts); grouping them after
+    into connected census areas of about equal weight, cheapest along barriers,
+    keeps the nesting exact. Returns census area per cell, small area per cell,
+    census area per small area and the kind of each small area.
+    """
+    nodes = np.arange(tess.n_cells)
+    has_building = np.bincount(tess.building_cell, minlength=tess.n_cells) > 0
+    sa_of_cell, kinds = _cut_census_area(
+        graph, nodes, cell_weight, has_building, inst_cell, tess.cell_site,
+        params.n_small_areas, params,
     )
+    n_sa = len(kinds)
+    a, b, cost = pair_lengths(graph.edges, graph.cut_cost(), sa_of_cell)
+    sa_adj = sparse.csr_array((cost, (a, b)), shape=(n_sa, n_sa))
+    sa_weight = np.bincount(sa_of_cell, cell_weight, minlength=n_sa)
+    sa_xy = np.column_stack([
+        np.bincount(sa_of_cell, tess.cell_site[:, i] * shapely.area(tess.cells), minlength=n_sa)
+        for i in (0, 1)
+    ]) / np.bincount(sa_of_cell, shapely.area(tess.cells), minlength=n_sa)[:, None]
+    k = min(census_area_count(float(cell_weight.sum()), params), n_sa)
+    sa_ca = regions.partition(sa_adj, sa_weight, k, seed=params.seed, positions=sa_xy)
+    return sa_ca[sa_of_cell], sa_of_cell, sa_ca, kinds
 
 
 # --- small areas --------------------------------------------------------------------------

@@ -205,13 +205,40 @@ def clean_coverage(cells: np.ndarray) -> np.ndarray:
     Cells clipped from different blocks meet along the same line but carry
     different vertices on it; GEOS coverage cleaning snaps them together (moving
     nothing by more than a hair), so that shared boundaries measure exactly and
-    :func:`shapely.coverage_union` can dissolve cells quickly and safely.
+    :func:`shapely.coverage_union` can dissolve cells quickly and safely. Slivers
+    thinner than the snapping distance come back empty (their hair of area went to
+    a neighbour); a cell that comes back in pieces keeps its largest.
     """
     if len(cells) < 2:
         return cells
     cleaned = shapely.coverage_clean(cells)
-    bad = (shapely.get_type_id(cleaned) != 3) | shapely.is_empty(cleaned)
-    return np.where(bad, cells, cleaned)
+    multi = shapely.get_type_id(cleaned) == 6
+    if multi.any():
+        parts, owner = shapely.get_parts(cleaned[multi], return_index=True)
+        order = np.lexsort((-shapely.area(parts), owner))
+        first = np.r_[True, owner[order][1:] != owner[order][:-1]]
+        cleaned[np.flatnonzero(multi)[owner[order][first]]] = parts[order][first]
+    return cleaned
+
+
+def _drop_empty(
+    cells: np.ndarray, building_cell: np.ndarray, xy: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Remove empty cells; buildings of a removed cell go to the nearest remaining cell.
+
+    Returns the mask of kept cells and the new cell index of each building.
+    """
+    keep = ~(shapely.is_empty(cells) | shapely.is_missing(cells))
+    new_index = np.cumsum(keep) - 1
+    out = new_index[building_cell]
+    lost = np.flatnonzero(~keep[building_cell])
+    if len(lost):
+        kept = np.flatnonzero(keep)
+        q_idx, c_idx = shapely.STRtree(cells[kept]).query_nearest(
+            shapely.points(xy[lost]), all_matches=False
+        )
+        out[lost[q_idx]] = c_idx
+    return keep, out
 
 
 def tessellate(
@@ -235,15 +262,16 @@ def tessellate(
     empty_blocks = np.setdiff1d(np.arange(len(blocks)), site_block)
     empty = np.concatenate([orphans, blocks[empty_blocks]])
     empty_xy = shapely.get_coordinates(shapely.point_on_surface(empty)).reshape(-1, 2)
+    cells = clean_coverage(np.concatenate([site_cells, empty]))
+    keep, building_cell = _drop_empty(cells, building_site, xy)
+    cell_block = np.concatenate([site_block, site_block[orphan_owner], empty_blocks])
+    has_building = np.zeros(len(cells), dtype=bool)
+    has_building[np.flatnonzero(keep)[building_cell]] = True
     return Tessellation(
         blocks=blocks,
-        cells=clean_coverage(np.concatenate([site_cells, empty])),
-        cell_block=np.concatenate([site_block, site_block[orphan_owner], empty_blocks]).astype(
-            np.int64
-        ),
-        cell_site=np.concatenate([site_xy, empty_xy]),
-        cell_has_building=np.r_[
-            np.ones(len(site_cells), dtype=bool), np.zeros(len(empty), dtype=bool)
-        ],
-        building_cell=building_site.astype(np.int64),
+        cells=cells[keep],
+        cell_block=cell_block[keep].astype(np.int64),
+        cell_site=np.concatenate([site_xy, empty_xy])[keep],
+        cell_has_building=has_building[keep],
+        building_cell=building_cell.astype(np.int64),
     )

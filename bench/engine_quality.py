@@ -1,0 +1,118 @@
+"""How good and how fast is the partition engine on a whole county?
+
+Reads a county through the real pipeline front end (``read_inputs`` + ``plan_tasks``),
+cuts every township with :func:`eapart.partition.hierarchy.partition_township`, once
+with census areas formed by the tool and once with the villages as census areas,
+and prints one table: share of small areas within +/-20% of the target, single-piece
+share, overlap and gap (shares of county area), small areas crossed by a major road,
+Polsby-Popper compactness, barrier share of boundaries, and seconds per stage
+(tessellate, graph, partition, dissolve).
+
+Targets (issue 3): >= 95% within +/-20% with tool-formed census areas, >= 90% with
+villages, gaps < 0.01% of the county, every area one piece, whole run under 30 s.
+
+Run::
+
+    .venv/bin/python bench/engine_quality.py                 # default synthetic county
+    .venv/bin/python bench/engine_quality.py --buildings 10000 --townships 6
+    .venv/bin/python bench/engine_quality.py --input ../shared/data/andorra.gpkg
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+from pathlib import Path
+from time import perf_counter
+
+import numpy as np
+import shapely
+
+from eapart.config import RunConfig
+from eapart.io.read import read_inputs
+from eapart.partition import quality as q
+from eapart.partition.hierarchy import partition_township
+from eapart.pipeline import plan_tasks
+
+STAGES = ("tessellate", "graph", "partition", "dissolve")
+
+
+def county_inputs(args: argparse.Namespace):
+    """Inputs of the county to measure: a file given, or a synthetic county written to one."""
+    if args.input:
+        return read_inputs(RunConfig(input=Path(args.input))), f"{args.input}"
+    from eapart.data.synthetic import make_county, write_county
+
+    start = perf_counter()
+    layers = make_county(n_buildings=args.buildings, n_townships=args.townships, seed=args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "county.gpkg"
+        write_county(path, layers)
+        inputs = read_inputs(RunConfig(input=path))
+    print(f"synthetic county drawn and read in {perf_counter() - start:.1f} s", file=sys.stderr)
+    return inputs, f"synthetic {args.buildings} buildings, {args.townships} townships"
+
+
+def measure(inputs, label: str) -> dict:
+    """Cut every township and gather the figures of one table row."""
+    tasks = plan_tasks(inputs, RunConfig())
+    start = perf_counter()
+    results = [partition_township(t) for t in tasks]
+    total = perf_counter() - start
+    params = tasks[0].params
+    summary = q.county_summary(results, params)
+    geoms = np.concatenate([r.small_areas.geometry.to_numpy() for r in results])
+    county = shapely.union_all(np.array([t.geometry for t in tasks], dtype=object))
+    tiling = q.tiling_check(geoms, county)
+    seconds = {s: sum(r.metrics["seconds"].get(s, 0.0) for r in results) for s in STAGES}
+    return {
+        "census areas": label,
+        "CAs": summary["census_areas"],
+        "SAs": summary["small_areas"],
+        "within ±20%": f"{summary['within_tolerance_share']:.1%}",
+        "one piece": f"{tiling['single_piece_share']:.1%}",
+        "overlap": f"{tiling['overlap_share']:.2e}",
+        "gap": f"{tiling['gap_share']:.2e}",
+        "crossed": summary["flags"]["crosses_major_road"],
+        "PP mean": f"{summary['polsby_popper_mean']:.2f}",
+        "PP median": f"{summary['polsby_popper_median']:.2f}",
+        "on barriers": f"{summary['barrier_boundary_share']:.0%}",
+        **{f"{s} s": f"{v:.1f}" for s, v in seconds.items()},
+        "total s": f"{total:.1f}",
+        "_flags": summary["flags"],
+    }
+
+
+def print_table(rows: list[dict]) -> None:
+    """A Markdown table of the rows, then the flag counts of each."""
+    cols = [c for c in rows[0] if not c.startswith("_")]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "|".join("---" for _ in cols) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(row[c]) for c in cols) + " |")
+    print()
+    for row in rows:
+        flags = ", ".join(f"{k} {v}" for k, v in row["_flags"].items() if v)
+        print(f"flags ({row['census areas']}): {flags or 'none'}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse options, measure both ways of forming census areas, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--input", help="a county GeoPackage instead of the synthetic one")
+    parser.add_argument("--buildings", type=int, default=61_310)
+    parser.add_argument("--townships", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    inputs, source = county_inputs(args)
+    print(f"county: {source}, {len(inputs.buildings)} buildings", file=sys.stderr)
+    rows = [measure(dataclasses.replace(inputs, villages=None), "formed by the tool")]
+    if inputs.villages is not None:
+        rows.append(measure(inputs, "villages"))
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
