@@ -83,4 +83,6 @@ def open_page(instance, url: str, *, size=(1400, 900), block_network: bool = Tru
     page.goto(url, wait_until="load")
     if wait_ready:
         page.wait_for_function("window.eapart && window.eapart.ready", timeout=30000)
+        # let Leaflet finish its first frames (canvas drawing, fitBounds)
+        page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     return page, log

@@ -41,9 +41,10 @@ def _inline_images(css: str, image_dir: Path) -> str:
 
 @lru_cache(maxsize=1)
 def leaflet_css() -> str:
-    """Leaflet's stylesheet with its images inlined."""
+    """Leaflet's stylesheet with its comments dropped and its images inlined."""
     base = _leaflet_dir()
-    return _inline_images((base / "leaflet.css").read_text("utf-8"), base / "images")
+    css = re.sub(r"/\*.*?\*/", "", (base / "leaflet.css").read_text("utf-8"), flags=re.S)
+    return _inline_images(css, base / "images")
 
 
 @lru_cache(maxsize=1)

@@ -92,8 +92,10 @@
     layer.geoms.forEach(function (g, i) {
       if (g) features.push({ type: "Feature", geometry: g, properties: { i: i } });
     });
-    var interactive = ["township", "census_area", "small_area", "building", "unassigned"]
-      .indexOf(layer.kind) >= 0;
+    /* On a canvas an unfilled polygon still catches clicks inside it, so the outline
+     * levels (townships, census areas) stay out of the way: their figures are in the
+     * small-area popups and in search results. */
+    var interactive = ["small_area", "building", "unassigned"].indexOf(layer.kind) >= 0;
     var style = function (f) { return styleFor(layer, f.properties.i, meta); };
     var geo = L.geoJSON({ type: "FeatureCollection", features: features }, {
       renderer: renderer,
@@ -106,11 +108,12 @@
     layer.items = {};
     geo.eachLayer(function (item) { layer.items[item.feature.properties.i] = item; });
     if (interactive) {
-      geo.on("click", function (e) {
+      var onClick = function (e) {
         if (state.measuring) return;
-        var i = e.layer.feature.properties.i;
+        var i = e.target.feature.properties.i;
         L.popup({ maxWidth: 360 }).setLatLng(e.latlng).setContent(popupHtml(layer, i, meta)).openOn(map);
-      });
+      };
+      geo.eachLayer(function (item) { item.on("click", onClick); });
       if (layer.kind !== "building") {
         geo.eachLayer(function (item) {
           item.bindTooltip(function () { return tooltipHtml(layer, item.feature.properties.i); },
@@ -302,9 +305,11 @@
       points.push(e.latlng);
       if (!line) line = L.polyline(points, { color: "#0050ff", weight: 3, dashArray: "8 6", interactive: false }).addTo(map);
       else line.setLatLngs(points);
-      if (marker) map.removeLayer(marker);
-      marker = L.tooltip({ permanent: true, direction: "right", className: "eapart-distance" })
-        .setLatLng(e.latlng).setContent(esc(formatDistance(total()))).addTo(map);
+      if (!marker) {
+        marker = L.tooltip({ permanent: true, direction: "right", className: "eapart-distance" })
+          .setLatLng(e.latlng).addTo(map);
+      }
+      marker.setLatLng(e.latlng).setContent(esc(formatDistance(total())));
       state.distance = total();
     });
     L.DomEvent.on(document, "keydown", function (e) { if (e.key === "Escape" && state.measuring) stop(); });
