@@ -123,7 +123,9 @@ def test_geopackage_round_trip_with_index_styles_and_metadata(exported):
     assert len(metadata) == 1
     assert json.loads(metadata[0][0])["parameters"] == results.report["parameters"]
     info = pyogrio.read_info(path, layer="small_areas")["dataset_metadata"]
-    assert info["EAPART_VERSION"] == results.report["version"]
+    (item,) = [json.loads(v) for k, v in info.items() if k.startswith("GPKG_METADATA_ITEM")]
+    assert item["version"] == results.report["version"] and item["software"] == "eapart"
+    assert not path.with_name("eapart.gpkg.aux.xml").exists()
 
 
 def _read_zipped_shapefile(zip_path: Path, layer: str) -> tuple[gpd.GeoDataFrame, dict]:

@@ -8,13 +8,14 @@ own schema, the same one QGIS creates when a style is saved "in the database");
 each row holds a QML document, plus an SLD for other software.
 
 The run's parameters and software version go into the GeoPackage metadata
-extension (``gpkg_metadata`` / ``gpkg_metadata_reference``) twice:
-
-- one ``application/json`` row (``md_standard_uri`` :data:`JSON_URI`) holding
-  ``{"software", "version", "parameters", "written"}``, for scripts;
-- one GDAL metadata XML row (``md_standard_uri`` ``http://gdal.org``) with the
-  items ``EAPART_VERSION`` and ``EAPART_PARAMETERS``, which GDAL, ``ogrinfo``
-  and ``pyogrio.read_info`` show as dataset metadata.
+extension (``gpkg_metadata`` / ``gpkg_metadata_reference``): one row of
+``mime_type`` ``application/json`` and ``md_standard_uri`` :data:`JSON_URI`,
+scope ``dataset``, referenced to the whole GeoPackage, holding
+``{"software", "version", "parameters", "written"}``. GDAL shows it as the
+dataset metadata item ``GPKG_METADATA_ITEM_<n>`` (``ogrinfo``,
+``pyogrio.read_info``). A row in GDAL's own XML dialect is deliberately not
+written: GDAL then writes a ``.aux.xml`` file beside the GeoPackage each time
+it is read.
 
 Everything is written with :mod:`sqlite3`, in place, in one transaction.
 """
@@ -32,7 +33,6 @@ from pathlib import Path
 from eapart.errors import InputError
 
 JSON_URI = "urn:eapart:run-metadata"
-GDAL_URI = "http://gdal.org"
 STYLE_NAME = "eapart"
 LABEL_FONT = "Noto Sans CJK SC"
 
@@ -238,14 +238,6 @@ def _write_styles(con: sqlite3.Connection, tables: dict[str, str]) -> None:
     )
 
 
-def _gdal_metadata_xml(items: dict[str, str]) -> str:
-    root = ET.Element("GDALMultiDomainMetadata")
-    domain = ET.SubElement(root, "Metadata")
-    for key, value in items.items():
-        ET.SubElement(domain, "MDI", key=key).text = value
-    return ET.tostring(root, encoding="unicode")
-
-
 def _write_metadata(con: sqlite3.Connection, parameters: dict, version: str | None) -> None:
     for statement in _METADATA_SQL:
         con.execute(statement)
@@ -258,8 +250,7 @@ def _write_metadata(con: sqlite3.Connection, parameters: dict, version: str | No
             (table, _METADATA_EXTENSION, table),
         )
     old = [row[0] for row in con.execute(
-        "SELECT id FROM gpkg_metadata WHERE md_standard_uri = ? OR (md_standard_uri = ? "
-        "AND metadata LIKE '%EAPART_VERSION%')", (JSON_URI, GDAL_URI)
+        "SELECT id FROM gpkg_metadata WHERE md_standard_uri = ?", (JSON_URI,)
     )]
     for md_id in old:
         con.execute("DELETE FROM gpkg_metadata_reference WHERE md_file_id = ?", (md_id,))
@@ -270,22 +261,15 @@ def _write_metadata(con: sqlite3.Connection, parameters: dict, version: str | No
         "parameters": parameters,
         "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    parameters_json = json.dumps(parameters, ensure_ascii=False, sort_keys=True, default=str)
-    rows = (
-        (JSON_URI, "application/json", json.dumps(payload, ensure_ascii=False, default=str)),
-        (GDAL_URI, "text/xml", _gdal_metadata_xml(
-            {"EAPART_VERSION": str(version), "EAPART_PARAMETERS": parameters_json}
-        )),
+    cursor = con.execute(
+        "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
+        "VALUES ('dataset', ?, 'application/json', ?)",
+        (JSON_URI, json.dumps(payload, ensure_ascii=False, default=str)),
     )
-    for uri, mime, text in rows:
-        cursor = con.execute(
-            "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
-            "VALUES ('dataset', ?, ?, ?)", (uri, mime, text),
-        )
-        con.execute(
-            "INSERT INTO gpkg_metadata_reference (reference_scope, md_file_id) "
-            "VALUES ('geopackage', ?)", (cursor.lastrowid,),
-        )
+    con.execute(
+        "INSERT INTO gpkg_metadata_reference (reference_scope, md_file_id) "
+        "VALUES ('geopackage', ?)", (cursor.lastrowid,),
+    )
 
 
 def add_qgis_styles(
