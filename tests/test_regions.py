@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scipy.sparse import csgraph
 from scipy.spatial import Delaunay
 
+from eapart.partition.refine import refine_boundaries
 from eapart.partition.regions import allocate_parts, partition, parts_for
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -184,6 +185,20 @@ def test_pins_honoured_or_refused(graph, n_parts, seed, n_pins, n_groups):
     used = [next(iter(parts)) for parts in groups.values()]
     assert len(set(used)) == len(used), "different groups, different parts"
     assert k >= len(groups)
+
+
+@FAST
+@given(graph=point_graphs(), n_parts=st.integers(2, 30), seed=st.integers(0, 1000))
+def test_refinement_keeps_parts_connected_whatever_the_targets(graph, n_parts, seed):
+    adjacency, weights = graph
+    n = len(weights)
+    start = partition(adjacency, weights, n_parts, seed=seed, refine=False)
+    k = int(start.max()) + 1
+    rng = np.random.default_rng(seed)
+    # Targets far from the start make many moves, several per part and round.
+    targets = rng.random(k) * (weights.sum() + 1) / k * 2
+    labels = refine_boundaries(adjacency, weights, start, targets, tolerance=0.05)
+    assert assert_valid(adjacency, labels, n) == k
 
 
 # ---------------------------------------------------------------- edge cases

@@ -78,6 +78,8 @@ def refine_boundaries(
             nbrs = indices[indptr[u] : indptr[u + 1]]
             cost = data[indptr[u] : indptr[u + 1]]
             nl = labels[nbrs]
+            if not (nl == b).any():  # its neighbour in b has moved away this round
+                continue
             cut_delta = cost[nl == a].sum() - cost[nl == b].sum()
             exc, quad = _balance_delta(part_weight, targets, (tolerance, inner), a, b, weights[u])
             if not _improves(exc, quad, cut_delta):

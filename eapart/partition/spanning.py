@@ -45,12 +45,16 @@ class BisectionOptions:
     ``tolerance``: a cut is balanced when the side weight is within this share of
     one mean part of ``j`` mean parts.
     ``band``: the smaller side takes at least this share of the parts (depth bound).
+    ``cost_power``: the tree is a minimum spanning tree of ``cost ** -cost_power``
+    times the noise: 1 keeps dear (open-land) edges in the tree so cuts fall on cheap
+    barrier edges; -1 does the opposite; 0 draws trees regardless of cost.
     """
 
     trees: int = 4
     noise: float = 0.6
     tolerance: float = 0.05
     band: float = 0.25
+    cost_power: float = 1.0
 
 
 def recursive_tree_bisection(
@@ -179,7 +183,8 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     c_rows = (er[None, :] + offs).ravel()
     c_cols = (ec[None, :] + offs).ravel()
     c_cost = np.tile(ecost, trees)
-    t_w = np.concatenate([(1.0 / (ecost[None, :] * noise)).ravel(), np.ones(len(roots))])
+    tree_w = ecost[None, :] ** -options.cost_power / noise
+    t_w = np.concatenate([tree_w.ravel(), np.ones(len(roots))])
     tree = csgraph.minimum_spanning_tree(
         sparse.csr_array(
             (t_w, (np.concatenate([c_rows, roots]),
