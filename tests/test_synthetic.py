@@ -194,3 +194,19 @@ def test_default_county_exact_size(tmp_path):
     assert 240_000 < b["households"].sum() < 290_000
     assert len(gpd.read_file(path, layer="townships")) == 20
     assert 400 <= len(gpd.read_file(path, layer="villages")) <= 480
+
+
+def test_river_cuts_off_an_inhabited_island(small):
+    """Some village has houses on both banks: an island the partition must still serve."""
+    _, layers = small
+    river = layers["water"].loc[layers["water"]["class"] == "river"].geometry.union_all()
+    buildings = layers["buildings"].geometry.values
+    tree = shapely.STRtree(buildings)
+    split = []
+    for village in layers["villages"].geometry.values:
+        if not village.intersects(river):
+            continue
+        banks = shapely.get_parts(village.difference(river))
+        inhabited = [len(tree.query(bank, predicate="contains")) > 0 for bank in banks]
+        split.append(sum(inhabited))
+    assert max(split, default=0) >= 2

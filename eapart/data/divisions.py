@@ -135,7 +135,7 @@ def choose_seats(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pick township seats among village seeds and say what each township is.
 
-    Street offices share the main city; the second city, if any, is a town's seat;
+    Street offices share the main city in wedges; the second city, if any, is a town's seat;
     the remaining towns and townships are spread over the countryside by
     farthest-point sampling. Returns seat indices and kinds.
     """
@@ -143,10 +143,8 @@ def choose_seats(
     n_street = 1 if n_townships < 3 else max(1, round(0.25 * n_townships))
     n_town = max(0, round(0.35 * n_townships)) if n_townships >= 3 else n_townships - 1
     d_main = np.hypot(*(seeds - main).T)
-    in_main = urban & (d_main < 1.2 * land.city_radius[0])
-    candidates = np.flatnonzero(in_main)
-    seats = [int(candidates[np.argmin(d_main[candidates])])]
-    seats = _farthest_points(seeds, candidates, seats, n_street)
+    in_main = np.flatnonzero(urban & (d_main < 1.2 * land.city_radius[0]))
+    seats = _street_seats(seeds, in_main, main, land.city_radius[0], n_street)
     kinds = ["street"] * len(seats)
     if len(land.cities) > 1 and len(seats) < n_townships:
         d2 = np.hypot(*(seeds - land.cities[1]).T)
@@ -158,6 +156,28 @@ def choose_seats(
     extra = len(seats) - len(kinds)
     kinds += ["town"] * min(n_more_towns, extra) + ["township"] * max(0, extra - n_more_towns)
     return np.array(seats), np.array(kinds)
+
+
+def _street_seats(
+    seeds: np.ndarray, pool: np.ndarray, centre: np.ndarray, radius: float, n: int
+) -> list[int]:
+    """Seats of ``n`` street offices sharing a city like slices of a cake.
+
+    One street office takes the centre; two or more sit on a ring at half the radius,
+    so that each grows a wedge of about the same size.
+    """
+    n = min(n, len(pool))
+    if n == 1:
+        targets = centre[None, :]
+    else:
+        angle = 2 * np.pi * np.arange(n) / n + 0.3
+        targets = centre + 0.5 * radius * np.column_stack([np.cos(angle), np.sin(angle)])
+    seats: list[int] = []
+    for target in targets:
+        d = np.hypot(*(seeds[pool] - target).T)
+        d[np.isin(pool, seats)] = np.inf
+        seats.append(int(pool[np.argmin(d)]))
+    return seats
 
 
 def _farthest_points(points: np.ndarray, pool: np.ndarray, chosen: list[int], n: int) -> list[int]:

@@ -19,8 +19,8 @@ CRS = "EPSG:4547"
 ORIGIN = (509_600.0, 3_375_500.0)
 #: The default county: 61,310 buildings over about 1,100 square kilometres.
 DEFAULT_BUILDINGS = 61_310
+#: Width of the river in the default county; smaller counties get a narrower one.
 RIVER_WIDTH = 150.0
-STREAM_WIDTH = 8.0
 
 
 @dataclass
@@ -33,6 +33,7 @@ class Landscape:
     lake: shapely.Polygon
     stream: shapely.LineString
     rail: shapely.LineString
+    river_width: float
     cities: np.ndarray  # (k, 2) centres of the urban cores, main city first
     city_radius: np.ndarray  # (k,) radius of each core in metres
 
@@ -138,8 +139,9 @@ def make_landscape(rng: np.random.Generator, n_buildings: int, n_cities: int) ->
         rng, via - 2.5 * a * direction, via + 2.5 * a * direction, amplitude=0.02 * a, n=150,
         waves=(0.3, 0.7)))
     rail = _longest_part(shapely.intersection(rail, county))
-    river = _longest_part(shapely.intersection(river, county.buffer(2 * RIVER_WIDTH)))
-    return Landscape(s, county, river, lake, stream, rail, cities, radius)
+    width = RIVER_WIDTH * min(1.0, max(0.4, s))
+    river = _longest_part(shapely.intersection(river, county.buffer(2 * width)))
+    return Landscape(s, county, river, lake, stream, rail, width, cities, radius)
 
 
 def _longest_part(geom) -> shapely.LineString:

@@ -3,15 +3,16 @@
 Arterials (``class`` major) form a minimum spanning tree over the urban cores and the
 township seats, plus a national and a provincial road running right across the
 county through the main city. Every village cluster is joined to the nearest
-arterial by a short spur (``class`` minor). All lines gently meander.
+other clusters and to the seats by a spanning tree of minor roads. All lines gently meander.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import shapely
+from scipy import sparse
 from scipy.sparse import csgraph
-from scipy.spatial import distance_matrix
+from scipy.spatial import Delaunay, distance_matrix
 
 from eapart.data.landscape import meander
 from eapart.data.settlements import Street
@@ -48,14 +49,28 @@ def arterials(
                   np.array(highway, dtype=object), np.array(names, dtype=object))
 
 
-def spurs(points: np.ndarray, major: np.ndarray, min_length: float = 60.0) -> Street:
-    """Straight minor roads from each point to the nearest arterial (when not already on one)."""
-    network = shapely.union_all(major)
-    lines = shapely.shortest_line(shapely.points(points), network)
-    lines = lines[shapely.length(lines) > min_length]
-    n = len(lines)
-    return Street(lines, np.full(n, "minor", dtype=object),
-                  np.full(n, "unclassified", dtype=object), np.full(n, "", dtype=object))
+def village_roads(
+    rng: np.random.Generator, villages: np.ndarray, hubs: np.ndarray
+) -> Street:
+    """Minor roads: a minimum spanning tree over village clusters and the seats.
+
+    Built over the Delaunay graph of the points (so it stays near-linear in size);
+    links between two seats are left out, as arterials already join them.
+    """
+    pts = np.vstack([hubs, villages])
+    tri = Delaunay(pts)
+    a = tri.simplices[:, [0, 1, 2]].ravel()
+    b = tri.simplices[:, [1, 2, 0]].ravel()
+    n = len(pts)
+    weight = np.hypot(*(pts[a] - pts[b]).T)
+    graph = sparse.coo_matrix((weight, (np.minimum(a, b), np.maximum(a, b))), shape=(n, n))
+    graph.sum_duplicates()
+    tree = csgraph.minimum_spanning_tree(graph.tocsr()).tocoo()
+    local = (tree.row >= len(hubs)) | (tree.col >= len(hubs))
+    lines = _wavy(rng, pts[tree.row[local]], pts[tree.col[local]], 0.03)
+    k = len(lines)
+    return Street(lines, np.full(k, "minor", dtype=object),
+                  np.full(k, "unclassified", dtype=object), np.full(k, "", dtype=object))
 
 
 def concat_streets(parts: list[Street]) -> Street:

@@ -23,6 +23,23 @@ FLOORS = {
 }
 
 
+def mark_giant(c: Candidates, area: np.ndarray) -> None:
+    """Make sure one placed building is the giant dormitory (more than 2,000 persons).
+
+    The planned one (a college hall) may have been dropped for clashing with a road;
+    then the largest placed dormitory, school, hospital or office becomes it.
+    """
+    if c.giant.any():
+        return
+    for kind in ("dormitory", "school", "hospital", "office", "apartments"):
+        same = np.flatnonzero((c.type_code == TYPE_CODE[kind]) & ~c.tower)
+        if len(same):
+            k = same[np.argmax(area[same])]
+            c.giant[k] = True
+            c.type_code[k] = TYPE_CODE["dormitory"]
+            return
+
+
 def occupancy(
     rng: np.random.Generator, c: Candidates, area: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -45,7 +62,7 @@ def occupancy(
 
     apt = (t == TYPE_CODE["apartments"]) & ~c.tower
     per_floor = np.maximum(2, np.round(area[apt] / 100.0)).astype(np.int64)
-    wanted = np.clip(np.round(np.exp(rng.normal(np.log(52), 0.42, apt.sum()))), 20, 150)
+    wanted = np.clip(np.round(np.exp(rng.normal(np.log(50), 0.42, apt.sum()))), 20, 150)
     floors[apt] = np.clip(np.ceil(wanted / per_floor), 3, 33).astype(np.int64)
     hh[apt] = np.clip(floors[apt] * per_floor - rng.integers(0, per_floor), 20, 150)
 
@@ -53,12 +70,13 @@ def occupancy(
     hh[tower] = rng.integers(301, 421, tower.sum())
     floors[tower] = rng.integers(26, 34, tower.sum())
 
-    dorm = (t == TYPE_CODE["dormitory"]) & ~c.giant
+    giant = c.giant
+    dorm = (t == TYPE_CODE["dormitory"]) & ~giant
     hh[dorm] = rng.random(dorm.sum()) < 0.5
     persons[dorm] = rng.integers(80, 601, dorm.sum())
-    hh[c.giant] = 1
-    persons[c.giant] = rng.integers(2_100, 2_601, c.giant.sum())
-    floors[c.giant] = rng.integers(12, 19, c.giant.sum())
+    hh[giant] = 1
+    persons[giant] = rng.integers(2_100, 2_601, giant.sum())
+    floors[giant] = rng.integers(12, 19, giant.sum())
 
     barracks = t == TYPE_CODE["barracks"]
     persons[barracks] = rng.integers(120, 401, barracks.sum())

@@ -9,7 +9,8 @@ quota of each kind, nearest the settlement centres first.
 - Cores: blocks of 220 m by 180 m between local streets; apartment blocks in the
   centre, mixed low-rise (houses, shops, garages, offices) around them, an industrial
   zone in one sector of the city edge, school and hospital blocks, a few parks.
-- Villages: houses and farm outbuildings in four rows along a lane, 16 m apart.
+- Villages: houses and farm outbuildings in six rows along a lane crossed by
+  another, 18 m apart.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from eapart.data.names import road_names
 BLOCK = np.array([220.0, 180.0])
 #: Buildings keep this far from the street at the edge of their block.
 BLOCK_SETBACK = 9.0
-HOUSE_PITCH = 16.0
-#: Offsets of the four rows of a village from its lane.
-VILLAGE_ROWS = np.array([-30.0, -13.0, 13.0, 30.0])
+HOUSE_PITCH = 18.0
+#: Offsets of the six rows of a village from its lane.
+VILLAGE_ROWS = np.array([-47.0, -30.0, -13.0, 13.0, 30.0, 47.0])
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def zone_blocks(
                                     + 0.06 * np.sin(5 * bearing + p2))
     zone = np.full(len(uv), "", dtype=object)
     zone[d < 1.0] = "mixed"
-    zone[d < (0.7 if city else 0.35)] = "apartments"
+    zone[d < (0.8 if city else 0.35)] = "apartments"
     if city:
         sector = np.abs(np.angle(np.exp(1j * (bearing - ind)))) < 0.6
         zone[sector & (d >= 0.75) & (d < 1.25)] = "industrial"
@@ -228,7 +229,7 @@ def _street_grid(
 def village_clusters(
     rng: np.random.Generator, centres: np.ndarray, houses: np.ndarray, keep: bool = False
 ) -> tuple[Candidates, Street]:
-    """Houses and outbuildings strung in four rows along one lane per cluster.
+    """Houses and outbuildings in six rows along a main lane, crossed by a side lane.
 
     ``houses[k]`` is the number of candidate cells wanted at ``centres[k]``; ``keep``
     puts every candidate in the kept group (the hamlet across the river).
@@ -241,9 +242,9 @@ def village_clusters(
     k = np.arange(len(cluster)) - start
     m = per_row[cluster]
     col, row = k % m, k // m
-    u = (col - (m - 1) / 2) * HOUSE_PITCH
+    n = len(cluster)
+    u = (col - (m - 1) / 2) * HOUSE_PITCH + rng.uniform(-1.2, 1.2, n)
     v = VILLAGE_ROWS[row]
-    n = len(u)
     aux = (rng.random(n) < 0.15) & (not keep)
     aux_type = rng.choice([TYPE_CODE["shed"], TYPE_CODE["farm_auxiliary"], TYPE_CODE["garage"]], n)
     types = np.where(aux, aux_type, TYPE_CODE["house"])
@@ -251,19 +252,23 @@ def village_clusters(
     length = np.where(aux, rng.uniform(4, 8, n), rng.uniform(9, 13, n))
     depth = np.where(aux, rng.uniform(3, 6, n), rng.uniform(7, 10, n))
     lshape = ~aux & (rng.random(n) < 0.1)
-    outer = np.abs(v) > 20
-    score = (0.75 * np.abs(col - (m - 1) / 2) / (m / 2) + 0.25 * outer
+    outer = np.abs(v) / VILLAGE_ROWS.max()
+    score = (0.7 * np.abs(col - (m - 1) / 2) / (m / 2) + 0.3 * outer
              + 0.1 * rng.random(n))
     cands = Candidates.local(u, v, length, depth, _spin(rng, n, 0.4, 0.17),
                              origin=centres[cluster], angle=angle[cluster], lshape=lshape,
                              type_code=types, group=groups, score=score)
     half = (per_row / 2) * HOUSE_PITCH + 10
-    ends = np.stack([np.column_stack([-half, np.zeros_like(half)]),
-                     np.column_stack([half, np.zeros_like(half)])], axis=1)
-    c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
-    lanes = np.stack([centres[:, None, 0] + ends[..., 0] * c - ends[..., 1] * s,
-                      centres[:, None, 1] + ends[..., 0] * s + ends[..., 1] * c], axis=-1)
-    nl = len(centres)
+    zero = np.zeros_like(half)
+    across = np.full_like(half, VILLAGE_ROWS.max() + 15)
+    ends = np.concatenate([  # the main lane, then the side lane across it
+        np.stack([np.column_stack([-half, zero]), np.column_stack([half, zero])], axis=1),
+        np.stack([np.column_stack([zero, -across]), np.column_stack([zero, across])], axis=1)])
+    c, s = np.tile(np.cos(angle), 2)[:, None], np.tile(np.sin(angle), 2)[:, None]
+    origin = np.tile(centres, (2, 1))
+    lanes = np.stack([origin[:, None, 0] + ends[..., 0] * c - ends[..., 1] * s,
+                      origin[:, None, 1] + ends[..., 0] * s + ends[..., 1] * c], axis=-1)
+    nl = len(lanes)
     return cands, Street(shapely.linestrings(lanes), np.full(nl, "minor", dtype=object),
                          np.full(nl, "track", dtype=object), np.full(nl, "", dtype=object))
 

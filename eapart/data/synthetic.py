@@ -37,9 +37,9 @@ from eapart.data.divisions import (
     village_codes,
 )
 from eapart.data.footprints import GROUP_CODE, TYPES, Candidates, polygons
-from eapart.data.landscape import CRS, RIVER_WIDTH, Landscape, make_landscape
-from eapart.data.network import arterials, concat_streets, spurs
-from eapart.data.occupancy import occupancy
+from eapart.data.landscape import CRS, Landscape, make_landscape
+from eapart.data.network import arterials, concat_streets, village_roads
+from eapart.data.occupancy import mark_giant, occupancy
 from eapart.data.placement import (
     clear_of,
     drop_overlaps,
@@ -58,9 +58,9 @@ SHARES = {"apartments": 0.06, "urban_low": 0.12, "urban_other": 0.085,
           "industrial": 0.012, "rural_aux": 0.10}
 #: Where a group short of candidates sends its shortfall, in order.
 SPILL = ("house", "urban_low", "rural_aux", "urban_other")
-#: Set-backs (metres) of footprints from centre lines and boundaries.
+#: Set-backs (metres) of footprints from centre lines and boundaries (river: from its bank).
 SETBACK = {"major": 12.0, "minor": 4.0, "track": 3.0, "rail": 15.0, "stream": 6.0,
-           "river": RIVER_WIDTH / 2 + 5.0, "lake": 5.0, "boundary": 1.0}
+           "river": 5.0, "lake": 5.0, "boundary": 1.0}
 TOWN_RADIUS = 350.0
 MIN_BUILDINGS = 200
 SAMPLE_ARGS = {"n_buildings": 3_000, "n_townships": 4, "seed": 1}
@@ -158,7 +158,7 @@ def _lay_out(
 
     hubs = np.vstack([land.cities, div.seeds[rural_seats]])
     major = arterials(rng, land.county, hubs, land.cities[0])
-    links = spurs(centres[main_cluster], major.geometry)
+    links = village_roads(rng, centres[main_cluster], hubs)
     roads = concat_streets([major, *streets, links])
     return Candidates.concat(parts), roads
 
@@ -194,21 +194,27 @@ def _village_plan(
 
 
 def _across_river(land: Landscape, div: Divisions, seats: np.ndarray) -> np.ndarray | None:
-    """Centre of a hamlet cut off from its township seat by the river, or None.
+    """Centre of a hamlet cut off from the rest of its village by the river, or None.
 
-    It sits on the far bank opposite the rural seat nearest the river.
+    Among rural villages that the river crosses, the one whose seed lies nearest the
+    river (but at least 300 m off it, and away from the cities) gets a hamlet on the
+    far bank, inside its own polygon: an island an enumerator reaches by a bridge.
     """
-    if len(seats) == 0:
-        return None
-    pts = shapely.points(div.seeds[seats])
+    rural = np.setdiff1d(np.flatnonzero(~div.urban), seats)
+    pts = shapely.points(div.seeds[rural])
     d = shapely.distance(pts, land.river)
-    k = int(np.argmin(np.where(d > RIVER_WIDTH + 300, d, np.inf)))
-    if not np.isfinite(d[k]) or d[k] <= RIVER_WIDTH + 300:
+    bank = shapely.get_coordinates(shapely.line_interpolate_point(
+        land.river, shapely.line_locate_point(land.river, pts)))
+    away = bank - div.seeds[rural]
+    away /= np.maximum(np.hypot(*away.T), 1e-9)[:, None]
+    hamlet = bank + away * (land.river_width / 2 + 90.0)
+    in_own = shapely.contains_xy(div.villages[rural], hamlet[:, 0], hamlet[:, 1])
+    from_city = np.min([np.hypot(*(hamlet - c).T) / r
+                        for c, r in zip(land.cities, land.city_radius, strict=True)], axis=0)
+    fits = in_own & (d > land.river_width / 2 + 300) & (from_city > 1.5)
+    if not fits.any():
         return None
-    bank = np.asarray(shapely.get_coordinates(
-        land.river.interpolate(land.river.project(pts[k])))[0])
-    away = bank - div.seeds[seats[k]]
-    return bank + away / np.linalg.norm(away) * (RIVER_WIDTH / 2 + 90.0)
+    return hamlet[np.flatnonzero(fits)[np.argmin(d[fits])]]
 
 
 def _barracks_site(land: Landscape, div: Divisions, seats: np.ndarray) -> np.ndarray:
@@ -229,7 +235,7 @@ def _standing(
     lines = [(roads.geometry, road_setback),
              (np.array([land.rail]), np.array([SETBACK["rail"]])),
              (np.array([land.stream]), np.array([SETBACK["stream"]])),
-             (np.array([land.river]), np.array([SETBACK["river"]])),
+             (np.array([land.river]), np.array([SETBACK["river"] + land.river_width / 2])),
              (shapely.boundary(div.villages), np.full(len(div.villages), SETBACK["boundary"]))]
     segs, dist = [], []
     for geom, setback in lines:
@@ -239,7 +245,8 @@ def _standing(
     barriers = np.concatenate([*segs, [land.lake]])
     distance = np.concatenate([*dist, [SETBACK["lake"]]])
     ok = clear_of(geoms, barriers, distance)
-    village = locate(shapely.point_on_surface(geoms), div.villages)
+    # The centre of a rectangle or of our L lies inside it: it locates the building.
+    village = locate(shapely.points(cands.x, cands.y), div.villages)
     ok &= village >= 0
     idx = np.flatnonzero(ok)
     rank = np.lexsort((cands.score[idx], cands.group[idx] != GROUP_CODE["keep"]))
@@ -254,7 +261,9 @@ def _buildings(
     div: Divisions, v_codes: np.ndarray,
 ) -> gpd.GeoDataFrame:
     """The buildings layer, with the village and township of each kept aside."""
-    hh, persons, floors = occupancy(rng, c, shapely.area(geoms))
+    area = shapely.area(geoms)
+    mark_giant(c, area)
+    hh, persons, floors = occupancy(rng, c, area)
     width = max(6, len(str(len(c))))
     frame = gpd.GeoDataFrame({
         "id": pd.array([f"B{k:0{width}d}" for k in range(1, len(c) + 1)], dtype="str"),
@@ -285,7 +294,7 @@ def _layers(
         "code": _str(v_codes), "name": _str(v_names),
         "population": v_pop.astype(np.int64), "households": v_hh.astype(np.int64),
     }, geometry=div.villages, crs=CRS)
-    river = shapely.intersection(land.river.buffer(RIVER_WIDTH / 2), div.county)
+    river = shapely.intersection(land.river.buffer(land.river_width / 2), div.county)
     water = gpd.GeoDataFrame({
         "class": _str(["river", "lake", "stream"]),
         "name": _str([feature[0] + "河", feature[1] + "湖", feature[2] + "港"]),
