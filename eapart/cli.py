@@ -123,7 +123,7 @@ def run_command(input, out, config_file, columns, quiet, strict, **options) -> N
     result = run(cfg, progress)
     if not quiet:
         click.echo("\n".join(result.summary))
-    flagged = sum(v for v in result.report["flags"].values())
+    flagged = result.report["flagged_small_areas"]
     if strict and flagged:
         click.echo(f"strict: {flagged} flagged small area(s); exit code {EXIT_FLAGGED}", err=True)
         sys.exit(EXIT_FLAGGED)
@@ -210,6 +210,53 @@ def sample_command(out, n_buildings, n_townships, seed, county_code, quiet) -> N
         f"Wrote {out}: {len(layers['buildings']):,} buildings, {len(layers['townships'])} "
         f"townships, {len(layers.get('villages', ()))} villages."
     )
+
+
+# --- eapart batch ----------------------------------------------------------------------
+
+@main.command("batch")
+@click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--summary", type=click.Path(path_type=Path, dir_okay=False),
+              help="National summary table [national_summary.csv beside the manifest].")
+@click.option("--jobs", "-j", type=int, help="Local processes per county [all cores].")
+@click.option("--scheduler", metavar="ADDRESS", help="Run townships on this Dask scheduler.")
+@click.option("--formats", metavar="FMT,...", help="Also export these formats per county.")
+@click.option("--no-maps", is_flag=True, help="Skip the HTML review maps.")
+@click.option("--force", is_flag=True, help="Redo counties whose output is already complete.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@_errors_to_exit_codes
+def batch_command(manifest, summary, jobs, scheduler, formats, no_maps, force, quiet) -> None:
+    """Run every county of MANIFEST (CSV: input, county_code, out, optional parameters).
+
+    A county whose output is complete is skipped, so an interrupted batch resumes.
+    A national summary table is written after every county.
+
+    \b
+    Example manifest:
+      input,county_code,out,target_households
+      counties/420117.gpkg,420117,results/420117,80
+      counties/420102.gpkg,420102,results/420102,100
+    """
+    from eapart.batch import BatchOptions, run_batch
+    from eapart.io.export import parse_formats
+
+    options = BatchOptions(jobs=jobs, scheduler=scheduler, maps=not no_maps, force=force,
+                           formats=tuple(parse_formats(formats)) if formats else ())
+
+    def report(row: dict) -> None:
+        if not quiet:
+            extra = f": {row['message']}" if row["message"] else ""
+            click.echo(f"{row['county_code'] or row['input']}: {row['status']}{extra}")
+
+    table = run_batch(manifest, options, summary, on_county=report)
+    failed = int((table["status"] == "failed").sum())
+    if not quiet:
+        done = int((table["status"] == "done").sum())
+        skipped = int(table["status"].str.startswith("skipped").sum())
+        click.echo(f"{len(table)} counties: {done} done, {skipped} skipped (complete), "
+                   f"{failed} failed.")
+    if failed:
+        sys.exit(1)
 
 
 # --- eapart map / export / sheets -------------------------------------------------------

@@ -85,6 +85,7 @@ def build_report(
         f"max_{measure}": part.max_value,
         "within_tolerance_share": share_between(sizes, part.min_value, part.max_value),
         "flags": flag_counts(small["flags"].to_numpy(dtype=object)),
+        "flagged_small_areas": int((small["flags"].fillna("") != "").sum()),
         "flag_descriptions": dict(FLAG_DESCRIPTIONS),
         "size_distribution": size_distribution(sizes, part.target),
         "quality": quality or {},

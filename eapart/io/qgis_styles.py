@@ -11,7 +11,8 @@ The run's parameters and software version go into the GeoPackage metadata
 extension (``gpkg_metadata`` / ``gpkg_metadata_reference``): one row of
 ``mime_type`` ``application/json`` and ``md_standard_uri`` :data:`JSON_URI`,
 scope ``dataset``, referenced to the whole GeoPackage, holding
-``{"software", "version", "parameters", "written"}``. GDAL shows it as the
+``{"software", "version", "parameters"}`` (no clock time: every timestamp
+is pinned so that identical runs write identical files). GDAL shows it as the
 dataset metadata item ``GPKG_METADATA_ITEM_<n>`` (``ogrinfo``,
 ``pyogrio.read_info``). A row in GDAL's own XML dialect is deliberately not
 written: GDAL then writes a ``.aux.xml`` file beside the GeoPackage each time
@@ -27,10 +28,10 @@ import sqlite3
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from eapart.errors import InputError
+from eapart.io.write import FIXED_TIMESTAMP
 
 JSON_URI = "urn:eapart:run-metadata"
 STYLE_NAME = "eapart"
@@ -123,6 +124,11 @@ def _fill_symbol(parent: ET.Element, name: str, fill: str, outline: str, width: 
         _prop(layer, key, value)
 
 
+def _rule_key(style: LayerStyle, name: str) -> str:
+    """A QGIS rule key that is the same on every run (QGIS only needs it unique)."""
+    return f"{{{uuid.uuid5(uuid.NAMESPACE_URL, f'eapart:{style!r}:{name}')}}}"
+
+
 def _renderer(root: ET.Element, style: LayerStyle) -> None:
     if style.flagged_fill is None:
         renderer = ET.SubElement(
@@ -136,10 +142,10 @@ def _renderer(root: ET.Element, style: LayerStyle) -> None:
         root, "renderer-v2", type="RuleRenderer", symbollevels="0", forceraster="0",
         enableorderby="0",
     )
-    rules = ET.SubElement(renderer, "rules", key=f"{{{uuid.uuid4()}}}")
-    ET.SubElement(rules, "rule", key=f"{{{uuid.uuid4()}}}", symbol="0", label="flagged",
+    rules = ET.SubElement(renderer, "rules", key=_rule_key(style, "rules"))
+    ET.SubElement(rules, "rule", key=_rule_key(style, "flagged"), symbol="0", label="flagged",
                   filter="coalesce(\"flags\", '') <> ''")
-    ET.SubElement(rules, "rule", key=f"{{{uuid.uuid4()}}}", symbol="1", label="clean",
+    ET.SubElement(rules, "rule", key=_rule_key(style, "clean"), symbol="1", label="clean",
                   filter="ELSE")
     symbols = ET.SubElement(renderer, "symbols")
     _fill_symbol(symbols, "0", style.flagged_fill, style.outline, style.width_mm)
@@ -227,14 +233,15 @@ def _write_styles(con: sqlite3.Connection, tables: dict[str, str]) -> None:
         con.execute(
             "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
             "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
-            "owner, ui) VALUES ('', '', ?, ?, ?, ?, ?, 1, ?, '', NULL)",
+            "owner, ui, update_time) VALUES ('', '', ?, ?, ?, ?, ?, 1, ?, '', NULL, ?)",
             (layer, geometry_column, STYLE_NAME, layer_qml(layer), layer_sld(layer),
-             f"eapart default style for {layer}"),
+             f"eapart default style for {layer}", FIXED_TIMESTAMP),
         )
     con.execute(
-        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
-        "SELECT 'layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles' "
-        "WHERE NOT EXISTS (SELECT 1 FROM gpkg_contents WHERE table_name = 'layer_styles')"
+        "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, "
+        "last_change) SELECT 'layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles', ? "
+        "WHERE NOT EXISTS (SELECT 1 FROM gpkg_contents WHERE table_name = 'layer_styles')",
+        (FIXED_TIMESTAMP,),
     )
 
 
@@ -259,7 +266,6 @@ def _write_metadata(con: sqlite3.Connection, parameters: dict, version: str | No
         "software": "eapart",
         "version": version,
         "parameters": parameters,
-        "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     cursor = con.execute(
         "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
@@ -267,8 +273,8 @@ def _write_metadata(con: sqlite3.Connection, parameters: dict, version: str | No
         (JSON_URI, json.dumps(payload, ensure_ascii=False, default=str)),
     )
     con.execute(
-        "INSERT INTO gpkg_metadata_reference (reference_scope, md_file_id) "
-        "VALUES ('geopackage', ?)", (cursor.lastrowid,),
+        "INSERT INTO gpkg_metadata_reference (reference_scope, md_file_id, timestamp) "
+        "VALUES ('geopackage', ?, ?)", (cursor.lastrowid, FIXED_TIMESTAMP),
     )
 
 
