@@ -302,23 +302,26 @@ def timed_run(tool: str, townships: list[Township], budget: float):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="Andorra and a 3,000-building county, 60 s per tool and size")
+                        help="1,000 and 3,000-building counties and Andorra, 60 s a tool and size")
     parser.add_argument("--budget", type=float, default=600.0, help="seconds per tool and size")
-    parser.add_argument("--sizes", default="3000,10000,61310",
+    parser.add_argument("--sizes", default="1000,3000,10000,61310",
                         help="synthetic county sizes (buildings), comma-separated")
     parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated tool names")
     args = parser.parse_args(argv)
-    sizes = [3000] if args.quick else [int(s) for s in args.sizes.split(",") if s]
+    sizes = [1000, 3000] if args.quick else [int(s) for s in args.sizes.split(",") if s]
     budget = 60.0 if args.quick else args.budget
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
 
-    datasets: list[tuple[str, callable]] = []
+    small = [n for n in sizes if n <= 5000]
+    datasets: list[tuple[str, callable]] = [
+        (f"synthetic {n}", lambda n=n: synthetic_graphs(n)) for n in small]
     if (DATA / "andorra.gpkg").exists():
         datasets.append(("andorra", andorra_graphs))
-    datasets += [(f"synthetic {n}", lambda n=n: synthetic_graphs(n)) for n in sizes]
+    datasets += [(f"synthetic {n}", lambda n=n: synthetic_graphs(n)) for n in sizes
+                 if n not in small]
 
     rows = []
-    given_up: set[str] = set()
+    too_big: dict[str, int] = {}  # tool -> fewest cells it did not finish in time
     for name, make in datasets:
         start = time.perf_counter()
         townships = make()
@@ -326,8 +329,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"# {name}: {len(townships)} townships, {nodes} cells, "
               f"graphs in {time.perf_counter() - start:.1f} s", flush=True)
         for tool in tools:
-            if tool in given_up and name.startswith("synthetic"):
-                rows.append((name, tool, nodes, "-", "skipped (over budget on a smaller size)"))
+            if nodes >= too_big.get(tool, nodes + 1):
+                rows.append((name, tool, nodes, "-",
+                             f"skipped: over budget at {too_big[tool]} cells"))
                 continue
             status, seconds, out = timed_run(tool, townships, budget)
             if status == "ok":
@@ -337,7 +341,7 @@ def main(argv: list[str] | None = None) -> None:
                              f"{s['crossed']:.1%} | {s['cut_on_barriers']:.1%}"))
             else:
                 if status == "timeout":
-                    given_up.add(tool)
+                    too_big[tool] = min(nodes, too_big.get(tool, nodes))
                 rows.append((name, tool, nodes, f"{seconds:.0f}" if seconds else "-", out))
             print(f"  {tool}: {rows[-1][3]} s  {rows[-1][4]}", flush=True)
 
