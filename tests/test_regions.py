@@ -13,7 +13,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import Delaunay
 
 from eapart.partition.refine import refine_boundaries
-from eapart.partition.regions import allocate_parts, partition, parts_for
+from eapart.partition.regions import allocate_parts, partition, partition_groups, parts_for
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -199,6 +199,26 @@ def test_refinement_keeps_parts_connected_whatever_the_targets(graph, n_parts, s
     targets = rng.random(k) * (weights.sum() + 1) / k * 2
     labels = refine_boundaries(adjacency, weights, start, targets, tolerance=0.05)
     assert assert_valid(adjacency, labels, n) == k
+
+
+@FAST
+@given(graph=st.one_of(point_graphs(), grid_graphs()), n_groups=st.integers(1, 5),
+       seed=st.integers(0, 1000))
+def test_groups_are_cut_apart_each_into_its_own_parts(graph, n_groups, seed):
+    adjacency, weights = graph
+    n = len(weights)
+    rng = np.random.default_rng(seed)
+    groups = np.sort(rng.integers(0, n_groups, n))  # runs of node ids: often connected
+    n_parts = rng.integers(1, 8, n_groups)
+    labels = partition_groups(adjacency, weights, groups, n_parts, seed=seed, max_weight=30.0)
+    assert_valid(adjacency, labels, n)
+    for g in range(n_groups):
+        mine = groups == g
+        assert not set(labels[mine]) & set(labels[~mine]), "a part spans two groups"
+        if mine.any():
+            sub = sp.csr_array(adjacency)[mine][:, mine]
+            want = expected_k(sub, weights[mine], int(n_parts[g]), 30.0)
+            assert len(np.unique(labels[mine])) == want
 
 
 # ---------------------------------------------------------------- edge cases

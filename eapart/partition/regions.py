@@ -50,7 +50,7 @@ from eapart.partition.pins import contract_pins, expand, normalise_pins
 from eapart.partition.refine import refine_boundaries
 from eapart.partition.spanning import BisectionOptions, bisect_pieces
 
-__all__ = ["partition", "parts_for", "allocate_parts", "BisectionOptions"]
+__all__ = ["partition", "partition_groups", "parts_for", "allocate_parts", "BisectionOptions"]
 
 
 def parts_for(total_weight: float, target: float) -> int:
@@ -99,31 +99,73 @@ def partition(
     >>> partition(grid, np.ones(6), 3).tolist()
     [0, 0, 1, 1, 2, 2]
     """
-    adjacency, weights = _checked_graph(adjacency, weights, positions)
     if isinstance(n_parts, bool) or not isinstance(n_parts, (int, np.integer)) or n_parts < 1:
         raise ValueError(f"n_parts must be an integer >= 1, got {n_parts!r}")
+    n = adjacency.shape[0] if sparse.issparse(adjacency) else 0
+    return partition_groups(
+        adjacency, weights, np.zeros(n, dtype=np.int64), [int(n_parts)], pinned=pinned,
+        max_weight=max_weight, seed=seed, positions=positions, refine=refine,
+        tolerance=tolerance, options=options,
+    )
+
+
+def partition_groups(
+    adjacency,
+    weights,
+    groups,
+    n_parts,
+    *,
+    pinned: Mapping[int, Hashable] | Iterable[tuple[int, Hashable]] | None = None,
+    max_weight: float | None = None,
+    seed: int = 0,
+    positions=None,
+    refine: bool = True,
+    tolerance: float = 0.2,
+    options: BisectionOptions | None = None,
+) -> np.ndarray:
+    """Cut every group of nodes into its own number of parts, all in one pass.
+
+    ``groups``: ``(n,)`` ints ``0..g-1``, the parent of each node (e.g. the census
+    area of each cell); ``n_parts``: ``(g,)`` parts wanted per group. No part spans
+    two groups: edges between groups are ignored. Each group follows the rules of
+    :func:`partition` on its own (its components, oversize nodes and pins); doing
+    them together costs about as much as one of them, because every recursion level
+    of every group is cut by the same vectorised pass. Labels are numbered by first
+    appearance over all nodes.
+
+    >>> import scipy.sparse as sp
+    >>> path = sp.csr_array(sp.diags([1.0, 1.0], [-1, 1], shape=(6, 6)))
+    >>> partition_groups(path, np.ones(6), np.array([0, 0, 0, 0, 1, 1]), [2, 1]).tolist()
+    [0, 0, 1, 1, 2, 2]
+    """
+    adjacency, weights = _checked_graph(adjacency, weights, positions)
     n = adjacency.shape[0]
+    groups = np.asarray(groups)
+    n_parts = np.asarray(n_parts)
+    if groups.shape != (n,) or (n and (groups.min() < 0 or groups.max() >= len(n_parts))):
+        raise ValueError(f"groups must be {n} integers in 0..{len(n_parts) - 1}")
+    if not np.issubdtype(n_parts.dtype, np.integer) or (n_parts < 1).any():
+        raise ValueError("n_parts must hold integers >= 1, one per group")
     if n == 0:
         return np.zeros(0, dtype=np.int64)
+    coo = adjacency.tocoo()
+    same = groups[coo.row] == groups[coo.col]
+    adjacency = sparse.csr_array((coo.data[same], (coo.row[same], coo.col[same])), shape=(n, n))
     heavy = np.zeros(n, dtype=bool)
     if max_weight is not None:
         if not max_weight > 0:
             raise ValueError(f"max_weight must be positive, got {max_weight!r}")
         heavy = weights > max_weight
-    pins = normalise_pins(pinned, n)
-    contraction = contract_pins(adjacency, weights, pins, heavy)
-    heavy_c = np.zeros(len(contraction.weights), dtype=bool)
+    contraction = contract_pins(adjacency, weights, normalise_pins(pinned, n), heavy)
+    size = len(contraction.weights)
+    heavy_c = np.zeros(size, dtype=bool)
     heavy_c[contraction.node_of[heavy]] = True
+    group_c = np.zeros(size, dtype=np.int64)
+    group_c[contraction.node_of] = groups
     labels_c = _partition_contracted(
-        contraction.adjacency,
-        contraction.weights,
-        contraction.pinned,
-        heavy_c,
-        int(n_parts),
-        seed=seed,
-        refine=refine,
-        tolerance=tolerance,
-        options=options,
+        contraction.adjacency, contraction.weights, contraction.pinned, heavy_c,
+        group_c, n_parts.astype(np.int64), seed=seed, refine=refine,
+        tolerance=tolerance, options=options,
     )
     return _first_seen(expand(labels_c, contraction))
 
@@ -133,7 +175,8 @@ def _partition_contracted(
     weights: np.ndarray,
     pinned: np.ndarray,
     heavy: np.ndarray,
-    n_parts: int,
+    groups: np.ndarray,
+    n_parts: np.ndarray,
     *,
     seed: int,
     refine: bool,
@@ -153,7 +196,15 @@ def _partition_contracted(
     comp_weight = np.bincount(comp, weights[rest], n_comp)
     comp_nodes = np.bincount(comp, minlength=n_comp)
     comp_pins = np.bincount(comp, pinned[rest].astype(np.int64), n_comp)
-    alloc = allocate_parts(comp_weight, max(n_parts - len(heavy_idx), 0), comp_nodes, comp_pins)
+    comp_group = np.zeros(n_comp, dtype=np.int64)
+    comp_group[comp] = groups[rest]
+    left = n_parts - np.bincount(groups[heavy_idx], minlength=len(n_parts))
+    alloc = np.zeros(n_comp, dtype=np.int64)
+    for g in np.unique(comp_group):
+        mine = np.flatnonzero(comp_group == g)
+        alloc[mine] = allocate_parts(
+            comp_weight[mine], max(int(left[g]), 0), comp_nodes[mine], comp_pins[mine]
+        )
     sub_labels = bisect_pieces(
         sub,
         weights[rest],
