@@ -1,0 +1,181 @@
+"""How eapart scales: synthetic counties of growing size, time and memory per stage.
+
+Run from the repository root (after ``make test`` or ``make bench`` installed it)::
+
+    .venv/bin/python bench/scale.py                       # 10k, 61k, 250k, 1M buildings
+    .venv/bin/python bench/scale.py --sizes 10000,61310   # a quick look
+    .venv/bin/python bench/scale.py --jobs 1              # one process
+
+Each county is generated once (``eapart.data.synthetic``) into ``bench/out/``, then
+``eapart.api.run`` runs on it in a fresh process (so memory figures are its own)
+with the review maps off unless ``--maps``. The table gives wall seconds per stage,
+the engine's own stages (summed over townships: CPU seconds when townships run in
+parallel), and the peak resident memory per stage of the run's process and all
+its workers together (sampled every 0.1 s from /proc).
+The last line fits time = a * n^k over the sizes: k near 1 is linear.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+
+_DRIVER = r"""
+import json, os, resource, sys, threading, time
+from pathlib import Path
+from eapart.api import run
+from eapart.config import RunConfig
+from eapart.progress import Progress
+
+def tree_rss_mb():
+    # Resident memory of this process and every descendant (workers of a
+    # forkserver are not our children, so getrusage cannot see them).
+    parents, rss = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            parents[int(entry)] = int(fields[1])
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    mine, frontier = {os.getpid()}, [os.getpid()]
+    while frontier:
+        p = frontier.pop()
+        for child, parent in parents.items():
+            if parent == p and child not in mine:
+                mine.add(child)
+                frontier.append(child)
+    return sum(rss.get(p, 0) for p in mine) / 2**20
+
+class Sampler(threading.Thread):
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.peak = 0.0
+        self.stop = threading.Event()
+    def run(self):
+        while not self.stop.is_set():
+            self.peak = max(self.peak, tree_rss_mb())
+            time.sleep(0.1)
+
+class Recorder(Progress):
+    def __init__(self):
+        super().__init__(quiet=True)
+        self.peaks = {}
+    def stage(self, name, total=None):
+        outer = super().stage(name, total)
+        recorder = self
+        class Wrapped:
+            def __enter__(self):
+                return outer.__enter__()
+            def __exit__(self, *exc):
+                result = outer.__exit__(*exc)
+                recorder.peaks[name] = sampler.peak
+                sampler.peak = 0.0
+                return result
+        return Wrapped()
+
+src, out, jobs, maps = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+sampler = Sampler()
+sampler.start()
+progress = Recorder()
+start = time.perf_counter()
+result = run(RunConfig(input=Path(src), out=Path(out), jobs=jobs, maps=maps, force=True),
+             progress)
+wall = time.perf_counter() - start
+sampler.stop.set()
+print(json.dumps({"wall": wall, "stages": result.timings, "engine": result.engine_timings,
+                  "peaks_mb": progress.peaks, "peak_mb": max(progress.peaks.values()),
+                  "self_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "small_areas": result.report["small_areas"],
+                  "census_areas": result.report["census_areas"],
+                  "within": result.report["within_tolerance_share"]}))
+"""
+
+
+def make_county(n: int, seed: int) -> Path:
+    """Generate (once) a synthetic county of ``n`` buildings; return its path."""
+    from eapart.data.synthetic import make_county as generate
+    from eapart.data.synthetic import write_county
+
+    townships = max(4, round(20 * n / 61_310))
+    path = OUT / f"county-{n}-{townships}-{seed}.gpkg"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        write_county(path, generate(n_buildings=n, n_townships=townships, seed=seed))
+        print(f"  generated {n:,} buildings in {townships} townships "
+              f"({time.perf_counter() - start:.1f} s)", file=sys.stderr)
+    return path
+
+
+def measure(path: Path, jobs: int, maps: bool) -> dict:
+    """Run eapart on ``path`` in a fresh process; return its figures."""
+    out = OUT / f"{path.stem}-run"
+    proc = subprocess.run(
+        [sys.executable, "-c", _DRIVER, str(path), str(out), str(jobs), "1" if maps else "0"],
+        capture_output=True, text=True, check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"run failed on {path.name}:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def fit_exponent(sizes: list[int], times: list[float]) -> float:
+    """Least-squares slope of log(time) against log(size)."""
+    xs = [math.log(s) for s in sizes]
+    ys = [math.log(t) for t in times]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,61310,250000,1000000")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--maps", action="store_true", help="include the review maps")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = []
+    for n in sizes:
+        path = make_county(n, args.seed)
+        rows.append((n, measure(path, args.jobs, args.maps)))
+        print(f"  measured {n:,}", file=sys.stderr)
+    stages = list(rows[0][1]["stages"])
+    engine = list(rows[0][1]["engine"])
+    header = ["buildings", "small areas", "within 20%", *stages, "total s",
+              *[f"{e} (cpu)" for e in engine], *[f"MB {s}" for s in stages], "peak MB"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for n, r in rows:
+        cells = [f"{n:,}", f"{r['small_areas']:,}", f"{r['within']:.1%}"]
+        cells += [f"{r['stages'].get(s, 0):.1f}" for s in stages]
+        cells += [f"{r['wall']:.1f}"]
+        cells += [f"{r['engine'].get(e, 0):.1f}" for e in engine]
+        cells += [f"{r['peaks_mb'].get(s, 0):.0f}" for s in stages]
+        cells += [f"{r['peak_mb']:.0f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    print(f"eapart scale benchmark, jobs={args.jobs}, maps={'on' if args.maps else 'off'}")
+    print("\n".join(lines))
+    if len(rows) > 1:
+        k = fit_exponent([n for n, _ in rows], [r["wall"] for _, r in rows])
+        print(f"fitted growth: time ~ n^{k:.2f} "
+              f"({'no worse than n log n' if k < 1.15 else 'worse than n log n'})")
+    OUT.mkdir(exist_ok=True)
+    (OUT / "scale.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
