@@ -92,8 +92,9 @@ def test_townships_tile_county_and_villages_nest(small):
         inside = villages[villages["code"].str[:9] == t["code"]].geometry.values
         assert len(inside) > 0
         _assert_tiles(inside, t.geometry)
-    assert shapely.is_valid(townships.geometry.values).all()
-    assert (townships.geom_type == "Polygon").all()
+    for frame in (townships, villages):
+        assert shapely.is_valid(frame.geometry.values).all()
+        assert (frame.geom_type == "Polygon").all(), "one piece each"
 
 
 def test_every_building_in_exactly_one_township_and_village(small):

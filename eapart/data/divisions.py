@@ -1,7 +1,8 @@
 """Villages and townships that tile the synthetic county exactly, with their codes.
 
-Village-level units are the faces of a Voronoi diagram of seed points, noded together
-with the county outline and polygonized, so neighbouring villages share the very same
+Rural village-level units are Voronoi cells of seed points; urban communities are
+unions of street blocks, so their edges follow streets. Both are noded together with
+the county outline and polygonized, so neighbouring villages share the very same
 edges. Townships are grown over the village adjacency graph from their seats (a
 multi-source shortest-path forest), so each township is one connected union of whole
 villages: townships tile the county and villages nest in townships by construction.
@@ -17,6 +18,8 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from eapart.data.landscape import Landscape
+from eapart.data.placement import locate
+from eapart.data.settlements import block_boxes, block_grid
 from eapart.partition.codes import format_code, serpentine_order
 
 #: Average villages per building of the default county (about 440 for 61,310).
@@ -52,27 +55,54 @@ def jittered_grid(
     return pts + rng.uniform(-0.3, 0.3, size=pts.shape) * spacing
 
 
-def village_seeds(
-    rng: np.random.Generator, land: Landscape, n_villages: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Seed points of urban communities (dense, inside the cores) and rural villages.
+@dataclass
+class CityBlocks:
+    """The street blocks urban communities are made of (world polygons and centres)."""
 
-    Returns the points and a boolean array telling which are urban.
+    boxes: np.ndarray
+    centres: np.ndarray
+    city: np.ndarray  # index of the city each block belongs to
+
+
+def city_blocks(land: Landscape) -> CityBlocks:
+    """Blocks of each city's street grid out to 1.2 radii, in the grid's own rotation."""
+    boxes, centres, city = [], [], []
+    for k, (centre, radius, angle) in enumerate(
+            zip(land.cities, land.city_radius, land.city_angle, strict=True)):
+        uv = block_grid(radius)
+        uv = uv[np.hypot(*uv.T) < 1.2 * radius]
+        boxes.append(block_boxes(uv, centre, angle))
+        c, s = np.cos(angle), np.sin(angle)
+        centres.append(centre + uv @ np.array([[c, s], [-s, c]]))
+        city.append(np.full(len(uv), k))
+    return CityBlocks(np.concatenate(boxes), np.vstack(centres), np.concatenate(city))
+
+
+def village_seeds(
+    rng: np.random.Generator, land: Landscape, blocks: CityBlocks, n_villages: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seed points of urban communities (block centres in the cores) and rural villages.
+
+    Community seeds are a jittered grid snapped to distinct block centres, so each
+    community owns at least its own block. Returns the points and which are urban.
     """
     n_urban = max(len(land.cities), round(URBAN_VILLAGE_SHARE * n_villages))
     city_area = np.pi * (1.1 * land.city_radius) ** 2
     share = city_area / city_area.sum()
     urban_pts = []
-    for (cx, cy), r, sh in zip(land.cities, land.city_radius, share, strict=False):
+    for k, ((cx, cy), r, sh) in enumerate(
+            zip(land.cities, land.city_radius, share, strict=True)):
         disk = shapely.Point(cx, cy).buffer(1.1 * r)
         spacing = np.sqrt(disk.area / max(1, round(n_urban * sh)))
         pts = jittered_grid(rng, disk.bounds, spacing)
-        urban_pts.append(pts[shapely.contains_xy(disk, pts[:, 0], pts[:, 1])])
+        pts = pts[shapely.contains_xy(disk, pts[:, 0], pts[:, 1])]
+        mine = np.flatnonzero(blocks.city == k)
+        nearest = np.argmin(np.hypot(*(pts[:, None, :] - blocks.centres[mine][None]).T), axis=0)
+        urban_pts.append(blocks.centres[mine[np.unique(nearest)]])
     urban_pts = np.vstack(urban_pts)
 
-    cores = shapely.union_all([shapely.Point(c).buffer(1.25 * r)
-                               for c, r in zip(land.cities, land.city_radius, strict=False)])
-    rural_zone = land.county.buffer(-150.0).difference(cores)
+    zone = shapely.union_all(blocks.boxes).buffer(250.0)
+    rural_zone = land.county.buffer(-150.0).difference(zone)
     n_rural = max(2, n_villages - len(urban_pts))
     spacing = np.sqrt(rural_zone.area / n_rural)
     pts = jittered_grid(rng, land.county.bounds, spacing)
@@ -82,39 +112,79 @@ def village_seeds(
     return seeds, urban
 
 
-def tile(county: shapely.Polygon, seeds: np.ndarray) -> np.ndarray:
-    """Voronoi cells of ``seeds`` cut by ``county``, noded so neighbours share exact edges.
+def tile(
+    county: shapely.Polygon, seeds: np.ndarray, urban: np.ndarray, blocks: CityBlocks
+) -> np.ndarray:
+    """Village polygons, in seed order, tiling ``county`` exactly.
 
-    Returns one polygon per seed, in seed order. A piece of a cell cut off by a bay of
-    the outline goes to the neighbour it shares the longest edge with, so every village
-    is one piece.
+    Rural villages are Voronoi cells of the rural seeds; communities are unions of
+    city blocks (each block to the nearest community of its city), so their edges run
+    along street centre lines. All edges are noded together and polygonized, so
+    neighbours share the very same vertices. Pieces cut off from their seed go to the
+    neighbour they share the longest edge with, so every village is one piece.
     """
+    rural = np.flatnonzero(~urban)
     cells = shapely.get_parts(shapely.voronoi_polygons(
-        shapely.multipoints(seeds), extend_to=county.buffer(1000.0), ordered=True))
-    lines = shapely.union_all(np.r_[shapely.boundary(cells), [county.boundary]])
+        shapely.multipoints(seeds[rural]), extend_to=county.buffer(1000.0), ordered=True))
+    boxes = shapely.intersection(blocks.boxes, county)
+    lines = shapely.union_all(np.r_[shapely.boundary(cells), shapely.boundary(boxes),
+                                    [county.boundary]])
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
-    inside = shapely.contains_properly(county, shapely.point_on_surface(faces))
-    faces = faces[inside]
-    seed_pts = shapely.points(seeds)
-    tree = shapely.STRtree(faces)
-    face_i, seed_i = tree.query(seed_pts, predicate="within")[::-1]
+    faces = faces[shapely.contains_properly(county, shapely.point_on_surface(faces))]
+
     owner = np.full(len(faces), -1)
-    owner[face_i] = seed_i
-    owner = _adopt_orphans(faces, owner)
-    return np.array([shapely.coverage_union_all(faces[owner == k]) for k in range(len(seeds))])
+    in_block = locate(shapely.point_on_surface(faces), blocks.boxes)
+    owner[in_block >= 0] = _block_owner(seeds, urban, blocks)[in_block[in_block >= 0]]
+    seeded, k = locate(shapely.points(seeds[rural]), faces), np.arange(len(rural))
+    owner[seeded[(seeded >= 0) & (owner[seeded] < 0)]] = rural[k[(seeded >= 0)
+                                                                   & (owner[seeded] < 0)]]
+    villages = _dissolve(faces, _adopt_orphans(faces, owner), len(seeds))
+    for _ in range(5):  # hand on any piece cut off from its seed
+        parts, of = shapely.get_parts(villages, return_index=True)
+        if len(parts) == len(villages):
+            break
+        home = shapely.contains_xy(parts, seeds[of, 0], seeds[of, 1])
+        where = locate(shapely.point_on_surface(faces), parts[~home])
+        owner[where >= 0] = -1
+        villages = _dissolve(faces, _adopt_orphans(faces, owner), len(seeds))
+    return villages
+
+
+def _block_owner(seeds: np.ndarray, urban: np.ndarray, blocks: CityBlocks) -> np.ndarray:
+    """The community (seed index) owning each block: the nearest of its own city."""
+    owner = np.empty(len(blocks.boxes), dtype=np.int64)
+    for k in np.unique(blocks.city):
+        mine = np.flatnonzero(blocks.city == k)
+        cand = np.flatnonzero(urban)
+        cand = cand[locate(shapely.points(seeds[cand]), blocks.boxes[mine]) >= 0]
+        d = np.hypot(*(blocks.centres[mine][:, None, :] - seeds[cand][None]).transpose(2, 0, 1))
+        owner[mine] = cand[np.argmin(d, axis=1)]
+    return owner
+
+
+def _dissolve(faces: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """One polygon per owner: the exact union of its faces (they share noded edges)."""
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(n + 1))
+    return np.array([shapely.coverage_union_all(faces[order[bounds[k]:bounds[k + 1]]])
+                     for k in range(n)])
 
 
 def _adopt_orphans(faces: np.ndarray, owner: np.ndarray) -> np.ndarray:
-    """Give each face with no seed to the owned neighbour sharing its longest edge."""
+    """Give each face with no owner to the owned neighbour sharing its longest edge."""
     owner = owner.copy()
     i, j, shared = shared_edges(faces)
+    order = np.argsort(-shared, kind="stable")
+    i, j = i[order], j[order]
     while (owner < 0).any():
-        best = np.full(len(faces), -1.0)
-        for a, b, length in zip(i, j, shared, strict=False):
-            for orphan, other in ((a, b), (b, a)):
-                if owner[orphan] < 0 <= owner[other] and length > best[orphan]:
-                    best[orphan] = length
-                    owner[orphan] = owner[other]
+        before = int((owner < 0).sum())
+        for a, b in zip(i, j, strict=True):  # longest shared edges first
+            if owner[a] < 0 <= owner[b]:
+                owner[a] = owner[b]
+            elif owner[b] < 0 <= owner[a]:
+                owner[b] = owner[a]
+        if int((owner < 0).sum()) == before:
+            raise RuntimeError("faces with no owned neighbour")
     return owner
 
 
@@ -220,8 +290,9 @@ def make_divisions(
     rng: np.random.Generator, land: Landscape, n_villages: int, n_townships: int
 ) -> Divisions:
     """Seeds, villages, seats and townships of the county, all tiling exactly."""
-    seeds, urban = village_seeds(rng, land, n_villages)
-    villages = tile(land.county, seeds)
+    blocks = city_blocks(land)
+    seeds, urban = village_seeds(rng, land, blocks, n_villages)
+    villages = tile(land.county, seeds, urban, blocks)
     seats, kinds = choose_seats(land, seeds, urban, n_townships)
     township_of = grow_townships(villages, seeds, seats)
     townships = np.array([shapely.coverage_union_all(villages[township_of == t])

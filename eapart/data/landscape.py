@@ -36,6 +36,7 @@ class Landscape:
     river_width: float
     cities: np.ndarray  # (k, 2) centres of the urban cores, main city first
     city_radius: np.ndarray  # (k,) radius of each core in metres
+    city_angle: np.ndarray  # (k,) rotation of each core's street grid in radians
 
 
 def county_scale(n_buildings: int) -> float:
@@ -141,7 +142,8 @@ def make_landscape(rng: np.random.Generator, n_buildings: int, n_cities: int) ->
     rail = _longest_part(shapely.intersection(rail, county))
     width = RIVER_WIDTH * min(1.0, max(0.4, s))
     river = _longest_part(shapely.intersection(river, county.buffer(2 * width)))
-    return Landscape(s, county, river, lake, stream, rail, width, cities, radius)
+    grid_angle = rng.uniform(-0.5, 0.5, n_cities)
+    return Landscape(s, county, river, lake, stream, rail, width, cities, radius, grid_angle)
 
 
 def _longest_part(geom) -> shapely.LineString:

@@ -23,12 +23,18 @@ FLOORS = {
 }
 
 
-def mark_giant(c: Candidates, area: np.ndarray) -> None:
-    """Make sure one placed building is the giant dormitory (more than 2,000 persons).
+def mark_extremes(c: Candidates, area: np.ndarray) -> None:
+    """Make sure the placed buildings hold one tower above 300 households and one
+    dormitory above 2,000 persons (the cases a partitioner must report).
 
-    The planned one (a college hall) may have been dropped for clashing with a road;
-    then the largest placed dormitory, school, hospital or office becomes it.
+    The planned ones may have been dropped for clashing with a road; then the largest
+    placed apartment block becomes the tower, and the largest dormitory, school,
+    hospital or office becomes the giant dormitory. ``c`` is changed in place.
     """
+    if not c.tower.any():
+        flats = np.flatnonzero(c.type_code == TYPE_CODE["apartments"])
+        if len(flats):
+            c.tower[flats[np.argmax(area[flats])]] = True
     if c.giant.any():
         return
     for kind in ("dormitory", "school", "hospital", "office", "apartments"):

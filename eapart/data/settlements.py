@@ -92,6 +92,30 @@ def _spin(rng: np.random.Generator, n: int, share: float, limit: float) -> np.nd
     return np.where(rng.random(n) < share, rng.uniform(-limit, limit, n), 0.0)
 
 
+def block_grid(radius: float, reach: float = 1.3) -> np.ndarray:
+    """Centres (local frame) of the street blocks of a core, out to ``reach`` radii.
+
+    Blocks sit at half-integer multiples of :data:`BLOCK` whatever the radius, so the
+    grid of a core and the blocks its communities are made of line up exactly.
+    """
+    m = int(np.ceil(reach * radius / BLOCK.min())) + 1
+    idx = np.arange(-m, m) + 0.5
+    gu, gv = np.meshgrid(idx * BLOCK[0], idx * BLOCK[1])
+    return np.column_stack([gu.ravel(), gv.ravel()])
+
+
+def block_boxes(uv: np.ndarray, centre: np.ndarray, angle: float) -> np.ndarray:
+    """World polygons of the blocks centred at local ``uv`` of a core's frame."""
+    return to_world(_local_boxes(uv), centre, angle)
+
+
+def _local_boxes(uv: np.ndarray) -> np.ndarray:
+    """Rectangles of the blocks centred at ``uv``, in the core's own frame."""
+    half = BLOCK / 2
+    return shapely.box(uv[:, 0] - half[0], uv[:, 1] - half[1], uv[:, 0] + half[0],
+                       uv[:, 1] + half[1])
+
+
 def zone_blocks(
     rng: np.random.Generator, radius: float, city: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -101,10 +125,7 @@ def zone_blocks(
     one sector of a city's edge, then a few blocks turned into schools, a hospital and
     parks. The edge is ragged: a noisy radius, not a circle.
     """
-    m = int(np.ceil(1.3 * radius / BLOCK.min())) + 1
-    idx = np.arange(-m, m) + 0.5
-    gu, gv = np.meshgrid(idx * BLOCK[0], idx * BLOCK[1])
-    uv = np.column_stack([gu.ravel(), gv.ravel()])
+    uv = block_grid(radius)
     bearing = np.arctan2(uv[:, 1], uv[:, 0])
     p1, p2, ind = rng.uniform(0, 2 * np.pi, 3)
     d = np.hypot(*uv.T) / radius * (1 + 0.12 * np.sin(3 * bearing + p1)
@@ -132,10 +153,14 @@ def zone_blocks(
 
 def core(
     rng: np.random.Generator, centre: np.ndarray, radius: float, city: bool, main: bool,
-    tower_share: float = 0.004,
+    angle: float | None = None, tower_share: float = 0.004,
 ) -> tuple[Candidates, Street]:
-    """Candidates and local streets of one urban core (a city or a town seat)."""
-    angle = rng.uniform(-0.5, 0.5)
+    """Candidates and local streets of one urban core (a city or a town seat).
+
+    ``angle`` turns the street grid (drawn at random when not given).
+    """
+    drawn = rng.uniform(-0.5, 0.5)
+    angle = drawn if angle is None else angle
     uv, zone, dist = zone_blocks(rng, radius, city)
     parts = []
     for kind, layout in LAYOUTS.items():
@@ -205,9 +230,7 @@ def _street_grid(
 ) -> Street:
     """Local streets along the edges of the built blocks, clipped to them."""
     half = BLOCK / 2
-    boxes = shapely.box(uv[:, 0] - half[0], uv[:, 1] - half[1], uv[:, 0] + half[0],
-                        uv[:, 1] + half[1])
-    extent = shapely.union_all(boxes).buffer(1.0, join_style="mitre")
+    extent = shapely.union_all(_local_boxes(uv)).buffer(1.0, join_style="mitre")
     lo, hi = uv.min(axis=0) - half, uv.max(axis=0) + half
     us = np.arange(lo[0], hi[0] + 1, BLOCK[0])
     vs = np.arange(lo[1], hi[1] + 1, BLOCK[1])

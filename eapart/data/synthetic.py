@@ -39,7 +39,7 @@ from eapart.data.divisions import (
 from eapart.data.footprints import GROUP_CODE, TYPES, Candidates, polygons
 from eapart.data.landscape import CRS, Landscape, make_landscape
 from eapart.data.network import arterials, concat_streets, village_roads
-from eapart.data.occupancy import mark_giant, occupancy
+from eapart.data.occupancy import mark_extremes, occupancy
 from eapart.data.placement import (
     clear_of,
     drop_overlaps,
@@ -133,8 +133,8 @@ def _lay_out(
 ) -> tuple[Candidates, Street]:
     """All candidate footprints and all roads, before any conflict is resolved."""
     parts, streets = [], []
-    for k, (centre, radius) in enumerate(zip(land.cities, land.city_radius, strict=False)):
-        c, s = core(rng, centre, radius, city=True, main=k == 0)
+    for k, (centre, radius) in enumerate(zip(land.cities, land.city_radius, strict=True)):
+        c, s = core(rng, centre, radius, city=True, main=k == 0, angle=land.city_angle[k])
         parts.append(c)
         streets.append(s)
     rural_seats = div.seats[~div.urban[div.seats]]
@@ -262,7 +262,7 @@ def _buildings(
 ) -> gpd.GeoDataFrame:
     """The buildings layer, with the village and township of each kept aside."""
     area = shapely.area(geoms)
-    mark_giant(c, area)
+    mark_extremes(c, area)
     hh, persons, floors = occupancy(rng, c, area)
     width = max(6, len(str(len(c))))
     frame = gpd.GeoDataFrame({
