@@ -192,8 +192,8 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
             shape=(big + 1, big + 1),
         )
     )
-    order, parent, depth = _rooted(tree, big)
-    up = _ancestor_table(parent, int(depth.max()))
+    order, parent = _rooted(tree, big)
+    up, depth = _ancestors_and_depth(parent, big)
     lca = _lowest_common_ancestors(c_rows, c_cols, up, depth)
     incident = np.bincount(er, ecost, na) + np.bincount(ec, ecost, na)
     columns = np.zeros((big + 1, 5))
@@ -250,23 +250,28 @@ def _is_below(x: np.ndarray, v: np.ndarray, up: list[np.ndarray], depth: np.ndar
     return reach & (anc == v)
 
 
-def _rooted(tree: sparse.csr_array, root: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """BFS order, parent (root is its own) and depth of every node of a spanning tree."""
+def _rooted(tree: sparse.csr_array, root: int) -> tuple[np.ndarray, np.ndarray]:
+    """BFS order and parent of every node of a spanning tree (the root is its own parent)."""
     order, parent = csgraph.breadth_first_order(
         tree, root, directed=False, return_predecessors=True
     )
     parent = parent.astype(np.int64)
     parent[root] = root
-    depth = csgraph.shortest_path(tree, directed=False, unweighted=True, indices=root)
-    return order, parent, depth.astype(np.int64)
+    return order, parent
 
 
-def _ancestor_table(parent: np.ndarray, max_depth: int) -> list[np.ndarray]:
-    """Binary-lifting table: ``up[i][v]`` is the ``2**i``-th ancestor of ``v`` (root saturates)."""
+def _ancestors_and_depth(parent: np.ndarray, root: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Binary-lifting table (``up[i][v]``: the ``2**i``-th ancestor, the root saturates)
+    and every node's depth, by pointer jumping (list ranking): O(n log depth), no loop
+    over nodes."""
     up = [parent]
-    for _ in range(max(1, int(max_depth).bit_length()) - 1):
-        up.append(up[-1][up[-1]])
-    return up
+    depth = (np.arange(len(parent)) != root).astype(np.int64)
+    jump = parent
+    while (jump != root).any():
+        depth = depth + depth[jump]
+        jump = jump[jump]
+        up.append(jump)
+    return up, depth
 
 
 def _lowest_common_ancestors(
