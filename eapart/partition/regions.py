@@ -21,7 +21,8 @@ Edge cases, as implemented and tested:
 - a disconnected graph: every component gets its own parts (never shared), so
   ``k >= number of components``; a component of zero total weight is one part
   (or one per pin group in it).
-- all weights zero: parts are balanced by node count.
+- all weights zero: each component is one part (a weightless component is never
+  split); inside a weighted component, a weightless piece is split by node count.
 - one node heavier than all others together: it ends in a part with as few
   neighbours as balance allows; with ``max_weight`` below its weight it stands alone.
 - oversize nodes count among the ``n_parts`` parts; the rest of the graph without
@@ -35,6 +36,13 @@ Edge cases, as implemented and tested:
 So ``k = min(n, max(n_parts, h + sum over components of max(1, pin groups)))`` in
 general, where ``h`` is the number of oversize nodes (each component's share also
 capped by its number of nodes after contraction).
+
+:func:`partition_groups` does the same for many parents at once (all census areas
+of a township), in one vectorised pass.
+
+Speed (``bench/compare_partitioners.py``): 10,000 Delaunay nodes into 239 parts in
+about 0.6 s on one core; a township of 7,000 nodes in 64 census areas (173 parts)
+in about 0.1 s with :func:`partition_groups`.
 """
 
 from __future__ import annotations
