@@ -48,6 +48,7 @@ class BisectionOptions:
     ``cost_power``: the tree is a minimum spanning tree of ``cost ** -cost_power``
     times the noise: 1 keeps dear (open-land) edges in the tree so cuts fall on cheap
     barrier edges; -1 does the opposite; 0 draws trees regardless of cost.
+    ``retries``: fresh batches of trees for the pieces whose best cut is unbalanced.
     """
 
     trees: int = 4
@@ -55,6 +56,7 @@ class BisectionOptions:
     tolerance: float = 0.05
     band: float = 0.25
     cost_power: float = 1.0
+    retries: int = 2
 
 
 def recursive_tree_bisection(
@@ -120,7 +122,21 @@ def bisect_pieces(
         active = k_of > 1
         if not active.any():
             break
-        below, chosen, j = _split_level(edges, weights, pinned, piece, k_of, active, rng, options)
+        below, chosen, j, dev = _split_level(
+            edges, weights, pinned, piece, k_of, active, rng, options
+        )
+        for _ in range(options.retries):  # fresh trees for the pieces no tree cut well
+            worse = dev > options.tolerance
+            if not worse.any():
+                break
+            again = np.zeros(len(parts), dtype=bool)
+            again[chosen[worse]] = True
+            b2, _, j2, d2 = _split_level(edges, weights, pinned, piece, k_of, again, rng, options)
+            better = d2 < dev[worse]
+            idx = np.flatnonzero(worse)[better]
+            swap = np.isin(piece, chosen[idx])
+            below[swap] = b2[swap]
+            j[idx], dev[idx] = j2[better], d2[better]
         remap = np.full(len(parts), -1, dtype=np.int64)
         remap[chosen] = np.arange(len(parts), len(parts) + len(chosen))
         moved = np.flatnonzero(below)
@@ -146,8 +162,9 @@ def _split_saturated(piece: np.ndarray, parts: list[int]) -> None:
 def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     """Cut every active piece once.
 
-    Returns the mask of nodes that go to the new side, the ids of the pieces cut
-    and the number of parts ``j`` each new side takes.
+    Returns the mask of nodes that go to the new side, the ids of the pieces cut,
+    the number of parts ``j`` each new side takes and the imbalance of each cut (in
+    mean parts).
     """
     rows, cols, cost = edges
     act_node = active[piece]
@@ -235,7 +252,7 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     x = best_tree[pidx] * na + np.arange(na)
     below = np.zeros(len(piece), dtype=bool)
     below[nodes[_is_below(x, v_of[pidx], up, depth)]] = True
-    return below, act_ids, j[v_of]
+    return below, act_ids, j[v_of], dev[v_of]
 
 
 def _is_below(x: np.ndarray, v: np.ndarray, up: list[np.ndarray], depth: np.ndarray) -> np.ndarray:
