@@ -52,7 +52,7 @@ def browser() -> Iterator[object]:
 
 
 def open_page(instance, url: str, *, size=(1400, 900), block_network: bool = True,
-              wait_ready: bool = True):
+              wait_ready: bool = True, settle_ms: int = 300):
     """Open ``url`` in a new page; return ``(page, log)``.
 
     Every request is recorded; with ``block_network`` any request that is not
@@ -85,4 +85,5 @@ def open_page(instance, url: str, *, size=(1400, 900), block_network: bool = Tru
         page.wait_for_function("window.eapart && window.eapart.ready", timeout=30000)
         # let Leaflet finish its first frames (canvas drawing, fitBounds)
         page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        page.wait_for_timeout(settle_ms)
     return page, log

@@ -297,8 +297,11 @@ def test_hostile_names_show_as_text_and_never_run(chromium, sample):
     # township name in the panel heading, literally
     assert page.get_by_text(HOSTILE_SCRIPT, exact=False).first.is_visible()
     # the census area named with an <img> payload, in a small area's popup
-    point = area_point(page, "small_areas", 0)
-    page.mouse.click(point["x"], point["y"])
+    code = page.evaluate("eapart.layers.find(l => l.key === 'small_areas').props"
+                         ".small_area_code[0]")
+    page.locator(".eapart-search input").fill(code)
+    assert HOSTILE_IMG in page.locator(".eapart-results li").first.inner_text()
+    page.locator(".eapart-search input").press("Enter")
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=5000)
     assert HOSTILE_IMG in popup.inner_text()

@@ -52,7 +52,7 @@ from eapart.maps.panels import (
 REQUIRED_LAYERS = ("townships", "census_areas", "small_areas", "buildings")
 LINE_LAYERS = ("water", "rail", "roads")
 #: Simplification tolerance in metres for each area level (display only).
-SIMPLIFY_METRES = {"townships": 2.0, "census_areas": 1.0, "small_areas": 0.5}
+SIMPLIFY_METRES = {"townships": 3.0, "census_areas": 2.0, "small_areas": 1.5}
 #: Areas closer than this (metres) count as neighbours when colouring.
 NEIGHBOUR_METRES = 0.5
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
