@@ -211,3 +211,12 @@ def test_river_cuts_off_an_inhabited_island(small):
         inhabited = [len(tree.query(bank, predicate="contains")) > 0 for bank in banks]
         split.append(sum(inhabited))
     assert max(split, default=0) >= 2
+
+
+@pytest.mark.parametrize(("n", "townships"), [(200, 1), (500, 2), (12_000, 6)])
+def test_tiny_and_middling_counties_are_whole(n, townships):
+    layers = make_county(n_buildings=n, n_townships=townships, seed=5)
+    assert len(layers["buildings"]) == n
+    assert len(layers["townships"]) == townships
+    _assert_tiles(layers["townships"].geometry.values, layers["county"].geometry[0])
+    assert (layers["villages"].geom_type == "Polygon").all()

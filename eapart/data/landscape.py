@@ -21,6 +21,8 @@ ORIGIN = (509_600.0, 3_375_500.0)
 DEFAULT_BUILDINGS = 61_310
 #: Width of the river in the default county; smaller counties get a narrower one.
 RIVER_WIDTH = 150.0
+#: Even the smallest county has a core of a few street blocks.
+MIN_CITY_RADIUS = 300.0
 
 
 @dataclass
@@ -111,7 +113,7 @@ def make_landscape(rng: np.random.Generator, n_buildings: int, n_cities: int) ->
 
     # Urban cores sit on the river; the main one slightly off the water, so that a
     # part of the city lies across the river.
-    radius = np.array([2_400.0, 1_500.0])[:n_cities] * s
+    radius = np.maximum(np.array([2_400.0, 1_500.0])[:n_cities] * s, MIN_CITY_RADIUS)
     fractions = np.array([0.44 + rng.uniform(-0.03, 0.03), 0.66 + rng.uniform(-0.03, 0.03)])
     cities = []
     for k in range(n_cities):

@@ -20,8 +20,10 @@ from eapart.data.settlements import Street
 
 def _wavy(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, share: float) -> np.ndarray:
     """LineStrings from ``a[k]`` to ``b[k]`` bending sideways by up to ``share`` of their length."""
+    if len(a) == 0:
+        return np.empty(0, dtype=object)
     lines = []
-    for p, q in zip(a, b, strict=False):
+    for p, q in zip(a, b, strict=True):
         amp = share * np.hypot(*(q - p)) * rng.uniform(-1, 1)
         lines.append(meander(rng, p, q, amplitude=amp, n=24, waves=(0.3, 0.6)))
     return shapely.linestrings(np.array(lines))
