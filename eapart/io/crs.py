@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyproj
+import shapely
 
-from eapart.errors import InputError
+from eapart.errors import InputError, list_ids
 
 #: EPSG code of "CGCS2000 / 3-degree Gauss-Kruger CM 75E"; the zones to CM 135E follow.
 _CGCS2000_GK3_FIRST = 4534
@@ -64,42 +66,89 @@ def _is_cgcs2000(crs: pyproj.CRS) -> bool:
     return "China" in datum or "CGCS" in datum.upper() or crs.to_epsg() == 4490
 
 
-def check_coordinates(
-    bounds: tuple[float, float, float, float], crs: pyproj.CRS, where: str
-) -> None:
-    """Catch coordinates that cannot be in ``crs``: degrees in a projected layer, or
-    longitudes/latitudes out of range in a geographic one.
+#: No projected coordinate in metres lies farther than this from its origin: the
+#: Earth's circumference is about 4e7 m, so beyond it a value is a unit or CRS mistake.
+MAX_PROJECTED_METRES = 1e8
+
+
+def check_coordinates(geoms: np.ndarray, crs: pyproj.CRS, where: str, labels) -> None:
+    """Refuse coordinates that cannot be in ``crs``, naming the features at fault.
+
+    Catches non-finite coordinates (NaN, infinity), longitudes/latitudes out of range
+    in a geographic layer, and in a projected layer values beyond any place on Earth
+    or a whole layer of degree-sized values under a CRS in metres. ``labels`` names
+    each feature (its id, or its row) in messages.
     """
-    minx, miny, maxx, maxy = bounds
-    if any(not math.isfinite(v) for v in bounds):
+    geoms = np.asarray(geoms)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not present.any():
         return
-    if crs.is_geographic:
-        if minx < -180.5 or maxx > 360.5 or miny < -90.5 or maxy > 90.5:
-            raise InputError(
-                f"{where}: coordinates ({minx:.1f}, {miny:.1f}) .. ({maxx:.1f}, {maxy:.1f}) are "
-                f"out of range for the geographic CRS {crs.name}. The layer is probably "
-                "projected: set its real CRS (for example a Gauss-Kruger zone) and run again."
-            )
-        return
-    in_degree_range = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
-    if is_metric(crs) and in_degree_range and (maxx - minx) < 5 and (maxy - miny) < 5:
+    labels = np.asarray(labels, dtype=object)
+    bounds = shapely.bounds(geoms)
+    nonfinite = present & ~np.isfinite(bounds).all(axis=1)
+    if nonfinite.any():
         raise InputError(
-            f"{where}: coordinates ({minx:.4f}, {miny:.4f}) .. ({maxx:.4f}, {maxy:.4f}) look "
+            f"{where}: features {list_ids(labels[nonfinite])} have coordinates that are not "
+            "numbers (NaN or infinity). Redraw or delete them, then run again."
+        )
+    minx, miny, maxx, maxy = (bounds[present, i] for i in range(4))
+    if crs.is_geographic:
+        _check_geographic(bounds, present, crs, where, labels)
+        return
+    far = present & (np.abs(bounds) > MAX_PROJECTED_METRES).any(axis=1)
+    if far.any():
+        raise InputError(
+            f"{where}: features {list_ids(labels[far])} have coordinates beyond any place on "
+            f"Earth in {crs.name} (for example {_corner(bounds[far][0])}). Fix or delete them, "
+            "or set the layer's real CRS, then run again."
+        )
+    lo_x, lo_y, hi_x, hi_y = minx.min(), miny.min(), maxx.max(), maxy.max()
+    in_degree_range = -180 <= lo_x <= hi_x <= 180 and -90 <= lo_y <= hi_y <= 90
+    if is_metric(crs) and in_degree_range and (hi_x - lo_x) < 5 and (hi_y - lo_y) < 5:
+        raise InputError(
+            f"{where}: coordinates ({lo_x:.4f}, {lo_y:.4f}) .. ({hi_x:.4f}, {hi_y:.4f}) look "
             f"like degrees, but the layer's CRS {crs.name} is in metres. Set the layer's CRS "
             "to a geographic one (EPSG:4490 or EPSG:4326) and run again."
         )
-    area_of_use = crs.area_of_use
-    if area_of_use is not None and crs.is_projected:
-        try:
-            to_geo = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
-            lon, lat = to_geo.transform((minx + maxx) / 2, (miny + maxy) / 2)
-        except pyproj.exceptions.ProjError:
-            return
-        if not (math.isfinite(lon) and math.isfinite(lat)) or abs(lat) > 90:
-            raise InputError(
-                f"{where}: coordinates around ({(minx + maxx) / 2:.0f}, {(miny + maxy) / 2:.0f}) "
-                f"do not map to any place on Earth in {crs.name}. Check the layer's CRS."
-            )
+    _check_projected_on_earth(bounds, present, crs, where, labels)
+
+
+def _check_geographic(bounds, present, crs: pyproj.CRS, where: str, labels) -> None:
+    out = present & ((bounds[:, 0] < -180.5) | (bounds[:, 2] > 360.5)
+                     | (bounds[:, 1] < -90.5) | (bounds[:, 3] > 90.5))
+    if out.any():
+        raise InputError(
+            f"{where}: features {list_ids(labels[out])} have coordinates out of range for the "
+            f"geographic CRS {crs.name} (for example {_corner(bounds[out][0])}; longitude "
+            "must lie in -180..360 and latitude in -90..90). If the layer is projected, set "
+            "its real CRS (for example a Gauss-Kruger zone); else fix those features."
+        )
+
+
+def _check_projected_on_earth(bounds, present, crs: pyproj.CRS, where: str, labels) -> None:
+    """Refuse features whose centre does not map back to a longitude and latitude."""
+    try:
+        to_geo = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+    except pyproj.exceptions.ProjError:
+        return
+    x = (bounds[:, 0] + bounds[:, 2]) / 2
+    y = (bounds[:, 1] + bounds[:, 3]) / 2
+    with np.errstate(all="ignore"):
+        lon, lat = to_geo.transform(np.where(present, x, 0.0), np.where(present, y, 0.0),
+                                    errcheck=False)
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    bad = present & ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90))
+    if bad.any():
+        raise InputError(
+            f"{where}: features {list_ids(labels[bad])} have coordinates that do not map to "
+            f"any place on Earth in {crs.name} (for example around "
+            f"({x[bad][0]:.0f}, {y[bad][0]:.0f})). Check the layer's CRS, or fix those "
+            "features, then run again."
+        )
+
+
+def _corner(row) -> str:
+    return f"({row[0]:.6g}, {row[1]:.6g}) .. ({row[2]:.6g}, {row[3]:.6g})"
 
 
 def crs_label(crs: pyproj.CRS) -> str:

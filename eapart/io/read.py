@@ -44,6 +44,10 @@ _MAJOR_WATER = frozenset(
 )
 _MINOR_RAIL = frozenset({"abandoned", "disused", "razed", "dismantled"})
 
+#: Gaps between townships narrower than twice this (metres) are found even when
+#: they open onto the county's edge; enclosed gaps are found whatever their size.
+GAP_WIDTH = 10.0
+
 #: Share of a village's area below which a piece in another township is a sliver.
 VILLAGE_SLIVER_SHARE = 0.01
 
@@ -128,7 +132,8 @@ def read_inputs(cfg: RunConfig) -> Inputs:
     for layer, frame in frames.items():
         crs = require_crs(frame.crs, wheres[layer])
         if len(frame):
-            check_coordinates(tuple(frame.total_bounds), crs, wheres[layer])
+            check_coordinates(frame.geometry.array, crs, wheres[layer],
+                              _feature_labels(frame, layer, cfg, wheres[layer]))
         if not crs.equals(input_crs):
             frames[layer] = frame.to_crs(input_crs)
             notes.append(
@@ -149,6 +154,7 @@ def read_inputs(cfg: RunConfig) -> Inputs:
         "townships": townships.to_crs(work_crs),
     }
     _check_overlaps(work["townships"], "township_code", wheres["townships"])
+    _report_gaps(work["townships"], wheres["townships"], warnings, stats)
     county = _county(frames.get("county"), wheres.get("county"), work, work_crs, warnings)
 
     assigned = _assign_townships(work["buildings"], work["townships"])
@@ -193,6 +199,18 @@ def read_inputs(cfg: RunConfig) -> Inputs:
     )
 
 
+def _feature_labels(frame: gpd.GeoDataFrame, layer: str, cfg: RunConfig, where: str):
+    """How messages name each feature of a layer: the building id, else its row number."""
+    rows = np.array([f"row {i + 1}" for i in range(len(frame))], dtype=object)
+    if layer != "buildings":
+        return rows
+    id_col = find_column(frame, "building_id", cfg.columns.building_id, where)
+    if id_col is None:
+        return rows
+    ids = as_text(frame[id_col]).to_numpy(dtype=object)
+    return np.where(pd.isna(ids), rows, ids)
+
+
 def _work_crs(townships: gpd.GeoDataFrame, crs: pyproj.CRS) -> pyproj.CRS:
     minx, miny, maxx, maxy = townships.total_bounds
     x, y = (minx + maxx) / 2, (miny + maxy) / 2
@@ -223,11 +241,13 @@ def _prepare_buildings(frame: gpd.GeoDataFrame, where: str, cfg: RunConfig, stat
         dup = ids[ids.duplicated(keep=False)]
         if len(dup):
             raise InputError(
-                f"{where}: building ids must be unique; these appear more than once: "
+                f"{where}: building ids in column '{id_col}' must be unique; these appear "
+                "more than once: "
                 f"{list_ids(sorted(set(dup)))}. Make them unique, then run again."
             )
     repaired, count = repair_polygons(frame, ids, where, allow_points=True)
     stats["repaired"]["buildings"] = count.invalid_repaired
+    stats["repaired"].setdefault("multipart", {})["buildings"] = count.multipart
     out = gpd.GeoDataFrame(
         {"building_id": ids.to_numpy(dtype=object)}, geometry=repaired.geometry.array, crs=frame.crs
     )
@@ -290,6 +310,7 @@ def _prepare_townships(frame, where: str, cfg: RunConfig, warnings: list[str], s
     row_ids = [f"row {i + 1}" + (f" ({n})" if n else "") for i, n in enumerate(names)]
     repaired, count = repair_polygons(frame, row_ids, where)
     stats["repaired"]["townships"] = count.invalid_repaired
+    stats["repaired"].setdefault("multipart", {})["townships"] = count.multipart
     out = gpd.GeoDataFrame({"name": names.to_numpy()}, geometry=repaired.geometry.array,
                            crs=frame.crs)
     if code_col is not None:
@@ -361,6 +382,64 @@ def _check_overlaps(frame: gpd.GeoDataFrame, code_col: str, where: str) -> None:
             f"{where}: polygons overlap, but they must tile without overlaps: "
             + "; ".join(pairs[:10]) + ". Fix the boundaries in your GIS, then run again."
         )
+
+
+def township_gaps(townships: gpd.GeoDataFrame, width: float = GAP_WIDTH) -> gpd.GeoDataFrame:
+    """Land between townships that no township covers, one row per gap.
+
+    Finds holes in the union of the townships and notches narrower than ``2 x width``
+    (a morphological closing), and keeps the pieces that border two townships or
+    more: a gap *between* townships, not a township's own hole or a bay of the county
+    outline. Columns: ``area`` (m2), ``townships`` (the codes around it, joined by
+    ``" and "``), geometry (work CRS).
+    """
+    geoms = townships.geometry.array
+    union = shapely.union_all(geoms)
+    polygons = shapely.get_parts(union)
+    holes = [shapely.Polygon(ring) for p in polygons for ring in p.interiors]
+    closed = shapely.buffer(shapely.buffer(union, width, join_style="mitre"), -width,
+                            join_style="mitre")
+    candidates = shapely.get_parts(shapely.union_all(
+        [shapely.difference(closed, union), *holes]))
+    candidates = candidates[np.isin(shapely.get_type_id(candidates), (3, 6))]
+    candidates = candidates[shapely.area(candidates) > 0]
+    empty = gpd.GeoDataFrame({"area": [], "townships": []}, geometry=[], crs=townships.crs)
+    if not len(candidates):
+        return empty
+    near_gap, near_tw = shapely.STRtree(geoms).query(candidates, predicate="dwithin",
+                                                     distance=width * 0.01 + 1e-6)
+    codes = townships["township_code"].to_numpy(dtype=object)
+    rows = []
+    for i, piece in enumerate(candidates):
+        around = sorted(set(codes[near_tw[near_gap == i]]))
+        if len(around) >= 2:
+            rows.append({"area": float(shapely.area(piece)), "townships": " and ".join(around),
+                         "geometry": piece})
+    if not rows:
+        return empty
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=townships.crs)
+
+
+def _report_gaps(townships: gpd.GeoDataFrame, where: str, warnings: list[str],
+                 stats: dict) -> None:
+    """Warn about land between townships that no township covers (see township_gaps)."""
+    gaps = township_gaps(townships)
+    stats["township_gaps"] = {"count": len(gaps), "area_m2": float(gaps["area"].sum())}
+    if not len(gaps):
+        return
+    names = townships.set_index("township_code")["name"].to_dict()
+    gaps = gaps.sort_values("area", ascending=False)
+    shown = []
+    for gap in gaps.head(5).itertuples():
+        point = shapely.point_on_surface(gap.geometry)
+        around = " and ".join(f"{c} ({names.get(c, c)})" for c in gap.townships.split(" and "))
+        shown.append(f"{gap.area:,.0f} m2 between {around} near ({point.x:.0f}, {point.y:.0f})")
+    more = f"; and {len(gaps) - 5} more" if len(gaps) > 5 else ""
+    warnings.append(
+        f"{where}: {len(gaps)} gap(s) between townships, {gaps['area'].sum():,.0f} m2 in all, "
+        f"belong to no township: {'; '.join(shown)}{more} (coordinates in the work CRS). "
+        "Buildings there are reported as unassigned; close the gaps in your GIS to place them."
+    )
 
 
 def _county(frame, where, work, work_crs, warnings):

@@ -24,6 +24,7 @@ class RepairCount:
 
     layer: str
     invalid_repaired: int = 0
+    #: Features of more than one polygon (a MultiPolygon of one part does not count).
     multipart: int = 0
 
 
@@ -86,7 +87,8 @@ def repair_polygons(
         geoms = geoms.copy()
         geoms[invalid] = fixed
         count.invalid_repaired = int(invalid.sum())
-    count.multipart = int((shapely.get_type_id(geoms) == 6).sum())
+    count.multipart = int(((shapely.get_type_id(geoms) == 6)
+                           & (shapely.get_num_geometries(geoms) > 1)).sum())
     out = frame.copy()
     out[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
     return out, count

@@ -90,8 +90,9 @@ def read_layer(
         frame = gpd.read_file(path, layer=layer, engine="pyogrio", **kwargs)
     except (LookupError, UnicodeDecodeError) as exc:
         raise InputError(
-            f"cannot decode the text of {where} with encoding {encoding!r}: {_first_line(exc)}. "
-            "Give the file's real code page with --encoding (for example GBK or UTF-8)."
+            f"cannot decode the text of {where} with encoding {encoding or _declared(path)!r}: "
+            f"{_first_line(exc)}. Give the file's real code page with --encoding GBK (or the "
+            "right one, e.g. UTF-8 or GB18030), then run again."
         ) from exc
     except Exception as exc:
         raise InputError(f"cannot read {where}: {_first_line(exc)}") from exc
@@ -100,6 +101,15 @@ def read_layer(
     if suffix == ".shp" and encoding is None and not path.with_suffix(".cpg").exists():
         _check_decoding(frame, where)
     return frame.reset_index(drop=True)
+
+
+def _declared(path: Path) -> str:
+    """The code page a Shapefile's ``.cpg`` declares (``UTF-8`` when there is none)."""
+    cpg = path.with_suffix(".cpg")
+    try:
+        return cpg.read_text(encoding="ascii", errors="replace").strip() or "UTF-8"
+    except OSError:
+        return "UTF-8"
 
 
 def _check_decoding(frame: gpd.GeoDataFrame, where: str) -> None:
