@@ -349,3 +349,23 @@ def test_osm_basemap_requests_only_tiles(chromium, tmp_path, sample):
     assert {re.match(r"https://([^/]+)/", r).group(1) for r in remote} == {TILE_HOST}
     assert log.page_errors == []
     page.context.close()
+
+
+@browser_test
+@pytest.mark.browser
+def test_pipeline_output_gives_working_pages(chromium, sample_output, tmp_path):
+    """The real pipeline's output (bundled sample) draws with no error, offline."""
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    for name in ("eapart.gpkg", "report.json"):
+        (outdir / name).write_bytes((sample_output / name).read_bytes())
+    pages = build_review_maps(outdir)
+    small = gpd.read_file(outdir / "eapart.gpkg", layer="small_areas")
+    index = page_data(pages[0])
+    assert sorted(layer(index, "small_areas")["props"]["small_area_code"]) == sorted(
+        small["small_area_code"])
+    for path in (pages[0], pages[-1]):
+        page, log = open_page(chromium, uri(path))
+        assert log.console_errors == [] and log.page_errors == []
+        assert all(r.startswith(("file:", "data:")) for r in log.requests)
+        page.context.close()
