@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csgraph
-from scipy.spatial import Delaunay
+from scipy.spatial import Delaunay, QhullError
 
 from eapart.partition.refine import refine_boundaries
 from eapart.partition.regions import allocate_parts, partition, partition_groups, parts_for
@@ -31,13 +31,18 @@ def delaunay_graph(points: np.ndarray, cheap: np.ndarray | None = None) -> sp.cs
     """Delaunay neighbours of points; cost = length (+1 so duplicates stay positive).
 
     Joggled input (``QJ``) keeps every point in the triangulation, so duplicate
-    points become neighbours and collinear points still give a connected graph.
+    points become neighbours and collinear points still give a connected graph;
+    when every point sits on (nearly) one spot qhull gives up, and the points are
+    chained in sorted order.
     """
     n = len(points)
     if n == 1:
         return sp.csr_array((1, 1))
-    # qhull needs four points; two or three points are all neighbours
-    s = np.array([[0, 1, n - 1]]) if n <= 3 else Delaunay(points, qhull_options="QJ").simplices
+    try:  # qhull needs four points; two or three points are all neighbours
+        s = np.array([[0, 1, n - 1]]) if n <= 3 else Delaunay(points, qhull_options="QJ").simplices
+    except QhullError:  # (nearly) all points on one spot: a chain in sorted order
+        order = np.lexsort((points[:, 1], points[:, 0]))
+        s = np.column_stack([order[:-1], order[1:], order[1:]])
     e = np.unique(np.sort(np.vstack([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]]), axis=1), axis=0)
     e = e[e[:, 0] != e[:, 1]]
     cost = 1.0 + np.linalg.norm(points[e[:, 0]] - points[e[:, 1]], axis=1)
