@@ -60,13 +60,16 @@ def village_roads(
     links between two seats are left out, as arterials already join them.
     """
     pts = np.vstack([hubs, villages])
-    tri = Delaunay(pts)
-    a = tri.simplices[:, [0, 1, 2]].ravel()
-    b = tri.simplices[:, [1, 2, 0]].ravel()
     n = len(pts)
+    if n < 4:  # too few for a triangulation: every pair is a candidate link
+        a, b = np.triu_indices(n, k=1)
+    else:
+        tri = Delaunay(pts)
+        a = tri.simplices[:, [0, 1, 2]].ravel()
+        b = tri.simplices[:, [1, 2, 0]].ravel()
+    a, b = np.unique(np.column_stack([np.minimum(a, b), np.maximum(a, b)]), axis=0).T
     weight = np.hypot(*(pts[a] - pts[b]).T)
-    graph = sparse.coo_matrix((weight, (np.minimum(a, b), np.maximum(a, b))), shape=(n, n))
-    graph.sum_duplicates()
+    graph = sparse.coo_matrix((weight, (a, b)), shape=(n, n))
     tree = csgraph.minimum_spanning_tree(graph.tocsr()).tocoo()
     local = (tree.row >= len(hubs)) | (tree.col >= len(hubs))
     lines = _wavy(rng, pts[tree.row[local]], pts[tree.col[local]], 0.03)
