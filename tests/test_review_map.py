@@ -32,6 +32,14 @@ def page_data(path: Path) -> dict:
     return json.loads(match.group(1))
 
 
+def copy_output(source: Path, target: Path) -> Path:
+    """A fresh output directory holding ``source``'s GeoPackage and report."""
+    target.mkdir()
+    for name in ("eapart.gpkg", "report.json"):
+        (target / name).write_bytes((source / name).read_bytes())
+    return target
+
+
 def layer(data: dict, key: str) -> dict:
     return next(item for item in data["layers"] if item["key"] == key)
 
@@ -149,10 +157,7 @@ def linked_urls(html: str) -> list[str]:
 
 
 def test_osm_basemap_references_only_the_tile_host(tmp_path, sample):
-    outdir = tmp_path / "osm"
-    outdir.mkdir()
-    for name in ("eapart.gpkg", "report.json"):
-        (outdir / name).write_bytes((sample / name).read_bytes())
+    outdir = copy_output(sample, tmp_path / "osm")
     build_review_maps(outdir, basemap="osm")
     html = (outdir / "map" / "index.html").read_text("utf-8").replace(assets.leaflet_js(), "")
     hosts = set(re.findall(r"https?://([\w.-]+)", html))
@@ -169,10 +174,7 @@ def test_bad_basemap_and_missing_output_are_reported(tmp_path, sample):
 
 
 def test_custom_basemap_url_and_attribution_are_used(tmp_path, sample):
-    outdir = tmp_path / "custom"
-    outdir.mkdir()
-    for name in ("eapart.gpkg", "report.json"):
-        (outdir / name).write_bytes((sample / name).read_bytes())
+    outdir = copy_output(sample, tmp_path / "custom")
     url = "https://t{s}.tianditu.gov.cn/vec_w/wmts?tk=KEY&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
     build_review_maps(outdir, basemap=url, attribution="天地图 <b>")
     html = (outdir / "map" / "index.html").read_text("utf-8")
@@ -337,10 +339,7 @@ def test_measuring_adds_up_distances(chromium, sample):
 @browser_test
 @pytest.mark.browser
 def test_osm_basemap_requests_only_tiles(chromium, tmp_path, sample):
-    outdir = tmp_path / "osm"
-    outdir.mkdir()
-    for name in ("eapart.gpkg", "report.json"):
-        (outdir / name).write_bytes((sample / name).read_bytes())
+    outdir = copy_output(sample, tmp_path / "osm")
     build_review_maps(outdir, basemap="osm")
     page, log = open_page(chromium, uri(outdir / "map" / "index.html"))
     page.wait_for_timeout(300)
@@ -355,10 +354,7 @@ def test_osm_basemap_requests_only_tiles(chromium, tmp_path, sample):
 @pytest.mark.browser
 def test_pipeline_output_gives_working_pages(chromium, sample_output, tmp_path):
     """The real pipeline's output (bundled sample) draws with no error, offline."""
-    outdir = tmp_path / "out"
-    outdir.mkdir()
-    for name in ("eapart.gpkg", "report.json"):
-        (outdir / name).write_bytes((sample_output / name).read_bytes())
+    outdir = copy_output(sample_output, tmp_path / "out")
     pages = build_review_maps(outdir)
     small = gpd.read_file(outdir / "eapart.gpkg", layer="small_areas")
     index = page_data(pages[0])
