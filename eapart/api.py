@@ -89,7 +89,7 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
             from eapart.maps.review import build_review_maps
 
             with progress.stage("review maps") as advance:
-                build_review_maps(tmp, basemap=cfg.basemap,
+                build_review_maps(tmp, basemap=cfg.basemap, attribution=cfg.attribution,
                                   progress=lambda done, total: advance(1))
         if cfg.formats:
             from eapart.io.export import export

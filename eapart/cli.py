@@ -98,6 +98,7 @@ def _layer_options(func: Callable) -> Callable:
 @click.option("--formats", metavar="FMT,...",
               help="Also export: gpkg,shp,geojson,parquet,fgb,csv,xlsx.")
 @click.option("--basemap", help="Review-map basemap: none (default), osm, or an XYZ URL.")
+@click.option("--attribution", help="Credit line shown for an XYZ basemap.")
 @click.option("--no-maps", is_flag=True, help="Skip the HTML review maps.")
 @click.option("--jobs", "-j", type=int, help="Local processes for townships [all cores].")
 @click.option("--scheduler", metavar="ADDRESS", help="Run townships on this Dask scheduler.")
@@ -155,7 +156,8 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
                     part.measure = "persons"
     simple = {"small_areas": part, "census_areas": part, "seed": part,
               "allow_barrier_crossing": part, "encoding": cfg, "csv_crs": cfg,
-              "county_code": cfg, "basemap": cfg, "jobs": cfg, "scheduler": cfg,
+              "county_code": cfg, "basemap": cfg, "attribution": cfg, "jobs": cfg,
+              "scheduler": cfg,
               "force": cfg, "strict": cfg}
     for name, target in simple.items():
         value = options.pop(name, None)
@@ -264,15 +266,24 @@ def batch_command(manifest, summary, jobs, scheduler, formats, no_maps, force, q
 @main.command("map")
 @click.argument("outdir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--basemap", default=None, help="none (default), osm, or an XYZ tile URL.")
+@click.option("--attribution", default=None, help="Credit line shown for an XYZ basemap.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
 @_errors_to_exit_codes
-def map_command(outdir, basemap, quiet) -> None:
-    """Rebuild the review maps (OUTDIR/map/) from an existing output."""
+def map_command(outdir, basemap, attribution, quiet) -> None:
+    """Rebuild the review maps (OUTDIR/map/) from an existing output.
+
+    \b
+    Examples:
+      eapart map out/                       # no basemap: works with no network
+      eapart map out/ --basemap osm
+      eapart map out/ --basemap 'https://t{s}.tianditu.gov.cn/vec_w/wmts?...&tk=KEY'
+    """
     from eapart.maps.review import build_review_maps
 
     progress = Progress(quiet=quiet)
     with progress.stage("review maps") as advance:
-        pages = build_review_maps(outdir, basemap=basemap, progress=lambda d, t: advance(1))
+        pages = build_review_maps(outdir, basemap=basemap, attribution=attribution,
+                                  progress=lambda d, t: advance(1))
     progress.message(f"Wrote {len(pages)} page(s); open {outdir / 'map' / 'index.html'}")
 
 

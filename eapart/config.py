@@ -160,6 +160,7 @@ class RunConfig:
     out: Path | None = None
     formats: tuple[str, ...] = ()
     basemap: str | None = None
+    attribution: str | None = None
     maps: bool = True
     force: bool = False
     strict: bool = False
@@ -245,7 +246,7 @@ _PARTITION_ALIASES = {
 }
 
 _INPUT_KEYS = {"path", "encoding", "csv_crs", "county_code", "layers"}
-_OUTPUT_KEYS = {"formats", "basemap", "maps", "jobs", "scheduler", "strict"}
+_OUTPUT_KEYS = {"formats", "basemap", "attribution", "maps", "jobs", "scheduler", "strict"}
 
 
 def load_config(path: Path) -> RunConfig:
