@@ -105,17 +105,19 @@ def make_county(
 
 
 def _check_arguments(n_buildings: int, n_townships: int, county_code: str) -> None:
+    """Raise UsageError, naming the option, for arguments that cannot make a county."""
     if not isinstance(n_buildings, (int, np.integer)) or n_buildings < MIN_BUILDINGS:
-        raise UsageError(f"n_buildings must be a whole number of at least {MIN_BUILDINGS}, "
-                         f"got {n_buildings!r}")
+        raise UsageError(f"the number of buildings (--buildings) must be a whole number of "
+                         f"at least {MIN_BUILDINGS}, got {n_buildings!r}")
     if not isinstance(n_townships, (int, np.integer)) or not 1 <= n_townships <= 200:
-        raise UsageError(f"n_townships must be between 1 and 200, got {n_townships!r}")
+        raise UsageError(f"the number of townships (--townships) must be between 1 and 200, "
+                         f"got {n_townships!r}")
     if n_townships * 40 > n_buildings:
         raise UsageError(f"{n_townships} townships is too many for {n_buildings} buildings: "
-                         "give at least 40 buildings per township")
+                         "ask for at least 40 buildings per township")
     if not is_code(county_code, 6):
-        raise UsageError(f"county_code must be a string of 6 digits such as '420117', "
-                         f"got {county_code!r}")
+        raise UsageError(f"the county code (--county-code) must be a string of 6 digits such "
+                         f"as '420117', got {county_code!r}")
 
 
 def _check_village_numbers(div: Divisions, t_codes: np.ndarray) -> None:
