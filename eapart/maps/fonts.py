@@ -47,9 +47,17 @@ def draws_chinese(path: str | Path) -> bool:
 
 
 def _matplotlib_candidates() -> list[str]:
-    """Font files matplotlib knows, preferred families first."""
-    by_name = {entry.name: entry.fname for entry in font_manager.fontManager.ttflist}
+    """Font files matplotlib knows, preferred families first, in their regular weight."""
+    by_name: dict[str, str] = {}
+    for entry in sorted(font_manager.fontManager.ttflist, key=lambda e: -_weight_gap(e)):
+        by_name[entry.name] = entry.fname  # the entry nearest to regular comes last and wins
     return [by_name[name] for name in PREFERRED_FAMILIES if name in by_name]
+
+
+def _weight_gap(entry) -> int:
+    """How far a font entry's weight is from regular (400); named weights count as 300."""
+    weight = entry.weight
+    return abs(weight - 400) if isinstance(weight, int) else 300
 
 
 def _fontconfig_candidates() -> list[str]:
@@ -91,10 +99,21 @@ def find_cjk_font() -> Path:
 SUBSET_FAMILY = "eapart CJK"
 
 
-def cjk_faces() -> dict[int, tuple[str, int]]:
-    """Weight (400 regular, 700 bold) -> (font file, face index) of the Chinese font.
+MONO_FAMILY = "eapart CJK Mono"
+#: Monospaced CJK families, for tables whose columns line up with spaces.
+MONO_FAMILIES: tuple[str, ...] = ("Noto Sans Mono CJK SC", "Noto Sans Mono CJK TC",
+                                  "Noto Sans Mono CJK JP")
 
-    The bold face is the same family's bold when installed, else the regular one.
+
+def _entry_face(entry) -> tuple[str, int]:
+    return entry.fname, getattr(entry, "index", 0)
+
+
+def cjk_faces() -> dict[str, tuple[str, int, str, int]]:
+    """Role -> (font file, face index, subset family, weight) of the Chinese font.
+
+    Roles: ``regular``; ``bold`` (the family's bold when installed, else the
+    regular face); ``mono`` (a monospaced CJK face when installed, else regular).
     """
     path = str(find_cjk_font())
     entries = [e for e in font_manager.fontManager.ttflist if e.fname == path]
@@ -105,9 +124,13 @@ def cjk_faces() -> dict[int, tuple[str, int]]:
     regular = (preferred or entries)[0]
     family = [e for e in font_manager.fontManager.ttflist if e.name == regular.name]
     bold = [e for e in family if e.weight in (600, 700, "bold", "semibold")]
-    faces = {400: (regular.fname, getattr(regular, "index", 0))}
-    faces[700] = (bold[0].fname, getattr(bold[0], "index", 0)) if bold else faces[400]
-    return faces
+    mono = [e for name in MONO_FAMILIES for e in font_manager.fontManager.ttflist
+            if e.name == name and e.weight in (400, "normal", "regular")]
+    return {
+        "regular": (*_entry_face(regular), SUBSET_FAMILY, 400),
+        "bold": (*_entry_face((bold or [regular])[0]), SUBSET_FAMILY, 700),
+        "mono": (*_entry_face((mono or [regular])[0]), MONO_FAMILY, 400),
+    }
 
 
 def _rename(font, family: str, weight: int) -> None:
@@ -134,14 +157,14 @@ def write_subset_fonts(text: str, folder: str | Path) -> list[Path]:
     Embedding a font in a PDF means subsetting it; doing that on the full CJK
     font (tens of thousands of glyphs) costs seconds per PDF. Cutting it once
     per run to the few hundred characters the sheets use makes each PDF's own
-    subsetting cheap. One file per weight, family :data:`SUBSET_FAMILY`.
+    subsetting cheap. One file per role of :func:`cjk_faces`.
     """
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
     folder = Path(folder)
     written = []
-    for weight, (path, index) in cjk_faces().items():
+    for role, (path, index, family, weight) in cjk_faces().items():
         font = TTFont(path, fontNumber=index, lazy=False)
         options = subset.Options()
         options.name_IDs = ["*"]
@@ -151,8 +174,8 @@ def write_subset_fonts(text: str, folder: str | Path) -> list[Path]:
         subsetter = subset.Subsetter(options=options)
         subsetter.populate(text="".join(sorted(set(text))))
         subsetter.subset(font)
-        _rename(font, SUBSET_FAMILY, weight)
-        target = folder / f"eapart-cjk-{weight}.otf"
+        _rename(font, family, weight)
+        target = folder / f"eapart-cjk-{role}.otf"
         font.save(target)
         written.append(target)
     return written
@@ -161,19 +184,20 @@ def write_subset_fonts(text: str, folder: str | Path) -> list[Path]:
 def register_fonts(folder: str | Path) -> list[str]:
     """Register the subset fonts of ``folder``; return the family list for ``font.family``.
 
-    The full font follows the subset, so a character missed by the subset still
-    prints (matplotlib falls back glyph by glyph), only more slowly.
+    The subset holds every character of the data and the fixed labels; a
+    fallback family is not listed because matplotlib would then look up two
+    fonts for every text drawn, a tenth of a page's time.
     """
     unregister_fonts()
     for path in sorted(Path(folder).glob("eapart-cjk-*.otf")):
         font_manager.fontManager.addfont(str(path))
-    return [SUBSET_FAMILY, cjk_family()]
+    return [SUBSET_FAMILY]
 
 
 def unregister_fonts() -> None:
     """Forget the subset fonts registered by :func:`register_fonts` (their files go away)."""
     manager = font_manager.fontManager
-    manager.ttflist = [e for e in manager.ttflist if e.name != SUBSET_FAMILY]
+    manager.ttflist = [e for e in manager.ttflist if e.name not in (SUBSET_FAMILY, MONO_FAMILY)]
     cached = getattr(manager, "_findfont_cached", None)  # what addfont itself clears
     if cached is not None:
         cached.cache_clear()
