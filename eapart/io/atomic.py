@@ -34,22 +34,25 @@ def is_eapart_output(path: Path) -> bool:
 
 
 def check_destination(final: Path, force: bool) -> None:
-    """Raise unless ``final`` may be written: absent, empty, or an eapart output with force."""
+    """Raise unless ``final`` may be written: absent, empty, or an eapart output with force.
+
+    Messages name the directory, not the folders above it (logs leak no user paths).
+    """
     final = Path(final)
     if not final.exists():
         return
     if not final.is_dir():
-        raise OutputError(f"{final} exists and is not a directory: choose another --out")
+        raise OutputError(f"{final.name} exists and is not a directory: choose another --out")
     if not any(final.iterdir()):
         return
     if not is_eapart_output(final):
         raise OutputError(
-            f"{final} is not empty and is not an eapart output: eapart never replaces it. "
+            f"{final.name} is not empty and is not an eapart output: eapart never replaces it. "
             "Choose another --out directory."
         )
     if not force:
         raise OutputError(
-            f"{final} already holds an eapart output; pass --force to replace it, or choose "
+            f"{final.name} already holds an eapart output; pass --force to replace it, or choose "
             "another --out directory."
         )
 

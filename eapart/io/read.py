@@ -25,7 +25,7 @@ from eapart.io.crs import check_coordinates, crs_label, metric_crs_for, require_
 from eapart.io.fields import as_numbers, as_text, find_column
 from eapart.io.households import household_counts, lower_types
 from eapart.io.repair import repair_polygons
-from eapart.io.sources import list_layers, read_layer, split_source
+from eapart.io.sources import list_layers, read_layer, require_file, split_source
 from eapart.partition.codes import format_code, is_code, number_in_order
 
 DEFAULT_COUNTY_CODE = "000000"
@@ -92,8 +92,7 @@ def resolve_sources(cfg: RunConfig) -> dict[str, tuple[Path, str | None]]:
     available: list[str] = []
     if cfg.input is not None:
         path = Path(cfg.input)
-        if not path.exists():
-            raise InputError(f"input file not found: {path}. Check the path and run again.")
+        require_file(path)
         available = list_layers(path)
     for layer in LAYERS:
         if layer in cfg.layers:

@@ -43,6 +43,15 @@ def split_source(spec: str | Path) -> tuple[Path, str | None]:
     return path, None
 
 
+def require_file(path: Path) -> None:
+    """Raise unless ``path`` exists; the message names the file, not the user's folders."""
+    if not Path(path).exists():
+        raise InputError(
+            f"input file not found: {Path(path).name} (in the folder given). Check the path "
+            "and run again."
+        )
+
+
 def list_layers(path: Path) -> list[str]:
     """Names of the layers in ``path`` (a GeoPackage may have many, others one)."""
     if path.suffix.lower() in (".csv", ".parquet", ".geoparquet"):
@@ -68,8 +77,7 @@ def read_layer(
     """
     path = Path(path)
     where = f"{path.name}" + (f" layer '{layer}'" if layer else "")
-    if not path.exists():
-        raise InputError(f"input file not found: {path}. Check the path and run again.")
+    require_file(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _read_csv(path, csv_crs, csv_columns, encoding)
