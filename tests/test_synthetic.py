@@ -220,3 +220,16 @@ def test_tiny_and_middling_counties_are_whole(n, townships):
     assert len(layers["townships"]) == townships
     _assert_tiles(layers["townships"].geometry.values, layers["county"].geometry[0])
     assert (layers["villages"].geom_type == "Polygon").all()
+
+
+def test_bundled_sample_is_what_the_generator_makes():
+    """The shipped sample was rebuilt after the last change to the generator."""
+    from eapart.data.synthetic import SAMPLE_ARGS
+
+    fresh = make_county(**SAMPLE_ARGS)
+    for name in LAYERS:
+        try:
+            assert_geodataframe_equal(fresh[name], gpd.read_file(sample_path(), layer=name))
+        except AssertionError as err:
+            raise AssertionError(f"layer {name} of sample.gpkg is stale: rebuild it with "
+                                 "`python -m eapart.data.synthetic`") from err
