@@ -51,7 +51,7 @@ def test_building_contents(small):
     assert (houses["households"] == 1).all()
     assert houses["persons"].between(2, 5).all()
     apartments = b[b["type"] == "apartments"]
-    assert len(apartments) > 0 and (apartments["households"] >= 20).all()
+    assert len(apartments) > 0 and (apartments["households"] >= 8).all()
     assert (apartments["households"] > 300).any(), "a building above the maximum must exist"
     assert (b.loc[b["type"] == "industrial", "households"] == 0).all()
     assert (b["persons"] > 2_000).any(), "one building large enough to be split"

@@ -1,7 +1,9 @@
 """Households, persons and floors of placed buildings, drawn by building type.
 
-- Apartments: 20-150 households (floors times flats per floor, about one flat per
-  100 square metres of footprint); towers 301-420 households on 26-33 floors.
+- Apartments: 8-90 households, most 20-45 as in the walk-up blocks of a county
+  town (floors times flats per floor, about one flat per 100 square metres of
+  footprint); towers 301-420 households on 26-33 floors. Blocks stay below the
+  usual maximum of a small area, so only towers stand alone.
 - Urban low-rise ``residential``: 1-6 households; rural ``house``: 1 household of 2-5.
 - Dormitories: one collective household or none, 80-600 persons; the giant college
   hall 2,100-2,600 persons (more than the 2,000 above which a building may be split).
@@ -68,9 +70,9 @@ def occupancy(
 
     apt = (t == TYPE_CODE["apartments"]) & ~c.tower
     per_floor = np.maximum(2, np.round(area[apt] / 100.0)).astype(np.int64)
-    wanted = np.clip(np.round(np.exp(rng.normal(np.log(50), 0.42, apt.sum()))), 20, 150)
+    wanted = np.clip(np.round(np.exp(rng.normal(np.log(31), 0.45, apt.sum()))), 8, 90)
     floors[apt] = np.clip(np.ceil(wanted / per_floor), 3, 33).astype(np.int64)
-    hh[apt] = np.clip(floors[apt] * per_floor - rng.integers(0, per_floor), 20, 150)
+    hh[apt] = np.clip(floors[apt] * per_floor - rng.integers(0, per_floor), 8, 90)
 
     tower = c.tower
     hh[tower] = rng.integers(301, 421, tower.sum())

@@ -41,7 +41,7 @@ class Layout:
 
 
 LAYOUTS = {
-    "apartments": Layout(4, 4, (50.0, 40.0)),
+    "apartments": Layout(5, 4, (40.0, 40.0)),
     "mixed": Layout(8, 8, (25.0, 20.0)),
     "industrial": Layout(3, 3, (66.0, 53.0)),
     "school": Layout(2, 3, (100.0, 53.0)),

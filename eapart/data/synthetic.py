@@ -54,7 +54,7 @@ from eapart.partition.codes import is_code
 
 LAYERS = ("buildings", "townships", "villages", "roads", "rail", "water", "county")
 #: Shares of the buildings by group; rural houses take the rest.
-SHARES = {"apartments": 0.06, "urban_low": 0.12, "urban_other": 0.085,
+SHARES = {"apartments": 0.12, "urban_low": 0.10, "urban_other": 0.085,
           "industrial": 0.012, "rural_aux": 0.10}
 #: Where a group short of candidates sends its shortfall, in order.
 SPILL = ("house", "urban_low", "rural_aux", "urban_other")
