@@ -56,12 +56,12 @@ def measure(outdir: Path, jobs: int) -> dict:
         shutil.copy(outdir / "eapart.gpkg", copy)
         if (outdir / "report.json").exists():
             shutil.copy(outdir / "report.json", copy)
-        drawn = []
+        drawn = [0]
         start = time.perf_counter()
-        paths = make_sheets(copy, jobs=jobs, progress=drawn.append)
+        paths = make_sheets(copy, jobs=jobs, progress=lambda done, total: drawn.append(done))
         seconds = time.perf_counter() - start
-        return {"sheets": sum(drawn), "pages": pdf_pages(paths), "pdfs": len(paths),
-                "seconds": seconds, "sheets_per_s": sum(drawn) / seconds, "jobs": jobs}
+        return {"sheets": drawn[-1], "pages": pdf_pages(paths), "pdfs": len(paths),
+                "seconds": seconds, "sheets_per_s": drawn[-1] / seconds, "jobs": jobs}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -272,3 +272,10 @@ def test_export_of_the_sample_output(request, tmp_path):
                                     "small_areas")
     assert_same_attributes(got, results.layers["small_areas"], blank_is_null=True)
     assert len(files) >= 6
+
+
+def test_progress_counts_formats(tmp_path):
+    outdir = build_output(tmp_path / "out")
+    calls = []
+    export(outdir, "csv,xlsx", progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 2), (2, 2)]

@@ -52,7 +52,10 @@ def render(path: Path, page: int, target: Path) -> np.ndarray:
 def sheets(tmp_path_factory):
     """Sheets of a small output (EPSG:4547) drawn by two worker processes."""
     outdir = build_output(tmp_path_factory.mktemp("sheets") / "out")
-    return outdir, make_sheets(outdir, jobs=2)
+    calls = []
+    files = make_sheets(outdir, jobs=2, progress=lambda done, total: calls.append((done, total)))
+    assert sorted(calls) == [(3, 6), (6, 6)]
+    return outdir, files
 
 
 def test_one_pdf_per_census_area_with_a_page_per_small_area_in_code_order(sheets):

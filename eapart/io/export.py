@@ -44,8 +44,8 @@ FORMATS = ("gpkg", "shp", "geojson", "parquet", "fgb", "csv", "xlsx")
 EXPORT_DIR = "export"
 GEOJSON_DECIMALS = 7
 
-#: Called with a number of steps done (one per format), like :data:`eapart.progress.Advance`.
-Progress = Callable[[int], None]
+#: Called as ``progress(done, total)`` in formats, after each format is written.
+Progress = Callable[[int, int], None]
 
 
 def parse_formats(formats: str | Iterable[str]) -> list[str]:
@@ -168,15 +168,14 @@ def export(
 
     ``formats`` is a comma-separated string or a list drawn from :data:`FORMATS`;
     ``encoding`` applies to Shapefiles (``UTF-8`` or ``GBK``). ``progress``, when
-    given, is called with ``1`` after each format is written (a progress bar's
-    advance function, total ``len(formats)``).
+    given, is called as ``progress(done, total)`` after each format is written.
     """
     wanted = parse_formats(formats)
     if "shp" in wanted:
         encoding = normalise_encoding(encoding)
     results = read_results(outdir)
     written: list[Path] = []
-    for name in wanted:
+    for done, name in enumerate(wanted, start=1):
         folder = Path(outdir) / EXPORT_DIR / name
         folder.mkdir(parents=True, exist_ok=True)
         if name == "shp":
@@ -184,5 +183,5 @@ def export(
         else:
             written += _WRITERS[name](results, folder)
         if progress is not None:
-            progress(1)
+            progress(done, len(wanted))
     return written

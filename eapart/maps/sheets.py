@@ -44,7 +44,8 @@ from eapart.maps.sheet_page import (
 from eapart.partition.codes import CENSUS_AREA_DIGITS, SMALL_AREA_DIGITS, TOWNSHIP_DIGITS
 
 SHEETS_DIR = "sheets"
-Progress = Callable[[int], None]
+#: Called as ``progress(done, total)`` in small areas (sheets), after each PDF.
+Progress = Callable[[int, int], None]
 
 _DATA: SheetData | None = None  # one per worker process, loaded by _init_worker
 _FONTS: list[str] = []  # the font.family list of this process
@@ -142,9 +143,8 @@ def make_sheets(
 
     ``codes``: small area, census area or township codes to limit the work
     (default: every census area). ``jobs``: worker processes (``None``: every
-    core; ``1``: in this process). ``progress`` is called with the number of
-    small areas drawn as each PDF completes (a progress bar's advance function,
-    total: the number of small areas).
+    core; ``1``: in this process). ``progress(done, total)`` is called as each
+    PDF completes, with the small areas drawn so far and in all.
     """
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs}: give 1 or more worker processes.")
@@ -153,21 +153,25 @@ def make_sheets(
     cjk_family()  # fail before any work when no Chinese font is installed
     (outdir / SHEETS_DIR).mkdir(parents=True, exist_ok=True)
     workers = min(jobs or os.cpu_count() or 1, len(plan))
+    total = sum(len(job.codes) for job in plan)
+    done = 0
     with tempfile.TemporaryDirectory(prefix="eapart-fonts-") as fonts:
         write_subset_fonts(FIXED_TEXT + data_text(outdir), fonts)
         if workers <= 1:
             _init_worker(str(outdir), fonts)
             for job in plan:
                 _write_pdf(job)
+                done += len(job.codes)
                 if progress is not None:
-                    progress(len(job.codes))
+                    progress(done, total)
         else:
             with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                      initargs=(str(outdir), fonts)) as pool:
                 futures = {pool.submit(_write_pdf, job): job for job in plan}
                 for future in as_completed(futures):
                     future.result()
+                    done += len(futures[future].codes)
                     if progress is not None:
-                        progress(len(futures[future].codes))
+                        progress(done, total)
         unregister_fonts()
     return sorted(job.path for job in plan)
