@@ -11,6 +11,8 @@ from scipy.sparse import csgraph
 
 from eapart.partition import graph as g
 from eapart.partition.examples import andorra_tasks, square_task
+from eapart.partition.shared_edges import cell_segments, match_segments
+from eapart.partition.tessellate import Tessellation
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "andorra.gpkg"
 
@@ -82,3 +84,43 @@ def test_andorra_graph_is_connected_and_consistent():
     )
     assert (graph.barrier == g.MAJOR_ROAD).any()
     assert weights.sum() == task.buildings["households"].sum()
+
+
+def test_segment_match_finds_the_same_neighbours_as_intersecting_boundaries(square):
+    _, tess, graph, _ = square
+    pairs, shared = g.touching_pairs(tess.cells)
+    assert np.array_equal(pairs, graph.edges)
+    assert np.allclose(shared, graph.shared_length)
+
+
+def test_segment_match_on_a_grid_of_squares():
+    # 3 x 2 unit squares: 7 shared sides of length 1, 10 outer sides.
+    x, y = np.meshgrid(np.arange(3.0), np.arange(2.0))
+    cells = shapely.box(x.ravel(), y.ravel(), x.ravel() + 1, y.ravel() + 1)
+    match = match_segments(cell_segments(cells), len(cells))
+    assert match.edges.tolist() == [[0, 1], [0, 3], [1, 2], [1, 4], [2, 5], [3, 4], [4, 5]]
+    assert np.allclose(match.shared_length, 1.0)
+    assert np.isclose(match.outer_length.sum(), 10.0)
+    assert len(match.unmatched_mid) == 10
+
+
+def test_badly_noded_cells_are_checked_by_intersection():
+    # The right half is cut in two at y=1, but the left cell's side x=1 is one segment
+    # with no vertex at (1, 1): the segment match misses both of its neighbours.
+    left = shapely.box(0, 0, 1, 2)
+    right_low, right_high = shapely.box(1, 0, 2, 1), shapely.box(1, 1, 2, 2)
+    cells = np.array([left, right_low, right_high], dtype=object)
+    outline = shapely.box(0, 0, 2, 2)
+    tess = Tessellation(
+        blocks=np.array([outline], dtype=object),
+        cells=cells,
+        cell_block=np.zeros(3, dtype=np.int64),
+        cell_site=shapely.get_coordinates(shapely.centroid(cells)),
+        cell_has_building=np.ones(3, dtype=bool),
+        building_cell=np.arange(3),
+        outline=outline,
+    )
+    graph = g.build_graph(tess, np.zeros(0, dtype=object), np.zeros(0, dtype=np.int8))
+    assert graph.edges.tolist() == [[0, 1], [0, 2], [1, 2]]
+    assert np.allclose(graph.shared_length, 1.0)
+    assert np.isclose(graph.outer_length.sum(), 8.0)

@@ -2,9 +2,10 @@
 
 Two cells are neighbours when they share a stretch of boundary of positive length
 (touching at a corner does not count: an area joined at a point is not one piece).
-Candidates come from an STRtree query of the cells against themselves (the same
-pairs as the Delaunay edges of the building points, plus the cells of empty land
-that have no point), kept where the shared boundary has length.
+Neighbours are found by matching the cells' identical boundary segments
+(:mod:`eapart.partition.shared_edges`: cells form a clean coverage); where a cell's
+boundary does not match cleanly, an STRtree query of the cells and an intersection
+of boundaries (:func:`touching_pairs`) check it.
 
 Each edge records what its shared boundary runs along: a major road, rail, a
 river, a minor road, a stream, a path, or nothing (open land inside a block). That
@@ -27,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 import shapely
 
+from eapart.partition.shared_edges import SegmentMatch, cell_segments, match_segments
 from eapart.partition.tessellate import BLOCK_RANKS, Tessellation, barrier_lines, tessellate
 
 # What a shared boundary runs along, weakest to strongest (a larger code wins
@@ -113,17 +115,31 @@ def barrier_codes(kinds: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     return out
 
 
-def touching_pairs(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs ``(i, j)``, ``i < j``, of cells sharing boundary of positive length, and the length."""
+def touching_pairs(
+    cells: np.ndarray, among: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(i, j)``, ``i < j``, of cells sharing boundary of positive length, and the length.
+
+    ``among``: only pairs with at least one of these cell indices (default: all).
+    Each pair once, sorted. This intersects the boundaries of every candidate pair:
+    exact on any cells, but slower than :func:`build_graph`'s segment match.
+    """
     tree = shapely.STRtree(cells)
-    i, j = tree.query(cells, predicate="intersects")
-    keep = i < j
-    i, j = i[keep], j[keep]
+    if among is None:
+        i, j = tree.query(cells, predicate="intersects")
+    else:
+        among = np.asarray(among, dtype=np.int64)
+        q, j = tree.query(cells[among], predicate="intersects")
+        i = among[q]
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    pairs = np.unique(np.column_stack([lo, hi])[lo != hi].reshape(-1, 2), axis=0)
     shared = shapely.length(
-        shapely.intersection(shapely.boundary(cells[i]), shapely.boundary(cells[j]))
+        shapely.intersection(
+            shapely.boundary(cells[pairs[:, 0]]), shapely.boundary(cells[pairs[:, 1]])
+        )
     )
     ok = shared > 0
-    return np.column_stack([i[ok], j[ok]]), shared[ok]
+    return pairs[ok], shared[ok]
 
 
 def edge_barriers(
@@ -171,24 +187,109 @@ def adjacency_matrix(n: int, edges: np.ndarray, cost: np.ndarray) -> sp.csr_arra
     return sp.csr_array((np.r_[cost, cost], (rows, cols)), shape=(n, n))
 
 
+def segment_barriers(
+    match: SegmentMatch, cell_block: np.ndarray, lines: np.ndarray, codes: np.ndarray
+) -> np.ndarray:
+    """What each edge of ``match`` runs along, from its shared segments.
+
+    Only segments between two blocks can run along a barrier (barriers enclose
+    blocks). Each such segment takes the strongest barrier within
+    :data:`ALONG_TOLERANCE` of its midpoint (or none); each edge takes the barrier
+    that covers most of its shared length, the stronger one on a tie.
+    """
+    n_edges = len(match.edges)
+    out = np.zeros(n_edges, dtype=np.int8)
+    if n_edges == 0 or len(lines) == 0:
+        return out
+    e = match.edges[match.seg_edge]
+    cross = np.flatnonzero(cell_block[e[:, 0]] != cell_block[e[:, 1]])
+    if len(cross) == 0:
+        return out
+    seg_code = np.zeros(len(cross), dtype=np.int64)
+    tree = shapely.STRtree(lines)
+    s_idx, l_idx = tree.query(
+        shapely.points(match.seg_mid[cross]), predicate="dwithin", distance=ALONG_TOLERANCE
+    )
+    if len(s_idx):
+        np.maximum.at(seg_code, s_idx, np.asarray(codes, dtype=np.int64)[l_idx])
+    n_codes = max(BARRIER_NAMES) + 1
+    per = np.bincount(
+        match.seg_edge[cross] * n_codes + seg_code,
+        match.seg_length[cross],
+        minlength=n_edges * n_codes,
+    ).reshape(n_edges, n_codes)
+    # argmax over reversed columns: on a tie the stronger (higher) code wins.
+    best = n_codes - 1 - np.argmax(per[:, ::-1], axis=1)
+    has = per.sum(axis=1) > 0
+    out[has] = best[has]
+    return out
+
+
+def _suspect_cells(match: SegmentMatch, outline: object | None) -> np.ndarray:
+    """Cells with boundary that matched no neighbour yet lies off the township outline.
+
+    In a cleanly noded coverage there are none; where there are, the cheap segment
+    match may have missed a neighbour, so those cells are checked geometrically.
+    """
+    if outline is None or len(match.unmatched_mid) == 0:
+        return np.zeros(0, dtype=np.int64)
+    ring = shapely.boundary(outline)
+    off = ~shapely.dwithin(ring, shapely.points(match.unmatched_mid), ALONG_TOLERANCE)
+    return np.unique(match.unmatched_cell[off])
+
+
+def _patch_suspects(
+    cells: np.ndarray,
+    suspects: np.ndarray,
+    edges: np.ndarray,
+    shared: np.ndarray,
+    barrier: np.ndarray,
+    cell_block: np.ndarray,
+    lines: np.ndarray,
+    codes: np.ndarray,
+):
+    """Redo the edges of ``suspects`` by intersecting boundaries; merge with the rest."""
+    is_suspect = np.zeros(len(cells), dtype=bool)
+    is_suspect[suspects] = True
+    pairs, length = touching_pairs(cells, among=suspects)
+    redo = is_suspect[edges[:, 0]] | is_suspect[edges[:, 1]]
+    new_barrier = edge_barriers(pairs, cells, cell_block, lines, codes)
+    edges = np.concatenate([edges[~redo], pairs])
+    shared = np.concatenate([shared[~redo], length])
+    barrier = np.concatenate([barrier[~redo], new_barrier])
+    order = np.lexsort((edges[:, 1], edges[:, 0]))
+    return edges[order], shared[order], barrier[order]
+
+
 def build_graph(
     tess: Tessellation, lines: np.ndarray, codes: np.ndarray
 ) -> CellGraph:
     """The cell graph of a tessellation, with barrier codes from ``lines``/``codes``.
 
     ``lines``: barrier line geometries; ``codes``: their barrier codes
-    (:func:`barrier_codes`).
+    (:func:`barrier_codes`). Neighbours and shared lengths come from matching the
+    cells' boundary segments (:mod:`eapart.partition.shared_edges`); cells whose
+    boundary does not match cleanly are checked by intersecting boundaries.
     """
     cells = tess.cells
-    edges, shared = touching_pairs(cells)
+    codes = np.asarray(codes)
     lines = barrier_lines(np.asarray(lines, dtype=object))
-    barrier = edge_barriers(edges, cells, tess.cell_block, lines, np.asarray(codes))
+    match = match_segments(cell_segments(cells), len(cells))
+    edges, shared = match.edges, match.shared_length
+    barrier = segment_barriers(match, tess.cell_block, lines, codes)
+    outer = match.outer_length
+    suspects = _suspect_cells(match, tess.outline)
+    if len(suspects):
+        edges, shared, barrier = _patch_suspects(
+            cells, suspects, edges, shared, barrier, tess.cell_block, lines, codes
+        )
+        outer = outer_lengths(cells, edges, shared)
     return CellGraph(
         n=len(cells),
         edges=edges,
         shared_length=shared,
         barrier=barrier,
-        outer_length=outer_lengths(cells, edges, shared),
+        outer_length=outer,
         adjacency=adjacency_matrix(len(cells), edges, cut_costs(shared, barrier)),
     )
 

@@ -48,6 +48,7 @@ class Tessellation:
       building, a point on its surface.
     - ``cell_has_building``: True when at least one building lies in the cell.
     - ``building_cell``: cell index of each building, in input order.
+    - ``outline``: the township polygon the cells tile (``None`` when unknown).
     """
 
     blocks: np.ndarray
@@ -56,6 +57,7 @@ class Tessellation:
     cell_site: np.ndarray
     cell_has_building: np.ndarray
     building_cell: np.ndarray
+    outline: object = None
 
     @property
     def n_cells(self) -> int:
@@ -274,4 +276,5 @@ def tessellate(
         cell_site=np.concatenate([site_xy, empty_xy])[keep],
         cell_has_building=has_building[keep],
         building_cell=building_cell.astype(np.int64),
+        outline=boundary,
     )
