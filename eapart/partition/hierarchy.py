@@ -33,6 +33,7 @@ from scipy.sparse import csgraph
 from eapart.errors import InputError, UsageError, list_ids
 from eapart.partition import quality as q
 from eapart.partition import regions
+from eapart.partition.band_repair import repair_band
 from eapart.partition.codes import number_in_order
 from eapart.partition.dissolve import dissolve
 from eapart.partition.graph import (
@@ -404,20 +405,105 @@ def _cut_census_area(
     if len(rest):
         w_rest = weight[rest]
         if n_parts is not None:
-            k = max(1, n_parts - len(kinds))
+            ks = [max(1, n_parts - len(kinds))]
         else:
-            heavy = w_rest > params.max_size
-            k = int(heavy.sum()) + regions.parts_for(float(w_rest[~heavy].sum()), params.target)
-        rest_labels = regions.partition(
-            adj[rest][:, rest], w_rest, k, max_weight=params.max_size, seed=params.seed,
-            positions=positions[rest],
+            ks = part_count_candidates(w_rest, params)
+        adj_rest = adj[rest][:, rest]
+        rest_labels = best_balanced_cut(adj_rest, w_rest, ks, params, positions[rest])
+        rest_labels = repair_band(
+            adj_rest, w_rest, rest_labels, params.min_size, params.max_size,
+            blocked=None if params.allow_barrier_crossing
+            else _major_edges(edges, barrier, rest, len(nodes)),
         )
         labels[rest] = rest_labels + len(kinds)
         kinds = kinds + [""] * (int(rest_labels.max()) + 1)
-    occupied = np.bincount(labels, has_building, minlength=len(kinds)) > 0
+    occupied = _occupied_parts(labels, weight, has_building, kinds)
     labels = absorb_empty(edges, shared, labels, occupied)
     used, labels = np.unique(labels, return_inverse=True)
     return labels.astype(np.int64), [kinds[u] for u in used]
+
+
+def _occupied_parts(
+    labels: np.ndarray, weight: np.ndarray, has_building: np.ndarray, kinds: list[str]
+) -> np.ndarray:
+    """Per part, True when it is a small area of its own (else it joins a neighbour).
+
+    A balanced part with no building, or whose buildings house nobody (garages,
+    offices), is not a workload: it joins the neighbour it shares most boundary
+    with. Kept parts (institutions, isolated groups) always stand. When nothing
+    would stand, parts with buildings do.
+    """
+    n = len(kinds)
+    with_building = np.bincount(labels, has_building, minlength=n) > 0
+    weighted = np.bincount(labels, weight, minlength=n) > 0
+    kept = np.array([bool(k) for k in kinds], dtype=bool)
+    occupied = with_building & (weighted | kept)
+    return occupied if occupied.any() else with_building
+
+
+def _major_edges(
+    edges: np.ndarray, barrier: np.ndarray, subset: np.ndarray, n: int
+) -> sparse.csr_array:
+    """Symmetric matrix of the edges across a major barrier, among ``subset`` of ``n`` nodes."""
+    local = np.full(n, -1, dtype=np.int64)
+    local[subset] = np.arange(len(subset))
+    e = local[edges[np.isin(barrier, MAJOR_BARRIERS)]]
+    e = e[(e >= 0).all(axis=1)]
+    m = len(subset)
+    data = np.ones(2 * len(e))
+    return sparse.csr_array((data, (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])), (m, m))
+
+
+def part_count_candidates(weight: np.ndarray, params: PartitionParams) -> list[int]:
+    """Numbers of small areas worth trying for cells of ``weight``, best guess first.
+
+    The guess: one part per cell heavier than the maximum, plus the rest's total over
+    the target, rounded. One part more and one less are tried too, since atomic
+    buildings often fit the [min, max] band better with a slightly different count.
+    """
+    heavy = weight > params.max_size
+    guess = int(heavy.sum()) + regions.parts_for(float(weight[~heavy].sum()), params.target)
+    low = max(1, int(heavy.sum()) + 1 if (~heavy).any() else 1)
+    return [k for k in dict.fromkeys([guess, guess + 1, guess - 1]) if k >= low]
+
+
+def band_score(labels: np.ndarray, weight: np.ndarray, params: PartitionParams):
+    """How well parts fit the [min, max] band: (parts inside, minus total excess outside).
+
+    Parts of a single cell heavier than the maximum count as inside: nothing can
+    make them smaller. Larger tuples are better.
+    """
+    w = np.bincount(labels, weight)
+    n = np.bincount(labels)
+    single_heavy = (n == 1) & (w > params.max_size)
+    inside = ((w >= params.min_size) & (w <= params.max_size)) | single_heavy
+    excess = np.maximum(params.min_size - w, 0) + np.maximum(w - params.max_size, 0)
+    return int(inside.sum()), -float(excess[~single_heavy].sum())
+
+
+def best_balanced_cut(
+    adj: sparse.csr_array,
+    weight: np.ndarray,
+    ks: list[int],
+    params: PartitionParams,
+    positions: np.ndarray,
+) -> np.ndarray:
+    """Cut the cells into each number of parts in ``ks``; keep the cut that fits the band best.
+
+    The first count is cut first; the others only when that cut leaves a part outside
+    [min, max] (see :func:`band_score`; ties keep the earlier count).
+    """
+    best, best_score = None, None
+    for k in ks:
+        labels = regions.partition(
+            adj, weight, k, max_weight=params.max_size, seed=params.seed, positions=positions
+        )
+        score = band_score(labels, weight, params)
+        if best_score is None or score > best_score:
+            best, best_score = labels, score
+        if best_score[0] == int(labels.max()) + 1:
+            break
+    return best
 
 
 def _small_areas(

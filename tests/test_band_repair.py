@@ -1,0 +1,92 @@
+"""Band repair and the choice of part counts: more small areas inside [min, max]."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse import csgraph
+
+from eapart.partition.band_repair import repair_band
+from eapart.partition.hierarchy import band_score, best_balanced_cut, part_count_candidates
+from eapart.partition.model import PartitionParams
+
+PARAMS = PartitionParams(target=80, min_size=64, max_size=96)
+
+
+def path_graph(n: int) -> sp.csr_array:
+    """Cells 0-1-2-...-(n-1) in a row, cut cost 1 on each edge."""
+    return sp.csr_array(sp.diags([1.0, 1.0], [-1, 1], shape=(n, n)))
+
+
+def inside(labels: np.ndarray, weight: np.ndarray) -> int:
+    """Parts whose weight lies in [64, 96]."""
+    w = np.bincount(labels, weight)
+    return int(((w >= 64) & (w <= 96)).sum())
+
+
+def connected_parts(adj: sp.csr_array, labels: np.ndarray) -> bool:
+    """Every part is one connected piece of the graph."""
+    for p in np.unique(labels):
+        nodes = np.flatnonzero(labels == p)
+        if csgraph.connected_components(adj[nodes][:, nodes], directed=False)[0] != 1:
+            return False
+    return True
+
+
+def test_a_boundary_cell_moves_to_bring_both_parts_inside():
+    adj = path_graph(6)
+    weight = np.array([30.0, 30, 30, 30, 30, 10])
+    labels = np.array([0, 0, 0, 0, 1, 1])  # 120 and 40: both outside
+    out = repair_band(adj, weight, labels, 64, 96)
+    assert inside(out, weight) == 2 > inside(labels, weight)
+    assert connected_parts(adj, out) and len(np.unique(out)) == 2
+
+
+def test_no_move_across_a_major_barrier():
+    adj = path_graph(6)
+    weight = np.array([30.0, 30, 30, 30, 30, 10])
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    blocked = sp.csr_array(([1.0, 1.0], ([3, 4], [4, 3])), shape=(6, 6))
+    out = repair_band(adj, weight, labels, 64, 96, blocked=blocked)
+    # The only helpful move takes cell 3 across the barrier between 3 and 4.
+    assert out.tolist() == labels.tolist()
+
+
+def test_a_move_never_splits_the_part_it_leaves():
+    # A star: centre 0 holds parts 0's leaves together; moving it would split part 0.
+    rows = [0, 0, 0, 1, 2, 3, 3, 4]
+    cols = [1, 2, 3, 0, 0, 0, 4, 3]
+    adj = sp.csr_array((np.ones(8), (rows, cols)), shape=(5, 5))
+    weight = np.array([40.0, 40, 40, 5, 60])
+    labels = np.array([0, 0, 0, 1, 1])
+    out = repair_band(adj, weight, labels, 64, 96)
+    assert connected_parts(adj, out)
+    assert inside(out, weight) >= inside(labels, weight)
+
+
+def test_immovable_cells_stay_put():
+    adj = path_graph(6)
+    weight = np.array([30.0, 30, 30, 30, 30, 10])
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    movable = np.array([True, True, True, False, True, True])
+    out = repair_band(adj, weight, labels, 64, 96, movable=movable)
+    assert out[3] == 0
+
+
+def test_part_counts_to_try_and_the_band_score():
+    weight = np.array([50.0] * 10 + [200.0])
+    ks = part_count_candidates(weight, PARAMS)
+    assert ks[0] == 1 + round(500 / 80) and set(ks) == {ks[0] - 1, ks[0], ks[0] + 1}
+    labels = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5])
+    # Five pairs of 100 (outside), one lone heavy cell (counts as inside).
+    assert band_score(labels, weight, PARAMS) == (1, -20.0)
+
+
+def test_best_cut_keeps_the_count_that_fits_the_band():
+    # 9 cells of 40 in a row: 4 parts of 80 leave one cell over; 5 parts fit 4 inside.
+    adj = path_graph(9)
+    weight = np.full(9, 40.0)
+    labels = best_balanced_cut(adj, weight, [4, 5, 3], PARAMS, np.zeros((9, 2)))
+    w = np.bincount(labels, weight)
+    assert inside(labels, weight) == band_score(labels, weight, PARAMS)[0] >= 3
+    assert connected_parts(adj, labels) and w.sum() == 360
