@@ -22,10 +22,11 @@ them). Only cells marked ``movable`` move, and only between parts of the same
 
 from __future__ import annotations
 
-from collections import deque
-
 import numpy as np
 from scipy import sparse
+
+# The breadth-first connectivity test of boundary refinement, shared rather than repeated.
+from eapart.partition.refine import _stays_connected
 
 _EPS = 1e-9
 
@@ -38,28 +39,6 @@ def _inside(w: np.ndarray, lo: float, hi: float) -> np.ndarray:
 def _excess(w: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """Distance of a part weight outside [lo, hi] (0 inside)."""
     return np.maximum(lo - w, 0.0) + np.maximum(w - hi, 0.0)
-
-
-def _stays_connected(indptr, indices, labels, u: int, part: int) -> bool:
-    """True when the cells of ``part`` other than ``u`` are still one connected piece."""
-    nbrs = indices[indptr[u] : indptr[u + 1]]
-    same = nbrs[labels[nbrs] == part]
-    if len(same) <= 1:
-        return True
-    targets = set(same.tolist())
-    start = int(same[0])
-    seen = {u, start}
-    queue = deque([start])
-    targets.discard(start)
-    while queue and targets:
-        x = queue.popleft()
-        for y in indices[indptr[x] : indptr[x + 1]]:
-            y = int(y)
-            if y not in seen and labels[y] == part:
-                seen.add(y)
-                targets.discard(y)
-                queue.append(y)
-    return not targets
 
 
 def _candidates(src, dst, cost, labels, weight, part_weight, part_size, movable, lo, hi):
@@ -147,7 +126,8 @@ def repair_band(
                 continue
             if no_go is not None and int(u) * k + int(b) in no_go:
                 continue
-            if not _stays_connected(indptr, indices, labels, int(u), int(a)):
+            nbrs = indices[indptr[u] : indptr[u + 1]]
+            if not _stays_connected(indptr, indices, labels, int(u), nbrs[labels[nbrs] == a]):
                 continue
             labels[u] = b
             part_weight[a] -= weight[u]
