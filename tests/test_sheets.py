@@ -150,3 +150,15 @@ def test_sheets_of_the_sample_output(request, tmp_path):
     codes = sorted(small.loc[small["census_area_code"] == census_area, "small_area_code"])
     assert pdf_pages(path) >= len(codes)
     assert codes[0] in pdf_text(path, 1)
+
+
+def test_map_frames_a_small_cluster_of_buildings_not_the_whole_farmland():
+    from eapart.maps.sheet_page import _focus
+
+    area = shapely.box(0, 0, 3000, 2000)
+    hamlet = shapely.box(np.arange(5) * 20.0 + 1000, 1000, np.arange(5) * 20.0 + 1010, 1010)
+    frame = _focus(area, hamlet)
+    assert frame is not area and frame.covers(shapely.union_all(hamlet))
+    assert frame.area < 0.05 * area.area
+    spread = shapely.box([100, 2500], [100, 1500], [110, 2510], [110, 1510])
+    assert _focus(area, spread) is area

@@ -22,8 +22,6 @@ import numpy as np
 import shapely
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 from eapart.maps.fonts import MONO_FAMILY
@@ -38,6 +36,8 @@ TABLE_FONT = 6.5  # points
 LINE_HEIGHT = TABLE_FONT * 1.25 / 72 / A4_INCHES[1]  # figure fraction per table row
 MAX_ID_CHARS = 16
 MARGIN = 0.08  # map margin around the area, share of its extent
+FOCUS_SHARE = 0.4  # frame the buildings alone when they span less than this share of the area
+FOCUS_MIN_METRES = 150.0
 #: A white box behind labels over lines: a patch, far cheaper than a stroked-text halo.
 HALO = {"boxstyle": "square,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.8}
 
@@ -55,6 +55,7 @@ LABELS: dict[str, str] = {
     "households": "户",
     "continued": "建筑清单（续） building list, continued",
     "north": "北",
+    "overview": "全图 overview",
     "boundary": "本小区界 boundary",
     "neighbour": "相邻小区 neighbour",
     "building": "建筑及编号 building no.",
@@ -261,21 +262,55 @@ def _decorate(ax, view: tuple[float, float, float, float]) -> None:
             zorder=8)
 
 
+LEGEND_FONT = 6.5  # points
+LEGEND_TOP = 0.392  # figure fraction, below the map
+#: Legend rows: (style key, symbol kind, label key).
+LEGEND_ROWS = (
+    (("area", "line", "boundary"), ("neighbour", "patch", "neighbour"),
+     ("building", "patch", "building"), ("other_building", "patch", "other_building")),
+    (("roads", "line", "road"), ("water", "line", "water"), ("rail", "line", "rail")),
+)
+_SYMBOL_CELLS = 5  # half-em cells left blank before each label for its symbol
+_GAP_CELLS = 4
+
+
+def _cells(text: str) -> int:
+    """Width of ``text`` in half-em cells of a monospaced CJK font (CJK counts 2)."""
+    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
+
+
 def _legend(fig) -> None:
-    handles = [
-        Line2D([], [], color=STYLE["area"]["color"], lw=2.2, label=LABELS["boundary"]),
-        Patch(facecolor=STYLE["neighbour"]["face"], edgecolor=STYLE["neighbour"]["edge"],
-              label=LABELS["neighbour"]),
-        Patch(facecolor=STYLE["building"]["face"], edgecolor=STYLE["building"]["edge"],
-              label=LABELS["building"]),
-        Patch(facecolor=STYLE["other_building"]["face"],
-              edgecolor=STYLE["other_building"]["edge"], label=LABELS["other_building"]),
-        Line2D([], [], color=STYLE["roads"]["color"], lw=2, label=LABELS["road"]),
-        Line2D([], [], color=STYLE["water"]["color"], lw=1.6, label=LABELS["water"]),
-        Line2D([], [], color=STYLE["rail"]["color"], lw=1.2, ls=(0, (4, 2)), label=LABELS["rail"]),
-    ]
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.055, 0.399), ncol=4,
-               fontsize=6.5, frameon=False, handlelength=2.2, columnspacing=1.2)
+    """The legend as one monospaced text and two collections of symbols.
+
+    A matplotlib legend costs seven texts and a box layout per page; in a
+    monospaced face the symbol positions follow from character counts.
+    """
+    cell = LEGEND_FONT / 2 / 72 / A4_INCHES[0]  # half an em, in figure width
+    row_height = LEGEND_FONT * 1.6 / 72 / A4_INCHES[1]
+    lines, segments, colors, widths, patches, faces, edges = [], [], [], [], [], [], []
+    for row, items in enumerate(LEGEND_ROWS):
+        text, y = "", LEGEND_TOP - (row + 0.5) * row_height
+        for style_key, kind, label_key in items:
+            x0 = 0.06 + _cells(text) * cell
+            x1 = x0 + (_SYMBOL_CELLS - 1) * cell
+            style = STYLE[style_key]
+            if kind == "line":
+                segments.append([(x0, y), (x1, y)])
+                colors.append(style["color"])
+                widths.append(style.get("lw") if isinstance(style.get("lw"), float) else 1.6)
+            else:
+                half = row_height * 0.3
+                patches.append([(x0, y - half), (x1, y - half), (x1, y + half), (x0, y + half)])
+                faces.append(style["face"])
+                edges.append(style["edge"])
+            text += " " * _SYMBOL_CELLS + LABELS[label_key] + " " * _GAP_CELLS
+        lines.append(text.rstrip())
+    fig.add_artist(LineCollection(segments, colors=colors, linewidths=widths,
+                                  transform=fig.transFigure))
+    fig.add_artist(PolyCollection(patches, facecolors=faces, edgecolors=edges, linewidths=0.6,
+                                  transform=fig.transFigure))
+    fig.text(0.06, LEGEND_TOP, "\n".join(lines), family=MONO_FAMILY, fontsize=LEGEND_FONT,
+             va="top", ha="left", linespacing=1.6)
 
 
 def _number(value) -> str:
@@ -353,13 +388,51 @@ def _table(fig, data: SheetData, rows: np.ndarray, first: int, top: float) -> No
                  linespacing=1.25, parse_math=False)
 
 
+def _focus(area: shapely.Geometry, buildings: np.ndarray) -> shapely.Geometry:
+    """What the map frames: the area, or only its buildings when they are a small cluster.
+
+    Rural small areas hold farmland around one hamlet: framed on the whole area,
+    the hamlet's numbers would pile up unreadably. When the buildings span less
+    than :data:`FOCUS_SHARE` of the area, the map frames them (an overview
+    inset then shows the whole boundary).
+    """
+    if not len(buildings):
+        return area
+    minx, miny, maxx, maxy = shapely.total_bounds(buildings)
+    ax0, ay0, ax1, ay1 = area.bounds
+    span = max(maxx - minx, maxy - miny, FOCUS_MIN_METRES)
+    if span >= FOCUS_SHARE * max(ax1 - ax0, ay1 - ay0):
+        return area
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    return shapely.box(cx - span / 2, cy - span / 2, cx + span / 2, cy + span / 2)
+
+
+def _overview(fig, area: shapely.Geometry, box: shapely.Polygon) -> None:
+    """A small map of the whole area with the framed part outlined, top left of the map."""
+    left, bottom, width, height = MAP_BOX
+    inset = fig.add_axes((left + 0.008, bottom + height * 0.74, width * 0.24, height * 0.25))
+    inset.add_collection(LineCollection(_lines(np.array([area])), colors=STYLE["area"]["color"],
+                                        linewidths=1.0))
+    inset.add_collection(LineCollection(_lines(np.array([box])), colors="black",
+                                        linewidths=0.8))
+    minx, miny, maxx, maxy = shapely.union(area, box).bounds
+    pad = 0.06 * max(maxx - minx, maxy - miny)
+    inset.set_xlim(minx - pad, maxx + pad)
+    inset.set_ylim(miny - pad, maxy + pad)
+    inset.set_aspect("equal", adjustable="box", anchor="NW")
+    inset.set_xticks([])
+    inset.set_yticks([])
+    inset.text(0.03, 0.97, LABELS["overview"], transform=inset.transAxes, fontsize=6, va="top")
+
+
 def draw_map_page(fig: Figure, data: SheetData, plan: PagePlan, pages: int) -> int:
     """Draw the map page of ``plan`` into ``fig``; return how many buildings its table holds."""
     code = plan.code
     area = data.small.geometry.loc[code]
     ax = fig.add_axes(MAP_BOX)
     aspect = (MAP_BOX[3] * A4_INCHES[1]) / (MAP_BOX[2] * A4_INCHES[0])
-    view = _view(area, aspect)
+    focus = _focus(area, data.building_geometry[plan.rows])
+    view = _view(focus, aspect)
     box = shapely.box(view[0], view[2], view[1], view[3])
     _draw_neighbours(ax, data, code, box)
     _draw_context(ax, data, box)
@@ -372,6 +445,8 @@ def draw_map_page(fig: Figure, data: SheetData, plan: PagePlan, pages: int) -> i
     ax.set_xticks([])
     ax.set_yticks([])
     _decorate(ax, view)
+    if focus is not area:
+        _overview(fig, area, box)
     _title(fig, data, code, 1, pages)
     _totals(fig, data, plan)
     _legend(fig)

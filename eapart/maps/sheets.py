@@ -113,7 +113,8 @@ def _write_pdf(job: SheetJob) -> int:
     data = _DATA
     partial = job.path.with_name(f".partial-{job.path.name}")
     pages = 0
-    settings = {"pdf.fonttype": 42, "font.family": _FONTS, "axes.unicode_minus": False}
+    settings = {"pdf.fonttype": 42, "font.family": _FONTS, "axes.unicode_minus": False,
+                "pdf.compression": 1}  # fastest zlib level: a tenth of the time, files ~10% larger
     with matplotlib.rc_context(settings), PdfPages(partial, metadata={
         "Title": f"普查小区图 {job.path.stem}", "Creator": f"eapart {data.version}"
     }) as pdf:
