@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,30 +61,84 @@ def check_destination(final: Path, force: bool) -> None:
 
 @contextmanager
 def atomic_directory(final: Path, force: bool = False) -> Iterator[Path]:
-    """Yield a temporary directory that becomes ``final`` when the block succeeds."""
+    """Yield a temporary directory that becomes ``final`` when the block succeeds.
+
+    While the block runs, SIGTERM unwinds like Ctrl-C (``SystemExit`` with code 143)
+    so that the temporary directory is removed; SIGKILL cannot be caught, and what
+    it leaves is tidied by the next run for the same destination.
+    """
     final = Path(final).absolute()
     if final.parent.exists():
         _sweep_leftovers(final.parent, final.name)
     check_destination(final, force)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / f"{_TMP_PREFIX}{final.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
-        yield tmp
-        _swap_into_place(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _swap_into_place(tmp: Path, final: Path) -> None:
-    old = None
-    if final.exists():
-        old = final.parent / f"{_OLD_PREFIX}{final.name}-{uuid.uuid4().hex[:8]}"
-        os.rename(final, old)
-    os.rename(tmp, final)
+    with _terminate_unwinds():
+        tmp.mkdir()
+        try:
+            yield tmp
+            old = _swap_into_place(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _swap_into_place(tmp: Path, final: Path) -> Path | None:
+    """Rename ``tmp`` to ``final``, moving a previous output aside; return where it went.
+
+    Ctrl-C and SIGTERM are held back between the two renames, so that an
+    interrupted run never leaves the destination empty with the previous output
+    set aside (only SIGKILL can, and the next run puts it back).
+    """
+    old = None
+    with _signals_held():
+        if final.exists():
+            old = final.parent / f"{_OLD_PREFIX}{final.name}-{uuid.uuid4().hex[:8]}"
+            os.rename(final, old)
+        os.rename(tmp, final)
+    return old
+
+
+#: Exit status of a process ended by SIGTERM, as shells report it (128 + 15).
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+def _on_terminate(signum, frame) -> None:
+    raise SystemExit(EXIT_TERMINATED)
+
+
+@contextmanager
+def _terminate_unwinds() -> Iterator[None]:
+    """Turn SIGTERM into ``SystemExit`` for the block, when nobody else handles it.
+
+    Only in the main thread (where Python runs signal handlers) and only when
+    SIGTERM has its default action: a program that set its own handler keeps it.
+    """
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _on_terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back during the block; they are delivered after it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _sweep_leftovers(parent: Path, name: str) -> None:

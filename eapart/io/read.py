@@ -48,6 +48,9 @@ _MINOR_RAIL = frozenset({"abandoned", "disused", "razed", "dismantled"})
 #: they open onto the county's edge; enclosed gaps are found whatever their size.
 GAP_WIDTH = 10.0
 
+#: Gaps smaller than this (m2) are rounding noise of shared boundaries, not gaps.
+GAP_MIN_AREA = 1.0
+
 #: Share of a village's area below which a piece in another township is a sliver.
 VILLAGE_SLIVER_SHARE = 0.01
 
@@ -401,7 +404,7 @@ def township_gaps(townships: gpd.GeoDataFrame, width: float = GAP_WIDTH) -> gpd.
     candidates = shapely.get_parts(shapely.union_all(
         [shapely.difference(closed, union), *holes]))
     candidates = candidates[np.isin(shapely.get_type_id(candidates), (3, 6))]
-    candidates = candidates[shapely.area(candidates) > 0]
+    candidates = candidates[shapely.area(candidates) > GAP_MIN_AREA]
     empty = gpd.GeoDataFrame({"area": [], "townships": []}, geometry=[], crs=townships.crs)
     if not len(candidates):
         return empty
