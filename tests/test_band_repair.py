@@ -7,8 +7,8 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from eapart.partition.band_repair import repair_band
-from eapart.partition.hierarchy import band_score, best_balanced_cut, part_count_candidates
 from eapart.partition.model import PartitionParams
+from eapart.partition.small_areas import band_score, best_cut, part_counts
 
 PARAMS = PartitionParams(target=80, min_size=64, max_size=96)
 
@@ -73,20 +73,29 @@ def test_immovable_cells_stay_put():
     assert out[3] == 0
 
 
-def test_part_counts_to_try_and_the_band_score():
+def test_part_counts_and_the_band_score():
     weight = np.array([50.0] * 10 + [200.0])
-    ks = part_count_candidates(weight, PARAMS)
-    assert ks[0] == 1 + round(500 / 80) and set(ks) == {ks[0] - 1, ks[0], ks[0] + 1}
+    group = np.zeros(11, dtype=np.int64)
+    assert part_counts(weight, group, 1, PARAMS).tolist() == [1 + round(500 / 80)]
     labels = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5])
     # Five pairs of 100 (outside), one lone heavy cell (counts as inside).
     assert band_score(labels, weight, PARAMS) == (1, -20.0)
 
 
-def test_best_cut_keeps_the_count_that_fits_the_band():
-    # 9 cells of 40 in a row: 4 parts of 80 leave one cell over; 5 parts fit 4 inside.
-    adj = path_graph(9)
-    weight = np.full(9, 40.0)
-    labels = best_balanced_cut(adj, weight, [4, 5, 3], PARAMS, np.zeros((9, 2)))
-    w = np.bincount(labels, weight)
-    assert inside(labels, weight) == band_score(labels, weight, PARAMS)[0] >= 3
-    assert connected_parts(adj, labels) and w.sum() == 360
+def test_best_cut_retries_groups_off_the_band():
+    # Two rows: 10 cells of 35 (350: 4 parts of 70 or 105, or 5 parts of 70) and
+    # 4 cells of 40 (2 parts of 80).
+    adj = sp.block_diag([path_graph(10), path_graph(4)], format="csr")
+    weight = np.r_[np.full(10, 35.0), np.full(4, 40.0)]
+    group = np.r_[np.zeros(10, dtype=np.int64), np.ones(4, dtype=np.int64)]
+    guess = part_counts(weight, group, 2, PARAMS)
+    assert guess.tolist() == [4, 2]
+    labels = best_cut(sp.csr_array(adj), weight, group, guess, PARAMS, free_count=True)
+    assert len(np.unique(labels[group == 0])) == 5 and inside(labels, weight) == 7
+    assert not set(labels[group == 0]) & set(labels[group == 1])
+    assert inside(labels, weight) >= inside(
+        best_cut(sp.csr_array(adj), weight, group, guess, PARAMS, free_count=False), weight
+    )
+    assert connected_parts(sp.csr_array(adj), labels)
+    fixed = best_cut(sp.csr_array(adj), weight, group, np.array([3, 1]), PARAMS, False)
+    assert len(np.unique(fixed)) == 4 and inside(fixed, weight) == 0

@@ -28,12 +28,10 @@ import numpy as np
 import pandas as pd
 import shapely
 from scipy import sparse
-from scipy.sparse import csgraph
 
 from eapart.errors import InputError, UsageError, list_ids
 from eapart.partition import quality as q
 from eapart.partition import regions
-from eapart.partition.band_repair import repair_band
 from eapart.partition.codes import number_in_order
 from eapart.partition.dissolve import dissolve
 from eapart.partition.graph import (
@@ -44,13 +42,13 @@ from eapart.partition.graph import (
     build_graph,
 )
 from eapart.partition.labels import (
-    absorb_empty,
     enclaves,
     make_one_piece,
     pair_lengths,
     spread_labels,
 )
 from eapart.partition.model import PartitionParams, TownshipResult, TownshipTask
+from eapart.partition.small_areas import cut_small_areas
 from eapart.partition.tessellate import Tessellation, tessellate
 
 #: Small areas per census area when the tool forms census areas and no target is set.
@@ -290,11 +288,11 @@ def _formed_hierarchy(
     keeps the nesting exact. Returns census area per cell, small area per cell,
     census area per small area and the kind of each small area.
     """
-    nodes = np.arange(tess.n_cells)
     has_building = np.bincount(tess.building_cell, minlength=tess.n_cells) > 0
-    sa_of_cell, kinds = _cut_census_area(
-        graph, nodes, cell_weight, has_building, inst_cell, tess.cell_site,
-        params.n_small_areas, params,
+    shares = None if params.n_small_areas is None else np.array([params.n_small_areas])
+    sa_of_cell, _, kinds = cut_small_areas(
+        graph, np.zeros(tess.n_cells, dtype=np.int64), cell_weight, has_building, inst_cell,
+        params, shares,
     )
     n_sa = len(kinds)
     a, b, cost = pair_lengths(graph.edges, graph.cut_cost(), sa_of_cell)
@@ -333,179 +331,6 @@ def share_parts(totals: np.ndarray, n_parts: int) -> np.ndarray:
     return base + 1
 
 
-def _subgraph(graph: CellGraph, nodes: np.ndarray):
-    """Edges (renumbered), shared lengths, barriers and cost matrix among ``nodes``."""
-    local = np.full(graph.n, -1, dtype=np.int64)
-    local[nodes] = np.arange(len(nodes))
-    e = local[graph.edges]
-    inside = (e >= 0).all(axis=1)
-    adj = graph.adjacency[nodes][:, nodes]
-    return e[inside], graph.shared_length[inside], graph.barrier[inside], sparse.csr_array(adj)
-
-
-def _groups(n: int, edges: np.ndarray, keep_edge: np.ndarray) -> np.ndarray:
-    """Connected components of ``n`` nodes over the edges where ``keep_edge``."""
-    e = edges[keep_edge]
-    m = sparse.coo_array((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
-    return csgraph.connected_components(m, directed=False)[1]
-
-
-def _fixed_parts(
-    edges: np.ndarray,
-    barrier: np.ndarray,
-    weight: np.ndarray,
-    inst: np.ndarray,
-    params: PartitionParams,
-) -> tuple[np.ndarray, list[str]]:
-    """Cells kept apart before balancing: institutions, then isolated undersize groups.
-
-    Returns per-cell fixed group (``-1`` for the rest) and the flag of each group.
-    """
-    n = len(weight)
-    fixed = np.full(n, -1, dtype=np.int64)
-    kinds: list[str] = []
-    if inst.any():
-        comp = _groups(n, edges, inst[edges[:, 0]] & inst[edges[:, 1]])
-        for c in np.unique(comp[inst]):
-            fixed[(comp == c) & inst] = len(kinds)
-            kinds.append(q.INSTITUTION)
-    if not params.allow_barrier_crossing:
-        free = fixed < 0
-        open_edge = ~np.isin(barrier, MAJOR_BARRIERS) & free[edges[:, 0]] & free[edges[:, 1]]
-        comp = _groups(n, edges, open_edge)
-        comp_w = np.bincount(comp[free], weight[free], minlength=comp.max() + 1)
-        comp_free = np.bincount(comp[free], minlength=comp.max() + 1)
-        rest_total = weight[free].sum()
-        small = np.flatnonzero((comp_w > 0) & (comp_w < params.min_size) & (comp_w < rest_total))
-        for c in small:
-            if comp_free[c] == free.sum():
-                continue
-            fixed[(comp == c) & free] = len(kinds)
-            kinds.append(q.UNDERSIZE_ISOLATED)
-    return fixed, kinds
-
-
-def _cut_census_area(
-    graph: CellGraph,
-    nodes: np.ndarray,
-    weight: np.ndarray,
-    has_building: np.ndarray,
-    inst: np.ndarray,
-    positions: np.ndarray,
-    n_parts: int | None,
-    params: PartitionParams,
-) -> tuple[np.ndarray, list[str]]:
-    """Small-area labels (local, ``0..k-1``) of one census area's cells, and fixed kinds."""
-    edges, shared, barrier, adj = _subgraph(graph, nodes)
-    if not has_building.any():
-        return np.zeros(len(nodes), dtype=np.int64), [""]
-    fixed, kinds = _fixed_parts(edges, barrier, weight, inst, params)
-    labels = fixed.copy()
-    rest = np.flatnonzero(fixed < 0)
-    if len(rest):
-        w_rest = weight[rest]
-        if n_parts is not None:
-            ks = [max(1, n_parts - len(kinds))]
-        else:
-            ks = part_count_candidates(w_rest, params)
-        adj_rest = adj[rest][:, rest]
-        rest_labels = best_balanced_cut(adj_rest, w_rest, ks, params, positions[rest])
-        rest_labels = repair_band(
-            adj_rest, w_rest, rest_labels, params.min_size, params.max_size,
-            blocked=None if params.allow_barrier_crossing
-            else _major_edges(edges, barrier, rest, len(nodes)),
-        )
-        labels[rest] = rest_labels + len(kinds)
-        kinds = kinds + [""] * (int(rest_labels.max()) + 1)
-    occupied = _occupied_parts(labels, weight, has_building, kinds)
-    labels = absorb_empty(edges, shared, labels, occupied)
-    used, labels = np.unique(labels, return_inverse=True)
-    return labels.astype(np.int64), [kinds[u] for u in used]
-
-
-def _occupied_parts(
-    labels: np.ndarray, weight: np.ndarray, has_building: np.ndarray, kinds: list[str]
-) -> np.ndarray:
-    """Per part, True when it is a small area of its own (else it joins a neighbour).
-
-    A balanced part with no building, or whose buildings house nobody (garages,
-    offices), is not a workload: it joins the neighbour it shares most boundary
-    with. Kept parts (institutions, isolated groups) always stand. When nothing
-    would stand, parts with buildings do.
-    """
-    n = len(kinds)
-    with_building = np.bincount(labels, has_building, minlength=n) > 0
-    weighted = np.bincount(labels, weight, minlength=n) > 0
-    kept = np.array([bool(k) for k in kinds], dtype=bool)
-    occupied = with_building & (weighted | kept)
-    return occupied if occupied.any() else with_building
-
-
-def _major_edges(
-    edges: np.ndarray, barrier: np.ndarray, subset: np.ndarray, n: int
-) -> sparse.csr_array:
-    """Symmetric matrix of the edges across a major barrier, among ``subset`` of ``n`` nodes."""
-    local = np.full(n, -1, dtype=np.int64)
-    local[subset] = np.arange(len(subset))
-    e = local[edges[np.isin(barrier, MAJOR_BARRIERS)]]
-    e = e[(e >= 0).all(axis=1)]
-    m = len(subset)
-    data = np.ones(2 * len(e))
-    return sparse.csr_array((data, (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])), (m, m))
-
-
-def part_count_candidates(weight: np.ndarray, params: PartitionParams) -> list[int]:
-    """Numbers of small areas worth trying for cells of ``weight``, best guess first.
-
-    The guess: one part per cell heavier than the maximum, plus the rest's total over
-    the target, rounded. One part more and one less are tried too, since atomic
-    buildings often fit the [min, max] band better with a slightly different count.
-    """
-    heavy = weight > params.max_size
-    guess = int(heavy.sum()) + regions.parts_for(float(weight[~heavy].sum()), params.target)
-    low = max(1, int(heavy.sum()) + 1 if (~heavy).any() else 1)
-    return [k for k in dict.fromkeys([guess, guess + 1, guess - 1]) if k >= low]
-
-
-def band_score(labels: np.ndarray, weight: np.ndarray, params: PartitionParams):
-    """How well parts fit the [min, max] band: (parts inside, minus total excess outside).
-
-    Parts of a single cell heavier than the maximum count as inside: nothing can
-    make them smaller. Larger tuples are better.
-    """
-    w = np.bincount(labels, weight)
-    n = np.bincount(labels)
-    single_heavy = (n == 1) & (w > params.max_size)
-    inside = ((w >= params.min_size) & (w <= params.max_size)) | single_heavy
-    excess = np.maximum(params.min_size - w, 0) + np.maximum(w - params.max_size, 0)
-    return int(inside.sum()), -float(excess[~single_heavy].sum())
-
-
-def best_balanced_cut(
-    adj: sparse.csr_array,
-    weight: np.ndarray,
-    ks: list[int],
-    params: PartitionParams,
-    positions: np.ndarray,
-) -> np.ndarray:
-    """Cut the cells into each number of parts in ``ks``; keep the cut that fits the band best.
-
-    The first count is cut first; the others only when that cut leaves a part outside
-    [min, max] (see :func:`band_score`; ties keep the earlier count).
-    """
-    best, best_score = None, None
-    for k in ks:
-        labels = regions.partition(
-            adj, weight, k, max_weight=params.max_size, seed=params.seed, positions=positions
-        )
-        score = band_score(labels, weight, params)
-        if best_score is None or score > best_score:
-            best, best_score = labels, score
-        if best_score[0] == int(labels.max()) + 1:
-            break
-    return best
-
-
 def _small_areas(
     graph: CellGraph,
     tess: Tessellation,
@@ -520,19 +345,10 @@ def _small_areas(
     ca_totals = np.bincount(ca_of_cell, cell_weight, minlength=n_ca)
     shares = share_parts(ca_totals, params.n_small_areas) if params.n_small_areas else None
     has_building = np.bincount(tess.building_cell, minlength=tess.n_cells) > 0
-    sa_of_cell = np.full(tess.n_cells, -1, dtype=np.int64)
-    sa_ca: list[int] = []
-    kinds: list[str] = []
-    for c in range(n_ca):
-        nodes = np.flatnonzero(ca_of_cell == c)
-        local, local_kinds = _cut_census_area(
-            graph, nodes, cell_weight[nodes], has_building[nodes], inst_cell[nodes],
-            tess.cell_site[nodes], None if shares is None else int(shares[c]), params,
-        )
-        sa_of_cell[nodes] = local + len(kinds)
-        sa_ca.extend([c] * len(local_kinds))
-        kinds.extend(local_kinds)
-    return sa_of_cell, np.asarray(sa_ca, dtype=np.int64), kinds
+    sa_of_cell, sa_ca, kinds = cut_small_areas(
+        graph, ca_of_cell, cell_weight, has_building, inst_cell, params, shares
+    )
+    return sa_of_cell, sa_ca, kinds
 
 
 # --- numbering, flags, tables -------------------------------------------------------------
