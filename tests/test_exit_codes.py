@@ -8,6 +8,7 @@ a real ``eapart run``.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -142,11 +143,25 @@ def _assert_no_path(text: str, tmp_path: Path, what: str) -> None:
         assert path not in text, f"{what} holds the absolute path {path}"
 
 
-def test_outputs_hold_no_absolute_path(county, tmp_path):
+#: What makes a page fetch from a host: a script, image or frame source, a stylesheet
+#: link, a CSS url(), a fetch or XHR to an http(s) address. Plain links are not requests.
+REMOTE_REQUEST = re.compile(
+    r"""(src\s*=\s*["']?https?:|<link[^>]+href\s*=\s*["']?https?:|url\(\s*["']?https?:"""
+    r"""|fetch\(\s*["']https?:|\.open\(\s*["'][A-Z]+["']\s*,\s*["']https?:"""
+    r"""|https?://[^"'\s]*\{z\})""",
+    re.IGNORECASE)
+
+
+def test_outputs_hold_no_absolute_path_and_pages_request_no_host(county, tmp_path):
     out = tmp_path / "out"
     proc = eapart(county.resolve(), "--out", out.resolve(), "--config", _config(tmp_path),
-                  *QUICK)
+                  "--jobs", "1")
     assert proc.returncode == 0, proc.stderr
+    pages = sorted((out / "map").rglob("*.html"))
+    assert pages, "the review map was not written"
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert not REMOTE_REQUEST.search(text), f"{page.name} requests a remote host"
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["input"]["files"] == {"input": "c.gpkg"}
     assert report["config_file"]["name"] == "run.toml"
@@ -156,6 +171,14 @@ def test_outputs_hold_no_absolute_path(county, tmp_path):
             for absolute in _absolute_paths(tmp_path):
                 assert absolute.encode() not in data, f"{path.name} holds {absolute}"
     _assert_no_path(proc.stderr, tmp_path, "stderr")
+
+
+def test_a_configured_basemap_is_the_only_host_a_page_requests(county, tmp_path):
+    proc = eapart(county, "--out", tmp_path / "out", "--jobs", "1", "--basemap", "osm")
+    assert proc.returncode == 0, proc.stderr
+    index = (tmp_path / "out" / "map" / "index.html").read_text(encoding="utf-8")
+    hosts = {m.group(0) for m in REMOTE_REQUEST.finditer(index)}
+    assert hosts and all("tile.openstreetmap.org" in h for h in hosts), hosts
 
 
 def _config(tmp_path: Path) -> Path:
