@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 import shapely
 from tiny_county import CRS, tiny_county, write_gpkg
@@ -254,3 +256,38 @@ def test_negative_and_text_households_are_errors(tmp_path):
     write_gpkg(layers, tmp_path / "d.gpkg")
     with pytest.raises(InputError, match="negative.*T0H04"):
         read_inputs(_cfg(tmp_path / "d.gpkg"))
+
+
+def test_township_gaps_finds_slivers_and_holes_between_townships_only():
+    from eapart.io.read import township_gaps
+
+    x, y = 500_000.0, 3_380_000.0
+    left = shapely.box(x, y, x + 1000, y + 1000)
+    # 2 m sliver between the two, open at both ends; a 20 x 30 m hole inside the
+    # right township alone (its own hole, not a gap between townships).
+    right = shapely.difference(shapely.box(x + 1002, y, x + 2000, y + 1000),
+                               shapely.box(x + 1500, y + 500, x + 1520, y + 530))
+    frame = gpd.GeoDataFrame({"township_code": ["420117001", "420117002"]},
+                             geometry=[left, right], crs=CRS)
+    gaps = township_gaps(frame)
+    assert len(gaps) == 1
+    assert gaps["area"].iloc[0] == pytest.approx(2_000.0, rel=1e-6)
+    assert gaps["townships"].iloc[0] == "420117001 and 420117002"
+    touching = frame.set_geometry([left, shapely.box(x + 1000, y, x + 2000, y + 1000)])
+    assert len(township_gaps(touching)) == 0
+
+
+@pytest.mark.parametrize("geometry,crs,needle", [
+    (shapely.Point(500_100.0, 2e9), CRS, "beyond any place on Earth"),
+    (shapely.Point(114.1, 130.0), "EPSG:4490", "out of range"),
+    (shapely.Point(np.nan, 3_380_100.0), CRS, "NaN or infinity"),
+])
+def test_impossible_coordinates_name_the_feature(geometry, crs, needle):
+    from eapart.io.crs import check_coordinates
+
+    base = shapely.Point(500_100.0, 3_380_100.0) if crs == CRS else shapely.Point(114.1, 30.5)
+    geoms = np.array([base, base, geometry, None], dtype=object)
+    labels = ["A1", "A2", "B7", "row 4"]
+    with pytest.raises(InputError, match=f"features B7 .*{needle}"):
+        check_coordinates(geoms, pyproj.CRS(crs), "b.gpkg layer 'buildings'", labels)
+    check_coordinates(geoms[[0, 1, 3]], pyproj.CRS(crs), "b.gpkg", labels[:2] + labels[3:])
