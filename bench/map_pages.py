@@ -2,8 +2,8 @@
 
 Usage: python bench/map_pages.py [OUTDIR]
 
-Without OUTDIR, writes a synthetic county output of 61,310 buildings (20 townships,
-480 census areas, 2,880 small areas) to bench/out/map_county first. Prints, for each
+Without OUTDIR, runs the pipeline (maps off) on the default synthetic county of
+61,310 buildings in 20 townships into bench/out/map_county first. Prints, for each
 page, its size and its time to first full render in headless Chromium (navigation
 start to the map drawn: data parsed, layers built, two frames painted).
 Targets: index under 10 MB and 3 s; largest township page under 15 MB and 5 s.
@@ -20,8 +20,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from browser import browser  # noqa: E402
 from browser import open_page as _open_page  # noqa: E402
-from map_sample import write_sample_output  # noqa: E402
-
+from eapart.api import run  # noqa: E402
+from eapart.config import RunConfig  # noqa: E402
+from eapart.data.synthetic import make_county, write_county  # noqa: E402
 from eapart.maps.review import build_review_maps  # noqa: E402
 
 RENDERED = """new Promise(r => requestAnimationFrame(() => requestAnimationFrame(
@@ -29,10 +30,11 @@ RENDERED = """new Promise(r => requestAnimationFrame(() => requestAnimationFrame
 
 
 def synthetic_county(outdir: Path) -> Path:
-    """A 61,310-building county output (built once, reused on later runs)."""
+    """The pipeline's output for the default synthetic county (made once, then reused)."""
     if not (outdir / "eapart.gpkg").exists():
-        write_sample_output(outdir, townships=(5, 4), census=(6, 4), small=(3, 2),
-                            buildings=61_310, cell=(240.0, 200.0), hostile=False)
+        source = outdir.parent / "map_county.gpkg"
+        write_county(source, make_county())
+        run(RunConfig(input=source, out=outdir, maps=False, force=True))
     return outdir
 
 
