@@ -20,6 +20,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from browser import browser  # noqa: E402
 from browser import open_page as _open_page  # noqa: E402
+
 from eapart.api import run  # noqa: E402
 from eapart.config import RunConfig  # noqa: E402
 from eapart.data.synthetic import make_county, write_county  # noqa: E402
