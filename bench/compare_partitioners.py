@@ -81,7 +81,12 @@ def graphs_from_tasks(tasks) -> list[Township]:
     for task in tasks:
         if len(task.buildings) == 0:
             continue
-        tess, graph, weights = township_graph(task, "households")
+        try:
+            tess, graph, weights = township_graph(task, "households")
+        except Exception as err:  # noqa: BLE001 - report and measure the rest
+            print(f"  skipped township {task.name}: no cell graph ({type(err).__name__}: "
+                  f"{str(err)[:100]})", flush=True)
+            continue
         out.append(Township(task.name, sp.csr_array(graph.adjacency), weights,
                             np.asarray(tess.cell_site, dtype=float), graph.edges,
                             graph.shared_length, graph.barrier,
