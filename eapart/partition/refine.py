@@ -41,7 +41,7 @@ def refine_boundaries(
     *,
     movable: np.ndarray | None = None,
     tolerance: float = 0.18,
-    inner: float = 0.05,
+    inner: float = 0.1,
     max_rounds: int = 30,
 ) -> np.ndarray:
     """Improve a contiguous partition by single-node moves; return new labels.
