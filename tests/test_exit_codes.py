@@ -187,8 +187,6 @@ def _config(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="the closing summary prints --out as given "
-                   "(eapart.report.summary_lines); a fix is requested")
 def test_stdout_holds_no_absolute_path(county, tmp_path):
     proc = eapart(county.resolve(), "--out", (tmp_path / "out").resolve(), *QUICK)
     assert proc.returncode == 0, proc.stderr
