@@ -8,13 +8,15 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from eapart.config import RunConfig
-from eapart.errors import UsageError
+from eapart.errors import InputError, UsageError
 from eapart.executors import map_townships
-from eapart.io.atomic import atomic_directory, check_destination
+from eapart.io.atomic import atomic_directory, check_destination, is_eapart_output
 from eapart.io.read import read_inputs
 from eapart.io.write import (
     GPKG_NAME,
@@ -99,6 +101,36 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     summary = summary_lines(report, Path(cfg.out), progress.timings)
     return RunResult(out=Path(cfg.out), report=report, timings=dict(progress.timings),
                      engine_timings=engine_seconds(results), summary=summary)
+
+
+def rebuild_maps(
+    outdir: Path, *, basemap: str | None = None, attribution: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
+    """Rebuild ``outdir/map`` from an existing output, replacing the old pages whole.
+
+    The pages are built in a hidden staging directory (which sees the output's
+    GeoPackage and report through links) and swapped in at the end, so a failure
+    or a kill leaves the previous pages.
+    """
+    from eapart.maps.review import build_review_maps
+
+    outdir = Path(outdir)
+    if not is_eapart_output(outdir):
+        raise InputError(f"{outdir.name} is not an eapart output (no report.json written by "
+                         "eapart): make one with `eapart run ... --out` first")
+    with atomic_directory(outdir / "map", owned=True) as staging:
+        work = staging / ".work"
+        work.mkdir()
+        for name in (GPKG_NAME, REPORT_NAME):
+            (work / name).symlink_to((outdir / name).resolve())
+        pages = build_review_maps(work, basemap=basemap, attribution=attribution,
+                                  progress=progress)
+        built = work / "map"
+        for item in built.iterdir():
+            item.rename(staging / item.name)
+        shutil.rmtree(work)
+    return [outdir / "map" / page.relative_to(built) for page in pages]
 
 
 def write_outputs(directory: Path, layers: dict, report: dict, cfg: RunConfig) -> None:

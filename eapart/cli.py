@@ -16,7 +16,9 @@ import click
 from eapart import __version__
 from eapart.config import LAYERS, RunConfig, load_config
 from eapart.errors import EXIT_FLAGGED, EapartError, UsageError
+from eapart.io.atomic import terminate_unwinds
 from eapart.progress import Progress
+from eapart.report import display_path
 
 _COLUMN_ROLES = (
     "building_id", "households", "persons", "floors", "building_type", "building_name",
@@ -31,12 +33,15 @@ def _errors_to_exit_codes(func: Callable) -> Callable:
     @wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            # SIGTERM unwinds like Ctrl-C, so worker pools stop and temporaries go.
+            with terminate_unwinds():
+                return func(*args, **kwargs)
         except EapartError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("interrupted: no output was written or replaced", err=True)
+            click.echo("interrupted: the output directory is as it was before, or complete",
+                       err=True)
             sys.exit(130)
 
     return wrapper
@@ -209,8 +214,8 @@ def sample_command(out, n_buildings, n_townships, seed, county_code, quiet) -> N
     with progress.stage("write"):
         write_county(out, layers)
     progress.message(
-        f"Wrote {out}: {len(layers['buildings']):,} buildings, {len(layers['townships'])} "
-        f"townships, {len(layers.get('villages', ()))} villages."
+        f"Wrote {display_path(out)}: {len(layers['buildings']):,} buildings, "
+        f"{len(layers['townships'])} townships, {len(layers.get('villages', ()))} villages."
     )
 
 
@@ -278,13 +283,13 @@ def map_command(outdir, basemap, attribution, quiet) -> None:
       eapart map out/ --basemap osm
       eapart map out/ --basemap 'https://t{s}.tianditu.gov.cn/vec_w/wmts?...&tk=KEY'
     """
-    from eapart.maps.review import build_review_maps
+    from eapart.api import rebuild_maps
 
     progress = Progress(quiet=quiet)
     with progress.stage("review maps") as advance:
-        pages = build_review_maps(outdir, basemap=basemap, attribution=attribution,
-                                  progress=lambda d, t: advance(1))
-    progress.message(f"Wrote {len(pages)} page(s); open {outdir / 'map' / 'index.html'}")
+        pages = rebuild_maps(outdir, basemap=basemap, attribution=attribution,
+                             progress=lambda d, t: advance(1))
+    progress.message(f"Wrote {len(pages)} page(s); open {display_path(outdir)}/map/index.html")
 
 
 @main.command("export")
@@ -302,7 +307,7 @@ def export_command(outdir, formats, encoding, quiet) -> None:
     progress = Progress(quiet=quiet)
     with progress.stage("export"):
         paths = export(outdir, parse_formats(formats), encoding=encoding)
-    progress.message(f"Wrote {len(paths)} file(s) in {outdir / 'export'}")
+    progress.message(f"Wrote {len(paths)} file(s) in {display_path(outdir)}/export")
 
 
 @main.command("sheets")
@@ -320,7 +325,7 @@ def sheets_command(outdir, codes, jobs, quiet) -> None:
     with progress.stage("sheets") as advance:
         paths = make_sheets(outdir, list(codes) or None, jobs=jobs,
                             progress=lambda done, total: advance(1))
-    progress.message(f"Wrote {len(paths)} PDF file(s) in {outdir / 'sheets'}")
+    progress.message(f"Wrote {len(paths)} PDF file(s) in {display_path(outdir)}/sheets")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -61,11 +61,19 @@ def _largest_first(tasks: Sequence[TownshipTask]) -> list[int]:
 def _on_processes(work, tasks, jobs, advance) -> list[TownshipResult]:
     results: list[TownshipResult | None] = [None] * len(tasks)
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context)
+    try:
         futures = {pool.submit(work, tasks[i]): i for i in _largest_first(tasks)}
         for future in as_completed(futures):
             results[futures[future]] = future.result()
             advance(1)
+    except BaseException:
+        # Interrupted or failed: stop the workers now rather than finish their townships.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return results  # type: ignore[return-value]
 
 

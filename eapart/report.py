@@ -93,6 +93,7 @@ def build_report(
         "parameters": cfg.parameters(),
         "households_method": inputs.households_method,
         "repaired": inputs.stats.get("repaired", {}),
+        "township_gaps": inputs.stats.get("township_gaps", {"count": 0, "area_m2": 0.0}),
         "columns_used": {
             "building_id": inputs.stats.get("building_id"),
             "township_codes": inputs.stats.get("township_codes"),
@@ -166,5 +167,17 @@ def summary_lines(report: dict, out: Path, timings: dict[str, float]) -> list[st
     for warning in report["warnings"]:
         if "outside every township" not in warning:
             lines.append(f"Warning: {warning}")
-    lines.append(f"Took {sum(timings.values()):.1f} s. Results in {out}")
+    lines.append(f"Took {sum(timings.values()):.1f} s. Results in {display_path(out)}")
     return lines
+
+
+def display_path(path: Path) -> str:
+    """``path`` for messages: relative to the working directory, else just its name.
+
+    Logs of a national run are shared; they hold no absolute path of the machine.
+    """
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix() or "."
+    except ValueError:
+        return path.name

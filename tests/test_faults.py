@@ -157,3 +157,28 @@ def test_sigkill_between_the_renames_is_undone_by_the_next_run(county, tmp_path)
         raise RuntimeError("fail before the swap")
     assert target_of(out) == PREVIOUS_TARGET
     assert not leftovers(tmp_path)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_parallel_run_stops_its_workers(county, tmp_path, sig):
+    """With worker processes, an interrupt during the partition ends the run promptly
+    (workers stopped, not left to finish their townships) and leaves nothing behind."""
+    out = tmp_path / "out"
+    args = [*EAPART, str(county["path"]), "--out", str(out), "--no-maps", "--jobs", "2"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    # Wait until the run has started its workers (the partition stage is under way).
+    while time.monotonic() < deadline and proc.poll() is None:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        if children.exists() and children.read_text().split():
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the run finished before the signal arrived")
+    assert proc.returncode == (130 if sig == signal.SIGINT else 143), stderr
+    assert not out.exists()
+    assert not leftovers(tmp_path)
+    assert sha256(county["path"]) == county["sha256"]

@@ -124,3 +124,23 @@ def test_cli_exit_codes(tmp_path):
                            capture_output=True, text=True)
     assert usage.returncode == 2 and "--jobs" in usage.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_map_rebuild_replaces_the_pages_whole(tmp_path):
+    write_gpkg(tiny_county(), tmp_path / "c.gpkg")
+    out = tmp_path / "out"
+    run(RunConfig(input=tmp_path / "c.gpkg", out=out, jobs=1))
+    before = sorted(p.relative_to(out) for p in (out / "map").rglob("*"))
+    assert "tile.openstreetmap.org" not in (out / "map" / "index.html").read_text()
+    proc = subprocess.run([*EAPART, "map", str(out), "--basemap", "osm"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "tile.openstreetmap.org" in (out / "map" / "index.html").read_text()
+    assert sorted(p.relative_to(out) for p in (out / "map").rglob("*")) == before
+    assert sorted(p.name for p in out.iterdir()) == [
+        "eapart.gpkg", "map", "report.json", "summary.csv"]
+    foreign = tmp_path / "notes"
+    foreign.mkdir()
+    refused = subprocess.run([*EAPART, "map", str(foreign)], capture_output=True, text=True)
+    assert refused.returncode == 1 and "not an eapart output" in refused.stderr
+    assert not (foreign / "map").exists()

@@ -60,8 +60,11 @@ def check_destination(final: Path, force: bool) -> None:
 
 
 @contextmanager
-def atomic_directory(final: Path, force: bool = False) -> Iterator[Path]:
+def atomic_directory(final: Path, force: bool = False, *, owned: bool = False) -> Iterator[Path]:
     """Yield a temporary directory that becomes ``final`` when the block succeeds.
+
+    ``owned`` says the caller knows ``final`` is eapart's own (the ``map`` folder of
+    an output, say), so it is replaced without looking for an eapart report in it.
 
     While the block runs, SIGTERM unwinds like Ctrl-C (``SystemExit`` with code 143)
     so that the temporary directory is removed; SIGKILL cannot be caught, and what
@@ -70,10 +73,11 @@ def atomic_directory(final: Path, force: bool = False) -> Iterator[Path]:
     final = Path(final).absolute()
     if final.parent.exists():
         _sweep_leftovers(final.parent, final.name)
-    check_destination(final, force)
+    if not owned:
+        check_destination(final, force)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / f"{_TMP_PREFIX}{final.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    with _terminate_unwinds():
+    with terminate_unwinds():
         tmp.mkdir()
         try:
             yield tmp
@@ -110,7 +114,7 @@ def _on_terminate(signum, frame) -> None:
 
 
 @contextmanager
-def _terminate_unwinds() -> Iterator[None]:
+def terminate_unwinds() -> Iterator[None]:
     """Turn SIGTERM into ``SystemExit`` for the block, when nobody else handles it.
 
     Only in the main thread (where Python runs signal handlers) and only when
