@@ -28,7 +28,7 @@ from eapart.io.write import (
 )
 from eapart.partition.hierarchy import partition_township
 from eapart.partition.quality import county_summary
-from eapart.pipeline import assemble, plan_tasks
+from eapart.pipeline import assemble, derive_target, plan_tasks
 from eapart.progress import Progress
 from eapart.report import build_report, engine_seconds, summary_lines
 
@@ -76,6 +76,9 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     check_destination(Path(cfg.out), cfg.force)
     with progress.stage("read inputs"):
         inputs = read_inputs(cfg)
+    note = derive_target(inputs, cfg)
+    if note:
+        inputs.notes.append(note)
     tasks = plan_tasks(inputs, cfg)
     with progress.stage("partition", total=len(tasks)) as advance:
         results = map_townships(partition_township, tasks, jobs=cfg.jobs,

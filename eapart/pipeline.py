@@ -24,6 +24,31 @@ from eapart.partition.shares import share
 SMALL_AREAS_PER_CENSUS_AREA = 7.5
 
 
+def derive_target(inputs: Inputs, cfg: RunConfig) -> str | None:
+    """With a county total of small areas, the target is the county's mean size.
+
+    ``--small-areas N`` fixes how many small areas there are, so their mean size
+    is the county's households (or persons) over N, whatever the default target
+    says; balance is then judged against that mean, with the tolerance around it
+    unless a minimum and maximum were given. Returns a note for the report.
+    """
+    part = cfg.partition
+    if not part.small_areas:
+        return None
+    placed = inputs.buildings["township_code"].notna()
+    total = float(inputs.buildings.loc[placed, part.measure].sum())
+    if total <= 0:
+        return None
+    part.target = round(total / part.small_areas, 2)
+    if part.min_size is not None and part.min_size > part.target:
+        part.min_size = None
+    if part.max_size is not None and part.max_size < part.target:
+        part.max_size = None
+    return (f"target {part.measure} per small area is the county mean for "
+            f"{part.small_areas} small areas: {total:,.0f} / {part.small_areas} = "
+            f"{part.target:g}")
+
+
 def plan_tasks(inputs: Inputs, cfg: RunConfig) -> list[TownshipTask]:
     """One task per township, in township-code order, with its share of the targets."""
     part = cfg.partition

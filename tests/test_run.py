@@ -15,7 +15,7 @@ import shapely
 from tiny_county import tiny_county, write_gpkg
 
 from eapart.api import run
-from eapart.config import RunConfig
+from eapart.config import PartitionConfig, RunConfig
 from eapart.errors import OutputError
 
 EAPART = [sys.executable, "-m", "eapart.cli"]
@@ -144,3 +144,14 @@ def test_map_rebuild_replaces_the_pages_whole(tmp_path):
     refused = subprocess.run([*EAPART, "map", str(foreign)], capture_output=True, text=True)
     assert refused.returncode == 1 and "not an eapart output" in refused.stderr
     assert not (foreign / "map").exists()
+
+
+def test_small_area_total_sets_the_target_to_the_county_mean(tmp_path):
+    write_gpkg(tiny_county(), tmp_path / "c.gpkg")
+    out = tmp_path / "out"
+    result = run(RunConfig(input=tmp_path / "c.gpkg", out=out, jobs=1, maps=False,
+                           partition=PartitionConfig(small_areas=4)))
+    report = result.report
+    assert report["target_households"] == pytest.approx(report["households"] / 4)
+    assert report["min_households"] == pytest.approx(0.8 * report["target_households"])
+    assert any("county mean" in note for note in report["notes"])
