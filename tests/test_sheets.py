@@ -153,7 +153,7 @@ def test_sheets_of_the_sample_output(request, tmp_path):
 
 
 def test_map_frames_a_small_cluster_of_buildings_not_the_whole_farmland():
-    from eapart.maps.sheet_page import _focus
+    from eapart.maps.sheet_map import focus as _focus
 
     area = shapely.box(0, 0, 3000, 2000)
     hamlet = shapely.box(np.arange(5) * 20.0 + 1000, 1000, np.arange(5) * 20.0 + 1010, 1010)

@@ -1,10 +1,11 @@
 """Find a font that draws Chinese, so printed sheets show names and not boxes.
 
-Matplotlib's default font (DejaVu Sans) has no Chinese glyphs: text would print
-as empty boxes. This module finds a CJK font on the system (Noto Sans CJK,
-Source Han Sans, WenQuanYi, or the Windows/macOS fonts), registers it with
-matplotlib and returns its family name. ``EAPART_FONT`` (a font file path)
-overrides the search. When nothing suitable exists it raises
+Latin fonts have no Chinese glyphs: text would print as empty boxes. This
+module finds a CJK font on the system (Noto Sans CJK, Source Han Sans,
+WenQuanYi, or the Windows/macOS fonts; matplotlib's font list and fontconfig
+tell where), and cuts it once per run to the characters the sheets use
+(:func:`write_subset_fonts`). ``EAPART_FONT`` (a font file path) overrides
+the search. When nothing suitable exists it raises
 :class:`~eapart.errors.InputError` saying which package to install.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from functools import cache
 from pathlib import Path
 
 from matplotlib import font_manager
@@ -179,44 +179,3 @@ def write_subset_fonts(text: str, folder: str | Path) -> list[Path]:
         font.save(target)
         written.append(target)
     return written
-
-
-def register_fonts(folder: str | Path) -> list[str]:
-    """Register the subset fonts of ``folder``; return the family list for ``font.family``.
-
-    The subset holds every character of the data and the fixed labels; a
-    fallback family is not listed because matplotlib would then look up two
-    fonts for every text drawn, a tenth of a page's time.
-    """
-    unregister_fonts()
-    for path in sorted(Path(folder).glob("eapart-cjk-*.otf")):
-        font_manager.fontManager.addfont(str(path))
-    return [SUBSET_FAMILY]
-
-
-def unregister_fonts() -> None:
-    """Forget the subset fonts registered by :func:`register_fonts` (their files go away)."""
-    manager = font_manager.fontManager
-    manager.ttflist = [e for e in manager.ttflist if e.name not in (SUBSET_FAMILY, MONO_FAMILY)]
-    cached = getattr(manager, "_findfont_cached", None)  # what addfont itself clears
-    if cached is not None:
-        cached.cache_clear()
-
-
-@cache
-def _register(path: str) -> str:
-    before = {entry.name for entry in font_manager.fontManager.ttflist if entry.fname == path}
-    if not before:
-        font_manager.fontManager.addfont(path)
-    names = sorted({e.name for e in font_manager.fontManager.ttflist if e.fname == path})
-    preferred = [name for name in PREFERRED_FAMILIES if name in names]
-    return (preferred or names)[0]
-
-
-def cjk_family() -> str:
-    """Register a Chinese font with matplotlib and return its family name.
-
-    >>> import matplotlib.pyplot as plt
-    >>> plt.rcParams["font.family"] = cjk_family()  # doctest: +SKIP
-    """
-    return _register(str(find_cjk_font()))

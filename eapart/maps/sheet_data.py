@@ -45,8 +45,10 @@ class SheetData:
     """Small areas, buildings and context of one output, in a metric CRS.
 
     ``small`` is indexed by ``small_area_code`` (sorted) and holds the names,
-    totals and flags; ``members`` maps a small area code to the positions of its
-    buildings in the building arrays.
+    totals and flags (``records``: the same as plain dicts, for a page's title;
+    ``small_geometry``/``small_codes``: as arrays, for the map); ``members``
+    maps a small area code to the positions of its buildings in the building
+    arrays.
     """
 
     small: gpd.GeoDataFrame
@@ -60,19 +62,27 @@ class SheetData:
     made_on: str
     small_tree: shapely.STRtree = field(init=False)
     building_tree: shapely.STRtree = field(init=False)
+    small_geometry: np.ndarray = field(init=False)
+    small_codes: np.ndarray = field(init=False)
+    small_position: dict[str, int] = field(init=False)
+    records: dict[str, dict] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.small_tree = shapely.STRtree(self.small.geometry.values)
+        self.small_geometry = np.asarray(self.small.geometry.array)
+        self.small_codes = self.small.index.to_numpy(dtype=object)
+        self.small_position = {code: i for i, code in enumerate(self.small_codes)}
+        self.records = self.small.drop(columns=self.small.geometry.name).to_dict("index")
+        self.small_tree = shapely.STRtree(self.small_geometry)
         self.building_tree = shapely.STRtree(self.building_geometry)
 
     def buildings_of(self, code: str) -> np.ndarray:
         """Positions of the buildings of small area ``code`` (empty when none)."""
         return self.members.get(code, np.zeros(0, dtype=np.int64))
 
-    def neighbours(self, code: str, box: shapely.Polygon) -> gpd.GeoDataFrame:
-        """Small areas other than ``code`` that meet ``box``."""
-        hits = self.small.iloc[np.sort(self.small_tree.query(box))]
-        return hits[hits.index != code]
+    def neighbours(self, code: str, box: shapely.Polygon) -> np.ndarray:
+        """Positions (in ``small``) of the small areas other than ``code`` that meet ``box``."""
+        hits = np.sort(self.small_tree.query(box))
+        return hits[hits != self.small_position[code]]
 
     def buildings_in(self, box: shapely.Polygon) -> np.ndarray:
         """Positions of all buildings whose extent meets ``box``."""
