@@ -145,9 +145,12 @@ def _metis(t: Township, contiguous: bool) -> np.ndarray:
         return np.zeros(len(t.weights), dtype=np.int64)
     a = t.adjacency
     eweights = np.maximum(1, np.rint(a.data * 10)).astype(np.int64)
+    # Tenths of a household, plus one: METIS leaves parts empty more often when many
+    # vertices weigh nothing (measured on Andorra: 77% within +/-20% raw, 88% so).
+    vweights = np.rint(t.weights * 10).astype(np.int64) + 1
     result = pymetis.part_graph(
         t.k, xadj=a.indptr.tolist(), adjncy=a.indices.tolist(),
-        vweights=np.rint(t.weights).astype(np.int64).tolist(), eweights=eweights.tolist(),
+        vweights=vweights.tolist(), eweights=eweights.tolist(),
         contiguous=contiguous,
     )
     return np.asarray(result[1], dtype=np.int64)
