@@ -114,7 +114,7 @@ def _subset_program(path: str, chars: str, truetype: bool) -> bytes:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    font = TTFont(path)
+    font = TTFont(path, recalcBBoxes=False)  # the bounding box of the run's font will do
     options = subset.Options()
     options.layout_features = []
     options.notdef_outline = True
