@@ -162,3 +162,64 @@ def test_map_frames_a_small_cluster_of_buildings_not_the_whole_farmland():
     assert frame.area < 0.05 * area.area
     spread = shapely.box([100, 2500], [100, 1500], [110, 2510], [110, 1510])
     assert _focus(area, spread) is area
+
+
+def test_cross_reference_table_points_at_every_object(sheets):
+    """Each xref entry's offset is where its object starts: readers need no repair."""
+    _, files = sheets
+    data = files[0].read_bytes()
+    start = int(re.search(rb"startxref\s+(\d+)\s+%%EOF\s*$", data).group(1))
+    table = re.match(rb"xref\s+0 (\d+)\s+", data[start:])
+    entries = data[start + table.end():].split(b"trailer")[0].split()
+    offsets = [(int(entries[i]), entries[i + 2]) for i in range(0, len(entries), 3)]
+    assert len(offsets) == int(table.group(1))
+    in_use = [(number, offset) for number, (offset, kind) in enumerate(offsets) if kind == b"n"]
+    assert len(in_use) > 10
+    for number, offset in in_use:
+        assert data[offset:offset + 20].startswith(b"%d 0 obj" % number)
+
+
+def _box_font(path: Path, text: str) -> Path:
+    """A TrueType font drawing every character of ``text`` as a box."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    chars = sorted(set(text))
+    order = [".notdef"] + [f"g{i}" for i in range(len(chars))]
+    pen = TTGlyphPen(None)
+    pen.moveTo((100, 0))
+    pen.lineTo((100, 700))
+    pen.lineTo((500, 700))
+    pen.lineTo((500, 0))
+    pen.closePath()
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder(order)
+    builder.setupCharacterMap({ord(c): f"g{i}" for i, c in enumerate(chars)})
+    builder.setupGlyf({name: pen.glyph() for name in order})
+    builder.setupHorizontalMetrics({name: (600, 100) for name in order})
+    builder.setupHorizontalHeader(ascent=880, descent=-120)
+    builder.setupNameTable({"familyName": "Box Test", "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=880, sTypoDescender=-120, usWinAscent=880,
+                     usWinDescent=120)
+    builder.setupPost()
+    builder.save(str(path))
+    return path
+
+
+def test_a_truetype_chinese_font_is_embedded_too(tmp_path, monkeypatch):
+    """WenQuanYi, SimHei and YaHei are TrueType: embedded as CID TrueType, text searchable."""
+    from eapart.maps.fonts import PROBE
+    from eapart.maps.sheet_data import data_text
+    from eapart.maps.sheet_page import FIXED_TEXT
+
+    outdir = build_output(tmp_path / "out")
+    font = _box_font(tmp_path / "boxes.ttf", PROBE + FIXED_TEXT + data_text(outdir))
+    monkeypatch.setenv(FONT_ENV, str(font))
+    (path,) = make_sheets(outdir, codes=[SMALL1[0]], jobs=1)
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
+                           check=True).stdout
+    assert "CID TrueType" in fonts
+    text = pdf_text(path, 1)
+    assert f"普查小区 {SMALL1[0]}" in text and TOWNSHIP_NAME in text
+    pixels = render(path, 1, tmp_path / "page")[..., :3]
+    assert (pixels < 0.5).all(axis=2).sum() > 500  # the boxes are drawn, in black

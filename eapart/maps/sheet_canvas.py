@@ -137,7 +137,15 @@ class Canvas:
     def texts(self, xs: np.ndarray, ys: np.ndarray, texts: list[str], font: PdfFont,
               size: float, *, colour: str = "#000000", ha: str = "center",
               va: str = "center", angles: np.ndarray | None = None, halo: bool = False) -> None:
-        """Many one-line labels in one font, size and colour, in one text object."""
+        """Many one-line labels in one font, size and colour, in one text object.
+
+        Labels without a finite position (from an empty geometry) are left out.
+        """
+        placed = np.isfinite(xs) & np.isfinite(ys)
+        if not placed.all():
+            keep = np.flatnonzero(placed)
+            xs, ys, texts = xs[keep], ys[keep], [texts[i] for i in keep]
+            angles = None if angles is None else angles[keep]
         if not len(texts):
             return
         widths = np.array([font.width(text, size) for text in texts])

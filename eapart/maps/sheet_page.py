@@ -70,6 +70,8 @@ class SheetFonts:
     mono: PdfFont
 
     def all(self) -> list[PdfFont]:
+        """The faces in resource order, as a :class:`~eapart.maps.sheet_pdf.PdfDocument` takes
+        them."""
         return [self.regular, self.bold, self.mono]
 
 
