@@ -31,6 +31,7 @@ from eapart.partition.quality import county_summary
 from eapart.pipeline import assemble, derive_target, plan_tasks
 from eapart.progress import Progress
 from eapart.report import build_report, engine_seconds, summary_lines
+from eapart.stable_codes import carry_codes, read_previous
 
 #: What the report names as the partition engine.
 ENGINE = (
@@ -83,10 +84,16 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     with progress.stage("partition", total=len(tasks)) as advance:
         results = map_townships(partition_township, tasks, jobs=cfg.jobs,
                                 scheduler=cfg.scheduler, advance=advance)
+    previous = read_previous(cfg.keep_codes_from) if cfg.keep_codes_from else None
     with progress.stage("assemble"):
         layers = assemble(inputs, results)
+        carried = None
+        if previous is not None:
+            carried = carry_codes(layers, previous, inputs.villages is not None)
         quality = county_summary(results, tasks[0].params) if tasks else {}
         report = build_report(cfg, inputs, layers, results, ENGINE, quality)
+        if carried is not None:
+            report["codes_kept"] = carried.summary()
     with atomic_directory(Path(cfg.out), force=cfg.force) as tmp:
         with progress.stage("write"):
             write_outputs(tmp, layers, report, cfg)

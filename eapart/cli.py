@@ -100,6 +100,9 @@ def _layer_options(func: Callable) -> Callable:
 @click.option("--institution-types", metavar="TYPE,...",
               help="Building types kept as small areas of their own (dormitory,barracks,...).")
 @click.option("--seed", type=int, help="Random seed; the same input and seed give the same result.")
+@click.option("--keep-codes-from", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="An earlier output (may be --out itself): areas that hold mostly the same "
+              "buildings keep their codes.")
 @click.option("--formats", metavar="FMT,...",
               help="Also export: gpkg,shp,geojson,parquet,fgb,csv,xlsx.")
 @click.option("--basemap", help="Review-map basemap: none (default), osm, or an XYZ URL.")
@@ -162,6 +165,7 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
     simple = {"small_areas": part, "census_areas": part, "seed": part,
               "allow_barrier_crossing": part, "encoding": cfg, "csv_crs": cfg,
               "county_code": cfg, "basemap": cfg, "attribution": cfg, "jobs": cfg,
+              "keep_codes_from": cfg,
               "scheduler": cfg,
               "force": cfg, "strict": cfg}
     for name, target in simple.items():

@@ -166,6 +166,7 @@ class RunConfig:
     strict: bool = False
     jobs: int | None = None
     scheduler: str | None = None
+    keep_codes_from: Path | None = None
     config_file: Path | None = None
     config_text: str | None = None
 

@@ -161,6 +161,10 @@ def summary_lines(report: dict, out: Path, timings: dict[str, float]) -> list[st
     if flags:
         lines.append("Flagged: " + ", ".join(f"{k} {v}" for k, v in flags.items())
                      + " (see the review map and summary.csv).")
+    kept = report.get("codes_kept")
+    if kept:
+        lines.append(f"Codes kept from the earlier output: {kept['small_areas_kept']:,} of "
+                     f"{report['small_areas']:,} small areas.")
     if report["buildings_unassigned"]:
         lines.append(f"Not placed: {report['buildings_unassigned']} building(s) outside every "
                      "township, listed in the 'unassigned' layer.")

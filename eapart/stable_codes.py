@@ -1,0 +1,156 @@
+"""Keeping the codes of a previous run for the areas that did not change.
+
+Mapping staff correct their inputs and run again; enumerators, supervisors and
+printed sheets already know the old codes. With ``--keep-codes-from OUTDIR`` a
+new area that holds most of the same buildings as an old one (more than half of
+each, so the match is unique) takes the old code; every other area gets the next
+free number after the kept ones, in the new run's serpentine order. Census areas
+formed by the tool are matched the same way inside their township; census areas
+given as villages keep their input codes as always.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from eapart.errors import InputError
+from eapart.io.write import GPKG_NAME
+from eapart.partition.codes import MAX_SMALL_AREA_NUMBER, format_code
+
+
+@dataclass
+class CodeCarry:
+    """How many areas kept their previous code, and which codes changed."""
+
+    census_areas_kept: int = 0
+    small_areas_kept: int = 0
+    census_area_renamed: dict[str, str] = field(default_factory=dict)
+    small_area_renamed: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """Figures for the report."""
+        return {"census_areas_kept": self.census_areas_kept,
+                "small_areas_kept": self.small_areas_kept,
+                "census_areas_new_code": sum(1 for a, b in self.census_area_renamed.items()
+                                             if a != b),
+                "small_areas_new_code": sum(1 for a, b in self.small_area_renamed.items()
+                                            if a != b)}
+
+
+def read_previous(outdir: Path) -> pd.DataFrame:
+    """Building ids and their codes from an earlier output (``eapart.gpkg``)."""
+    path = Path(outdir) / GPKG_NAME
+    if not path.exists():
+        raise InputError(f"--keep-codes-from: {Path(outdir).name} holds no {GPKG_NAME}; "
+                         "give the folder of an earlier eapart output")
+    columns = ["building_id", "census_area_code", "small_area_code"]
+    frame = pyogrio.read_dataframe(path, layer="buildings", columns=columns,
+                                   read_geometry=False)
+    return pd.DataFrame({c: frame[c].astype(object) for c in columns})
+
+
+def match_groups(new: pd.Series, old: pd.Series) -> dict[str, str]:
+    """Pair each new group with the old group that holds more than half of both.
+
+    ``new`` and ``old`` give, per building (same index), its group code in each
+    run. Returns ``{new code: old code}`` for the matched groups only.
+    """
+    both = pd.DataFrame({"new": new, "old": old}).dropna()
+    if both.empty:
+        return {}
+    shared = both.groupby(["new", "old"]).size().rename("shared").reset_index()
+    shared["new_size"] = shared["new"].map(new.value_counts())
+    shared["old_size"] = shared["old"].map(old.value_counts())
+    majority = shared[(2 * shared["shared"] > shared["new_size"])
+                      & (2 * shared["shared"] > shared["old_size"])]
+    return dict(zip(majority["new"], majority["old"], strict=True))
+
+
+def _renumber(codes: list[str], matched: dict[str, str], prefix_of, digits_from: int,
+              limit: int) -> dict[str, str]:
+    """New code for each of ``codes`` (in serpentine order): the matched old code when
+    its prefix still fits, else the next number after the largest one in use."""
+    out: dict[str, str] = {}
+    used: dict[str, set[int]] = {}
+    for code in codes:
+        old = matched.get(code)
+        if old is not None and old[:digits_from] == prefix_of(code):
+            out[code] = old
+            used.setdefault(prefix_of(code), set()).add(int(old[digits_from:]))
+    for code in codes:
+        if code in out:
+            continue
+        prefix = prefix_of(code)
+        taken = used.setdefault(prefix, set())
+        number = max(taken, default=0) + 1
+        if number > limit:
+            number = next(n for n in range(1, limit + 1) if n not in taken)
+        taken.add(number)
+        out[code] = format_code(prefix, number)
+    return out
+
+
+def carry_codes(layers: dict[str, gpd.GeoDataFrame], previous: pd.DataFrame,
+                villages_given: bool) -> CodeCarry:
+    """Rename census and small areas in ``layers`` (in place) to keep previous codes."""
+    buildings = layers["buildings"]
+    old = previous.set_index("building_id").reindex(buildings["building_id"])
+    old.index = buildings.index
+    carry = CodeCarry()
+
+    ca_codes = sorted(layers["census_areas"]["census_area_code"])
+    if villages_given:
+        ca_map = {c: c for c in ca_codes}
+    else:
+        matched = match_groups(buildings["census_area_code"], old["census_area_code"])
+        ca_map = _renumber(ca_codes, matched, lambda c: c[:9], 9, 999)
+    carry.census_areas_kept = sum(1 for c in ca_codes if c in ca_map and
+                                  ca_map[c] in set(old["census_area_code"].dropna()))
+    carry.census_area_renamed = ca_map
+
+    new_sa = buildings["small_area_code"]
+    renamed_parent = new_sa.str[:12].map(ca_map) + new_sa.str[12:]
+    matched = match_groups(renamed_parent, old["small_area_code"])
+    sa_codes = sorted(layers["small_areas"]["small_area_code"])
+    parent = {c: ca_map.get(c[:12], c[:12]) + c[12:] for c in sa_codes}
+    sa_map_renamed = _renumber([parent[c] for c in sa_codes], matched, lambda c: c[:12], 12,
+                               MAX_SMALL_AREA_NUMBER)
+    sa_map = {c: sa_map_renamed[parent[c]] for c in sa_codes}
+    carry.small_areas_kept = sum(1 for c in sa_codes if matched.get(parent[c]) == sa_map[c])
+    carry.small_area_renamed = sa_map
+    _apply(layers, ca_map, sa_map)
+    return carry
+
+
+def _renamed_name(name, old: str, new: str):
+    """A tool-made census-area name ends with its number: keep it in step with the code."""
+    if isinstance(name, str) and old != new and name.endswith(f" {old[-3:]}"):
+        return f"{name[:-3]}{new[-3:]}"
+    return name
+
+
+def _apply(layers: dict, ca_map: dict[str, str], sa_map: dict[str, str]) -> None:
+    for name in ("buildings", "small_areas", "census_areas"):
+        frame = layers[name]
+        if "small_area_code" in frame:
+            frame["small_area_code"] = frame["small_area_code"].map(
+                lambda c: sa_map.get(c, c) if isinstance(c, str) else c)
+        if "census_area_code" in frame:
+            if name == "census_areas":
+                frame["name"] = [_renamed_name(n, c, ca_map.get(c, c)) for n, c in
+                                 zip(frame["name"], frame["census_area_code"], strict=True)]
+            frame["census_area_code"] = frame["census_area_code"].map(
+                lambda c: ca_map.get(c, c) if isinstance(c, str) else c)
+    for name, key in (("small_areas", "small_area_code"), ("census_areas", "census_area_code")):
+        layers[name] = layers[name].sort_values(key).reset_index(drop=True)
+    if "census_area_name" in layers["small_areas"]:
+        names = layers["census_areas"].set_index("census_area_code")["name"]
+        layers["small_areas"]["census_area_name"] = \
+            layers["small_areas"]["census_area_code"].map(names)
+    assert not np.any(layers["small_areas"]["small_area_code"].duplicated())
