@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy.sparse import csgraph
 
 from eapart.partition.band_repair import repair_band
 from eapart.partition.model import PartitionParams
+from eapart.partition.regions import partition_groups
 from eapart.partition.small_areas import band_score, best_cut, part_counts
 
 PARAMS = PartitionParams(target=80, min_size=64, max_size=96)
@@ -16,6 +19,18 @@ PARAMS = PartitionParams(target=80, min_size=64, max_size=96)
 def path_graph(n: int) -> sp.csr_array:
     """Cells 0-1-2-...-(n-1) in a row, cut cost 1 on each edge."""
     return sp.csr_array(sp.diags([1.0, 1.0], [-1, 1], shape=(n, n)))
+
+
+def grid(rows: int, cols: int) -> sp.csr_array:
+    """4-neighbour grid of cells, cut cost 1 on each edge."""
+    idx = np.arange(rows * cols).reshape(rows, cols)
+    a = np.r_[idx[:, :-1].ravel(), idx[:-1, :].ravel()]
+    b = np.r_[idx[:, 1:].ravel(), idx[1:, :].ravel()]
+    n = rows * cols
+    return sp.csr_array((np.ones(2 * len(a)), (np.r_[a, b], np.r_[b, a])), shape=(n, n))
+
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def inside(labels: np.ndarray, weight: np.ndarray) -> int:
@@ -99,3 +114,81 @@ def test_best_cut_retries_groups_off_the_band():
     assert connected_parts(sp.csr_array(adj), labels)
     fixed = best_cut(sp.csr_array(adj), weight, group, np.array([3, 1]), PARAMS, False)
     assert len(np.unique(fixed)) == 4 and inside(fixed, weight) == 0
+
+
+def cycle_graph(n: int) -> sp.csr_array:
+    """Cells 0-1-...-(n-1)-0 in a ring, cut cost 1 on each edge."""
+    a = np.arange(n)
+    b = (a + 1) % n
+    return sp.csr_array((np.ones(2 * n), (np.r_[a, b], np.r_[b, a])), shape=(n, n))
+
+
+def test_two_parts_are_cut_again_together_when_no_single_move_helps():
+    # A ring 0-1-2-3-0 of 60, 40, 40, 20: parts {0, 1} = 100 and {2, 3} = 60.
+    # Every single move leaves both outside; {0, 3} and {1, 2} (80 each) fit.
+    adj = cycle_graph(4)
+    weight = np.array([60.0, 40, 40, 20])
+    labels = np.array([0, 0, 1, 1])
+    assert inside(repair_band(adj, weight, labels, 64, 96, recombine_rounds=0), weight) == 0
+    out = repair_band(adj, weight, labels, 64, 96)
+    assert inside(out, weight) == 2 and connected_parts(adj, out)
+    assert out[0] == out[3] != out[1] == out[2]
+
+
+def test_undersize_neighbours_merge_and_a_part_worth_two_splits_when_counts_are_free():
+    # Two census areas in a row: 30 | 40 in the first, 160 (4 x 40) in the second.
+    adj = path_graph(6)
+    weight = np.array([30.0, 40, 40, 40, 40, 40])
+    group = np.array([0, 0, 1, 1, 1, 1])
+    labels = np.array([0, 1, 2, 2, 2, 2])
+    out = repair_band(adj, weight, labels, 64, 96, group=group, resize=True)
+    assert out.tolist() == [0, 0, 1, 1, 2, 2]  # 70 | 80 | 80: all inside
+    fixed = repair_band(adj, weight, labels, 64, 96, group=group)
+    assert fixed.tolist() == labels.tolist()  # the count kept: none can fit
+
+
+def test_a_cell_above_the_maximum_stays_alone():
+    adj = path_graph(5)
+    weight = np.array([200.0, 30, 30, 40, 10])
+    labels = np.array([0, 1, 1, 1, 1])  # 200 alone, then 110: giving a 30 to it would fit
+    out = repair_band(adj, weight, labels, 64, 96)
+    assert np.sum(out == out[0]) == 1
+    assert connected_parts(adj, out)
+
+
+def test_recombination_never_puts_a_major_barrier_inside_an_area():
+    adj = cycle_graph(4)
+    weight = np.array([60.0, 40, 40, 20])
+    labels = np.array([0, 0, 1, 1])
+    blocked = sp.csr_array(([1.0, 1.0], ([0, 3], [3, 0])), shape=(4, 4))
+    out = repair_band(adj, weight, labels, 64, 96, blocked=blocked)
+    assert out[0] != out[3]  # the only fitting cut joins 0 and 3 across the barrier
+
+
+@FAST
+@given(rows=st.integers(2, 9), cols=st.integers(2, 9), seed=st.integers(0, 10_000),
+       resize=st.booleans(), n_groups=st.integers(1, 3))
+def test_repair_keeps_hard_constraints_and_never_loses_parts_inside(rows, cols, seed, resize,
+                                                                     n_groups):
+    rng = np.random.default_rng(seed)
+    n = rows * cols
+    adj = grid(rows, cols)
+    weight = rng.choice([0.0, 5, 20, 35, 50, 70, 150], size=n, p=[.1, .2, .2, .2, .15, .1, .05])
+    group = np.sort(rng.integers(0, n_groups, n))
+    n_parts = np.maximum(1, np.bincount(group, weight, n_groups) // 80).astype(np.int64)
+    present = np.unique(group)
+    local = np.searchsorted(present, group)
+    labels = partition_groups(adj, weight, local, n_parts[present], max_weight=96, seed=seed)
+    out = repair_band(adj, weight, labels, 64, 96, group=local, resize=resize, seed=seed)
+    assert out.dtype == np.int64 and np.array_equal(np.unique(out), np.arange(out.max() + 1))
+    assert connected_parts(adj, out)
+    for p in np.unique(out):  # no part spans two groups
+        assert len(np.unique(local[out == p])) == 1
+    for v in np.flatnonzero(weight > 96):
+        assert np.sum(out == out[v]) == 1, "a cell above the maximum stands alone"
+    assert band_score(out, weight, PARAMS)[0] >= band_score(labels, weight, PARAMS)[0] - (
+        len(np.unique(labels)) - len(np.unique(out)) if resize else 0)
+    if not resize:
+        assert len(np.unique(out)) == len(np.unique(labels))
+    again = repair_band(adj, weight, labels, 64, 96, group=local, resize=resize, seed=seed)
+    assert np.array_equal(out, again), "same inputs, same labels"

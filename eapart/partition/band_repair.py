@@ -15,9 +15,12 @@ give or take one cell and stay inside it. :func:`repair_band` makes such moves:
 - among equal moves, the one whose cell shares the most cut cost with its new part
   goes first (it keeps areas compact).
 
-Parts of one cell heavier than ``max_size`` count as inside (nothing can shrink
-them). Only cells marked ``movable`` move, and only between parts of the same
-``group`` (census area) when groups are given.
+When single moves run out (dense townships: parts of one to three cells of 30-90
+households), a part still outside the band is cut again together with one or two
+neighbours (:mod:`eapart.partition.recombine`), which reaches what swaps and chains
+of moves would. A cell heavier than ``max_size`` stays a part of its own and
+counts as inside (nothing can shrink it). Only cells marked ``movable`` move, and
+only between parts of the same ``group`` (census area) when groups are given.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-# The breadth-first connectivity test of boundary refinement, shared rather than repeated.
-from eapart.partition.refine import _stays_connected
+from eapart.partition.recombine import Band, recombine_round
+from eapart.partition.refine import stays_connected
 
 _EPS = 1e-9
 
@@ -56,7 +59,7 @@ def _candidates(src, dst, cost, labels, weight, part_weight, part_size, movable,
     a = labels[u]
     w = weight[u]
     wa, wb = part_weight[a], part_weight[b]
-    heavy_a = (part_size[a] == 1) & (wa > hi)
+    heavy_a = (part_size[a] == 1) & (wa > hi)  # only a heavy cell alone: it never moves
     before = _inside(wa, lo, hi) + _inside(wb, lo, hi) + heavy_a
     after = _inside(wa - w, lo, hi) + _inside(wb + w, lo, hi)
     ex_before = _excess(wa, lo, hi) * ~heavy_a + _excess(wb, lo, hi)
@@ -79,15 +82,23 @@ def repair_band(
     blocked: sparse.csr_array | None = None,
     group: np.ndarray | None = None,
     max_rounds: int = 30,
+    recombine_rounds: int = 30,
+    resize: bool = False,
+    seed: int = 0,
 ) -> np.ndarray:
-    """Move single cells between neighbouring parts to bring more parts into the band.
+    """Bring more parts into the band: single-cell moves, then re-cuts of neighbours.
 
     ``adjacency``: symmetric csr matrix of cut costs between cells; ``weight``: per
     cell; ``labels``: contiguous parts ``0..k-1``. ``movable``: cells allowed to move
     (and to receive: a cell of an immovable part is never a neighbour to join).
     ``blocked``: symmetric matrix whose non-zeros are edges across a major barrier.
     ``group``: per cell, the parent a part must stay inside (edges between groups
-    are ignored). Returns new labels; every part stays connected and non-empty.
+    are ignored). A cell heavier than ``max_size`` stays a part of its own.
+    ``recombine_rounds``: rounds of :func:`eapart.partition.recombine.recombine_round`
+    (0: single moves only); ``resize``: they may also merge two parts or split one,
+    so the number of parts may change (off: a requested count is kept). Returns
+    labels ``0..k'-1`` (the old order kept); every part stays connected and
+    non-empty. Same inputs, same labels.
 
     >>> import scipy.sparse as sp
     >>> path = sp.csr_array(sp.diags([1.0, 1.0], [-1, 1], shape=(4, 4)))
@@ -100,6 +111,8 @@ def repair_band(
     if n == 0:
         return labels
     movable = np.ones(n, dtype=bool) if movable is None else np.asarray(movable, dtype=bool)
+    # A cell above the maximum is an area of its own: it neither moves nor takes cells in.
+    movable = movable & (weight <= max_size)
     adjacency = sparse.csr_array(adjacency)
     indptr, indices, data = adjacency.indptr, adjacency.indices, adjacency.data
     src = np.repeat(np.arange(n), np.diff(indptr))
@@ -111,6 +124,34 @@ def repair_band(
     if blocked is not None and blocked.nnz:
         bc = sparse.csr_array(blocked).tocoo()
         blocked_edges = (bc.row.astype(np.int64), bc.col.astype(np.int64))
+    edges = (e_src, e_dst, e_cost)
+    labels = _single_moves(adjacency, weight, labels, edges, movable, blocked_edges,
+                           (min_size, max_size), max_rounds)
+    if recombine_rounds <= 0:
+        return labels
+    own = sparse.csr_array((e_cost, (e_src, e_dst)), shape=(n, n))
+    band = Band(float(min_size), float(max_size))
+    refused: dict[tuple, int] = {}
+    rng = np.random.default_rng(int(seed))
+    for _ in range(recombine_rounds):
+        labels, tried, kept = recombine_round(
+            own, weight, labels, band, frozen_cell=~movable, blocked_edges=blocked_edges,
+            resize=resize, refused=refused, rng=rng,
+        )
+        if not tried:
+            break
+        if kept:
+            labels = _single_moves(adjacency, weight, labels, edges, movable, blocked_edges,
+                                   (min_size, max_size), max_rounds)
+    return labels
+
+
+def _single_moves(adjacency, weight, labels, edges, movable, blocked_edges, band, max_rounds):
+    """Rounds of improving single-cell moves, at most one move per part and round."""
+    indptr, indices = adjacency.indptr, adjacency.indices
+    e_src, e_dst, e_cost = edges
+    min_size, max_size = band
+    labels = labels.copy()
     k = int(labels.max()) + 1
     for _ in range(max_rounds):
         part_weight = np.bincount(labels, weight, k)
@@ -127,7 +168,9 @@ def repair_band(
             if no_go is not None and int(u) * k + int(b) in no_go:
                 continue
             nbrs = indices[indptr[u] : indptr[u + 1]]
-            if not _stays_connected(indptr, indices, labels, int(u), nbrs[labels[nbrs] == a]):
+            if not (labels[nbrs] == b).any():  # it no longer touches the part it would join
+                continue
+            if not stays_connected(indptr, indices, labels, int(u), nbrs[labels[nbrs] == a]):
                 continue
             labels[u] = b
             part_weight[a] -= weight[u]

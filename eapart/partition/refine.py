@@ -84,7 +84,7 @@ def refine_boundaries(
             exc, quad = _balance_delta(part_weight, targets, (tolerance, inner), a, b, weights[u])
             if not _improves(exc, quad, cut_delta):
                 continue
-            if not _stays_connected(indptr, indices, labels, u, nbrs[nl == a]):
+            if not stays_connected(indptr, indices, labels, u, nbrs[nl == a]):
                 continue
             labels[u] = b
             part_weight[a] -= weights[u]
@@ -149,8 +149,26 @@ def _candidate_moves(src, dst, cost, labels, weights, part_weight, targets, band
     return list(zip(u[idx].tolist(), b[idx].tolist(), strict=True))
 
 
-def _stays_connected(indptr, indices, labels, u: int, same: np.ndarray) -> bool:
-    """True when ``u``'s part stays connected without ``u`` (BFS inside the part)."""
+def stays_connected(
+    indptr: np.ndarray, indices: np.ndarray, labels: np.ndarray, u: int, same: np.ndarray
+) -> bool:
+    """True when ``u``'s part stays connected once ``u`` leaves it.
+
+    ``indptr``/``indices``: the csr structure of the graph; ``labels``: the part of
+    every node; ``same``: ``u``'s neighbours in its own part. The test is a
+    breadth-first search inside the part from one of them, stopping as soon as all
+    of them are reached, so it costs only the part's size (parts are small), not
+    the graph's. Every single-node move of refinement and band repair asks it
+    before moving ``u``, which is what keeps every part connected.
+
+    >>> import scipy.sparse as sp
+    >>> path = sp.csr_array(sp.diags([1.0, 1.0], [-1, 1], shape=(3, 3)))
+    >>> labels = np.zeros(3, dtype=np.int64)
+    >>> stays_connected(path.indptr, path.indices, labels, 1, np.array([0, 2]))
+    False
+    >>> stays_connected(path.indptr, path.indices, labels, 0, np.array([1]))
+    True
+    """
     if len(same) <= 1:
         return True
     part = labels[u]
