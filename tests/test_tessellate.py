@@ -11,7 +11,8 @@ import shapely
 
 from eapart.partition.examples import SQUARE_CRS, andorra_tasks, square_task
 from eapart.partition.graph import block_lines
-from eapart.partition.tessellate import make_blocks, merge_sites, tessellate
+from eapart.partition.precision import GRID
+from eapart.partition.tessellate import clean_coverage, make_blocks, merge_sites, tessellate
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "andorra.gpkg"
 
@@ -111,3 +112,122 @@ def test_andorra_parishes_tile():
         tess = tessellate(task.geometry, task.buildings.geometry.to_numpy(), lines)
         assert_tiles(tess.cells, task.geometry)
         assert len(tess.building_cell) == len(task.buildings)
+
+
+# --- geometry that once made GEOS raise (found by bench/robustness.py) ----------------------
+
+#: A block of synthetic county (3,000 buildings, 4 townships, seed 0), township 梅冈乡,
+#: and five of its building points: four nearly on a rectangle (cocircular), so GEOS
+#: put two Voronoi vertices 1e-11 m apart and one cell's ring crossed itself
+#: ("side location conflict" when clipping it to the block).
+COCIRCULAR_BLOCK = (
+    "POLYGON ((508051.7178304707 3378769.2439459437, 508040.99098418246 3378808.9439105582, "
+    "507970.45297125337 3378949.262000629, 507970.451630469 3378949.2620009272, "
+    "507970.49161139294 3379129.2619964867, 508190.491605966 3379129.213130913, "
+    "508190.4116441182 3378769.213139794, 508051.7178304707 3378769.2439459437))"
+)
+COCIRCULAR_POINTS = [
+    [508042.93830170593, 3378889.2458989793], [508042.9427440308, 3378909.245898486],
+    [508092.93830047257, 3378889.234793167], [508092.94274279743, 3378909.234792674],
+    [508167.92497164785, 3378829.218135929],
+]
+
+#: From synthetic county (250,000 buildings, 82 townships, seed 0), township 和平街道: a
+#: road drawn along the township's southern edge, its vertices a float hair off the
+#: straight edge. Floating-point noding enclosed a 4e-7 m2 sliver block between them,
+#: and coverage cleaning of the cells raised "CoverageUnion cannot process overlapping
+#: inputs".
+EDGE_TOWNSHIP = (
+    "POLYGON ((497857.2877753967 3374516.447258323, 496097.41766277375 3374495.0653337985, "
+    "496047.41766277375 3374636.077627725, 498515.8830115776 3374636.077627725, "
+    "497857.2877753967 3374516.447258323))"
+)
+EDGE_ROAD = (
+    "LINESTRING (496097.41766277375 3374495.0653337985, 496317.40142685163 3374497.738074364, "
+    "496537.38519092946 3374500.4108149298, 496977.35271908523 3374505.756296061, "
+    "497197.3364831631 3374508.4290366266, 497417.32024724095 3374511.101777192, "
+    "497637.30401131883 3374513.774517758, 497825.8872314137 3374516.0657505877, "
+    "497857.2877753967 3374516.447258323)"
+)
+EDGE_POINTS = [
+    [497746.9314287352, 3374545.1086740512], [497786.9284767494, 3374545.594626881],
+    [497826.92552476353, 3374546.080579711], [497826.4395719334, 3374586.077627725],
+]
+
+
+def assert_cells_hold_buildings(tess, pts) -> None:
+    """Cells are valid, form a valid coverage, and each point lies in its own cell."""
+    assert shapely.is_valid(tess.cells).all()
+    assert shapely.coverage_is_valid(tess.cells)
+    assert shapely.covers(tess.cells[tess.building_cell], pts).all()
+    assert len(np.unique(tess.building_cell)) == len(pts)
+
+
+def test_cocircular_sites_give_valid_cells():
+    block = shapely.from_wkt(COCIRCULAR_BLOCK)
+    pts = shapely.points(COCIRCULAR_POINTS)
+    tess = tessellate(block, pts)
+    assert tess.n_cells == 5
+    assert_tiles(tess.cells, block)
+    assert_cells_hold_buildings(tess, pts)
+
+
+def test_road_along_the_township_edge_encloses_no_sliver():
+    township = shapely.from_wkt(EDGE_TOWNSHIP)
+    road = np.array([shapely.from_wkt(EDGE_ROAD)])
+    blocks = make_blocks(township, road)
+    assert len(blocks) == 1
+    assert_tiles(blocks, township)
+    pts = shapely.points(EDGE_POINTS)
+    tess = tessellate(township, pts, road)
+    assert tess.repairs == []
+    assert tess.n_cells == 4
+    assert_tiles(tess.cells, township)
+    assert_cells_hold_buildings(tess, pts)
+
+
+def test_blocks_and_outline_lie_on_the_grid():
+    township = shapely.from_wkt(EDGE_TOWNSHIP)
+    road = np.array([shapely.from_wkt(EDGE_ROAD)])
+    tess = tessellate(township, shapely.points(EDGE_POINTS), road)
+    xy = shapely.get_coordinates(np.concatenate([tess.blocks, [tess.outline]]))
+    assert np.allclose(xy / GRID, np.round(xy / GRID), rtol=0, atol=1e-3)
+    # Snapping moved the township's outline by a hundredth of a millimetre at most.
+    assert shapely.hausdorff_distance(tess.outline, township) <= GRID
+
+
+#: The cells the engine made of EDGE_TOWNSHIP before blocks were snapped to the grid
+#: (the last one the sliver block): GEOS coverage cleaning rejects them.
+UNCLEANABLE_CELLS = [
+    "POLYGON ((497766.2010234974 3374605.3472224874, 497767.29441736476 3374515.3538644556, "
+    "497637.30401131883 3374513.774517758, 497417.32024724095 3374511.101777192, "
+    "497197.3364831631 3374508.4290366266, 496977.35271908523 3374505.756296061, "
+    "496537.38519092946 3374500.4108149298, 496317.40142685163 3374497.738074364, "
+    "496097.41766277375 3374495.0653337985, 496047.41766277375 3374636.077627725, "
+    "497750.3662611962 3374636.077627725, 497766.2010234974 3374605.3472224874))",
+    "POLYGON ((497766.2010234974 3374605.3472224874, 497806.6840243415 3374565.836127303, "
+    "497807.29146537895 3374515.8398172855, 497767.29441736476 3374515.3538644556, "
+    "497766.2010234974 3374605.3472224874))",
+    "POLYGON ((497806.6840243415 3374565.836127303, 497766.2010234974 3374605.3472224874, "
+    "497750.3662611962 3374636.077627725, 498515.8830115776 3374636.077627725, "
+    "498152.3034370555 3374570.035305495, 497806.6840243415 3374565.836127303))",
+    "POLYGON ((497806.6840243415 3374565.836127303, 498152.3034370555 3374570.035305495, "
+    "497857.2877753967 3374516.447258323, 497825.8872314137 3374516.0657505877, "
+    "497807.29146537895 3374515.8398172855, 497806.6840243415 3374565.836127303))",
+    "POLYGON ((497857.2877753967 3374516.447258323, 496097.41766277375 3374495.0653337985, "
+    "496317.40142685163 3374497.738074364, 496537.38519092946 3374500.4108149298, "
+    "496977.35271908523 3374505.756296061, 497197.3364831631 3374508.4290366266, "
+    "497417.32024724095 3374511.101777192, 497637.30401131883 3374513.774517758, "
+    "497825.8872314137 3374516.0657505877, 497857.2877753967 3374516.447258323))",
+]
+
+
+def test_cleaning_falls_back_to_a_grid_and_says_so():
+    cells = shapely.from_wkt(np.array(UNCLEANABLE_CELLS, dtype=object))
+    cleaned, repair = clean_coverage(cells)
+    assert repair is not None and "grid" in repair
+    kept = cleaned[~shapely.is_empty(cleaned)]
+    assert len(kept) == 4 and shapely.is_empty(cleaned[4])
+    assert shapely.coverage_is_valid(kept)
+    township = shapely.from_wkt(EDGE_TOWNSHIP)
+    assert_tiles(kept, township)

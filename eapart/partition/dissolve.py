@@ -12,6 +12,8 @@ import numpy as np
 import shapely
 from shapely.errors import GEOSException
 
+from eapart.partition.precision import GRID
+
 
 def dissolve(cells: np.ndarray, labels: np.ndarray, n_labels: int) -> np.ndarray:
     """One geometry per label ``0..n_labels-1``: the union of its cells.
@@ -34,11 +36,19 @@ def dissolve(cells: np.ndarray, labels: np.ndarray, n_labels: int) -> np.ndarray
 
 
 def _union(members: np.ndarray) -> object:
-    """Coverage union of tiling cells; a full overlay union if GEOS finds them mis-noded."""
+    """Coverage union of tiling cells; a full overlay union if GEOS finds them mis-noded.
+
+    Should even the overlay raise, the union is snap-rounded onto the engine's
+    :data:`~eapart.partition.precision.GRID`, which cannot fail.
+    """
     try:
         return shapely.coverage_union_all(members)
     except GEOSException:
+        pass
+    try:
         return shapely.union_all(members)
+    except GEOSException:
+        return shapely.union_all(members, grid_size=GRID)
 
 
 def single_polygons(geoms: np.ndarray) -> np.ndarray:

@@ -79,7 +79,7 @@ def partition_township(task: TownshipTask) -> TownshipResult:
 
     cell_weight = np.bincount(tess.building_cell, values, minlength=tess.n_cells)
     cell_area = shapely.area(tess.cells)
-    notes: list[str] = []
+    notes: list[str] = list(tess.repairs)
     inst_cell = _institution_cells(task, tess)
     if task.villages is not None:
         ca_of_cell, ca_codes, ca_names = _village_census_areas(

@@ -20,11 +20,13 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 from shapely.errors import GEOSException
+
+from eapart.partition.precision import GRID, linework, polygon_parts
 
 #: Barrier ranks whose lines enclose blocks. Paths and tracks do not: people
 #: cross them without noticing, and they would shatter blocks into slivers.
@@ -33,8 +35,9 @@ BLOCK_RANKS: tuple[str, ...] = ("major", "minor")
 #: Points closer than this (metres) are one Voronoi site.
 SITE_GRID = 0.01
 
-#: Grid (metres) for noding lines when floating-point noding fails.
-NODING_GRID = 0.001
+#: Coarser grids (metres) that cells are snapped to, in turn, in the rare township
+#: whose cells GEOS coverage cleaning still rejects (see :func:`clean_coverage`).
+FALLBACK_GRIDS: tuple[float, ...] = (GRID, 0.001, 0.01)
 
 
 @dataclass
@@ -48,7 +51,10 @@ class Tessellation:
       building, a point on its surface.
     - ``cell_has_building``: True when at least one building lies in the cell.
     - ``building_cell``: cell index of each building, in input order.
-    - ``outline``: the township polygon the cells tile (``None`` when unknown).
+    - ``outline``: the township polygon the cells tile, on the :data:`GRID`
+      (``None`` when unknown).
+    - ``repairs``: what had to be done beyond the usual to make the cells tile
+      (empty almost always); the engine reports it in the township's notes.
     """
 
     blocks: np.ndarray
@@ -58,6 +64,7 @@ class Tessellation:
     cell_has_building: np.ndarray
     building_cell: np.ndarray
     outline: object = None
+    repairs: list[str] = field(default_factory=list)
 
     @property
     def n_cells(self) -> int:
@@ -75,34 +82,36 @@ def barrier_lines(geoms: np.ndarray) -> np.ndarray:
     return np.where(dim == 2, shapely.boundary(geoms), geoms)
 
 
-def _node_lines(lines: np.ndarray) -> object:
-    """Union the lines so that every crossing becomes a vertex (polygonize needs it)."""
-    try:
-        return shapely.union_all(lines)
-    except GEOSException:
-        return shapely.union_all(lines, grid_size=NODING_GRID)
+def snap_outline(boundary: object) -> object:
+    """The township polygon on the :data:`GRID`: what its blocks and cells tile exactly."""
+    return shapely.make_valid(shapely.set_precision(boundary, GRID))
 
 
 def make_blocks(boundary: object, lines: np.ndarray) -> np.ndarray:
     """Faces that the township ``boundary`` and the barrier ``lines`` enclose.
 
     Only faces inside the township are kept; together they tile it. ``lines`` may
-    run outside the township (they are clipped) and may dangle: dead ends do not
-    enclose anything and are ignored.
+    run outside the township (they are clipped), may dangle (dead ends enclose
+    nothing and are ignored) and may be of any type (polygons give their rings).
+    All lines are noded by snap-rounding onto the :data:`GRID`: robust whatever
+    the input, and lines that run within a hair of each other (a village boundary
+    along a road) merge instead of enclosing zero-area slivers. The faces are
+    returned on the grid; pass the same ``boundary`` through :func:`snap_outline`
+    to get the polygon they tile.
     """
-    ring = shapely.boundary(boundary)
-    lines = barrier_lines(lines)
+    outline = snap_outline(boundary)
+    lines = linework(lines)
     if len(lines):
-        lines = shapely.intersection(lines, boundary)
-        lines = lines[~shapely.is_empty(lines)]
-    noded = _node_lines(np.concatenate([[ring], lines]))
+        lines = linework(shapely.intersection(lines, outline, grid_size=GRID))
+    rings = linework([outline])
+    noded = shapely.union_all(np.concatenate([rings, lines]), grid_size=GRID)
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
     if len(faces) == 0:
-        return np.array([boundary], dtype=object)
-    inside = shapely.contains_properly(boundary, shapely.point_on_surface(faces))
+        return polygon_parts([outline])
+    inside = shapely.contains_properly(outline, shapely.point_on_surface(faces))
     faces = faces[inside & (shapely.area(faces) > 0)]
     if len(faces) == 0:
-        return np.array([boundary], dtype=object)
+        return polygon_parts([outline])
     return faces
 
 
@@ -154,7 +163,15 @@ def merge_sites(xy: np.ndarray, block: np.ndarray, grid: float = SITE_GRID):
 
 
 def _voronoi_in_blocks(site_xy: np.ndarray, site_block: np.ndarray, blocks: np.ndarray):
-    """Voronoi cells of the sites, one diagram per block, each cell clipped to its block."""
+    """Voronoi cells of the sites, one diagram per block, each cell clipped to its block.
+
+    Sites on a regular grid are cocircular: GEOS then puts Voronoi vertices a
+    floating-point hair apart, and a cell's ring may cross itself within that hair
+    (an invalid polygon that makes the clipping overlay raise "side location
+    conflict"). A Voronoi cell is convex, so its convex hull is the same cell with
+    those hairs removed: valid by construction, at the cost of one cheap
+    vectorised call, before it is clipped.
+    """
     n = len(site_xy)
     cells = np.empty(n, dtype=object)
     counts = np.bincount(site_block, minlength=len(blocks))
@@ -172,7 +189,7 @@ def _voronoi_in_blocks(site_xy: np.ndarray, site_block: np.ndarray, blocks: np.n
     size = np.sqrt(np.maximum(shapely.area(env), 1.0))
     extend = shapely.buffer(env, size, join_style="mitre")
     diagrams = shapely.voronoi_polygons(mps, extend_to=extend, ordered=True)
-    raw = shapely.get_parts(diagrams)
+    raw = shapely.convex_hull(shapely.get_parts(diagrams))
     cells[multi_sites] = shapely.intersection(raw, blocks[site_block[multi_sites]])
     return cells
 
@@ -188,9 +205,7 @@ def _split_pieces(cells: np.ndarray, cell_xy: np.ndarray):
     """
     if len(cells) == 0:
         return cells, cells, np.zeros(0, dtype=np.int64)
-    parts, owner = shapely.get_parts(cells, return_index=True)
-    poly = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
-    parts, owner = parts[poly], owner[poly]
+    parts, owner = polygon_parts(cells, return_index=True)
     dist = shapely.distance(parts, shapely.points(cell_xy[owner]))
     order = np.lexsort((dist, owner))
     first = np.r_[True, owner[order][1:] != owner[order][:-1]]
@@ -201,7 +216,7 @@ def _split_pieces(cells: np.ndarray, cell_xy: np.ndarray):
     return main, parts[~keep], owner[~keep]
 
 
-def clean_coverage(cells: np.ndarray) -> np.ndarray:
+def clean_coverage(cells: np.ndarray) -> tuple[np.ndarray, str | None]:
     """Make neighbouring cells share identical vertices along their common edges.
 
     Cells clipped from different blocks meet along the same line but carry
@@ -210,10 +225,34 @@ def clean_coverage(cells: np.ndarray) -> np.ndarray:
     :func:`shapely.coverage_union` can dissolve cells quickly and safely. Slivers
     thinner than the snapping distance come back empty (their hair of area went to
     a neighbour); a cell that comes back in pieces keeps its largest.
+
+    Returns ``(cells, repair)``. Should GEOS still reject the cells (it has not on
+    any county measured by ``bench/robustness.py``), they are snapped to the grids
+    of :data:`FALLBACK_GRIDS` in turn and cleaned again; ``repair`` then says which
+    grid it took (else ``None``). Cells that a coarse grid collapses come back
+    empty, and their buildings go to the nearest cell (:func:`_drop_empty`).
     """
     if len(cells) < 2:
-        return cells
-    cleaned = shapely.coverage_clean(cells)
+        return cells, None
+    try:
+        return _largest_parts(shapely.coverage_clean(cells)), None
+    except GEOSException as error:
+        last = error
+    for grid in FALLBACK_GRIDS:
+        snapped = shapely.set_precision(cells, grid)
+        try:
+            cleaned = shapely.coverage_clean(snapped)
+        except GEOSException as error:
+            last = error
+            continue
+        return _largest_parts(cleaned), (
+            f"cells snapped to a {grid * 1000:g} mm grid before coverage cleaning ({last})"
+        )
+    raise last
+
+
+def _largest_parts(cleaned: np.ndarray) -> np.ndarray:
+    """Each MultiPolygon replaced by its largest part (cleaning may leave a crumb)."""
     multi = shapely.get_type_id(cleaned) == 6
     if multi.any():
         parts, owner = shapely.get_parts(cleaned[multi], return_index=True)
@@ -255,7 +294,8 @@ def tessellate(
     which ranks to pass with :data:`BLOCK_RANKS`.
     """
     lines = np.zeros(0, dtype=object) if lines is None else np.asarray(lines, dtype=object)
-    blocks = make_blocks(boundary, lines)
+    outline = snap_outline(boundary)
+    blocks = make_blocks(outline, lines)
     xy = building_points(building_geoms)
     point_block = locate_points(xy, blocks)
     site_xy, site_block, building_site = merge_sites(xy, point_block)
@@ -264,7 +304,7 @@ def tessellate(
     empty_blocks = np.setdiff1d(np.arange(len(blocks)), site_block)
     empty = np.concatenate([orphans, blocks[empty_blocks]])
     empty_xy = shapely.get_coordinates(shapely.point_on_surface(empty)).reshape(-1, 2)
-    cells = clean_coverage(np.concatenate([site_cells, empty]))
+    cells, repair = clean_coverage(np.concatenate([site_cells, empty]))
     keep, building_cell = _drop_empty(cells, building_site, xy)
     cell_block = np.concatenate([site_block, site_block[orphan_owner], empty_blocks])
     has_building = np.zeros(len(cells), dtype=bool)
@@ -276,5 +316,6 @@ def tessellate(
         cell_site=np.concatenate([site_xy, empty_xy])[keep],
         cell_has_building=has_building[keep],
         building_cell=building_cell.astype(np.int64),
-        outline=boundary,
+        outline=outline,
+        repairs=[] if repair is None else [repair],
     )

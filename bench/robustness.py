@@ -1,0 +1,201 @@
+"""Does the engine survive every township of many valid counties? Count the failures.
+
+Runs :func:`eapart.partition.hierarchy.partition_township` on every township of
+synthetic counties of several sizes and seeds, each twice (with the county's
+villages as census areas, and with census areas formed by the tool), and on the
+Andorra extract (``../shared/data/andorra.gpkg``), through the real front end
+(``read_inputs`` + ``plan_tasks``). A township fails when the engine raises, or
+when its result breaks a hard rule: a building not placed exactly once, a small
+area that is not one Polygon, small areas whose areas do not add up to the
+township's. The table gives, per county: townships, failures, seconds (wall,
+townships spread over ``--jobs`` processes); each failure's exception follows.
+
+Run from the repository root::
+
+    .venv/bin/python bench/robustness.py             # the default set, ~10 min on 2 cores
+    .venv/bin/python bench/robustness.py --quick     # about a minute
+    .venv/bin/python bench/robustness.py --sizes 3000,20000 --seeds 0-9
+    .venv/bin/python bench/robustness.py --input my_county.gpkg --no-synthetic
+
+Synthetic counties are generated once into ``bench/out/`` (the same files
+``bench/scale.py`` uses: ``county-N-T-SEED.gpkg``, T = max(4, 20 N / 61310)).
+Exit status 1 when any township failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from eapart.config import RunConfig
+from eapart.io.read import read_inputs
+from eapart.partition.hierarchy import partition_township
+from eapart.partition.model import TownshipTask
+from eapart.pipeline import plan_tasks
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+ANDORRA = HERE.parents[1] / "shared" / "data" / "andorra.gpkg"
+
+#: (buildings, seeds) of the default run; 3,000 seed 0 and 250,000 seed 0 once crashed.
+DEFAULT_SET: tuple[tuple[int, str], ...] = (
+    (2_000, "0-5"), (3_000, "0-5"), (5_000, "0-3"), (20_000, "0-1"), (61_310, "0"),
+    (250_000, "0"),
+)
+QUICK_SET: tuple[tuple[int, str], ...] = ((2_000, "0-1"), (3_000, "0"))
+
+#: Relative tolerance for "small areas add up to the township's area".
+AREA_TOLERANCE = 1e-6
+
+
+@dataclass
+class CountyRun:
+    """The outcome of one county: its townships and what went wrong where."""
+
+    name: str
+    townships: int = 0
+    buildings: int = 0
+    seconds: float = 0.0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0-3,7"`` -> ``[0, 1, 2, 3, 7]``."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        seeds += list(range(int(lo), int(hi or lo) + 1))
+    return seeds
+
+
+def synthetic_county(n: int, seed: int) -> Path:
+    """Generate (once) the synthetic county of ``n`` buildings and ``seed``; its path."""
+    from eapart.data.synthetic import make_county, write_county
+
+    townships = max(4, round(20 * n / 61_310))
+    path = OUT / f"county-{n}-{townships}-{seed}.gpkg"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        write_county(path, make_county(n_buildings=n, n_townships=townships, seed=seed))
+    return path
+
+
+def county_tasks(path: Path, villages: bool) -> list[TownshipTask]:
+    """The township tasks of a county file, its villages kept or dropped."""
+    inputs = read_inputs(RunConfig(input=path))
+    if not villages:
+        inputs.villages = None
+    return plan_tasks(inputs, RunConfig())
+
+
+def broken_rule(task: TownshipTask, result) -> str | None:
+    """The first hard rule the result of ``task`` breaks, or ``None``."""
+    placed = result.assignment["small_area_code"]
+    if len(placed) != len(task.buildings) or placed.isna().any():
+        return f"{len(task.buildings) - placed.notna().sum()} buildings not placed"
+    if not result.assignment["building_id"].is_unique:
+        return "a building placed twice"
+    geoms = result.small_areas.geometry.to_numpy()
+    pieces = np.flatnonzero(shapely.get_type_id(geoms) != 3)
+    if len(pieces):
+        codes = result.small_areas["small_area_code"].to_numpy()[pieces]
+        return f"small areas not one Polygon: {', '.join(map(str, codes[:5]))}"
+    total, township = shapely.area(geoms).sum(), shapely.area(task.geometry)
+    if abs(total - township) > AREA_TOLERANCE * township:
+        return f"small areas cover {total:.3f} m2 of the township's {township:.3f} m2"
+    return None
+
+
+def run_township(task: TownshipTask) -> tuple[str, str | None]:
+    """Partition one township; ``(code and name, what went wrong or None)``."""
+    label = f"{task.township_code} {task.name} ({len(task.buildings)} buildings)"
+    try:
+        result = partition_township(task)
+    except Exception as error:  # the bench counts every failure, whatever it is
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        place = f"{Path(where.filename).name}:{where.lineno}"
+        return label, f"{type(error).__name__}: {error} [{place}]"
+    return label, broken_rule(task, result)
+
+
+def run_county(name: str, tasks: list[TownshipTask], pool: ProcessPoolExecutor | None):
+    """Every township of one county, in ``pool`` when given; a :class:`CountyRun`."""
+    run = CountyRun(name, len(tasks), sum(len(t.buildings) for t in tasks))
+    start = time.perf_counter()
+    outcomes = pool.map(run_township, tasks) if pool else map(run_township, tasks)
+    run.failures = [(label, what) for label, what in outcomes if what]
+    run.seconds = time.perf_counter() - start
+    return run
+
+
+def counties(args: argparse.Namespace):
+    """``(name, path, villages)`` of every county to run, in order."""
+    if not args.no_synthetic:
+        chosen = QUICK_SET if args.quick else DEFAULT_SET
+        if args.sizes:
+            chosen = tuple((int(n), args.seeds or "0") for n in args.sizes.split(","))
+        elif args.seeds:
+            chosen = tuple((n, args.seeds) for n, _ in chosen)
+        for n, seeds in chosen:
+            for seed in parse_seeds(seeds):
+                path = synthetic_county(n, seed)
+                yield f"synthetic {n} seed {seed}", path, True
+                yield f"synthetic {n} seed {seed}, no villages", path, False
+    for extra in [ANDORRA, *map(Path, args.input)]:
+        if extra == ANDORRA and (args.no_andorra or not ANDORRA.exists()):
+            continue
+        yield extra.stem, extra, True
+
+
+def print_table(runs: list[CountyRun]) -> None:
+    """The summary table, then each failure."""
+    print("\n| county | townships | buildings | failures | seconds |")
+    print("|---|---:|---:|---:|---:|")
+    for r in runs:
+        print(f"| {r.name} | {r.townships} | {r.buildings:,} | {len(r.failures)} "
+              f"| {r.seconds:.1f} |")
+    total = sum(len(r.failures) for r in runs)
+    print(f"| **all** | {sum(r.townships for r in runs)} | {sum(r.buildings for r in runs):,} "
+          f"| {total} | {sum(r.seconds for r in runs):.1f} |")
+    for r in runs:
+        for label, what in r.failures:
+            print(f"- {r.name}, township {label}: {what}")
+    print(f"\n{total} failures")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a small set, about a minute")
+    parser.add_argument("--sizes", help="comma-separated building counts instead of the set")
+    parser.add_argument("--seeds", help="seeds for every size, e.g. 0-4 or 0,3,7")
+    parser.add_argument("--input", action="append", default=[], help="another county file")
+    parser.add_argument("--no-synthetic", action="store_true")
+    parser.add_argument("--no-andorra", action="store_true")
+    parser.add_argument("--jobs", type=int, default=2, help="processes (1: in this one)")
+    args = parser.parse_args()
+    runs = []
+    pool = ProcessPoolExecutor(args.jobs) if args.jobs > 1 else None
+    try:
+        for name, path, villages in counties(args):
+            tasks = county_tasks(path, villages)
+            runs.append(run_county(name, tasks, pool))
+            r = runs[-1]
+            print(f"{name}: {r.townships} townships, {len(r.failures)} failures, "
+                  f"{r.seconds:.1f} s", file=sys.stderr, flush=True)
+    finally:
+        if pool:
+            pool.shutdown()
+    print_table(runs)
+    return 1 if any(r.failures for r in runs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
