@@ -155,44 +155,35 @@ EDGE_POINTS = [
 ]
 
 
-def assert_cells_hold_buildings(tess, pts) -> None:
-    """Cells are valid, form a valid coverage, and each point lies in its own cell."""
+def tessellate_fixture(boundary_wkt: str, points: list, road_wkt: str | None = None):
+    """Tessellate a fixture; check cells tile it, are valid, and hold one point each."""
+    boundary = shapely.from_wkt(boundary_wkt)
+    pts = shapely.points(points)
+    roads = None if road_wkt is None else np.array([shapely.from_wkt(road_wkt)])
+    tess = tessellate(boundary, pts, roads)
+    assert tess.repairs == []
+    assert tess.n_cells == len(points)
+    assert_tiles(tess.cells, boundary)
     assert shapely.is_valid(tess.cells).all()
     assert shapely.coverage_is_valid(tess.cells)
     assert shapely.covers(tess.cells[tess.building_cell], pts).all()
-    assert len(np.unique(tess.building_cell)) == len(pts)
+    assert len(np.unique(tess.building_cell)) == len(points)
+    return tess
 
 
 def test_cocircular_sites_give_valid_cells():
-    block = shapely.from_wkt(COCIRCULAR_BLOCK)
-    pts = shapely.points(COCIRCULAR_POINTS)
-    tess = tessellate(block, pts)
-    assert tess.n_cells == 5
-    assert_tiles(tess.cells, block)
-    assert_cells_hold_buildings(tess, pts)
+    tessellate_fixture(COCIRCULAR_BLOCK, COCIRCULAR_POINTS)
 
 
 def test_road_along_the_township_edge_encloses_no_sliver():
     township = shapely.from_wkt(EDGE_TOWNSHIP)
-    road = np.array([shapely.from_wkt(EDGE_ROAD)])
-    blocks = make_blocks(township, road)
+    blocks = make_blocks(township, np.array([shapely.from_wkt(EDGE_ROAD)]))
     assert len(blocks) == 1
     assert_tiles(blocks, township)
-    pts = shapely.points(EDGE_POINTS)
-    tess = tessellate(township, pts, road)
-    assert tess.repairs == []
-    assert tess.n_cells == 4
-    assert_tiles(tess.cells, township)
-    assert_cells_hold_buildings(tess, pts)
-
-
-def test_blocks_and_outline_lie_on_the_grid():
-    township = shapely.from_wkt(EDGE_TOWNSHIP)
-    road = np.array([shapely.from_wkt(EDGE_ROAD)])
-    tess = tessellate(township, shapely.points(EDGE_POINTS), road)
+    tess = tessellate_fixture(EDGE_TOWNSHIP, EDGE_POINTS, EDGE_ROAD)
+    # Blocks and outline lie on the grid, and the outline moved by a hair at most.
     xy = shapely.get_coordinates(np.concatenate([tess.blocks, [tess.outline]]))
     assert np.allclose(xy / GRID, np.round(xy / GRID), rtol=0, atol=1e-3)
-    # Snapping moved the township's outline by a hundredth of a millimetre at most.
     assert shapely.hausdorff_distance(tess.outline, township) <= GRID
 
 
