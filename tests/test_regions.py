@@ -393,3 +393,38 @@ def test_andorra_buildings_partition_into_balanced_connected_parts():
     labels = partition(adjacency, weights, n_parts, seed=0, positions=pts)
     assert assert_valid(adjacency, labels, len(pts)) == n_parts
     assert within_share(weights, labels) >= 0.95
+
+
+def test_a_heavy_hub_with_one_part_per_node_but_one_is_still_cut():
+    # A star of 9 nodes whose centre outweighs the rest: 8 parts leave one pair, so
+    # every cut splits off one light leaf, far below a quarter of the parts.
+    a, b = np.zeros(8, dtype=np.int64), np.arange(1, 9)
+    star = graph_from_edges(9, a, b, np.ones(8))
+    weights = np.r_[91.0, np.ones(8)]
+    labels = partition(star, weights, 8, refine=False)
+    assert assert_valid(star, labels, 9) == 8
+
+
+def test_refinement_with_an_absolute_band_pushes_parts_inside_it():
+    # A path of six cells of 10, then 4 and 6, then six of 10 (130): two parts of
+    # mean 65 next to a band of [64, 96]. 60 | 70 is within 10% of the mean, so
+    # refinement around the mean leaves it; with the band the 4 moves: 64 | 66.
+    weights = np.r_[np.full(6, 10.0), 4, 6, np.full(6, 10.0)]
+    path = graph_from_edges(14, np.arange(13), np.arange(1, 14), np.ones(13))
+    start = np.r_[np.zeros(6, dtype=np.int64), np.ones(8, dtype=np.int64)]
+    targets = np.array([65.0, 65.0])
+    around_mean = refine_boundaries(path, weights, start, targets)
+    assert around_mean.tolist() == start.tolist()
+    banded = refine_boundaries(path, weights, start, targets, band=(64, 96))
+    assert np.bincount(banded, weights).tolist() == [64.0, 66.0]
+    assert assert_valid(path, banded, 14) == 2
+
+
+def test_partition_groups_takes_an_absolute_band_and_checks_it():
+    weights = np.r_[np.full(6, 10.0), 4, 6, np.full(6, 10.0)]
+    path = graph_from_edges(14, np.arange(13), np.arange(1, 14), np.ones(13))
+    labels = partition_groups(path, weights, np.zeros(14, dtype=np.int64), [2], band=(64, 96))
+    part = np.bincount(labels, weights)
+    assert ((part >= 64) & (part <= 96)).all()
+    with pytest.raises(ValueError, match="band"):
+        partition(path, weights, 2, band=(96, 64))

@@ -113,8 +113,40 @@ def _options(p: int, st: _State, band: Band, resize: bool) -> list[tuple[tuple[i
                 triples.append((4 + abs(total / 3 - mid) / mid, (p, b, c), 3))
     triples.sort()
     out += triples[:4]
+    path = _path_to_partner(p, st, band)
+    if path is not None:
+        out.append((5.0, path, len(path)))
+    # The whole neighbourhood, cut again into as many parts: room for longer chains.
+    ring = tuple([p] + nbrs)
+    if len(nbrs) >= 3 and band.fits(float(pw[list(ring)].sum()), len(ring)):
+        out.append((6.0, ring, len(ring)))
     out.sort(key=lambda o: (o[0], o[1]))
     return [(members, k) for _, members, k in out if st.size[list(members)].sum() >= k]
+
+
+def _path_to_partner(p: int, st: _State, band: Band, depth: int = 5):
+    """The parts on a shortest path from ``p`` to the nearest other part outside the band
+    with which the path's total fits as many parts, or None (breadth-first search)."""
+    parent = {p: p}
+    frontier = [p]
+    for _ in range(depth):
+        nxt = []
+        for u in frontier:
+            for v in st.neighbours.get(u, []):
+                if v in parent:
+                    continue
+                parent[v] = u
+                nxt.append(v)
+        for v in nxt:
+            if band.inside(st.weight[v]):
+                continue
+            path = [v]
+            while path[-1] != p:
+                path.append(parent[path[-1]])
+            if len(path) > 3 and band.fits(float(st.weight[path].sum()), len(path)):
+                return tuple(path[::-1])
+        frontier = nxt
+    return None
 
 
 def _signature(members: tuple[int, ...], k: int, st: _State) -> tuple:
@@ -138,7 +170,7 @@ def _pick(outside: np.ndarray, st: _State, band: Band, resize: bool, refused: di
             if used[list(members)].any():
                 continue
             sig = _signature(members, k, st)
-            if refused.get(sig, 0) >= 2:
+            if refused.get(sig, 0) >= 1:
                 continue
             used[list(members)] = True
             picks.append((p, members, k, sig))
@@ -150,7 +182,7 @@ def _cut(adjacency, weight, nodes, piece, parts, rng, tolerance: float, trees: i
     """Local part ``0..k-1`` of every node, cutting each piece into its number of parts."""
     _, piece = np.unique(piece, return_inverse=True)
     sub = adjacency[nodes][:, nodes]
-    options = BisectionOptions(trees=trees, tolerance=tolerance, retries=2)
+    options = BisectionOptions(trees=trees, tolerance=tolerance, retries=0)
     labels = bisect_pieces(sub, weight[nodes], piece, parts, rng=rng, options=options)
     # New parts are numbered over all pieces; rank them inside their own piece.
     pairs, inverse = np.unique(piece * (int(labels.max()) + 1) + labels, return_inverse=True)
@@ -175,7 +207,7 @@ def recombine_round(
     resize: bool,
     refused: dict,
     rng: np.random.Generator,
-    trees: int = 16,
+    trees: int = 32,
 ) -> tuple[np.ndarray, int, int]:
     """One round of recombination: new labels (parts ``0..k-1``), options tried and kept.
 

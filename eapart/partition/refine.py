@@ -9,6 +9,8 @@ objective, and never when it would disconnect the part it leaves.
 
 The objective is lexicographic:
 
+0. with an absolute ``band=(min, max)`` (a census office's limits), the number of
+   parts outside it, and then item 1 measures the distance outside the band;
 1. the total excess weight outside ``target * (1 +/- tolerance)``, summed over
    parts and measured in units of each part's target (balance first);
 2. the sum of squared deviations outside a narrow ``inner`` band: convex, so
@@ -42,13 +44,18 @@ def refine_boundaries(
     movable: np.ndarray | None = None,
     tolerance: float = 0.18,
     inner: float = 0.1,
+    band: tuple[float, float] | None = None,
     max_rounds: int = 30,
 ) -> np.ndarray:
     """Improve a contiguous partition by single-node moves; return new labels.
 
     ``targets[p]`` is the wanted weight of part ``p``; ``movable`` masks the nodes
-    allowed to move (pinned group nodes are not). Every part stays connected and
-    non-empty. Stops when a round accepts no move, or after ``max_rounds`` rounds.
+    allowed to move (pinned group nodes are not). ``band``: the absolute weights
+    ``(min, max)`` a part should have; when given, the objective counts parts inside
+    it first, then their distance outside it (instead of ``tolerance`` around each
+    target), so a census area whose mean part lies near the band's edge still has
+    its parts pushed inside. Every part stays connected and non-empty. Stops when a
+    round accepts no move, or after ``max_rounds`` rounds.
 
     >>> import scipy.sparse as sp
     >>> path = sp.csr_array(sp.diags([1.0, 1.0], [-1, 1], shape=(4, 4)))
@@ -68,7 +75,7 @@ def refine_boundaries(
         part_weight = np.bincount(labels, weights, k)
         part_size = np.bincount(labels, minlength=k)
         moves = _candidate_moves(src, indices, data, labels, weights, part_weight, targets,
-                                 (tolerance, inner), movable)
+                                 (tolerance, inner, band), movable)
         accepted = 0
         moved = np.zeros(n, dtype=bool)
         for u, b in moves:
@@ -81,8 +88,9 @@ def refine_boundaries(
             if not (nl == b).any():  # its neighbour in b has moved away this round
                 continue
             cut_delta = cost[nl == a].sum() - cost[nl == b].sum()
-            exc, quad = _balance_delta(part_weight, targets, (tolerance, inner), a, b, weights[u])
-            if not _improves(exc, quad, cut_delta):
+            count, exc, quad = _balance_delta(part_weight, targets, (tolerance, inner, band),
+                                              a, b, weights[u])
+            if not _improves(count, exc, quad, cut_delta):
                 continue
             if not stays_connected(indptr, indices, labels, u, nbrs[nl == a]):
                 continue
@@ -105,25 +113,41 @@ def _outside(w, t, band: float, power: int):
     return (np.maximum(np.abs(np.asarray(w) - t) - band * t, 0.0) / t_safe) ** power
 
 
-def _balance_delta(part_weight, targets, bands, a, b, w):
-    """Change of (excess, squared inner deviation) when weight ``w`` moves from ``a`` to ``b``.
+def _beyond(w, t, band: tuple[float, float]):
+    """Distance of ``w`` outside the absolute ``band``, in units of ``t``."""
+    t = np.asarray(t, dtype=float)
+    w = np.asarray(w, dtype=float)
+    return (np.maximum(band[0] - w, 0.0) + np.maximum(w - band[1], 0.0)) / np.where(t > 0, t, 1.0)
 
+
+def _balance_delta(part_weight, targets, bands, a, b, w):
+    """Change of (parts outside, excess, squared inner deviation) when weight ``w`` moves
+    from ``a`` to ``b``.
+
+    ``bands``: ``(tolerance, inner, absolute)``. Without an absolute band the count
+    is always 0 and the excess is measured outside ``target * (1 +/- tolerance)``.
     Works on scalars and on arrays of moves alike.
     """
+    tolerance, inner, absolute = bands
     wa, wb, ta, tb = part_weight[a], part_weight[b], targets[a], targets[b]
-    out = []
-    for band, power in zip(bands, (1, 2), strict=True):
-        out.append(
-            _outside(wa - w, ta, band, power) + _outside(wb + w, tb, band, power)
-            - _outside(wa, ta, band, power) - _outside(wb, tb, band, power)
-        )
-    return out[0], out[1]
+    quad = (_outside(wa - w, ta, inner, 2) + _outside(wb + w, tb, inner, 2)
+            - _outside(wa, ta, inner, 2) - _outside(wb, tb, inner, 2))
+    if absolute is None:
+        exc = (_outside(wa - w, ta, tolerance, 1) + _outside(wb + w, tb, tolerance, 1)
+               - _outside(wa, ta, tolerance, 1) - _outside(wb, tb, tolerance, 1))
+        return np.zeros_like(exc), exc, quad
+    before = [_beyond(wa, ta, absolute), _beyond(wb, tb, absolute)]
+    after = [_beyond(wa - w, ta, absolute), _beyond(wb + w, tb, absolute)]
+    count = ((after[0] > _EPS).astype(np.int64) + (after[1] > _EPS)
+             - (before[0] > _EPS) - (before[1] > _EPS))
+    return count, after[0] + after[1] - before[0] - before[1], quad
 
 
-def _improves(exc, quad, cut):
-    """Lexicographic improvement test of (excess, squared deviation, cut) deltas."""
-    return (exc < -_EPS) | ((exc <= _EPS) & (
-        (quad < -_EPS) | ((quad <= _EPS) & (cut < -_EPS))))
+def _improves(count, exc, quad, cut):
+    """Lexicographic improvement test of (parts outside, excess, squared deviation, cut)."""
+    return (count < 0) | ((count == 0) & (
+        (exc < -_EPS) | ((exc <= _EPS) & (
+            (quad < -_EPS) | ((quad <= _EPS) & (cut < -_EPS))))))
 
 
 def _candidate_moves(src, dst, cost, labels, weights, part_weight, targets, bands, movable):
@@ -142,10 +166,10 @@ def _candidate_moves(src, dst, cost, labels, weights, part_weight, targets, band
     b = keys % k
     a = labels[u]
     cut_delta = inside[u] - to_b
-    exc, quad = _balance_delta(part_weight, targets, bands, a, b, weights[u])
-    good = _improves(exc, quad, cut_delta)
+    count, exc, quad = _balance_delta(part_weight, targets, bands, a, b, weights[u])
+    good = _improves(count, exc, quad, cut_delta)
     idx = np.flatnonzero(good)
-    idx = idx[np.lexsort((u[idx], cut_delta[idx], quad[idx], exc[idx]))]
+    idx = idx[np.lexsort((u[idx], cut_delta[idx], quad[idx], exc[idx], count[idx]))]
     return list(zip(u[idx].tolist(), b[idx].tolist(), strict=True))
 
 

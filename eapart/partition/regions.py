@@ -89,6 +89,7 @@ def partition(
     refine: bool = True,
     tolerance: float = 0.2,
     options: BisectionOptions | None = None,
+    band: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Cut a graph into ``n_parts`` connected parts of about equal weight.
 
@@ -101,6 +102,9 @@ def partition(
     ``positions``: ``(n, 2)`` node coordinates; accepted and checked, not needed.
     ``refine``: run boundary refinement after bisection. ``tolerance``: the balance
     band (share of the mean part weight) that refinement aims to bring parts into.
+    ``band``: absolute ``(min, max)`` part weights; when given, refinement first
+    brings as many parts as it can inside them, whatever their mean (see
+    :func:`eapart.partition.refine.refine_boundaries`).
 
     Returns int64 labels ``0..k-1`` numbered by first appearance; every part is
     connected. ``k`` is described in the module docstring.
@@ -116,7 +120,7 @@ def partition(
     return partition_groups(
         adjacency, weights, np.zeros(n, dtype=np.int64), [int(n_parts)], pinned=pinned,
         max_weight=max_weight, seed=seed, positions=positions, refine=refine,
-        tolerance=tolerance, options=options,
+        tolerance=tolerance, options=options, band=band,
     )
 
 
@@ -133,6 +137,7 @@ def partition_groups(
     refine: bool = True,
     tolerance: float = 0.2,
     options: BisectionOptions | None = None,
+    band: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Cut every group of nodes into its own number of parts, all in one pass.
 
@@ -176,7 +181,7 @@ def partition_groups(
     labels_c = _partition_contracted(
         contraction.adjacency, contraction.weights, contraction.pinned, heavy_c,
         group_c, n_parts.astype(np.int64), seed=seed, refine=refine,
-        tolerance=tolerance, options=options,
+        tolerance=tolerance, options=options, band=_checked_band(band),
     )
     return _first_seen(expand(labels_c, contraction))
 
@@ -193,6 +198,7 @@ def _partition_contracted(
     refine: bool,
     tolerance: float,
     options: BisectionOptions | None,
+    band: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Partition once pins are contracted: oversize singletons, components, bisection."""
     n = adjacency.shape[0]
@@ -236,6 +242,7 @@ def _partition_contracted(
             targets,
             movable=~pinned[rest],
             tolerance=tolerance * 0.9,
+            band=band,
         )
     labels[rest] = sub_labels + len(heavy_idx)
     return labels
@@ -299,6 +306,16 @@ def _checked_graph(adjacency, weights, positions) -> tuple[sparse.csr_array, np.
         if positions.shape != (n, 2):
             raise ValueError(f"positions must have shape ({n}, 2), got {positions.shape}")
     return adjacency, weights
+
+
+def _checked_band(band) -> tuple[float, float] | None:
+    """``band`` as two floats ``0 <= min <= max``, or None; ``ValueError`` otherwise."""
+    if band is None:
+        return None
+    lo, hi = (float(v) for v in band)
+    if not (0 <= lo <= hi and np.isfinite(hi)):
+        raise ValueError(f"band must be (min, max) with 0 <= min <= max, got {band!r}")
+    return lo, hi
 
 
 def _first_seen(labels: np.ndarray) -> np.ndarray:

@@ -224,18 +224,24 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     cut = np.maximum(sums[:, 3] - 2.0 * sums[:, 4], 0.0)
     bp = np.tile(pidx, trees)
     kk, mean = k[bp], (total / k)[bp]
+    # The parts a side can take: at most one per node and at least one per pin group
+    # on each side; within that, the depth band, unless only a lopsided cut is left.
+    can_lo = np.maximum.reduce([np.ones_like(kk), kk - (count[bp] - n_sub).astype(np.int64),
+                                p_sub.astype(np.int64)])
+    can_hi = np.minimum.reduce([kk - 1, n_sub.astype(np.int64),
+                                kk - (n_pins[bp] - p_sub).astype(np.int64)])
     j_lo = np.maximum(1, np.floor(kk * options.band)).astype(np.int64)
-    j = np.clip(np.rint(w_sub / mean).astype(np.int64), j_lo, kk - j_lo)
+    lo, hi = np.maximum(can_lo, j_lo), np.minimum(can_hi, kk - j_lo)
+    lopsided = lo > hi
+    lo, hi = np.where(lopsided, can_lo, lo), np.where(lopsided, can_hi, hi)
+    j = np.clip(np.rint(w_sub / mean).astype(np.int64), lo, np.maximum(lo, hi))
     dev = np.abs(w_sub - j * mean) / mean
-    ok = (
-        (n_sub >= j) & (count[bp] - n_sub >= kk - j)
-        & (p_sub <= j) & (n_pins[bp] - p_sub <= kk - j)
-        & (parent[:big] != big)
-    )
+    ok = (can_lo <= can_hi) & (parent[:big] != big)
     # One score per candidate: balanced cuts by cost (in [0, 1)), then the others by imbalance.
     scaled = cut / (float(cut.max()) + 1.0)
-    score = np.where(ok, np.where(dev <= options.tolerance, scaled, 2.0 + dev + 1e-3 * scaled),
-                     np.inf).reshape(trees, na)
+    # Lopsided cuts (outside the depth band) only when a piece has nothing else.
+    score = np.where(ok, np.where(dev <= options.tolerance, scaled, 2.0 + dev + 1e-3 * scaled)
+                     + 1e6 * lopsided, np.inf).reshape(trees, na)
     # Best per (tree, piece) block, then best tree per piece.
     block_min = np.minimum.reduceat(score, start, axis=1)
     best_tree = np.argmin(block_min, axis=0)
