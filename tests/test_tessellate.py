@@ -155,11 +155,11 @@ EDGE_POINTS = [
 ]
 
 
-def tessellate_fixture(boundary_wkt: str, points: list, road_wkt: str | None = None):
+def tessellate_fixture(boundary_wkt: str, points: list, *line_wkts: str):
     """Tessellate a fixture; check cells tile it, are valid, and hold one point each."""
     boundary = shapely.from_wkt(boundary_wkt)
     pts = shapely.points(points)
-    roads = None if road_wkt is None else np.array([shapely.from_wkt(road_wkt)])
+    roads = shapely.from_wkt(np.array(line_wkts, dtype=object))
     tess = tessellate(boundary, pts, roads)
     assert tess.repairs == []
     assert tess.n_cells == len(points)
@@ -185,6 +185,37 @@ def test_road_along_the_township_edge_encloses_no_sliver():
     xy = shapely.get_coordinates(np.concatenate([tess.blocks, [tess.outline]]))
     assert np.allclose(xy / GRID, np.round(xy / GRID), rtol=0, atol=1e-3)
     assert shapely.hausdorff_distance(tess.outline, township) <= GRID
+
+
+#: From synthetic county (61,310 buildings, 20 townships, seed 0), township 柳店镇: a
+#: village boundary whose middle vertex lies a micrometre off the road it follows.
+#: The two enclose a strip 1e-6 m wide, wider than the grid step, whose cells made
+#: GEOS coverage cleaning raise; it is now merged into its neighbouring block.
+SLIVER_TOWNSHIP = (
+    "POLYGON ((519887.23805772763 3377657.616947025, 523074.54563733476 3377657.616947025, "
+    "523074.54563733476 3376467.906363797, 519887.23805772763 3376467.906363797, "
+    "519887.23805772763 3377657.616947025))"
+)
+SLIVER_ROAD = (
+    "LINESTRING (519907.23805772763 3377480.1034205086, 523054.54563733476 3376487.906363797)"
+)
+SLIVER_VILLAGE_EDGE = (
+    "LINESTRING (522005.44311079907 3376818.638716034, 521795.62260549195 3376884.7851864817, "
+    "521585.8021001848 3376950.9316569287)"
+)
+SLIVER_POINTS = [
+    [521661.58314329805, 3376958.496939783], [521699.7323260812, 3376946.470308793],
+    [521757.9907451618, 3376865.193272637],
+]
+
+
+def test_sliver_between_road_and_village_edge_joins_its_neighbour():
+    township = shapely.from_wkt(SLIVER_TOWNSHIP)
+    lines = shapely.from_wkt(np.array([SLIVER_ROAD, SLIVER_VILLAGE_EDGE], dtype=object))
+    blocks = make_blocks(township, lines)
+    assert len(blocks) == 1
+    assert_tiles(blocks, township)
+    tessellate_fixture(SLIVER_TOWNSHIP, SLIVER_POINTS, SLIVER_ROAD, SLIVER_VILLAGE_EDGE)
 
 
 #: The cells the engine made of EDGE_TOWNSHIP before blocks were snapped to the grid

@@ -26,7 +26,10 @@ import numpy as np
 import shapely
 from shapely.errors import GEOSException
 
+from eapart.partition.dissolve import dissolve
+from eapart.partition.labels import absorb_empty
 from eapart.partition.precision import GRID, linework, polygon_parts
+from eapart.partition.shared_edges import cell_segments, match_segments
 
 #: Barrier ranks whose lines enclose blocks. Paths and tracks do not: people
 #: cross them without noticing, and they would shatter blocks into slivers.
@@ -34,6 +37,12 @@ BLOCK_RANKS: tuple[str, ...] = ("major", "minor")
 
 #: Points closer than this (metres) are one Voronoi site.
 SITE_GRID = 0.01
+
+#: Blocks thinner than this (metres; twice the area over the perimeter, which is the
+#: width of a strip) are slivers between lines drawn almost on top of each other.
+#: Equal to the graph's tolerance for a boundary running along a barrier, so a
+#: sliver merged into its neighbour leaves a block edge that still counts as the barrier.
+SLIVER_WIDTH = 0.01
 
 #: Coarser grids (metres) that cells are snapped to, in turn, in the rare township
 #: whose cells GEOS coverage cleaning still rejects (see :func:`clean_coverage`).
@@ -112,7 +121,26 @@ def make_blocks(boundary: object, lines: np.ndarray) -> np.ndarray:
     faces = faces[inside & (shapely.area(faces) > 0)]
     if len(faces) == 0:
         return polygon_parts([outline])
-    return faces
+    return merge_slivers(faces)
+
+
+def merge_slivers(blocks: np.ndarray) -> np.ndarray:
+    """Merge every block thinner than :data:`SLIVER_WIDTH` into a neighbouring block.
+
+    A village boundary digitised a few micrometres off the road it follows encloses
+    a strip of nothing between them; the grid keeps it (it is wider than a grid
+    step), but its cells come out a hair wide and GEOS coverage cleaning rejects
+    them. Each sliver joins the block it shares the longest boundary with (lower
+    index on a tie), so the result is deterministic and still tiles the township.
+    ``blocks`` must share identical edges (faces of one polygonize do).
+    """
+    thin = 2.0 * shapely.area(blocks) < SLIVER_WIDTH * shapely.length(blocks)
+    if not thin.any() or thin.all():
+        return blocks
+    match = match_segments(cell_segments(blocks), len(blocks))
+    labels = absorb_empty(match.edges, match.shared_length, np.arange(len(blocks)), ~thin)
+    used, labels = np.unique(labels, return_inverse=True)
+    return dissolve(blocks, labels.reshape(-1), len(used))
 
 
 def building_points(geoms: np.ndarray) -> np.ndarray:
@@ -224,7 +252,8 @@ def clean_coverage(cells: np.ndarray) -> tuple[np.ndarray, str | None]:
     nothing by more than a hair), so that shared boundaries measure exactly and
     :func:`shapely.coverage_union` can dissolve cells quickly and safely. Slivers
     thinner than the snapping distance come back empty (their hair of area went to
-    a neighbour); a cell that comes back in pieces keeps its largest.
+    a neighbour); a cell whose narrow neck closed comes back as a MultiPolygon,
+    which the caller splits (:func:`_split_pieces`).
 
     Returns ``(cells, repair)``. Should GEOS still reject the cells (it has not on
     any county measured by ``bench/robustness.py``), they are snapped to the grids
@@ -235,31 +264,24 @@ def clean_coverage(cells: np.ndarray) -> tuple[np.ndarray, str | None]:
     if len(cells) < 2:
         return cells, None
     try:
-        return _largest_parts(shapely.coverage_clean(cells)), None
+        return shapely.coverage_clean(cells), None
     except GEOSException as error:
         last = error
     for grid in FALLBACK_GRIDS:
-        snapped = shapely.set_precision(cells, grid)
         try:
-            cleaned = shapely.coverage_clean(snapped)
+            cleaned = shapely.coverage_clean(shapely.set_precision(cells, grid))
         except GEOSException as error:
             last = error
             continue
-        return _largest_parts(cleaned), (
+        return cleaned, (
             f"cells snapped to a {grid * 1000:g} mm grid before coverage cleaning ({last})"
         )
     raise last
 
 
-def _largest_parts(cleaned: np.ndarray) -> np.ndarray:
-    """Each MultiPolygon replaced by its largest part (cleaning may leave a crumb)."""
-    multi = shapely.get_type_id(cleaned) == 6
-    if multi.any():
-        parts, owner = shapely.get_parts(cleaned[multi], return_index=True)
-        order = np.lexsort((-shapely.area(parts), owner))
-        first = np.r_[True, owner[order][1:] != owner[order][:-1]]
-        cleaned[np.flatnonzero(multi)[owner[order][first]]] = parts[order][first]
-    return cleaned
+def _surface_xy(geoms: np.ndarray) -> np.ndarray:
+    """(n, 2) coordinates of a point on the surface of each geometry."""
+    return shapely.get_coordinates(shapely.point_on_surface(geoms)).reshape(-1, 2)
 
 
 def _drop_empty(
@@ -303,17 +325,23 @@ def tessellate(
     site_cells, orphans, orphan_owner = _split_pieces(site_cells, site_xy)
     empty_blocks = np.setdiff1d(np.arange(len(blocks)), site_block)
     empty = np.concatenate([orphans, blocks[empty_blocks]])
-    empty_xy = shapely.get_coordinates(shapely.point_on_surface(empty)).reshape(-1, 2)
-    cells, repair = clean_coverage(np.concatenate([site_cells, empty]))
-    keep, building_cell = _drop_empty(cells, building_site, xy)
+    cell_xy = np.concatenate([site_xy, _surface_xy(empty)])
     cell_block = np.concatenate([site_block, site_block[orphan_owner], empty_blocks])
+    cells, repair = clean_coverage(np.concatenate([site_cells, empty]))
+    # Cleaning may close a narrow neck and leave a cell in pieces: the piece by its
+    # site stays the cell, the others become cells of their own (no area is lost).
+    cells, crumbs, crumb_owner = _split_pieces(cells, cell_xy)
+    cells = np.concatenate([cells, crumbs])
+    cell_xy = np.concatenate([cell_xy, _surface_xy(crumbs)])
+    cell_block = np.concatenate([cell_block, cell_block[crumb_owner]])
+    keep, building_cell = _drop_empty(cells, building_site, xy)
     has_building = np.zeros(len(cells), dtype=bool)
     has_building[np.flatnonzero(keep)[building_cell]] = True
     return Tessellation(
         blocks=blocks,
         cells=cells[keep],
         cell_block=cell_block[keep].astype(np.int64),
-        cell_site=np.concatenate([site_xy, empty_xy])[keep],
+        cell_site=cell_xy[keep],
         cell_has_building=has_building[keep],
         building_cell=building_cell.astype(np.int64),
         outline=outline,
