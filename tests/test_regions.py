@@ -428,3 +428,18 @@ def test_partition_groups_takes_an_absolute_band_and_checks_it():
     assert ((part >= 64) & (part <= 96)).all()
     with pytest.raises(ValueError, match="band"):
         partition(path, weights, 2, band=(96, 64))
+
+
+def test_with_limits_bisection_takes_the_road_when_both_sides_stay_in_the_band():
+    # 32 cells of 5 (160) in a row, a road after the 15th: 75 | 85. Two equal parts
+    # want 80 | 80 (across open land); inside the band's middle [72, 88] the road wins.
+    n = 32
+    cost = np.ones(n - 1)
+    cost[14] = 0.05
+    path = graph_from_edges(n, np.arange(n - 1), np.arange(1, n), cost)
+    weights = np.full(n, 5.0)
+    plain = partition(path, weights, 2, refine=False)
+    banded = partition(path, weights, 2, refine=False, band=(64, 96))
+    assert np.bincount(plain, weights).tolist() == [80.0, 80.0]
+    assert np.bincount(banded, weights).tolist() == [75.0, 85.0]
+    assert assert_valid(path, banded, n) == 2

@@ -53,6 +53,10 @@ class Band:
         w = np.asarray(w, dtype=float)
         return np.maximum(self.lo - w, 0.0) + np.maximum(w - self.hi, 0.0)
 
+    def holds(self, w: float) -> bool:
+        """True when one weight (a Python float) lies in ``[lo, hi]``."""
+        return self.lo - _EPS <= w <= self.hi + _EPS
+
     def fits(self, total: float, k: int) -> bool:
         """True when ``total`` could make ``k`` parts inside the band."""
         return k * self.lo - _EPS <= total <= k * self.hi + _EPS
@@ -60,13 +64,20 @@ class Band:
 
 @dataclass
 class _State:
-    """Part weights, sizes and neighbours of the current labels."""
+    """Part weights, sizes and neighbours of the current labels.
+
+    ``w``, ``n`` and ``first``: the same weights, sizes and first cells as Python
+    lists, for the scalar look-ups of option ranking (numpy scalars are slow there).
+    """
 
     weight: np.ndarray
     size: np.ndarray
     first_cell: np.ndarray
     fixed: np.ndarray
     neighbours: dict[int, list[int]]
+    w: list[float]
+    n: list[int]
+    first: list[int]
 
 
 def _state(edges: tuple[np.ndarray, np.ndarray], labels, weight, frozen_cell) -> _State:
@@ -84,18 +95,19 @@ def _state(edges: tuple[np.ndarray, np.ndarray], labels, weight, frozen_cell) ->
     starts = np.searchsorted(a, np.arange(k + 1))
     b_list = b.tolist()
     neighbours = {int(p): b_list[starts[p] : starts[p + 1]] for p in np.unique(a).tolist()}
-    return _State(pw, size, first_cell, fixed, neighbours)
+    return _State(pw, size, first_cell, fixed, neighbours, pw.tolist(), size.tolist(),
+                  first_cell.tolist())
 
 
 def _options(p: int, st: _State, band: Band, resize: bool) -> list[tuple[tuple[int, ...], int]]:
     """Ranked ways to re-cut part ``p`` (outside the band): (parts of the union, new count)."""
-    pw, mid = st.weight, band.middle
+    pw, mid = st.w, band.middle
     nbrs = st.neighbours.get(p, [])
     out: list[tuple[float, tuple[int, ...], int]] = []
+    counts = (2, 1, 3) if resize else (2,)
     for b in nbrs:
         total = pw[p] + pw[b]
-        b_out = not band.inside(pw[b])
-        counts = (2, 1, 3) if resize else (2,)
+        b_out = not band.holds(pw[b])
         for k in counts:
             if band.fits(total, k):
                 # Both outside first, then the count kept, then the nearest to the middle.
@@ -106,8 +118,9 @@ def _options(p: int, st: _State, band: Band, resize: bool) -> list[tuple[tuple[i
             if band.fits(pw[p], k):
                 out.append((1.5 + abs(pw[p] / k - mid) / mid, (p,), k))
     triples: list[tuple[float, tuple[int, ...], int]] = []
+    near = set(nbrs)
     for i, b in enumerate(nbrs):
-        for c in nbrs[i + 1 :] + [c for c in st.neighbours.get(b, []) if c != p and c not in nbrs]:
+        for c in nbrs[i + 1 :] + [c for c in st.neighbours.get(b, []) if c != p and c not in near]:
             total = pw[p] + pw[b] + pw[c]
             if band.fits(total, 3):
                 triples.append((4 + abs(total / 3 - mid) / mid, (p, b, c), 3))
@@ -118,10 +131,10 @@ def _options(p: int, st: _State, band: Band, resize: bool) -> list[tuple[tuple[i
         out.append((5.0, path, len(path)))
     # The whole neighbourhood, cut again into as many parts: room for longer chains.
     ring = tuple([p] + nbrs)
-    if len(nbrs) >= 3 and band.fits(float(pw[list(ring)].sum()), len(ring)):
+    if len(nbrs) >= 3 and band.fits(sum(pw[q] for q in ring), len(ring)):
         out.append((6.0, ring, len(ring)))
     out.sort(key=lambda o: (o[0], o[1]))
-    return [(members, k) for _, members, k in out if st.size[list(members)].sum() >= k]
+    return [(members, k) for _, members, k in out if sum(st.n[q] for q in members) >= k]
 
 
 def _path_to_partner(p: int, st: _State, band: Band, depth: int = 5):
@@ -138,12 +151,12 @@ def _path_to_partner(p: int, st: _State, band: Band, depth: int = 5):
                 parent[v] = u
                 nxt.append(v)
         for v in nxt:
-            if band.inside(st.weight[v]):
+            if band.holds(st.w[v]):
                 continue
             path = [v]
             while path[-1] != p:
                 path.append(parent[path[-1]])
-            if len(path) > 3 and band.fits(float(st.weight[path].sum()), len(path)):
+            if len(path) > 3 and band.fits(sum(st.w[q] for q in path), len(path)):
                 return tuple(path[::-1])
         frontier = nxt
     return None
@@ -151,28 +164,27 @@ def _path_to_partner(p: int, st: _State, band: Band, depth: int = 5):
 
 def _signature(members: tuple[int, ...], k: int, st: _State) -> tuple:
     """What identifies an option across renumbering: its parts' first cells and weights."""
-    return tuple(sorted(st.first_cell[list(members)].tolist())), k, round(
-        float(st.weight[list(members)].sum()), 6)
+    return tuple(sorted(st.first[q] for q in members)), k, round(sum(st.w[q] for q in members), 6)
 
 
 def _pick(outside: np.ndarray, st: _State, band: Band, resize: bool, refused: dict):
     """One option per part outside the band, no part in two options (deterministic).
 
-    Options refused twice already (same parts, same weights) are not tried again.
+    An option refused once (same parts, same weights) is not tried again.
     Returns ``(part, members, count, signature)`` tuples.
     """
-    used = np.zeros(len(st.weight), dtype=bool)
+    used: set[int] = set()
     picks: list[tuple[int, tuple[int, ...], int, tuple]] = []
     # Worst first: the parts farthest outside the band choose before the others.
     order = outside[np.lexsort((outside, -band.excess(st.weight[outside])))]
     for p in order.tolist():
         for members, k in _options(p, st, band, resize):
-            if used[list(members)].any():
+            if used.intersection(members):
                 continue
             sig = _signature(members, k, st)
-            if refused.get(sig, 0) >= 1:
+            if sig in refused:
                 continue
-            used[list(members)] = True
+            used.update(members)
             picks.append((p, members, k, sig))
             break
     return picks

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import replace
 
 import numpy as np
 from scipy import sparse
@@ -178,10 +179,13 @@ def partition_groups(
     heavy_c[contraction.node_of[heavy]] = True
     group_c = np.zeros(size, dtype=np.int64)
     group_c[contraction.node_of] = groups
+    band = _checked_band(band)
+    if band is not None:
+        options = replace(options or BisectionOptions(), limits=inner_limits(band))
     labels_c = _partition_contracted(
         contraction.adjacency, contraction.weights, contraction.pinned, heavy_c,
         group_c, n_parts.astype(np.int64), seed=seed, refine=refine,
-        tolerance=tolerance, options=options, band=_checked_band(band),
+        tolerance=tolerance, options=options, band=band,
     )
     return _first_seen(expand(labels_c, contraction))
 
@@ -306,6 +310,21 @@ def _checked_graph(adjacency, weights, positions) -> tuple[sparse.csr_array, np.
         if positions.shape != (n, 2):
             raise ValueError(f"positions must have shape ({n}, 2), got {positions.shape}")
     return adjacency, weights
+
+
+#: Share of the band, from each end, that bisection keeps clear: the mean part of a
+#: side must land in the middle of ``[min, max]`` so the parts cut from it can too.
+LIMIT_MARGIN = 0.25
+
+
+def inner_limits(band: tuple[float, float], margin: float = LIMIT_MARGIN) -> tuple[float, float]:
+    """The middle of a band that bisection aims the mean part of each side at.
+
+    >>> inner_limits((64.0, 96.0))
+    (72.0, 88.0)
+    """
+    lo, hi = band
+    return lo + margin * (hi - lo), hi - margin * (hi - lo)
 
 
 def _checked_band(band) -> tuple[float, float] | None:

@@ -49,6 +49,10 @@ class BisectionOptions:
     times the noise: 1 keeps dear (open-land) edges in the tree so cuts fall on cheap
     barrier edges; -1 does the opposite; 0 draws trees regardless of cost.
     ``retries``: fresh batches of trees for the pieces whose best cut is unbalanced.
+    ``limits``: absolute ``(low, high)`` mean part weights; when given, a cut is
+    balanced when the mean part of both sides lands inside them (not only when the
+    side weight is a whole number of mean parts), so many more cuts qualify and the
+    cheapest of them, along a barrier, is kept.
     """
 
     trees: int = 4
@@ -57,6 +61,7 @@ class BisectionOptions:
     band: float = 0.25
     cost_power: float = 1.0
     retries: int = 2
+    limits: tuple[float, float] | None = None
 
 
 def recursive_tree_bisection(
@@ -185,6 +190,7 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     start = np.concatenate([[0], np.cumsum(count)[:-1]])
     w = weights[nodes]
     total = np.bincount(pidx, w, n_act)
+    weighted = total > 0
     if (total <= 0).any():  # weightless pieces are balanced by node count
         w = np.where((total <= 0)[pidx], 1.0, w)
         total = np.bincount(pidx, w, n_act)
@@ -236,6 +242,9 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     lo, hi = np.where(lopsided, can_lo, lo), np.where(lopsided, can_hi, hi)
     j = np.clip(np.rint(w_sub / mean).astype(np.int64), lo, np.maximum(lo, hi))
     dev = np.abs(w_sub - j * mean) / mean
+    if options.limits is not None:
+        dev = np.where(weighted[bp], _outside_limits(w_sub, total[bp], j, kk, options.limits)
+                       / mean, dev)
     ok = (can_lo <= can_hi) & (parent[:big] != big)
     # One score per candidate: balanced cuts by cost (in [0, 1)), then the others by imbalance.
     scaled = cut / (float(cut.max()) + 1.0)
@@ -259,6 +268,19 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     below = np.zeros(len(piece), dtype=bool)
     below[nodes[_is_below(x, v_of[pidx], up, depth)]] = True
     return below, act_ids, j[v_of], dev[v_of]
+
+
+def _outside_limits(w_sub, total, j, k, limits) -> np.ndarray:
+    """How far the mean part of either side of a cut lies outside ``limits`` (weight).
+
+    One side holds ``w_sub`` in ``j`` parts, the other the rest in ``k - j``.
+    """
+    low, high = limits
+    rest = total - w_sub
+    return np.maximum.reduce([
+        np.zeros_like(w_sub), low * j - w_sub, w_sub - high * j,
+        low * (k - j) - rest, rest - high * (k - j),
+    ])
 
 
 def _is_below(x: np.ndarray, v: np.ndarray, up: list[np.ndarray], depth: np.ndarray) -> np.ndarray:
