@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -253,3 +254,18 @@ def test_cleaning_falls_back_to_a_grid_and_says_so():
     assert shapely.coverage_is_valid(kept)
     township = shapely.from_wkt(EDGE_TOWNSHIP)
     assert_tiles(kept, township)
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def test_a_cell_that_cleaning_splits_keeps_all_its_land():
+    """Coverage cleaning closes a narrow neck of one cell: both pieces stay cells."""
+    case = json.loads((FIXTURES / "cleaning_splits_a_cell.json").read_text(encoding="utf-8"))
+    township = shapely.from_wkt(case["township"])
+    roads = shapely.from_wkt(np.array(case["roads"], dtype=object))
+    pts = shapely.points(case["buildings"])
+    tess = tessellate(township, pts, roads)
+    assert_tiles(tess.cells, township)
+    assert shapely.covers(tess.cells[tess.building_cell], pts).all()
+    assert tess.cell_has_building.sum() == 2
