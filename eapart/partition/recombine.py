@@ -190,11 +190,10 @@ def _pick(outside: np.ndarray, st: _State, band: Band, resize: bool, refused: di
     return picks
 
 
-def _cut(adjacency, weight, nodes, piece, parts, rng, tolerance: float, trees: int):
+def _cut(adjacency, weight, nodes, piece, parts, rng, options: BisectionOptions):
     """Local part ``0..k-1`` of every node, cutting each piece into its number of parts."""
     _, piece = np.unique(piece, return_inverse=True)
     sub = adjacency[nodes][:, nodes]
-    options = BisectionOptions(trees=trees, tolerance=tolerance, retries=0)
     labels = bisect_pieces(sub, weight[nodes], piece, parts, rng=rng, options=options)
     # New parts are numbered over all pieces; rank them inside their own piece.
     pairs, inverse = np.unique(piece * (int(labels.max()) + 1) + labels, return_inverse=True)
@@ -248,15 +247,18 @@ def recombine_round(
     good[merge] = _verdicts(weight, labels, band, blocked_edges, st.weight, picks,
                             nodes, piece, local, np.flatnonzero(merge))
     todo = np.flatnonzero(~merge)
-    # Cheapest balanced cut first; where it misses the band, the most balanced one.
-    for tolerance in (0.5 * (band.hi - band.lo) / (band.hi + band.lo), 0.0):
+    # First the cheapest cut whose sides' mean parts fit the band; where that misses
+    # it, the most balanced cut.
+    for options in (BisectionOptions(trees=trees, tolerance=0.0, retries=0,
+                                     limits=(band.lo, band.hi)),
+                    BisectionOptions(trees=trees, tolerance=0.0, retries=0)):
         if len(todo) == 0:
             break
         mine = np.isin(piece, todo)
         trial = local.copy()
         try:
             trial[mine] = _cut(adjacency, weight, nodes[mine], piece[mine], counts[todo], rng,
-                               tolerance, trees)
+                               options)
         except ValueError:  # no tree cut keeps every side whole: leave these unions be
             break
         ok = _verdicts(weight, labels, band, blocked_edges, st.weight, picks,
