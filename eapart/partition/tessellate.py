@@ -48,6 +48,9 @@ SLIVER_WIDTH = 0.01
 #: whose cells GEOS coverage cleaning still rejects (see :func:`clean_coverage`).
 FALLBACK_GRIDS: tuple[float, ...] = (GRID, 0.001, 0.01)
 
+#: How the township's notes begin when :data:`FALLBACK_GRIDS` had to be used.
+FALLBACK_NOTE = "cells snapped to a"
+
 
 @dataclass
 class Tessellation:
@@ -100,7 +103,7 @@ def make_blocks(boundary: object, lines: np.ndarray) -> np.ndarray:
     """Faces that the township ``boundary`` and the barrier ``lines`` enclose.
 
     Only faces inside the township are kept; together they tile it. ``lines`` may
-    run outside the township (they are clipped), may dangle (dead ends enclose
+    run outside the township (faces outside it are dropped), may dangle (dead ends enclose
     nothing and are ignored) and may be of any type (polygons give their rings).
     All lines are noded by snap-rounding onto the :data:`GRID`: robust whatever
     the input, and lines that run within a hair of each other (a village boundary
@@ -109,11 +112,11 @@ def make_blocks(boundary: object, lines: np.ndarray) -> np.ndarray:
     to get the polygon they tile.
     """
     outline = snap_outline(boundary)
-    lines = linework(lines)
-    if len(lines):
-        lines = linework(shapely.intersection(lines, outline, grid_size=GRID))
-    rings = linework([outline])
-    noded = shapely.union_all(np.concatenate([rings, lines]), grid_size=GRID)
+    # No need to clip the lines first: the outline's rings are noded with them, so
+    # every face lies wholly inside or wholly outside the township.
+    noded = shapely.union_all(
+        np.concatenate([linework([outline]), linework(lines)]), grid_size=GRID
+    )
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
     if len(faces) == 0:
         return polygon_parts([outline])
@@ -229,17 +232,25 @@ def _split_pieces(cells: np.ndarray, cell_xy: np.ndarray):
     piece nearest the site (the one holding it) stays the site's cell; the others
     are returned as ``(orphans, orphan_owner)``: land with no building, which the
     caller keeps as cells of their own so that the tiling stays whole and every
-    cell is one polygon.
+    cell is one polygon. A cell with no polygon left becomes ``None``. Whole
+    single polygons, nearly all cells, pass through untouched.
     """
     if len(cells) == 0:
         return cells, cells, np.zeros(0, dtype=np.int64)
-    parts, owner = polygon_parts(cells, return_index=True)
+    whole = (shapely.get_type_id(cells) == 3) & (shapely.area(cells) > 0)
+    if whole.all():
+        return cells, cells[:0], np.zeros(0, dtype=np.int64)
+    main = np.where(whole, cells, None)
+    split = np.flatnonzero(~whole)
+    parts, owner = polygon_parts(cells[split], return_index=True)
+    if len(parts) == 0:
+        return main, parts, np.zeros(0, dtype=np.int64)
+    owner = split[owner]
     dist = shapely.distance(parts, shapely.points(cell_xy[owner]))
     order = np.lexsort((dist, owner))
     first = np.r_[True, owner[order][1:] != owner[order][:-1]]
     keep = np.zeros(len(parts), dtype=bool)
     keep[order[first]] = True
-    main = np.empty(len(cells), dtype=object)
     main[owner[keep]] = parts[keep]
     return main, parts[~keep], owner[~keep]
 
@@ -273,9 +284,7 @@ def clean_coverage(cells: np.ndarray) -> tuple[np.ndarray, str | None]:
         except GEOSException as error:
             last = error
             continue
-        return cleaned, (
-            f"cells snapped to a {grid * 1000:g} mm grid before coverage cleaning ({last})"
-        )
+        return cleaned, f"{FALLBACK_NOTE} {grid * 1000:g} mm grid before coverage cleaning ({last})"
     raise last
 
 
