@@ -227,6 +227,19 @@ def recombine_round(
     cells, cells above the maximum). ``blocked_edges``: (row, col) of edges across a
     major barrier. ``refused``: how often each option was refused, updated in
     place so that later rounds try others.
+
+    A ring of four cells, 60-40-40-20: parts {0, 1} = 100 and {2, 3} = 60 are both
+    outside [64, 96] and no single cell can pass; cut again, {0, 3} and {1, 2} fit.
+
+    >>> import scipy.sparse as sp
+    >>> a = np.arange(4)
+    >>> ring = sp.csr_array((np.ones(8), (np.r_[a, (a + 1) % 4], np.r_[(a + 1) % 4, a])))
+    >>> labels, tried, kept = recombine_round(
+    ...     ring, np.array([60.0, 40, 40, 20]), np.array([0, 0, 1, 1]), Band(64, 96),
+    ...     frozen_cell=np.zeros(4, dtype=bool), blocked_edges=None, resize=False,
+    ...     refused={}, rng=np.random.default_rng(0))
+    >>> labels.tolist(), kept
+    ([0, 1, 1, 0], 1)
     """
     coo = adjacency.tocoo()
     edges = (coo.row.astype(np.int64), coo.col.astype(np.int64))

@@ -14,6 +14,12 @@ open land). :func:`partition` is the whole engine:
 5. boundaries are refined by single-node moves that keep parts connected
    (:mod:`eapart.partition.refine`, after Openshaw 1977 and Kernighan-Lin 1970).
 
+With ``band=(min, max)`` (a census office's limits on a small area), step 4 counts
+a cut as balanced when both sides' mean part lands in the middle of the band, and
+step 5 brings as many parts as it can inside the band first. Parts still outside
+it are for :func:`eapart.partition.band_repair.repair_band`, which re-cuts them
+with their neighbours.
+
 Edge cases, as implemented and tested:
 
 - ``n == 0``: an empty label array.
@@ -44,6 +50,9 @@ Measured with ``bench/compare_partitioners.py`` (one core of a loaded 2-core mac
 the synthetic county's 61,844 cells in 20 townships into 3,161 parts in about 3 s,
 92% of parts within +/-20% (100% in rural townships; the rest are downtown blocks of
 30-90-household cells that no contiguous grouping balances), every part connected.
+As small areas are cut (band, then band repair), ``bench/engine_quality.py`` finds
+94% of the county's 3,316 small areas within +/-20% of the mean with tool-formed
+census areas and 90.5% with the villages as census areas.
 A township of 7,000 nodes in 64 census areas (173 parts) takes about 0.1 s with
 :func:`partition_groups`.
 """
