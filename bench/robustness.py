@@ -3,14 +3,17 @@
 Runs :func:`eapart.partition.hierarchy.partition_township` on every township of
 synthetic counties of several sizes and seeds, each twice (with the county's
 villages as census areas, and with census areas formed by the tool), and on the
-Andorra extract (``../shared/data/andorra.gpkg``), through the real front end
-(``read_inputs`` + ``plan_tasks``). A township fails when the engine raises, or
-when its result breaks a hard rule: a building not placed exactly once, a small
-area that is not one Polygon, small areas whose areas do not add up to the
-township's. The table gives, per county: townships, failures, townships whose
-cells needed the tessellation's documented fallback (snapping to a coarser grid:
-no failure, but the first path should hold everywhere), seconds (wall, townships
-spread over ``--jobs`` processes); each failure's exception follows.
+Andorra extract (``../shared/data/andorra.gpkg``), which has no villages, twice
+(census areas formed by the tool, and villages cut along its major roads and
+rivers), through the real front end (``read_inputs`` + ``plan_tasks``).
+
+A township fails when the engine raises, or when its result breaks a hard rule:
+a building not placed exactly once, a small area that is not one Polygon, small
+areas whose areas do not add up to the township's. The table gives, per county:
+townships, failures, townships whose cells needed the tessellation's documented
+fallback (snapping to a coarser grid: no failure, but the first path should hold
+everywhere), seconds (wall, townships spread over ``--jobs`` processes); each
+failure's exception follows.
 
 Run from the repository root::
 
@@ -34,6 +37,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import shapely
 
@@ -41,6 +45,7 @@ from eapart.config import RunConfig
 from eapart.io.read import read_inputs
 from eapart.partition.hierarchy import partition_township
 from eapart.partition.model import TownshipTask
+from eapart.partition.precision import linework
 from eapart.partition.tessellate import FALLBACK_NOTE
 from eapart.pipeline import plan_tasks
 
@@ -92,12 +97,35 @@ def synthetic_county(n: int, seed: int) -> Path:
     return path
 
 
-def county_tasks(path: Path, villages: bool) -> list[TownshipTask]:
-    """The township tasks of a county file, its villages kept or dropped."""
+def county_tasks(path: Path, villages: bool | str) -> list[TownshipTask]:
+    """The township tasks of a county file, its villages kept or dropped.
+
+    ``villages="cut"``: villages made by cutting each township along its major
+    roads and rivers (:func:`villages_along_barriers`), for a file that has none.
+    """
     inputs = read_inputs(RunConfig(input=path))
     if not villages:
         inputs.villages = None
-    return plan_tasks(inputs, RunConfig())
+    tasks = plan_tasks(inputs, RunConfig())
+    if villages == "cut":
+        for task in tasks:
+            task.villages = villages_along_barriers(task)
+    return tasks
+
+
+def villages_along_barriers(task: TownshipTask) -> gpd.GeoDataFrame:
+    """Villages that are the faces the township's major roads and rivers enclose.
+
+    Their boundaries lie exactly on the barrier lines, the case where blocks and
+    village edges coincide.
+    """
+    major = task.barriers[task.barriers["rank"].astype(str) == "major"].geometry.to_numpy()
+    lines = linework(np.concatenate([[task.geometry], major]))
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all(lines))))
+    faces = faces[shapely.contains_properly(task.geometry, shapely.point_on_surface(faces))]
+    codes = [f"{task.township_code}{i + 1:03d}" for i in range(len(faces))]
+    return gpd.GeoDataFrame({"census_area_code": codes, "name": codes}, geometry=faces,
+                            crs=task.crs)
 
 
 def broken_rule(task: TownshipTask, result) -> str | None:
@@ -156,9 +184,10 @@ def counties(args: argparse.Namespace):
                 path = synthetic_county(n, seed)
                 yield f"synthetic {n} seed {seed}", path, True
                 yield f"synthetic {n} seed {seed}, no villages", path, False
-    for extra in [ANDORRA, *map(Path, args.input)]:
-        if extra == ANDORRA and (args.no_andorra or not ANDORRA.exists()):
-            continue
+    if not args.no_andorra and ANDORRA.exists():
+        yield "andorra", ANDORRA, True
+        yield "andorra, villages cut along major barriers", ANDORRA, "cut"
+    for extra in map(Path, args.input):
         yield extra.stem, extra, True
 
 
