@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from eapart.partition.refine import refine_boundaries
 from eapart.partition.spanning import BisectionOptions, bisect_pieces
 
 _EPS = 1e-9
@@ -202,6 +203,23 @@ def _cut(adjacency, weight, nodes, piece, parts, rng, options: BisectionOptions)
     return rank[inverse]
 
 
+def _polish(adjacency, weight, nodes, piece, local, band: Band) -> np.ndarray:
+    """Single-cell moves inside each union after its cut, aiming at the band."""
+    k_max = int(local.max()) + 1
+    part = piece * k_max + local
+    _, part = np.unique(part, return_inverse=True)
+    sub = sparse.coo_array(adjacency[nodes][:, nodes])
+    keep = piece[sub.row] == piece[sub.col]
+    sub = sparse.csr_array((sub.data[keep], (sub.row[keep], sub.col[keep])), shape=sub.shape)
+    targets = np.full(int(part.max()) + 1, band.middle)
+    moved = refine_boundaries(sub, weight[nodes], part, targets, band=(band.lo, band.hi),
+                              max_rounds=5)
+    # Back to the local numbering: each part keeps its number inside its union.
+    first = np.zeros(int(part.max()) + 1, dtype=np.int64)
+    first[part] = local
+    return first[moved]
+
+
 def _score(weights: np.ndarray, band: Band) -> tuple[int, float]:
     """(parts outside the band, total distance outside it) of a few part weights."""
     return int((~band.inside(weights)).sum()), float(band.excess(weights).sum())
@@ -274,6 +292,7 @@ def recombine_round(
                                options)
         except ValueError:  # no tree cut keeps every side whole: leave these unions be
             break
+        trial[mine] = _polish(adjacency, weight, nodes[mine], piece[mine], trial[mine], band)
         ok = _verdicts(weight, labels, band, blocked_edges, st.weight, picks,
                        nodes, piece, trial, todo)
         take = np.isin(piece, todo[ok])
