@@ -198,7 +198,8 @@ def run_gerrychain(t: Township) -> np.ndarray:
 
     import networkx as nx
     from gerrychain import Graph
-    from gerrychain.tree import bipartition_tree, recursive_tree_part
+    from gerrychain.partition import recursive_tree_part
+    from gerrychain.tree import bipartition_tree
 
     heavy = t.weights > MAX_WEIGHT
     labels = np.full(len(t.weights), -1, dtype=np.int64)
