@@ -111,7 +111,9 @@ def make_county(n: int, seed: int) -> Path:
 
     townships = max(4, round(20 * n / 61_310))
     path = OUT / f"county-{n}-{townships}-{seed}.gpkg"
-    if not path.exists():
+    generator = Path(generate.__code__.co_filename).parent
+    newest = max(f.stat().st_mtime for f in generator.glob("*.py"))
+    if not path.exists() or path.stat().st_mtime < newest:  # made by an older generator
         OUT.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         write_county(path, generate(n_buildings=n, n_townships=townships, seed=seed))
