@@ -19,6 +19,7 @@ FULL = [
     ["synthetic_speed.py"],
     ["scale.py"],
     ["engine_quality.py"],
+    ["robustness.py"],
     ["compare_partitioners.py"],
     ["map_pages.py"],
     ["sheets.py"],
@@ -29,6 +30,7 @@ QUICK = [
     ["scale.py", "--sizes", "10000,61310"],
     ["engine_quality.py", "--buildings", "10000", "--townships", "8", "--small-areas", "560",
      "--census-areas", "75"],
+    ["robustness.py", "--quick"],
     ["compare_partitioners.py", "--quick"],
     ["fuzz_long.py", "--rounds", "1", "--examples", "5"],
 ]
