@@ -109,7 +109,7 @@ def make_county(n: int, seed: int) -> Path:
     from eapart.data.synthetic import make_county as generate
     from eapart.data.synthetic import write_county
 
-    townships = max(4, round(20 * n / 61_310))
+    townships = min(200, max(4, round(20 * n / 61_310)))  # the generator allows 200
     path = OUT / f"county-{n}-{townships}-{seed}.gpkg"
     generator = Path(generate.__code__.co_filename).parent
     newest = max(f.stat().st_mtime for f in generator.glob("*.py"))
