@@ -236,7 +236,7 @@ def recombine_round(
     resize: bool,
     refused: dict,
     rng: np.random.Generator,
-    trees: int = 32,
+    trees: int = 16,
 ) -> tuple[np.ndarray, int, int]:
     """One round of recombination: new labels (parts ``0..k-1``), options tried and kept.
 
