@@ -304,13 +304,21 @@ def _assign_townships(buildings: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) 
 
 # --- townships -----------------------------------------------------------------------
 
-def _prepare_townships(frame, where: str, cfg: RunConfig, warnings: list[str], stats: dict):
-    cols = cfg.columns
-    name_col = find_column(frame, "township_name", cols.township_name, where)
-    code_col = find_column(frame, "township_code", cols.township_code, where)
+def _named_polygons(frame, where: str, role: str, given: str | None):
+    """Names, row labels for messages ("row 3 (城关镇)") and repaired polygons of a
+    layer whose features are named areas (townships, villages)."""
+    name_col = find_column(frame, role, given, where)
     names = as_text(frame[name_col]) if name_col else pd.Series([None] * len(frame), dtype=object)
     row_ids = [f"row {i + 1}" + (f" ({n})" if n else "") for i, n in enumerate(names)]
     repaired, count = repair_polygons(frame, row_ids, where)
+    return names, row_ids, repaired, count
+
+
+def _prepare_townships(frame, where: str, cfg: RunConfig, warnings: list[str], stats: dict):
+    cols = cfg.columns
+    code_col = find_column(frame, "township_code", cols.township_code, where)
+    names, row_ids, repaired, count = _named_polygons(frame, where, "township_name",
+                                                      cols.township_name)
     stats["repaired"]["townships"] = count.invalid_repaired
     stats["repaired"].setdefault("multipart", {})["townships"] = count.multipart
     out = gpd.GeoDataFrame({"name": names.to_numpy()}, geometry=repaired.geometry.array,
@@ -465,10 +473,8 @@ def _county(frame, where, work, work_crs, warnings):
 def _prepare_villages(frame, where, cfg: RunConfig, townships, notes, warnings, stats):
     cols = cfg.columns
     code_col = find_column(frame, "village_code", cols.village_code, where)
-    name_col = find_column(frame, "village_name", cols.village_name, where)
-    names = as_text(frame[name_col]) if name_col else pd.Series([None] * len(frame), dtype=object)
-    row_ids = [f"row {i + 1}" + (f" ({n})" if n else "") for i, n in enumerate(names)]
-    repaired, count = repair_polygons(frame, row_ids, where)
+    names, row_ids, repaired, count = _named_polygons(frame, where, "village_name",
+                                                      cols.village_name)
     stats["repaired"]["villages"] = count.invalid_repaired
     codes = as_text(frame[code_col]).reset_index(drop=True) if code_col else None
     if codes is not None:
