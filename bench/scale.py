@@ -104,6 +104,41 @@ print(json.dumps({"wall": wall, "stages": result.timings, "engine": result.engin
 """
 
 
+#: Largest county the generator makes in one piece (its township and village codes
+#: run out beyond); larger ones are tiles of such counties side by side.
+TILE = 250_000
+
+
+def tiled_county(n: int, seed: int) -> dict:
+    """``n`` buildings as ceil(n / TILE) synthetic counties laid side by side.
+
+    Each tile has its own county code, so township and village codes stay unique;
+    the layers are simply concatenated, as a very large county would arrive.
+    """
+    import pandas as pd
+
+    from eapart.data.synthetic import make_county as generate
+
+    tiles = math.ceil(n / TILE)
+    sizes = [n // tiles + (1 if i < n % tiles else 0) for i in range(tiles)]
+    parts = []
+    east = None
+    for i, size in enumerate(sizes):
+        layers = generate(n_buildings=size, n_townships=min(200, round(20 * size / 61_310)),
+                          seed=seed + i, county_code=f"{420117 + i:06d}")
+        minx, _, maxx, _ = layers["county"].total_bounds
+        dx = 0.0 if east is None else east + 5_000.0 - minx  # clear of the previous tile
+        east = maxx + dx
+        parts.append({k: v.set_geometry(v.geometry.translate(dx, 0)) for k, v in layers.items()})
+    out = {}
+    for name in parts[0]:
+        frame = pd.concat([p[name] for p in parts], ignore_index=True)
+        if "id" in frame:
+            frame["id"] = [f"T{i}-{v}" for i, p in enumerate(parts) for v in p[name]["id"]]
+        out[name] = frame
+    return out
+
+
 def make_county(n: int, seed: int) -> Path:
     """Generate (once) a synthetic county of ``n`` buildings; return its path."""
     from eapart.data.synthetic import make_county as generate
@@ -116,7 +151,9 @@ def make_county(n: int, seed: int) -> Path:
     if not path.exists() or path.stat().st_mtime < newest:  # made by an older generator
         OUT.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
-        write_county(path, generate(n_buildings=n, n_townships=townships, seed=seed))
+        layers = tiled_county(n, seed) if n > TILE else \
+            generate(n_buildings=n, n_townships=townships, seed=seed)
+        write_county(path, layers)
         print(f"  generated {n:,} buildings in {townships} townships "
               f"({time.perf_counter() - start:.1f} s)", file=sys.stderr)
     return path
