@@ -15,9 +15,7 @@ import geopandas as gpd
 import pyogrio
 
 from eapart.errors import InputError
-
-GPKG_NAME = "eapart.gpkg"
-REPORT_NAME = "report.json"
+from eapart.io.write import GPKG_NAME, REPORT_NAME
 
 #: The result layers, coarse to fine, then the context layers copied from the input.
 RESULT_LAYERS: tuple[str, ...] = ("townships", "census_areas", "small_areas", "buildings")
