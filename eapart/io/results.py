@@ -15,12 +15,11 @@ import geopandas as gpd
 import pyogrio
 
 from eapart.errors import InputError
-from eapart.io.write import GPKG_NAME, REPORT_NAME
+from eapart.io.write import GPKG_NAME, LAYER_ORDER, REPORT_NAME
 
-#: The result layers, coarse to fine, then the context layers copied from the input.
-RESULT_LAYERS: tuple[str, ...] = ("townships", "census_areas", "small_areas", "buildings")
-EXTRA_LAYERS: tuple[str, ...] = ("unassigned", "roads", "water", "rail")
-LAYER_ORDER: tuple[str, ...] = RESULT_LAYERS + EXTRA_LAYERS
+#: The result layers every output has, coarse to fine; the others (unassigned and
+#: the roads, rail and water copied from the input) may be absent.
+RESULT_LAYERS: tuple[str, ...] = LAYER_ORDER[:4]
 
 #: Columns that hold codes: always strings, leading zeros kept.
 CODE_COLUMNS: tuple[str, ...] = (

@@ -29,7 +29,7 @@ import numpy as np
 from scipy import sparse
 
 from eapart.partition.recombine import Band, recombine_round
-from eapart.partition.refine import stays_connected
+from eapart.partition.refine import move_cell, stays_connected
 
 _EPS = 1e-9
 
@@ -172,11 +172,7 @@ def _single_moves(adjacency, weight, labels, edges, movable, blocked_edges, band
                 continue
             if not stays_connected(indptr, indices, labels, int(u), nbrs[labels[nbrs] == a]):
                 continue
-            labels[u] = b
-            part_weight[a] -= weight[u]
-            part_weight[b] += weight[u]
-            part_size[a] -= 1
-            part_size[b] += 1
+            move_cell(labels, part_weight, part_size, int(u), b, weight[u])
             touched[a] = touched[b] = True
             accepted += 1
         if accepted == 0:

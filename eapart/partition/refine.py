@@ -94,11 +94,7 @@ def refine_boundaries(
                 continue
             if not stays_connected(indptr, indices, labels, u, nbrs[nl == a]):
                 continue
-            labels[u] = b
-            part_weight[a] -= weights[u]
-            part_weight[b] += weights[u]
-            part_size[a] -= 1
-            part_size[b] += 1
+            move_cell(labels, part_weight, part_size, u, b, weights[u])
             moved[u] = True
             accepted += 1
         if accepted == 0:
@@ -171,6 +167,17 @@ def _candidate_moves(src, dst, cost, labels, weights, part_weight, targets, band
     idx = np.flatnonzero(good)
     idx = idx[np.lexsort((u[idx], cut_delta[idx], quad[idx], exc[idx], count[idx]))]
     return list(zip(u[idx].tolist(), b[idx].tolist(), strict=True))
+
+
+def move_cell(labels: np.ndarray, part_weight: np.ndarray, part_size: np.ndarray,
+              u: int, to: int, weight: float) -> None:
+    """Move node ``u`` into part ``to``, keeping the parts' weights and sizes in step."""
+    source = labels[u]
+    labels[u] = to
+    part_weight[source] -= weight
+    part_weight[to] += weight
+    part_size[source] -= 1
+    part_size[to] += 1
 
 
 def stays_connected(
