@@ -40,7 +40,7 @@ from eapart.config import PartitionConfig, RunConfig
 from eapart.io.read import read_inputs
 from eapart.partition import quality as q
 from eapart.partition.hierarchy import partition_township
-from eapart.pipeline import plan_tasks
+from eapart.pipeline import derive_target, plan_tasks
 
 STAGES = ("tessellate", "graph", "partition", "dissolve")
 
@@ -76,7 +76,9 @@ def balanceable_share(results: list, params) -> float:
 
 def measure(inputs, label: str, part: PartitionConfig) -> dict:
     """Cut every township and gather the figures of one table row."""
-    tasks = plan_tasks(inputs, RunConfig(partition=part))
+    cfg = RunConfig(partition=part)
+    derive_target(inputs, cfg)  # as `eapart run` does: --small-areas sets the target
+    tasks = plan_tasks(inputs, cfg)
     start = perf_counter()
     results = [partition_township(t) for t in tasks]
     total = perf_counter() - start
