@@ -5,7 +5,8 @@ cuts every township with :func:`eapart.partition.hierarchy.partition_township`, 
 with census areas formed by the tool and once with the villages as census areas,
 and prints one table: share of small areas within +/-20% of the target, single-piece
 share, overlap and gap (shares of county area), small areas crossed by a major road,
-Polsby-Popper compactness, barrier share of boundaries, and seconds per stage
+areas with a hole (an enclave inside them), Polsby-Popper compactness, barrier
+share of boundaries, and seconds per stage
 (tessellate, graph, partition, dissolve).
 
 Census areas formed by the tool are cut to ``--small-areas 3316 --census-areas 440``
@@ -74,6 +75,11 @@ def balanceable_share(results: list, params) -> float:
     return q.within_share(sizes[free], target)
 
 
+def holed(geoms: np.ndarray) -> int:
+    """How many areas have a hole (another area wholly inside them)."""
+    return int((shapely.get_num_interior_rings(geoms) > 0).sum())
+
+
 def measure(inputs, label: str, part: PartitionConfig) -> dict:
     """Cut every township and gather the figures of one table row."""
     cfg = RunConfig(partition=part)
@@ -87,6 +93,7 @@ def measure(inputs, label: str, part: PartitionConfig) -> dict:
     geoms = np.concatenate([r.small_areas.geometry.to_numpy() for r in results])
     county = shapely.union_all(np.array([t.geometry for t in tasks], dtype=object))
     tiling = q.tiling_check(geoms, county)
+    ca_geoms = np.concatenate([r.census_areas.geometry.to_numpy() for r in results])
     seconds = {s: sum(r.metrics["seconds"].get(s, 0.0) for r in results) for s in STAGES}
     return {
         "census areas": label,
@@ -98,6 +105,7 @@ def measure(inputs, label: str, part: PartitionConfig) -> dict:
         "overlap": f"{tiling['overlap_share']:.2e}",
         "gap": f"{tiling['gap_share']:.2e}",
         "crossed": summary["flags"]["crosses_major_road"],
+        "SA/CA with holes": f"{holed(geoms)}/{holed(ca_geoms)}",
         "PP mean": f"{summary['polsby_popper_mean']:.2f}",
         "PP median": f"{summary['polsby_popper_median']:.2f}",
         "on barriers": f"{summary['barrier_boundary_share']:.0%}",

@@ -219,6 +219,7 @@ def test_random_points_keep_hard_invariants(seed, n, snap):
     )
     res = partition_township(task)
     check_invariants(task, res)
+    assert flagged(res, "enclave").empty, "every enclave got a corridor out"
 
 
 @pytest.mark.skipif(not DATA.exists(), reason=f"real data not found at {DATA}")

@@ -8,6 +8,7 @@ with numpy and scipy.sparse.csgraph only, so they stay fast on whole townships.
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
@@ -142,11 +143,193 @@ def absorb_empty(
     return labels
 
 
+def enclosing(
+    edges: np.ndarray, labels: np.ndarray, outer: np.ndarray, n_labels: int
+) -> np.ndarray:
+    """Per label, the one other label it lies wholly inside (alone or with others), or -1.
+
+    Labels are nodes of their touching graph, with one more node for "outside" joined
+    to every label on the outer boundary. A label whose removal cuts some labels off
+    from outside encloses them: they form a hole in it. Found from the articulation
+    points of that graph (linear time), so a township of thousands of labels costs
+    milliseconds.
+    """
+    a, b, _ = pair_lengths(edges, np.ones(len(edges)), labels)
+    on_edge = np.flatnonzero(np.bincount(labels, outer, minlength=n_labels) > 1e-9)
+    outside = n_labels
+    g = nx.Graph()
+    g.add_nodes_from(range(n_labels + 1))
+    g.add_edges_from(zip(a[a < b].tolist(), b[a < b].tolist(), strict=True))
+    g.add_edges_from((int(c), outside) for c in on_edge)
+    out = np.full(n_labels, -1, dtype=np.int64)
+    reach = nx.node_connected_component(g, outside)
+    for host in sorted(nx.articulation_points(g)):
+        if host == outside or host not in reach:
+            continue
+        rest = g.subgraph(n for n in reach if n != host)
+        for comp in nx.connected_components(rest):
+            if outside in comp:
+                continue
+            inner = np.fromiter(comp, dtype=np.int64)
+            inner = inner[out[inner] < 0]
+            out[inner] = host
+    return out
+
+
 def enclaves(
     edges: np.ndarray, labels: np.ndarray, outer: np.ndarray, n_labels: int
 ) -> np.ndarray:
-    """Per label, True when it touches exactly one other label and not the outer boundary."""
-    a, b, _ = pair_lengths(edges, np.ones(len(edges)), labels)
-    n_nb = np.bincount(a, minlength=n_labels)
-    on_edge = np.bincount(labels, outer, minlength=n_labels) > 1e-9
-    return (n_nb == 1) & ~on_edge
+    """Per label, True when it lies wholly inside one other label (see :func:`enclosing`)."""
+    return enclosing(edges, labels, outer, n_labels) >= 0
+
+
+#: Corridor costs: every cell counts 1, each unit of weight (households) it carries
+#: over counts this much, and each major-barrier edge the corridor takes inside the
+#: enclave this much, so a corridor runs over empty land first and crosses a major
+#: road or river only where nothing else reaches out.
+CORRIDOR_WEIGHT_COST = 1e3
+CORRIDOR_BARRIER_COST = 1e6
+
+
+def open_enclaves(
+    edges: np.ndarray,
+    labels: np.ndarray,
+    weight: np.ndarray,
+    outer: np.ndarray,
+    *,
+    major: np.ndarray | None = None,
+    empty_only: np.ndarray | None = None,
+    group: np.ndarray | None = None,
+    tries: int = 8,
+) -> np.ndarray:
+    """Give every enclave a corridor out through the one label around it.
+
+    An enclave (see :func:`enclosing`) leaves its host a ring with a hole, which an
+    enumerator cannot walk round. A path of host cells from the enclave (or from any
+    label of an enclosed cluster) to a host cell on the outer boundary or next to a
+    label outside moves to the label it starts from: the cheapest path to each of
+    the ``tries`` nearest ends (fewest households carried over, then no major barrier
+    taken inside, then fewest cells: the ``CORRIDOR_*`` costs). Where a path cuts
+    the host in pieces, all but its heaviest piece go with the corridor; the end
+    that moves the fewest households (then cells) wins. ``major``: per edge, True
+    when it runs along a major barrier. ``empty_only``: per label, True when its
+    corridor may only take cells of weight 0 (an institution must not gain
+    households). ``group``: per label, its parent (census area); a corridor only
+    starts from a label of its host's parent, as cells never change parent. An
+    enclave with no corridor keeps its place (and its flag). Returns new labels;
+    the same inputs give the same labels.
+
+    >>> ring = np.array([[0, 1], [1, 2], [2, 3], [3, 0], [4, 0], [4, 1], [4, 2], [4, 3]])
+    >>> open_enclaves(ring, np.array([0, 0, 0, 0, 1]), np.ones(5),
+    ...               np.array([1.0, 1, 1, 1, 0])).tolist()
+    [1, 0, 0, 0, 1]
+    """
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    n = len(labels)
+    if n == 0 or len(edges) == 0:
+        return labels
+    major = np.zeros(len(edges), dtype=bool) if major is None else np.asarray(major, bool)
+    n_labels = int(labels.max()) + 1
+    stuck: set[int] = set()
+    for _ in range(n_labels):
+        host_of = enclosing(edges, labels, outer, n_labels)
+        hosts = sorted(set(host_of[host_of >= 0].tolist()) - stuck)
+        if not hosts:
+            break
+        host = hosts[0]
+        inner = np.flatnonzero(host_of == host)
+        if group is not None:
+            inner = inner[group[inner] == group[host]]
+        moved = _corridor(edges, labels, weight, outer, major, host_of, inner, host,
+                          empty_only, tries)
+        if moved is None:
+            stuck.add(host)
+            continue
+        cells, to = moved
+        labels[cells] = to
+    return labels
+
+
+def _corridor(edges, labels, weight, outer, major, host_of, inner, host, empty_only, tries):
+    """Host cells an enclosed label takes, and that label (see :func:`open_enclaves`).
+
+    Returns ``(cells, label)`` or None when no corridor keeps to the rules.
+    """
+    if len(inner) == 0:
+        return None
+    is_inner = np.zeros(len(host_of), dtype=bool)
+    is_inner[inner] = True
+    la, lb = labels[edges[:, 0]], labels[edges[:, 1]]
+    cells = np.flatnonzero(is_inner[labels] | (labels == host))
+    local = np.full(len(labels), -1, dtype=np.int64)
+    local[cells] = np.arange(len(cells))
+    # Host cells that reach out: on the outer boundary, or next to a label outside.
+    away = host_of != host
+    away[host] = False
+    exits = np.zeros(len(labels), dtype=bool)
+    exits[edges[away[lb] & (la == host), 0]] = True
+    exits[edges[away[la] & (lb == host), 1]] = True
+    exits |= (labels == host) & (outer > 1e-9)
+    src = np.r_[edges[:, 0], edges[:, 1]]
+    dst = np.r_[edges[:, 1], edges[:, 0]]
+    big = np.r_[major, major]
+    ok = (labels[dst] == host) & (local[src] >= 0)
+    src, dst, big = src[ok], dst[ok], big[ok]
+    cost = 1.0 + CORRIDOR_WEIGHT_COST * weight[dst] + CORRIDOR_BARRIER_COST * big
+    m = len(cells)
+    graph = sp.coo_array((cost, (local[src], local[dst])), shape=(m, m)).tocsr()
+    starts = local[np.flatnonzero(is_inner[labels])]
+    dist, pred, origin = csgraph.dijkstra(
+        graph, indices=starts, return_predecessors=True, min_only=True
+    )
+    ends = np.flatnonzero(exits[cells] & np.isfinite(dist))
+    ends = ends[np.lexsort((ends, dist[ends]))]
+    host_cells = labels[cells] == host
+    best, best_score = None, None
+    for end in ends[:tries].tolist():
+        path = []
+        node = end
+        while node >= 0 and not is_inner[labels[cells[node]]]:
+            path.append(node)
+            node = pred[node]
+        to = int(labels[cells[origin[end]]])
+        moved = _with_cut_off(edges, cells, host_cells, weight, path)
+        if moved is None or (empty_only is not None and empty_only[to]
+                             and (weight[moved] > 0).any()):
+            continue
+        score = (float(weight[moved].sum()), len(moved))
+        if best_score is None or score < best_score:
+            best, best_score = (moved, to), score
+    return best
+
+
+def _with_cut_off(edges, cells, host_cells, weight, path) -> np.ndarray | None:
+    """Cells the enclave takes for a corridor ``path`` (local indices into ``cells``).
+
+    Where the path cuts the host in pieces (a field cell that joins two arms of it),
+    the pieces but the heaviest (then largest) go with the corridor: each touches it.
+    None when the path would take the whole host.
+    """
+    rest = host_cells.copy()
+    rest[path] = False
+    if not rest.any():
+        return None
+    members = cells[rest]
+    piece = _piece_of(edges, members)
+    n_piece = int(piece.max()) + 1
+    p_weight = np.bincount(piece, weight[members], n_piece)
+    p_size = np.bincount(piece, minlength=n_piece)
+    main = np.lexsort((np.arange(n_piece), -p_size, -p_weight))[0]
+    return np.r_[cells[path], members[piece != main]].astype(np.int64)
+
+
+def _piece_of(edges: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Connected piece of each of ``members`` (cell ids), over the edges among them."""
+    inside = np.zeros(int(max(edges.max(), members.max())) + 1, dtype=bool)
+    inside[members] = True
+    e = edges[inside[edges[:, 0]] & inside[edges[:, 1]]]
+    pos = np.full(len(inside), -1, dtype=np.int64)
+    pos[members] = np.arange(len(members))
+    k = len(members)
+    m = sp.coo_array((np.ones(len(e)), (pos[e[:, 0]], pos[e[:, 1]])), shape=(k, k))
+    return csgraph.connected_components(m, directed=False)[1]

@@ -34,7 +34,7 @@ FLAG_DESCRIPTIONS: dict[str, str] = {
     CROSSES_MAJOR_ROAD: "a major road, river or railway runs through it",
     INSTITUTION: "institutional quarters (dormitory, barracks, hospital, ...) kept on their own",
     NO_BUILDINGS: "has no building (e.g. a village with no marked building)",
-    ENCLAVE: "lies wholly inside one other small area",
+    ENCLAVE: "lies wholly inside one other small area (alone or with its neighbours)",
     NOT_ONE_PIECE: "is not a single polygon (should not happen: please report)",
 }
 
