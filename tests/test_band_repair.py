@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
@@ -9,7 +11,9 @@ from hypothesis import strategies as st
 from scipy.sparse import csgraph
 
 from eapart.partition.band_repair import repair_band
+from eapart.partition.exact import exact_round
 from eapart.partition.model import PartitionParams
+from eapart.partition.recombine import Band
 from eapart.partition.regions import partition_groups
 from eapart.partition.small_areas import band_score, best_cut, part_counts
 
@@ -193,3 +197,79 @@ def test_repair_keeps_hard_constraints_and_never_loses_parts_inside(rows, cols, 
         assert len(np.unique(out)) == len(np.unique(labels))
     again = repair_band(adj, weight, labels, 64, 96, group=local, resize=resize, seed=seed)
     assert np.array_equal(out, again), "same inputs, same labels"
+
+
+def test_a_neighbourhood_is_regrouped_when_no_recut_of_two_parts_fits():
+    # 30 | 60 + 50 | 40 + 40 + 40 on a path: re-cutting two neighbours leaves one
+    # part outside [64, 96] whatever the cut; all three together make 90, 90, 80.
+    adj = path_graph(6)
+    weight = np.array([30.0, 60, 50, 40, 40, 40])
+    labels = np.array([0, 1, 1, 2, 2, 2])
+    out, kept = exact_round(adj, weight, labels, Band(64, 96),
+                            frozen_cell=np.zeros(6, dtype=bool), blocked_edges=None)
+    assert kept == 1 and inside(out, weight) == 3 and connected_parts(adj, out)
+    assert sorted(np.unique(out).tolist()) == [0, 1, 2], "labels keep their numbers"
+    assert inside(repair_band(adj, weight, labels, 64, 96), weight) == 3
+
+
+def test_regrouping_keeps_major_barriers_between_areas():
+    adj = path_graph(6)
+    weight = np.array([30.0, 60, 50, 40, 40, 40])
+    labels = np.array([0, 1, 1, 2, 2, 2])
+    # The only grouping that fits is 30+60 | 50+40 | 40+40; a major road between
+    # cells 0 and 1 forbids it, so the parts stay as they are.
+    blocked = (np.array([0, 1]), np.array([1, 0]))
+    out, kept = exact_round(adj, weight, labels, Band(64, 96),
+                            frozen_cell=np.zeros(6, dtype=bool), blocked_edges=blocked)
+    assert kept == 0 and out.tolist() == labels.tolist()
+
+
+def brute_force_fits(adj: sp.csr_array, weight: np.ndarray, k: int, lo: float, hi: float,
+                     blocked: set) -> bool:
+    """True when some grouping into k connected parts, no blocked edge inside, fits."""
+    n = len(weight)
+    coo = adj.tocoo()
+    for combo in itertools.product(range(k), repeat=n):
+        labels = np.array(combo)
+        if len(np.unique(labels)) != k or labels[0] != 0:
+            continue
+        w = np.bincount(labels, weight, k)
+        if not ((w >= lo) & (w <= hi)).all():
+            continue
+        if any(labels[a] == labels[b] for a, b in blocked):
+            continue
+        same = labels[coo.row] == labels[coo.col]
+        m = sp.csr_array((np.ones(same.sum()), (coo.row[same], coo.col[same])), shape=(n, n))
+        if csgraph.connected_components(m, directed=False)[0] == k:
+            return True
+    return False
+
+
+@FAST
+@given(rows=st.integers(1, 2), cols=st.integers(2, 4), k=st.integers(2, 3),
+       seed=st.integers(0, 10_000), n_blocked=st.integers(0, 2))
+def test_regrouping_finds_a_grouping_whenever_one_exists(rows, cols, k, seed, n_blocked):
+    """On windows small enough to try every grouping, exact_round misses none."""
+    rng = np.random.default_rng(seed)
+    n = rows * cols
+    adj = grid(rows, cols) if rows > 1 else path_graph(cols)
+    weight = rng.choice([0.0, 10, 20, 30, 40, 50, 60, 70], size=n)
+    labels = partition_groups(adj, weight, np.zeros(n, dtype=np.int64), [k], seed=seed)
+    if len(np.unique(labels)) != k:
+        return
+    coo = adj.tocoo()
+    pick = rng.choice(len(coo.row), size=min(n_blocked, len(coo.row)), replace=False)
+    blocked = {(int(coo.row[i]), int(coo.col[i])) for i in pick}
+    blocked |= {(b, a) for a, b in blocked}
+    rows_b = np.array([a for a, _ in sorted(blocked)], dtype=np.int64)
+    cols_b = np.array([b for _, b in sorted(blocked)], dtype=np.int64)
+    out, kept = exact_round(adj, weight, labels, Band(64, 96),
+                            frozen_cell=np.zeros(n, dtype=bool),
+                            blocked_edges=(rows_b, cols_b) if blocked else None)
+    assert connected_parts(adj, out) and len(np.unique(out)) == k
+    assert inside(out, weight) >= inside(labels, weight)
+    if kept:
+        assert inside(out, weight) == k
+        assert all(out[a] != out[b] for a, b in blocked), "no major barrier inside"
+    elif inside(labels, weight) < k:
+        assert not brute_force_fits(adj, weight, k, 64, 96, blocked)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from eapart.partition.exact import exact_round
 from eapart.partition.recombine import Band, recombine_round
 from eapart.partition.refine import move_cell, stays_connected
 
@@ -143,6 +144,13 @@ def repair_band(
         if kept:
             labels = _single_moves(adjacency, weight, labels, edges, movable, blocked_edges,
                                    (min_size, max_size), max_rounds)
+    if resize:
+        return labels
+    for _ in range(recombine_rounds):
+        labels, kept = exact_round(own, weight, labels, band, frozen_cell=~movable,
+                                   blocked_edges=blocked_edges)
+        if not kept:
+            break
     return labels
 
 

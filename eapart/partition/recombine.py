@@ -64,7 +64,7 @@ class Band:
 
 
 @dataclass
-class _State:
+class PartState:
     """Part weights, sizes and neighbours of the current labels.
 
     ``w``, ``n`` and ``first``: the same weights, sizes and first cells as Python
@@ -81,7 +81,7 @@ class _State:
     first: list[int]
 
 
-def _state(edges: tuple[np.ndarray, np.ndarray], labels, weight, frozen_cell) -> _State:
+def part_state(edges: tuple[np.ndarray, np.ndarray], labels, weight, frozen_cell) -> PartState:
     """Weights, frozen parts and the neighbour lists of every part (one vectorised pass)."""
     k = int(labels.max()) + 1
     pw = np.bincount(labels, weight, k)
@@ -96,11 +96,11 @@ def _state(edges: tuple[np.ndarray, np.ndarray], labels, weight, frozen_cell) ->
     starts = np.searchsorted(a, np.arange(k + 1))
     b_list = b.tolist()
     neighbours = {int(p): b_list[starts[p] : starts[p + 1]] for p in np.unique(a).tolist()}
-    return _State(pw, size, first_cell, fixed, neighbours, pw.tolist(), size.tolist(),
+    return PartState(pw, size, first_cell, fixed, neighbours, pw.tolist(), size.tolist(),
                   first_cell.tolist())
 
 
-def _options(p: int, st: _State, band: Band, resize: bool) -> list[tuple[tuple[int, ...], int]]:
+def _options(p: int, st: PartState, band: Band, resize: bool) -> list[tuple[tuple[int, ...], int]]:
     """Ranked ways to re-cut part ``p`` (outside the band): (parts of the union, new count)."""
     pw, mid = st.w, band.middle
     nbrs = st.neighbours.get(p, [])
@@ -138,7 +138,7 @@ def _options(p: int, st: _State, band: Band, resize: bool) -> list[tuple[tuple[i
     return [(members, k) for _, members, k in out if sum(st.n[q] for q in members) >= k]
 
 
-def _path_to_partner(p: int, st: _State, band: Band, depth: int = 5):
+def _path_to_partner(p: int, st: PartState, band: Band, depth: int = 5):
     """The parts on a shortest path from ``p`` to the nearest other part outside the band
     with which the path's total fits as many parts, or None (breadth-first search)."""
     parent = {p: p}
@@ -163,12 +163,12 @@ def _path_to_partner(p: int, st: _State, band: Band, depth: int = 5):
     return None
 
 
-def _signature(members: tuple[int, ...], k: int, st: _State) -> tuple:
+def _signature(members: tuple[int, ...], k: int, st: PartState) -> tuple:
     """What identifies an option across renumbering: its parts' first cells and weights."""
     return tuple(sorted(st.first[q] for q in members)), k, round(sum(st.w[q] for q in members), 6)
 
 
-def _pick(outside: np.ndarray, st: _State, band: Band, resize: bool, refused: dict):
+def _pick(outside: np.ndarray, st: PartState, band: Band, resize: bool, refused: dict):
     """One option per part outside the band, no part in two options (deterministic).
 
     An option refused once (same parts, same weights) is not tried again.
@@ -261,7 +261,7 @@ def recombine_round(
     """
     coo = adjacency.tocoo()
     edges = (coo.row.astype(np.int64), coo.col.astype(np.int64))
-    st = _state(edges, labels, weight, frozen_cell)
+    st = part_state(edges, labels, weight, frozen_cell)
     outside = np.flatnonzero(~band.inside(st.weight) & ~st.fixed)
     picks = _pick(outside, st, band, resize, refused)
     if not picks:
