@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eapart.partition.labels import enclaves, open_enclaves, pieces
+from eapart.partition.labels import detach_empty_sides, enclaves, open_enclaves, pieces
 
 
 def grid(rows: int, cols: int) -> np.ndarray:
@@ -22,6 +22,19 @@ def border(rows: int, cols: int) -> np.ndarray:
     out = np.zeros((rows, cols))
     out[0, :] = out[-1, :] = out[:, 0] = out[:, -1] = 1.0
     return out.ravel()
+
+
+def grown_labels(edges: np.ndarray, n: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k connected labels over n cells: seeds grown by a random flood fill."""
+    labels = np.full(n, -1, dtype=np.int64)
+    labels[rng.choice(n, size=min(k, n), replace=False)] = np.arange(min(k, n))
+    while (labels < 0).any():
+        for a, b in edges[rng.permutation(len(edges))]:
+            if labels[a] >= 0 > labels[b]:
+                labels[b] = labels[a]
+            elif labels[b] >= 0 > labels[a]:
+                labels[a] = labels[b]
+    return labels
 
 
 def one_piece_each(edges: np.ndarray, labels: np.ndarray) -> bool:
@@ -100,22 +113,21 @@ def test_major_barrier_is_taken_only_where_nothing_else_reaches_out():
     assert sorted(np.flatnonzero(out == 1).tolist()) == [12, 17, 22], "south, over no road"
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.integers(3, 9), st.integers(3, 9), st.integers(2, 6), st.integers(0, 2**31 - 1))
-def test_random_labellings_lose_their_enclaves_and_stay_whole(rows, cols, k, seed):
-    """Grow k connected labels on a grid; after opening, no enclave, all one piece."""
-    rng = np.random.default_rng(seed)
+@st.composite
+def labelled_grids(draw):
+    """A grid of 3-9 x 3-9 cells grown into 2-6 connected labels, and a generator."""
+    rows, cols = draw(st.integers(3, 9)), draw(st.integers(3, 9))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
     edges = grid(rows, cols)
+    return rows, cols, edges, grown_labels(edges, rows * cols, draw(st.integers(2, 6)), rng), rng
+
+
+@settings(max_examples=60, deadline=None)
+@given(labelled_grids())
+def test_random_labellings_lose_their_enclaves_and_stay_whole(case):
+    """Grow k connected labels on a grid; after opening, no enclave, all one piece."""
+    rows, cols, edges, labels, rng = case
     n = rows * cols
-    labels = np.full(n, -1, dtype=np.int64)
-    labels[rng.choice(n, size=min(k, n), replace=False)] = np.arange(min(k, n))
-    while (labels < 0).any():  # random flood fill keeps every label connected
-        e = edges[rng.permutation(len(edges))]
-        for a, b in e:
-            if labels[a] >= 0 > labels[b]:
-                labels[b] = labels[a]
-            elif labels[b] >= 0 > labels[a]:
-                labels[a] = labels[b]
     outer = border(rows, cols)
     weight = rng.integers(0, 3, n).astype(float)
     out = open_enclaves(edges, labels, weight, outer)
@@ -141,3 +153,62 @@ def test_a_cluster_of_labels_inside_one_ring_is_opened_too():
     assert not enclaves(edges, out, outer, 3).any()
     assert one_piece_each(edges, out)
     assert (out != labels).sum() == 1, "one ring cell opens the way out"
+
+
+def road_grid() -> tuple[np.ndarray, np.ndarray]:
+    """A 3 x 4 grid of cells whose edges between columns 1 and 2 run along a major road."""
+    edges = grid(3, 4)
+    cols = edges % 4
+    major = (np.minimum(cols[:, 0], cols[:, 1]) == 1) & (cols[:, 0] != cols[:, 1])
+    return edges, major
+
+
+def test_empty_land_across_a_major_road_goes_to_a_neighbour_on_its_side():
+    edges, major = road_grid()
+    # Label 0: columns 0-1 (households) and cell 2 (empty land across the road);
+    # label 1: the rest of columns 2-3.
+    labels = np.array([0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 1, 1])
+    weight = np.array([5.0, 5, 0, 5, 5, 5, 5, 5, 5, 5, 5, 5])
+    out = detach_empty_sides(edges, np.ones(len(edges)), labels, weight, major)
+    assert out[2] == 1 and (out[[0, 1, 4, 5, 8, 9]] == 0).all()
+    assert not (major & (out[edges[:, 0]] == out[edges[:, 1]])).any(), "no road inside"
+    assert one_piece_each(edges, out)
+    # Land with households across the road stays: that crossing buys balance.
+    weight[2] = 5
+    same = detach_empty_sides(edges, np.ones(len(edges)), labels, weight, major)
+    assert (same == labels).all()
+
+
+def test_empty_land_stays_when_its_neighbours_are_in_another_census_area():
+    edges, major = road_grid()
+    labels = np.array([0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 1, 1])
+    weight = np.array([5.0, 5, 0, 5, 5, 5, 5, 5, 5, 5, 5, 5])
+    out = detach_empty_sides(edges, np.ones(len(edges)), labels, weight, major,
+                             group=np.array([0, 1]))
+    assert (out == labels).all()
+
+
+def test_a_label_of_no_weight_keeps_its_land():
+    edges, major = road_grid()
+    labels = np.array([0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 1, 1])
+    weight = np.array([0.0, 0, 0, 5, 0, 0, 5, 5, 0, 0, 5, 5])  # label 0: an institution
+    out = detach_empty_sides(edges, np.ones(len(edges)), labels, weight, major)
+    assert (out == labels).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(labelled_grids())
+def test_detaching_keeps_labels_whole_and_weights_unchanged(case):
+    rows, cols, edges, labels, rng = case
+    n = rows * cols
+    major = rng.random(len(edges)) < 0.3
+    weight = np.where(rng.random(n) < 0.5, 0.0, rng.integers(1, 9, n).astype(float))
+    out = detach_empty_sides(edges, np.ones(len(edges)), labels, weight, major)
+    assert one_piece_each(edges, out)
+    assert set(np.unique(out)) == set(np.unique(labels))
+    k_max = int(labels.max()) + 1
+    assert np.allclose(np.bincount(out, weight, k_max), np.bincount(labels, weight, k_max))
+    def inner(lab: np.ndarray) -> int:
+        return int((major & (lab[edges[:, 0]] == lab[edges[:, 1]])).sum())
+
+    assert inner(out) <= inner(labels), "never more road inside areas"

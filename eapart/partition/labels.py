@@ -333,3 +333,89 @@ def _piece_of(edges: np.ndarray, members: np.ndarray) -> np.ndarray:
     k = len(members)
     m = sp.coo_array((np.ones(len(e)), (pos[e[:, 0]], pos[e[:, 1]])), shape=(k, k))
     return csgraph.connected_components(m, directed=False)[1]
+
+
+def detach_empty_sides(
+    edges: np.ndarray,
+    shared: np.ndarray,
+    labels: np.ndarray,
+    weight: np.ndarray,
+    major: np.ndarray,
+    group: np.ndarray | None = None,
+    rounds: int = 5,
+) -> np.ndarray:
+    """Hand land with no households across a major barrier to a neighbour on its side.
+
+    A label split by major barriers (roads, rivers, rail along ``major`` edges)
+    into pieces, one of which holds no weight, has the barrier running through it
+    for nothing: the empty piece (fields, a park) of a label that holds some weight
+    goes to the neighbouring label it shares most open boundary with, when that
+    lowers the barrier length inside labels and leaves the label it quits in one
+    piece. Weights do not change.
+    ``group``: per label, its parent (census area); a piece only moves inside it.
+    Returns new labels.
+
+    >>> # 0 - 1 | 2 - 3 in a row, '|' a major road; cell 2 is empty land of label 0.
+    >>> edges = np.array([[0, 1], [1, 2], [2, 3]])
+    >>> detach_empty_sides(edges, np.ones(3), np.array([0, 0, 0, 1]),
+    ...                    np.array([5.0, 5, 0, 5]), np.array([False, True, False])).tolist()
+    [0, 0, 1, 1]
+    """
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    major = np.asarray(major, dtype=bool)
+    n = len(labels)
+    if n == 0 or not major.any():
+        return labels
+    for _ in range(rounds):
+        moved = 0
+        la, lb = labels[edges[:, 0]], labels[edges[:, 1]]
+        side = pieces(n, edges[~major], labels) if (~major).any() else np.arange(n)
+        piece_weight = np.bincount(side, weight, minlength=n)
+        # Empty pieces of a label that crosses a major barrier.
+        crossing = np.zeros(n, dtype=bool)
+        inner_major = major & (la == lb)
+        crossing[side[edges[inner_major, 0]]] = True
+        crossing[side[edges[inner_major, 1]]] = True
+        # ... of labels that keep some weight (a label of no weight at all, such as
+        # an institution of no household, keeps its land).
+        label_weight = np.bincount(labels, weight, minlength=int(labels.max()) + 1)
+        piece_label = np.zeros(n, dtype=np.int64)
+        piece_label[side] = labels
+        candidates = np.flatnonzero(crossing & (piece_weight <= 0)
+                                    & (label_weight[piece_label] > 0))
+        for piece in candidates.tolist():
+            cells = np.flatnonzero(side == piece)
+            moved += _move_piece(edges, shared, labels, major, cells, group)
+        if moved == 0:
+            break
+    return labels
+
+
+def _move_piece(edges, shared, labels, major, cells, group) -> bool:
+    """Move ``cells`` (one empty piece of a label) to its best open neighbour; True if moved."""
+    own = int(labels[cells[0]])
+    if (labels[cells] != own).any():
+        return False
+    inside = np.zeros(len(labels), dtype=bool)
+    inside[cells] = True
+    a_in, b_in = inside[edges[:, 0]], inside[edges[:, 1]]
+    border = a_in ^ b_in
+    other = np.where(a_in, labels[edges[:, 1]], labels[edges[:, 0]])
+    open_to = border & ~major & (other != own)
+    if group is not None:
+        open_to &= group[other] == group[own]
+    if not open_to.any():
+        return False
+    nbr, length = np.unique(other[open_to], return_inverse=True)
+    score = np.bincount(length, shared[open_to])
+    to = int(nbr[np.lexsort((nbr, -score))[0]])
+    # Barrier length inside labels before and after, on the piece's border.
+    before = (border & major & (other == own)) * shared
+    after = (border & major & (other == to)) * shared
+    if after.sum() >= before.sum():
+        return False
+    rest = np.flatnonzero((labels == own) & ~inside)
+    if len(rest) and len(np.unique(_piece_of(edges, rest))) > 1:
+        return False
+    labels[cells] = to
+    return True

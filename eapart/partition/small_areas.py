@@ -15,7 +15,9 @@ Each census area's cells are cut into parts near the target (households or perso
    between neighbouring parts of a census area to bring more of them into the band,
    never across a major barrier;
 4. parts with no household (no building, or only garages, offices, ...) join the
-   neighbour in their census area they share most boundary with;
+   neighbour in their census area they share most boundary with, and empty land
+   across a major barrier from the rest of its part goes to a neighbour on its own
+   side (:func:`eapart.partition.labels.detach_empty_sides`);
 5. a part wholly inside one other part gets a corridor of that part's cells out to
    a third part or the township edge (:func:`eapart.partition.labels.open_enclaves`),
    over empty land where it can, so that no small area is a ring with a hole.
@@ -34,7 +36,7 @@ from eapart.partition import quality as q
 from eapart.partition import regions
 from eapart.partition.band_repair import repair_band
 from eapart.partition.graph import MAJOR_BARRIERS, CellGraph
-from eapart.partition.labels import absorb_empty, open_enclaves
+from eapart.partition.labels import absorb_empty, detach_empty_sides, open_enclaves
 from eapart.partition.model import PartitionParams
 
 
@@ -248,10 +250,14 @@ def cut_small_areas(
     kept = np.array([bool(k) for k in kinds], dtype=bool)
     occupied = _occupied(labels, weight, has_building, kept, part_group)
     labels = absorb_empty(graph.edges, graph.shared_length, labels, occupied, part_group)
+    major = np.isin(graph.barrier, MAJOR_BARRIERS)
+    if not params.allow_barrier_crossing:
+        labels = detach_empty_sides(graph.edges, graph.shared_length, labels, weight, major,
+                                    part_group)
     part_weight = np.bincount(labels, weight, minlength=len(kinds))
     labels = open_enclaves(
         graph.edges, labels, weight, graph.outer_length,
-        major=np.isin(graph.barrier, MAJOR_BARRIERS),
+        major=major,
         empty_only=kept | (part_weight > params.max_size), group=part_group,
     )
     used, labels = np.unique(labels, return_inverse=True)
