@@ -36,13 +36,17 @@ def dissolve(cells: np.ndarray, labels: np.ndarray, n_labels: int) -> np.ndarray
 
 
 def _union(members: np.ndarray) -> object:
-    """Coverage union of tiling cells; a full overlay union if GEOS finds them mis-noded.
+    """Coverage union of tiling cells; a full overlay union if they are mis-noded.
 
-    Should even the overlay raise, the union is snap-rounded onto the engine's
-    :data:`~eapart.partition.precision.GRID`, which cannot fail.
+    GEOS either raises on a mis-noded coverage or returns an invalid polygon; both
+    send the cells to the overlay. Should even the overlay raise, the union is
+    snap-rounded onto the engine's :data:`~eapart.partition.precision.GRID`,
+    which cannot fail.
     """
     try:
-        return shapely.coverage_union_all(members)
+        union = shapely.coverage_union_all(members)
+        if shapely.is_valid(union):
+            return union
     except GEOSException:
         pass
     try:

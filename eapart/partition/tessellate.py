@@ -4,10 +4,14 @@ Blocks ("enclosures") are the faces that the township boundary and the barrier
 lines (roads, rail, water, and village boundaries when given) enclose: they tile
 the township exactly. Cells are a Voronoi diagram of one point per building,
 computed block by block, so that every cell lies inside one block and the cells
-of a block tile it. A block that holds no building is a cell of its own, with no
-building, and so is any piece of a Voronoi cell cut off from its building by a
-concave block outline; so the cells tile the township whole (no gap, no overlap) and land with
-no buildings can be absorbed into whichever area is next to it.
+of a block tile it. Where a footprint pokes out of its cell (a long terrace, a
+hall beside small houses), it is seeded along its outline too, so that cells, and
+the areas drawn along them, go round footprints instead of through them
+(:func:`follow_footprints`). A block that holds no building is a cell of its own,
+with no building, and so is any piece of a Voronoi cell cut off from its building
+by a concave block outline; so the cells tile the township whole (no gap, no
+overlap) and land with no buildings can be absorbed into whichever area is next
+to it.
 
 Buildings whose points coincide (to the centimetre) share one cell: a Voronoi
 diagram cannot separate them, and nothing on the ground would either.
@@ -57,6 +61,22 @@ SLIVER_WIDTH = 0.01
 #: Coarser grids (metres) that cells are snapped to, in turn, in the rare township
 #: whose cells GEOS coverage cleaning still rejects (see :func:`clean_coverage`).
 FALLBACK_GRIDS: tuple[float, ...] = (GRID, 0.001, 0.01)
+
+#: A footprint with more than this share of its area outside its one-point Voronoi
+#: cell (a long terrace, a factory hall next to small houses) gets a cell that
+#: follows its outline: the areas' boundaries would otherwise cut through it.
+POKE_SHARE = 0.01
+#: Spacing (metres) of the extra sites along such a footprint's outline, widened so
+#: that no footprint gets more than :data:`MAX_OUTLINE_SITES` of them.
+OUTLINE_SPACING = 2.0
+MAX_OUTLINE_SITES = 64
+#: How far (metres) inside the outline the extra sites sit, so that the cell
+#: boundary between two footprints sharing a wall runs along the wall.
+OUTLINE_INSET = 0.2
+#: Largest shift (metres) that breaks the cocircular ties of evenly spaced outline sites.
+OUTLINE_JITTER = 0.001
+#: Rounds of refinement: a footprint next to a refined one may poke out in turn.
+REFINE_ROUNDS = 3
 
 #: How the township's notes begin when :data:`FALLBACK_GRIDS` had to be used.
 FALLBACK_NOTE = "cells snapped to a"
@@ -213,26 +233,176 @@ def _voronoi_in_blocks(site_xy: np.ndarray, site_block: np.ndarray, blocks: np.n
     those hairs removed: valid by construction, at the cost of one cheap
     vectorised call, before it is clipped.
     """
+    cells, multi = _raw_cells(site_xy, site_block, blocks)
+    cells[multi] = _clip(cells[multi], blocks[site_block[multi]])
+    return cells
+
+
+def _raw_cells(site_xy: np.ndarray, site_block: np.ndarray, blocks: np.ndarray,
+               hull: bool = True):
+    """Unclipped Voronoi cells per block, and which sites share their block.
+
+    The only site of a block gets the block itself. Sites must be sorted by block
+    (:func:`merge_sites` does it), so each block's sites are contiguous and the
+    diagrams' cells (``ordered=True``) come back in site order. ``hull``: replace
+    each cell by its convex hull (see :func:`_voronoi_in_blocks`); without it the
+    cells keep the diagram's shared vertices, which a coverage union needs.
+    """
     n = len(site_xy)
     cells = np.empty(n, dtype=object)
     counts = np.bincount(site_block, minlength=len(blocks))
-    single = counts[site_block] == 1
-    cells[single] = blocks[site_block[single]]
+    multi = counts[site_block] > 1
+    cells[~multi] = blocks[site_block[~multi]]
     multi_blocks = np.flatnonzero(counts > 1)
     if len(multi_blocks) == 0:
-        return cells
-    # Sites are sorted by block (merge_sites), so each block's sites are contiguous
-    # and the diagrams' cells (ordered=True) come back in site order.
-    multi_sites = np.flatnonzero(counts[site_block] > 1)
+        return cells, multi
+    multi_sites = np.flatnonzero(multi)
     _, group = np.unique(site_block[multi_sites], return_inverse=True)
     mps = shapely.multipoints(site_xy[multi_sites], indices=group)
     env = shapely.envelope(blocks[multi_blocks])
     size = np.sqrt(np.maximum(shapely.area(env), 1.0))
     extend = shapely.buffer(env, size, join_style="mitre")
     diagrams = shapely.voronoi_polygons(mps, extend_to=extend, ordered=True)
-    raw = shapely.convex_hull(shapely.get_parts(diagrams))
-    cells[multi_sites] = shapely.intersection(raw, blocks[site_block[multi_sites]])
-    return cells
+    raw = shapely.get_parts(diagrams)
+    if hull:
+        raw = shapely.convex_hull(raw)
+    else:  # only the cells that came out crossed: their hull is the same cell
+        bad = ~shapely.is_valid(raw)
+        raw[bad] = shapely.convex_hull(raw[bad])
+    cells[multi_sites] = raw
+    return cells, multi
+
+
+def _clip(cells: np.ndarray, block_of_cell: np.ndarray) -> np.ndarray:
+    """Each cell intersected with its block; cells wholly inside it are kept as they are.
+
+    The containment test runs on prepared blocks and is far cheaper than the
+    overlay, which only the cells crossing a block's outline need.
+    """
+    shapely.prepare(block_of_cell)
+    inside = shapely.contains_properly(block_of_cell, cells)
+    out = cells.copy()
+    cross = ~inside
+    out[cross] = shapely.intersection(cells[cross], block_of_cell[cross])
+    return out
+
+
+def follow_footprints(
+    cells: np.ndarray,
+    site_xy: np.ndarray,
+    site_block: np.ndarray,
+    footprints: np.ndarray,
+    footprint_site: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """Recut the cells around footprints that poke out of their site's cell.
+
+    One point per building gives each building the land nearest that point, so a
+    long or large footprint beside small ones pokes into its neighbours' cells and
+    an area boundary drawn along the cells would cut it. Such a footprint is seeded
+    along its outline too (morphological tessellation, as momepy does, but only
+    where needed: it costs about 3 ms a building), and the land of its cell and of
+    the cells it reaches into is shared again among their seeds, each site's
+    pieces dissolved into its cell. Repeated (:data:`REFINE_ROUNDS`) while a refined neighbour makes
+    another footprint poke out. Returns the new cells and how many sites follow
+    their footprints.
+    """
+    polygonal = np.isin(shapely.get_type_id(footprints), (3, 6)) & (shapely.area(footprints) > 0)
+    footprints, footprint_site = footprints[polygonal], footprint_site[polygonal]
+    refined = np.zeros(len(site_xy), dtype=bool)
+    if len(footprints) == 0:
+        return cells, 0
+    for _ in range(REFINE_ROUNDS):
+        poking = _poking_sites(cells, footprints, footprint_site, len(site_xy)) & ~refined
+        if not poking.any():
+            break
+        refined |= poking
+        redo = _touched_sites(cells, site_block, footprints, footprint_site, poking)
+        cells = cells.copy()
+        cells[redo] = _outline_cells(cells, site_xy, site_block, footprints, footprint_site,
+                                     redo, refined)
+    return cells, int(refined.sum())
+
+
+def _touched_sites(cells, site_block, footprints, footprint_site, poking) -> np.ndarray:
+    """Sites whose cells the footprints of ``poking`` sites reach into, and those sites."""
+    mine = np.flatnonzero(poking[footprint_site])
+    fp, cell = shapely.STRtree(cells).query(footprints[mine], predicate="intersects")
+    same_block = site_block[cell] == site_block[footprint_site[mine[fp]]]
+    redo = poking.copy()
+    redo[cell[same_block]] = True
+    return redo
+
+
+def _poking_sites(cells, footprints, footprint_site, n_sites) -> np.ndarray:
+    """Per site, True when one of its footprints lies partly (over POKE_SHARE) outside its cell."""
+    own = cells[footprint_site]
+    valid = ~(shapely.is_missing(own) | shapely.is_empty(own))
+    check = np.flatnonzero(valid)
+    check = check[~shapely.covers(own[check], footprints[check])]
+    out = np.zeros(n_sites, dtype=bool)
+    if len(check) == 0:
+        return out
+    area = shapely.area(footprints[check])
+    outside = area - shapely.area(shapely.intersection(footprints[check], own[check]))
+    out[footprint_site[check[outside > POKE_SHARE * area]]] = True
+    return out
+
+
+def _outline_cells(cells, site_xy, site_block, footprints, footprint_site, redo, refined):
+    """New cells of the sites ``redo``, over the land their cells cover now.
+
+    Seeds: every such site's point, and points along the outlines of the refined
+    ones among them. The new cells are drawn over the union of the old ones, block
+    by block, so the cells of other sites do not change and the tiling holds.
+    """
+    sites = np.flatnonzero(redo)
+    mine = refined[footprint_site] & redo[footprint_site]
+    seed_xy, seed_fp = _outline_points(footprints[mine])
+    seed_site = footprint_site[mine][seed_fp]
+    hole_id, site_hole = np.unique(site_block[sites], return_inverse=True)
+    holes = dissolve(cells[sites], site_hole.reshape(-1), len(hole_id))
+    local = np.searchsorted(sites, seed_site)
+    inside = shapely.contains_xy(holes[site_hole[local]], seed_xy[:, 0], seed_xy[:, 1])
+    # Each site's own point first, so that it is kept where an outline point coincides.
+    xy = np.concatenate([site_xy[sites], seed_xy[inside]])
+    owner = np.concatenate([np.arange(len(sites)), local[inside]])
+    hole = site_hole[owner]
+    key = np.column_stack([hole, np.round(xy / SITE_GRID).astype(np.int64)])
+    _, first = np.unique(key, axis=0, return_index=True)
+    first = np.sort(first)
+    order = first[np.argsort(hole[first], kind="stable")]
+    raw, _ = _raw_cells(xy[order], hole[order], holes, hull=False)
+    # One union per site of its convex pieces, then one clip per site, not per point.
+    merged = dissolve(raw, owner[order], len(sites))
+    return _clip(merged, holes[site_hole])
+
+
+def _outline_points(footprints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points along each footprint's outer rings, a little inside; (xy, footprint index)."""
+    inset = shapely.buffer(footprints, -OUTLINE_INSET)
+    gone = shapely.is_empty(inset) | (shapely.area(inset) <= 0)
+    shapes = np.where(gone, footprints, inset)
+    parts, part_of = polygon_parts(shapes, return_index=True)
+    rings = shapely.get_exterior_ring(parts)
+    spacing = np.maximum(OUTLINE_SPACING, shapely.length(rings) / MAX_OUTLINE_SITES)
+    dense = shapely.segmentize(rings, spacing)
+    xy, ring = shapely.get_coordinates(dense, return_index=True)
+    # A ring's last point repeats its first.
+    last = np.r_[ring[1:] != ring[:-1], True]
+    xy, ring = xy[~last], ring[~last]
+    return xy + _jitter(xy), part_of[ring]
+
+
+def _jitter(xy: np.ndarray) -> np.ndarray:
+    """A shift of at most :data:`OUTLINE_JITTER` per point, a function of the point alone.
+
+    Points spaced evenly along straight walls are cocircular by the hundred, and
+    GEOS then leaves Voronoi cells whose rings cross themselves within a hair; a
+    millimetre's deterministic shake breaks the ties (same point, same shift, in
+    any order and on any machine).
+    """
+    h = np.sin(xy[:, :1] * 12.9898 + xy[:, 1:] * 78.233 + np.array([[0.0, 1.7]])) * 43758.5453
+    return (h - np.floor(h) - 0.5) * 2.0 * OUTLINE_JITTER
 
 
 def _split_pieces(cells: np.ndarray, cell_xy: np.ndarray):
@@ -341,6 +511,8 @@ def tessellate(
     point_block = locate_points(xy, blocks)
     site_xy, site_block, building_site = merge_sites(xy, point_block)
     site_cells = _voronoi_in_blocks(site_xy, site_block, blocks)
+    geoms = np.asarray(building_geoms, dtype=object)
+    site_cells, _ = follow_footprints(site_cells, site_xy, site_block, geoms, building_site)
     site_cells, orphans, orphan_owner = _split_pieces(site_cells, site_xy)
     empty_blocks = np.setdiff1d(np.arange(len(blocks)), site_block)
     empty = np.concatenate([orphans, blocks[empty_blocks]])
