@@ -5,8 +5,9 @@ cuts every township with :func:`eapart.partition.hierarchy.partition_township`, 
 with census areas formed by the tool and once with the villages as census areas,
 and prints one table: share of small areas within +/-20% of the target, single-piece
 share, overlap and gap (shares of county area), small areas crossed by a major road,
-areas with a hole (an enclave inside them), Polsby-Popper compactness, barrier
-share of boundaries, and seconds per stage
+areas with a hole (an enclave inside them), footprints cut by a small-area
+boundary (over 10% of the footprint outside its own small area), Polsby-Popper
+compactness, barrier share of boundaries, and seconds per stage
 (tessellate, graph, partition, dissolve).
 
 Census areas formed by the tool are cut to ``--small-areas 3316 --census-areas 440``
@@ -75,6 +76,19 @@ def balanceable_share(results: list, params) -> float:
     return q.within_share(sizes[free], target)
 
 
+def footprints_cut(tasks: list, results: list, share: float = 0.10) -> int:
+    """Footprints with more than ``share`` of their area outside their own small area."""
+    cut = 0
+    for task, res in zip(tasks, results, strict=True):
+        fp = shapely.make_valid(task.buildings.geometry.to_numpy())
+        poly = shapely.area(fp) > 0
+        areas = res.small_areas.set_index("small_area_code").geometry
+        own = areas.loc[res.assignment["small_area_code"].to_numpy()].to_numpy()
+        inside = shapely.area(shapely.intersection(fp[poly], own[poly]))
+        cut += int((inside < (1 - share) * shapely.area(fp[poly])).sum())
+    return cut
+
+
 def holed(geoms: np.ndarray) -> int:
     """How many areas have a hole (another area wholly inside them)."""
     return int((shapely.get_num_interior_rings(geoms) > 0).sum())
@@ -106,6 +120,7 @@ def measure(inputs, label: str, part: PartitionConfig) -> dict:
         "gap": f"{tiling['gap_share']:.2e}",
         "crossed": summary["flags"]["crosses_major_road"],
         "SA/CA with holes": f"{holed(geoms)}/{holed(ca_geoms)}",
+        "footprints cut": footprints_cut(tasks, results),
         "PP mean": f"{summary['polsby_popper_mean']:.2f}",
         "PP median": f"{summary['polsby_popper_median']:.2f}",
         "on barriers": f"{summary['barrier_boundary_share']:.0%}",
