@@ -398,11 +398,21 @@ def _jitter(xy: np.ndarray) -> np.ndarray:
 
     Points spaced evenly along straight walls are cocircular by the hundred, and
     GEOS then leaves Voronoi cells whose rings cross themselves within a hair; a
-    millimetre's deterministic shake breaks the ties (same point, same shift, in
-    any order and on any machine).
+    millimetre's deterministic shake breaks the ties. The shift is an integer hash
+    (splitmix64) of the point on a 0.1 mm grid: same point, same shift, in any order
+    and on any machine (no floating-point library call in between).
     """
-    h = np.sin(xy[:, :1] * 12.9898 + xy[:, 1:] * 78.233 + np.array([[0.0, 1.7]])) * 43758.5453
-    return (h - np.floor(h) - 0.5) * 2.0 * OUTLINE_JITTER
+    key = np.round(xy / 1e-4).astype(np.int64).view(np.uint64)
+    with np.errstate(over="ignore"):
+        z = key[:, 0] * np.uint64(0x9E3779B97F4A7C15) + key[:, 1]
+        out = np.empty_like(xy)
+        for axis in (0, 1):
+            z = z + np.uint64(0x9E3779B97F4A7C15)
+            h = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+            h = h ^ (h >> np.uint64(31))
+            out[:, axis] = (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    return (out - 0.5) * 2.0 * OUTLINE_JITTER
 
 
 def _split_pieces(cells: np.ndarray, cell_xy: np.ndarray):
