@@ -69,7 +69,7 @@ POKE_SHARE = 0.01
 #: Spacing (metres) of the extra sites along such a footprint's outline, widened so
 #: that no footprint gets more than :data:`MAX_OUTLINE_SITES` of them.
 OUTLINE_SPACING = 2.0
-MAX_OUTLINE_SITES = 64
+MAX_OUTLINE_SITES = 256
 #: How far (metres) inside the outline the extra sites sit, so that the cell
 #: boundary between two footprints sharing a wall runs along the wall.
 OUTLINE_INSET = 0.2
