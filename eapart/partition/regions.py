@@ -51,9 +51,9 @@ the synthetic county's 61,844 cells in 20 townships into 3,161 parts in about 3 
 92% of parts within +/-20% (100% in rural townships; the rest are downtown blocks of
 30-90-household cells that no contiguous grouping balances), every part connected.
 As small areas are cut (band, then band repair with recombination and exact
-regrouping of small windows), ``bench/engine_quality.py`` finds 96.5% of the
+regrouping of small windows), ``bench/engine_quality.py`` finds 96.7% of the
 county's 3,316 small areas within +/-20% of the mean with tool-formed census areas
-and 90.8% with the villages as census areas.
+and 91.3% with the villages as census areas.
 A township of 7,000 nodes in 64 census areas (173 parts) takes about 0.1 s with
 :func:`partition_groups`.
 """
