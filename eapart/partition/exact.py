@@ -88,11 +88,11 @@ def exact_round(
         window = _window(p, st, band, used, max_cells)
         if window is None:
             continue
-        used.update(window)
         cells = np.concatenate([members_of[q] for q in window])
         grouping = _solve(adjacency, weight, cells, len(window), band, blocked, budget)
-        if grouping is None:
+        if grouping is None:  # nothing changed: its parts stay free for other windows
             continue
+        used.update(window)
         labels[cells] = _keep_names(grouping, labels[cells], weight[cells], window)
         kept += 1
     return labels, kept
