@@ -220,6 +220,8 @@ def test_random_points_keep_hard_invariants(seed, n, snap):
     res = partition_township(task)
     check_invariants(task, res)
     assert flagged(res, "enclave").empty, "every enclave got a corridor out"
+    holes = shapely.get_num_interior_rings(res.census_areas.geometry.to_numpy())
+    assert (holes == 0).all(), "no census area lies inside another"
 
 
 @pytest.mark.skipif(not DATA.exists(), reason=f"real data not found at {DATA}")

@@ -44,6 +44,7 @@ from eapart.partition.graph import (
 from eapart.partition.labels import (
     enclaves,
     make_one_piece,
+    open_enclaves,
     pair_lengths,
     spread_labels,
 )
@@ -285,8 +286,9 @@ def _formed_hierarchy(
     Cutting small areas first balances them against the target township-wide (no
     census-area total to round to a whole number of parts); grouping them after
     into connected census areas of about equal weight, cheapest along barriers,
-    keeps the nesting exact. Returns census area per cell, small area per cell,
-    census area per small area and the kind of each small area.
+    keeps the nesting exact; a census area enclosed by another is opened by a
+    corridor of the host's lightest small areas. Returns census area per cell,
+    small area per cell, census area per small area and the kind of each small area.
     """
     has_building = np.bincount(tess.building_cell, minlength=tess.n_cells) > 0
     shares = None if params.n_small_areas is None else np.array([params.n_small_areas])
@@ -304,6 +306,12 @@ def _formed_hierarchy(
     ]) / np.bincount(sa_of_cell, shapely.area(tess.cells), minlength=n_sa)[:, None]
     k = min(census_area_count(float(cell_weight.sum()), params), n_sa)
     sa_ca = regions.partition(sa_adj, sa_weight, k, seed=params.seed, positions=sa_xy)
+    # A census area wholly inside another gets a corridor of whole small areas out.
+    up = a < b
+    sa_ca = open_enclaves(
+        np.column_stack([a[up], b[up]]), sa_ca, sa_weight,
+        np.bincount(sa_of_cell, graph.outer_length, minlength=n_sa),
+    )
     return sa_ca[sa_of_cell], sa_of_cell, sa_ca, kinds
 
 
