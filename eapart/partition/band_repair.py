@@ -18,9 +18,11 @@ give or take one cell and stay inside it. :func:`repair_band` makes such moves:
 When single moves run out (dense townships: parts of one to three cells of 30-90
 households), a part still outside the band is cut again together with one or two
 neighbours (:mod:`eapart.partition.recombine`), which reaches what swaps and chains
-of moves would. A cell heavier than ``max_size`` stays a part of its own and
-counts as inside (nothing can shrink it). Only cells marked ``movable`` move, and
-only between parts of the same ``group`` (census area) when groups are given.
+of moves would; where that fails too, the part and two rings of its neighbours are
+regrouped exactly (:mod:`eapart.partition.exact`), keeping their number. A cell
+heavier than ``max_size`` stays a part of its own and counts as inside (nothing
+can shrink it). Only cells marked ``movable`` move, and only between parts of the
+same ``group`` (census area) when groups are given.
 """
 
 from __future__ import annotations
@@ -95,9 +97,11 @@ def repair_band(
     ``blocked``: symmetric matrix whose non-zeros are edges across a major barrier.
     ``group``: per cell, the parent a part must stay inside (edges between groups
     are ignored). A cell heavier than ``max_size`` stays a part of its own.
-    ``recombine_rounds``: rounds of :func:`eapart.partition.recombine.recombine_round`
-    (0: single moves only); ``resize``: they may also merge two parts or split one,
-    so the number of parts may change (off: a requested count is kept). Returns
+    ``recombine_rounds``: rounds of :func:`eapart.partition.recombine.recombine_round`,
+    then as many of :func:`eapart.partition.exact.exact_round` at most (0: single
+    moves only); ``resize``: recombination may also merge two parts or split one,
+    so the number of parts may change, and exact regrouping (which keeps the
+    count) is left out (off: a requested count is kept). Returns
     labels ``0..k'-1`` (the old order kept); every part stays connected and
     non-empty. Same inputs, same labels.
 

@@ -293,7 +293,7 @@ def follow_footprints(
     site_block: np.ndarray,
     footprints: np.ndarray,
     footprint_site: np.ndarray,
-) -> tuple[np.ndarray, int]:
+) -> np.ndarray:
     """Recut the cells around footprints that poke out of their site's cell.
 
     One point per building gives each building the land nearest that point, so a
@@ -302,15 +302,14 @@ def follow_footprints(
     along its outline too (morphological tessellation, as momepy does, but only
     where needed: it costs about 3 ms a building), and the land of its cell and of
     the cells it reaches into is shared again among their seeds, each site's
-    pieces dissolved into its cell. Repeated (:data:`REFINE_ROUNDS`) while a refined neighbour makes
-    another footprint poke out. Returns the new cells and how many sites follow
-    their footprints.
+    pieces dissolved into its cell. Repeated (:data:`REFINE_ROUNDS`) while a refined
+    neighbour makes another footprint poke out. Returns the new cells.
     """
     polygonal = np.isin(shapely.get_type_id(footprints), (3, 6)) & (shapely.area(footprints) > 0)
     footprints, footprint_site = footprints[polygonal], footprint_site[polygonal]
     refined = np.zeros(len(site_xy), dtype=bool)
     if len(footprints) == 0:
-        return cells, 0
+        return cells
     for _ in range(REFINE_ROUNDS):
         poking = _poking_sites(cells, footprints, footprint_site, len(site_xy)) & ~refined
         if not poking.any():
@@ -320,7 +319,7 @@ def follow_footprints(
         cells = cells.copy()
         cells[redo] = _outline_cells(cells, site_xy, site_block, footprints, footprint_site,
                                      redo, refined)
-    return cells, int(refined.sum())
+    return cells
 
 
 def _touched_sites(cells, site_block, footprints, footprint_site, poking) -> np.ndarray:
@@ -522,7 +521,7 @@ def tessellate(
     site_xy, site_block, building_site = merge_sites(xy, point_block)
     site_cells = _voronoi_in_blocks(site_xy, site_block, blocks)
     geoms = np.asarray(building_geoms, dtype=object)
-    site_cells, _ = follow_footprints(site_cells, site_xy, site_block, geoms, building_site)
+    site_cells = follow_footprints(site_cells, site_xy, site_block, geoms, building_site)
     site_cells, orphans, orphan_owner = _split_pieces(site_cells, site_xy)
     empty_blocks = np.setdiff1d(np.arange(len(blocks)), site_block)
     empty = np.concatenate([orphans, blocks[empty_blocks]])
