@@ -215,3 +215,26 @@ def test_error_messages_hold_no_absolute_path(county, tmp_path, case):
     assert proc.returncode == 1
     assert proc.stderr.count("error: ") == 1
     _assert_no_path(proc.stdout + proc.stderr, tmp_path, "the error message")
+
+
+def test_ctrl_c_inside_generated_code_still_exits_130(tmp_path):
+    """A Ctrl-C that lands while a dataclass builds its methods (an exec() of a
+    string, as during a lazy import) is handled like any other: status 130, not a
+    death by SIGINT (CPython 3.11 remembers such an interrupt unless told not to)."""
+    script = tmp_path / "interrupted_job.py"
+    script.write_text(
+        "import click\n"
+        "from eapart.cli import _errors_to_exit_codes\n"
+        "@click.command()\n"
+        "@_errors_to_exit_codes\n"
+        "def job():\n"
+        "    exec('raise KeyboardInterrupt')\n"
+        "job()\n",
+        encoding="utf-8",
+    )
+    # Run as a module, as `python -m eapart.cli` and the console script do: a script
+    # run by path takes another exit route in CPython that hides the problem.
+    proc = subprocess.run([sys.executable, "-m", "interrupted_job"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 130, proc.stderr
+    assert "interrupted" in proc.stderr
