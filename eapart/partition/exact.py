@@ -75,9 +75,9 @@ def exact_round(
     if len(outside) == 0:
         return labels, 0
     members_of = _cells_by_part(labels, len(st.weight))
-    blocked = set()
-    if blocked_edges is not None:
-        blocked = set(zip(blocked_edges[0].tolist(), blocked_edges[1].tolist(), strict=True))
+    n = len(labels)
+    rows, cols = blocked_edges if blocked_edges is not None else ([], [])
+    blocked = sparse.csr_array((np.ones(len(rows)), (rows, cols)), shape=(n, n))
     labels = labels.copy()
     used: set[int] = set()
     kept = 0
@@ -128,14 +128,15 @@ def _window(p: int, st, band: Band, used: set[int], max_cells: int) -> list[int]
     return window
 
 
-def _solve(adjacency, weight, cells, k, band: Band, blocked: set, budget: int):
+def _solve(adjacency, weight, cells, k, band: Band, blocked: sparse.csr_array, budget: int):
     """Part ``0..k-1`` of each of ``cells``, every part connected and in the band, or None."""
     n = len(cells)
-    pos = {int(c): i for i, c in enumerate(cells.tolist())}
     sub = sparse.csr_array(adjacency[cells][:, cells])
     nbr = [sub.indices[sub.indptr[i] : sub.indptr[i + 1]].tolist() for i in range(n)]
     cost = [sub.data[sub.indptr[i] : sub.indptr[i + 1]].tolist() for i in range(n)]
-    no_pair = {(pos[a], pos[b]) for a, b in blocked if a in pos and b in pos}
+    # The window's own major-barrier pairs, in local numbers: no part may hold one.
+    inner = sparse.coo_array(blocked[cells][:, cells])
+    no_pair = set(zip(inner.row.tolist(), inner.col.tolist(), strict=True))
     w = weight[cells].astype(float).tolist()
     search = _CoverSearch(nbr, cost, w, band, no_pair, budget)
     search.run(k)

@@ -64,12 +64,16 @@ def spread_labels(edges: np.ndarray, shared: np.ndarray, labels: np.ndarray) -> 
     return labels
 
 
-def pieces(n: int, edges: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Connected piece of each cell, counting only edges between cells of the same label."""
-    same = labels[edges[:, 0]] == labels[edges[:, 1]]
-    e = edges[same]
+def components(n: int, edges: np.ndarray, keep_edge: np.ndarray) -> np.ndarray:
+    """Connected component of each of ``n`` cells over the edges where ``keep_edge``."""
+    e = edges[keep_edge]
     m = sp.coo_array((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
     return csgraph.connected_components(m, directed=False)[1]
+
+
+def pieces(n: int, edges: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Connected piece of each cell, counting only edges between cells of the same label."""
+    return components(n, edges, labels[edges[:, 0]] == labels[edges[:, 1]])
 
 
 def keep_main_pieces(
@@ -324,15 +328,11 @@ def _with_cut_off(edges, cells, host_cells, weight, path) -> np.ndarray | None:
 
 
 def _piece_of(edges: np.ndarray, members: np.ndarray) -> np.ndarray:
-    """Connected piece of each of ``members`` (cell ids), over the edges among them."""
+    """Connected piece ``0..p-1`` of each of ``members`` (cell ids), over the edges among them."""
     inside = np.zeros(int(max(edges.max(), members.max())) + 1, dtype=bool)
     inside[members] = True
-    e = edges[inside[edges[:, 0]] & inside[edges[:, 1]]]
-    pos = np.full(len(inside), -1, dtype=np.int64)
-    pos[members] = np.arange(len(members))
-    k = len(members)
-    m = sp.coo_array((np.ones(len(e)), (pos[e[:, 0]], pos[e[:, 1]])), shape=(k, k))
-    return csgraph.connected_components(m, directed=False)[1]
+    comp = components(len(inside), edges, inside[edges[:, 0]] & inside[edges[:, 1]])
+    return np.unique(comp[members], return_inverse=True)[1].reshape(-1)
 
 
 def detach_empty_sides(

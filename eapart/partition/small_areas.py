@@ -30,21 +30,18 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse import csgraph
 
 from eapart.partition import quality as q
 from eapart.partition import regions
 from eapart.partition.band_repair import repair_band
 from eapart.partition.graph import MAJOR_BARRIERS, CellGraph
-from eapart.partition.labels import absorb_empty, detach_empty_sides, open_enclaves
+from eapart.partition.labels import (
+    absorb_empty,
+    components,
+    detach_empty_sides,
+    open_enclaves,
+)
 from eapart.partition.model import PartitionParams
-
-
-def _components(n: int, edges: np.ndarray, keep_edge: np.ndarray) -> np.ndarray:
-    """Connected components of ``n`` nodes over the edges where ``keep_edge``."""
-    e = edges[keep_edge]
-    m = sparse.coo_array((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
-    return csgraph.connected_components(m, directed=False)[1]
 
 
 def fixed_parts(
@@ -67,7 +64,7 @@ def fixed_parts(
     kinds: list[str] = []
     groups: list[int] = []
     if inst.any():
-        comp = _components(n, e, same & inst[e[:, 0]] & inst[e[:, 1]])
+        comp = components(n, e, same & inst[e[:, 0]] & inst[e[:, 1]])
         comps, first = np.unique(comp[inst], return_index=True)
         fixed[inst] = np.searchsorted(comps, comp[inst])
         kinds += [q.INSTITUTION] * len(comps)
@@ -76,7 +73,7 @@ def fixed_parts(
         return fixed, kinds, groups
     free = fixed < 0
     open_edge = same & ~np.isin(graph.barrier, MAJOR_BARRIERS) & free[e[:, 0]] & free[e[:, 1]]
-    comp = _components(n, e, open_edge)
+    comp = components(n, e, open_edge)
     n_comp = int(comp.max()) + 1
     comp_w = np.bincount(comp[free], weight[free], minlength=n_comp)
     comp_cells = np.bincount(comp[free], minlength=n_comp)

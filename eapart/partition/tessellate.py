@@ -217,10 +217,16 @@ def merge_sites(xy: np.ndarray, block: np.ndarray, grid: float = SITE_GRID):
     """
     if len(xy) == 0:
         return np.zeros((0, 2)), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    first, inverse = _first_of_each_site(xy, block, grid)
+    return xy[first], block[first], inverse
+
+
+def _first_of_each_site(xy: np.ndarray, block: np.ndarray, grid: float = SITE_GRID):
+    """Index of the first point of each site (ordered by block, then position), and
+    the site of every point: points within ``grid`` of each other in a block are one."""
     key = np.column_stack([block, np.round(xy / grid).astype(np.int64)])
     _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    return xy[first], block[first], inverse
+    return first, inverse.reshape(-1)
 
 
 def _voronoi_in_blocks(site_xy: np.ndarray, site_block: np.ndarray, blocks: np.ndarray):
@@ -310,8 +316,10 @@ def follow_footprints(
     refined = np.zeros(len(site_xy), dtype=bool)
     if len(footprints) == 0:
         return cells
+    redo = np.ones(len(site_xy), dtype=bool)  # first round: every site
     for _ in range(REFINE_ROUNDS):
-        poking = _poking_sites(cells, footprints, footprint_site, len(site_xy)) & ~refined
+        # Only the cells redrawn last round can have changed.
+        poking = _poking_sites(cells, footprints, footprint_site, redo) & ~refined
         if not poking.any():
             break
         refined |= poking
@@ -332,17 +340,19 @@ def _touched_sites(cells, site_block, footprints, footprint_site, poking) -> np.
     return redo
 
 
-def _poking_sites(cells, footprints, footprint_site, n_sites) -> np.ndarray:
-    """Per site, True when one of its footprints lies partly (over POKE_SHARE) outside its cell."""
-    own = cells[footprint_site]
-    valid = ~(shapely.is_missing(own) | shapely.is_empty(own))
-    check = np.flatnonzero(valid)
-    check = check[~shapely.covers(own[check], footprints[check])]
-    out = np.zeros(n_sites, dtype=bool)
+def _poking_sites(cells, footprints, footprint_site, among) -> np.ndarray:
+    """Per site (of the sites ``among``), True when one of its footprints lies partly
+    (over POKE_SHARE) outside its cell."""
+    check = np.flatnonzero(among[footprint_site])
+    own = cells[footprint_site[check]]
+    check = check[~(shapely.is_missing(own) | shapely.is_empty(own))]
+    check = check[~shapely.covers(cells[footprint_site[check]], footprints[check])]
+    out = np.zeros(len(among), dtype=bool)
     if len(check) == 0:
         return out
     area = shapely.area(footprints[check])
-    outside = area - shapely.area(shapely.intersection(footprints[check], own[check]))
+    own = cells[footprint_site[check]]
+    outside = area - shapely.area(shapely.intersection(footprints[check], own))
     out[footprint_site[check[outside > POKE_SHARE * area]]] = True
     return out
 
@@ -365,13 +375,9 @@ def _outline_cells(cells, site_xy, site_block, footprints, footprint_site, redo,
     # Each site's own point first, so that it is kept where an outline point coincides.
     xy = np.concatenate([site_xy[sites], seed_xy[inside]])
     owner = np.concatenate([np.arange(len(sites)), local[inside]])
-    hole = site_hole[owner]
-    key = np.column_stack([hole, np.round(xy / SITE_GRID).astype(np.int64)])
-    _, first = np.unique(key, axis=0, return_index=True)
-    first = np.sort(first)
-    order = first[np.argsort(hole[first], kind="stable")]
-    raw, _ = _raw_cells(xy[order], hole[order], holes, hull=False)
-    # One union per site of its convex pieces, then one clip per site, not per point.
+    order, _ = _first_of_each_site(xy, site_hole[owner])
+    raw, _ = _raw_cells(xy[order], site_hole[owner][order], holes, hull=False)
+    # One union per site of its pieces, then one clip per site, not one per point.
     merged = dissolve(raw, owner[order], len(sites))
     return _clip(merged, holes[site_hole])
 
