@@ -10,6 +10,8 @@ code  meaning
 1     invalid input (a file, layer, column, value or geometry is wrong)
 2     usage error (an option or its value is wrong)
 3     finished, but with flagged exceptions, and ``--strict`` was given
+4     stopped by an internal check (a result would have broken an invariant);
+      nothing was written
 ====  =====================================================================
 """
 
@@ -19,6 +21,7 @@ EXIT_OK = 0
 EXIT_INPUT = 1
 EXIT_USAGE = 2
 EXIT_FLAGGED = 3
+EXIT_INTERNAL = 4
 
 
 class EapartError(Exception):
@@ -43,6 +46,17 @@ class OutputError(EapartError):
     """The output directory cannot be written or replaced safely."""
 
     exit_code = EXIT_INPUT
+
+
+class InternalCheckError(EapartError):
+    """A result broke one of the invariants every run checks (see :mod:`eapart.partition.invariants`).
+
+    Raised instead of writing an output that would put a building in the wrong
+    area. It is a defect of eapart, not of the input: the message says what broke
+    and where, so that it can be reported with the input that caused it.
+    """
+
+    exit_code = EXIT_INTERNAL
 
 
 def list_ids(ids, limit: int = 20) -> str:

@@ -371,3 +371,56 @@ def test_random_footprints_tile_and_keep_every_building(seed, n, layout):
     shared = np.bincount(tess.building_cell, minlength=tess.n_cells)[tess.building_cell] > 1
     check = alone & in_block & ~shared
     assert (outside_share(tess, footprints)[check] <= 0.10).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(["box", "none", "empty"]), min_size=2, max_size=12),
+    st.integers(0, 10_000),
+)
+def test_cleaning_keeps_each_cell_at_its_own_index(kinds, seed):
+    """Missing and empty cells stay where they were; no cell takes its neighbour's polygon.
+
+    GEOS coverage cleaning drops missing entries and shifts every later polygon up
+    by one; a tessellation that used its answer by index put buildings in the
+    wrong cells.
+    """
+    rng = np.random.default_rng(seed)
+    heights = rng.uniform(1, 5, len(kinds))
+    cells = np.empty(len(kinds), dtype=object)
+    for i, kind in enumerate(kinds):
+        if kind == "box":
+            cells[i] = shapely.box(i * 10.0, 0, i * 10.0 + 10.0, heights[i])
+        elif kind == "empty":
+            cells[i] = shapely.Polygon()
+    cleaned, repair = clean_coverage(cells)
+    assert repair is None
+    assert len(cleaned) == len(cells)
+    for i, kind in enumerate(kinds):
+        if kind == "box":
+            centre = shapely.Point(i * 10.0 + 5.0, heights[i] / 2)
+            assert shapely.contains(cleaned[i], centre), (i, kinds)
+            assert abs(shapely.area(cleaned[i]) - 10.0 * heights[i]) < 1e-6
+        else:
+            assert shapely.is_missing(cleaned[i]) or shapely.is_empty(cleaned[i])
+
+
+def test_the_run_check_refuses_a_building_outside_its_cell():
+    """The invariant check that every township passes stops a misaligned result."""
+    from eapart.errors import InternalCheckError
+    from eapart.partition.invariants import check_township
+
+    task = square_task()
+    lines, _ = block_lines(task.barriers)
+    tess = tessellate(task.geometry, task.buildings.geometry.to_numpy(), lines)
+    ids = task.buildings["building_id"].to_numpy()
+    layers = {"cell": (tess.cells, tess.building_cell)}
+    check_township("t", ids, tess.building_xy, layers, tess.cells, tess.outline)
+    shifted = np.roll(tess.cells, 1)
+    with pytest.raises(InternalCheckError, match="outside their own cell"):
+        check_township(
+            "t", ids, tess.building_xy, {"cell": (shifted, tess.building_cell)},
+            tess.cells, tess.outline,
+        )
+    with pytest.raises(InternalCheckError, match="do not tile"):
+        check_township("t", ids, tess.building_xy, layers, tess.cells[1:], tess.outline)

@@ -34,6 +34,7 @@ from eapart.partition import quality as q
 from eapart.partition import regions
 from eapart.partition.codes import number_in_order
 from eapart.partition.dissolve import dissolve
+from eapart.partition.invariants import check_township
 from eapart.partition.graph import (
     BARRIER_NAMES,
     MAJOR_BARRIERS,
@@ -101,6 +102,20 @@ def partition_township(task: TownshipTask) -> TownshipResult:
     ca_geoms = dissolve(tess.cells, ca_of_cell, n_ca)
     sa_geoms = dissolve(tess.cells, sa_of_cell, len(sa_ca))
     seconds["dissolve"], clock = perf_counter() - clock, perf_counter()
+    b_sa = sa_of_cell[tess.building_cell]
+    check_township(
+        task.township_code,
+        task.buildings["building_id"].to_numpy(),
+        tess.building_xy,
+        {
+            "cell": (tess.cells, tess.building_cell),
+            "small area": (sa_geoms, b_sa),
+            "census area": (ca_geoms, ca_of_cell[tess.building_cell]),
+        },
+        tess.cells,
+        tess.outline,
+    )
+    seconds["check"], clock = perf_counter() - clock, perf_counter()
 
     if ca_codes is None:
         ca_codes = _number(task.township_code, ca_geoms)
@@ -110,7 +125,6 @@ def partition_township(task: TownshipTask) -> TownshipResult:
         members = np.flatnonzero(sa_ca == c)
         sa_codes[members] = _number(ca_codes[c], sa_geoms[members])
 
-    b_sa = sa_of_cell[tess.building_cell]
     n_sa = len(sa_ca)
     sa_values = np.bincount(b_sa, values, minlength=n_sa)
     sa_flags = _flags(task, tess, graph, values, sa_of_cell, sa_values, sa_kind, sa_geoms, params)

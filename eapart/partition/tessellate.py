@@ -93,6 +93,7 @@ class Tessellation:
       building, a point on its surface.
     - ``cell_has_building``: True when at least one building lies in the cell.
     - ``building_cell``: cell index of each building, in input order.
+    - ``building_xy``: the point of each building the cells grew from, (n, 2).
     - ``outline``: the township polygon the cells tile, on the :data:`GRID`
       (``None`` when unknown).
     - ``repairs``: what had to be done beyond the usual to make the cells tile
@@ -105,6 +106,7 @@ class Tessellation:
     cell_site: np.ndarray
     cell_has_building: np.ndarray
     building_cell: np.ndarray
+    building_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     outline: object = None
     repairs: list[str] = field(default_factory=list)
 
@@ -467,20 +469,40 @@ def clean_coverage(cells: np.ndarray) -> tuple[np.ndarray, str | None]:
     grid it took (else ``None``). Cells that a coarse grid collapses come back
     empty, and their buildings go to the nearest cell (:func:`_drop_empty`).
     """
-    if len(cells) < 2:
+    cells = np.asarray(cells, dtype=object)
+    present = np.flatnonzero(~(shapely.is_missing(cells) | shapely.is_empty(cells)))
+    if len(present) < 2:
         return cells, None
     try:
-        return shapely.coverage_clean(cells), None
+        return _put_back(cells, present, shapely.coverage_clean(cells[present])), None
     except GEOSException as error:
         last = error
     for grid in FALLBACK_GRIDS:
         try:
-            cleaned = shapely.coverage_clean(shapely.set_precision(cells, grid))
+            cleaned = shapely.coverage_clean(shapely.set_precision(cells[present], grid))
         except GEOSException as error:
             last = error
             continue
-        return cleaned, f"{FALLBACK_NOTE} {grid * 1000:g} mm grid before coverage cleaning ({last})"
+        note = f"{FALLBACK_NOTE} {grid * 1000:g} mm grid before coverage cleaning ({last})"
+        return _put_back(cells, present, cleaned), note
     raise last
+
+
+def _put_back(cells: np.ndarray, present: np.ndarray, cleaned: np.ndarray) -> np.ndarray:
+    """``cells`` with the cleaned polygons written back at the indices they came from.
+
+    GEOS coverage cleaning (shapely 2.2 / GEOS 3.14) drops missing entries and
+    shifts every later polygon up by one, so it is only ever given present
+    polygons, and its answer is put back by index: a missing or empty cell stays
+    missing, and no cell ever takes its neighbour's polygon.
+    """
+    if len(cleaned) != len(present):
+        raise AssertionError(
+            f"coverage cleaning returned {len(cleaned)} polygons for {len(present)} cells"
+        )
+    out = cells.copy()
+    out[present] = cleaned
+    return out
 
 
 def _surface_xy(geoms: np.ndarray) -> np.ndarray:
@@ -550,6 +572,7 @@ def tessellate(
         cell_site=cell_xy[keep],
         cell_has_building=has_building[keep],
         building_cell=building_cell.astype(np.int64),
+        building_xy=xy,
         outline=outline,
         repairs=[] if repair is None else [repair],
     )
