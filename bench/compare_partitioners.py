@@ -1,17 +1,17 @@
 """Compare partitioners side by side on the same township cell graphs.
 
-Tools: this engine (:func:`eapart.partition.regions.partition`; and as the product
+Tools: this engine (:func:`eapart.partition.regions.split.partition`; and as the product
 cuts small areas: with the band [80%, 120%] of the target, then
-:func:`eapart.partition.band_repair.repair_band`), GerryChain's
+:func:`eapart.partition.regions.band_repair.repair_band`), GerryChain's
 ``recursive_tree_part`` (cells above the maximum set apart first, as the product
 does), spopt's ``MaxPHeuristic`` and ``Skater``, and pymetis (k-way, cut costs as
 edge weights; with and without METIS's contiguity option).
 Each tool runs township by township in a child process, on sizes from small to
 large, and stops at the first size it does not finish within the time budget.
 
-Graphs are the cells of :func:`eapart.partition.graph.township_graph`: the real
+Graphs are the cells of :func:`eapart.partition.cells.graph.township_graph`: the real
 Andorra extract (``../shared/data/andorra.gpkg`` beside the checkout) and synthetic
-counties of :func:`eapart.data.synthetic.make_county`. Columns:
+counties of :func:`eapart.synthetic.county.make_county`. Columns:
 
 - ``within 20%``: share of parts whose weight is within +/-20% of their township's
   mean part weight (cells up to the maximum size over the parts asked for them);
@@ -47,9 +47,9 @@ from scipy.sparse import csgraph
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from eapart.partition.graph import MAJOR_BARRIERS, NONE, township_graph  # noqa: E402
-from eapart.partition.regions import partition, parts_for  # noqa: E402
-from eapart.partition.spanning import BisectionOptions  # noqa: E402
+from eapart.partition.cells.graph import MAJOR_BARRIERS, NONE, township_graph  # noqa: E402
+from eapart.partition.regions.spanning import BisectionOptions  # noqa: E402
+from eapart.partition.regions.split import partition, parts_for  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 OUT = ROOT / "bench" / "out" / "compare_partitioners.md"
@@ -106,9 +106,9 @@ def andorra_graphs() -> list[Township]:
 def synthetic_graphs(n_buildings: int) -> list[Township]:
     """The townships of a synthetic county of ``n_buildings`` buildings."""
     from eapart.config import RunConfig
-    from eapart.data.synthetic import make_county, write_county
     from eapart.io.read import read_inputs
     from eapart.pipeline import plan_tasks
+    from eapart.synthetic.county import make_county, write_county
 
     n_townships = max(4, round(20 * n_buildings / 61_310))
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,7 +130,7 @@ def run_eapart(t: Township, **options) -> np.ndarray:
 def run_eapart_band(t: Township) -> np.ndarray:
     """The product's small-area path: the band [80%, 120%] of the target given to the
     partitioner, then band repair, which never moves a cell across a major barrier."""
-    from eapart.partition.band_repair import repair_band
+    from eapart.partition.regions.band_repair import repair_band
 
     band = (0.8 * TARGET, 1.2 * TARGET)
     labels = run_eapart(t, band=band)

@@ -1,7 +1,7 @@
 """How good and how fast is the partition engine on a whole county?
 
 Reads a county through the real pipeline front end (``read_inputs`` + ``plan_tasks``),
-cuts every township with :func:`eapart.partition.hierarchy.partition_township`, once
+cuts every township with :func:`eapart.partition.township.partition_township`, once
 with census areas formed by the tool and once with the villages as census areas,
 and prints one table: share of small areas within +/-20% of the target, single-piece
 share, overlap and gap (shares of county area), small areas crossed by a major road,
@@ -41,7 +41,7 @@ import shapely
 from eapart.config import PartitionConfig, RunConfig
 from eapart.io.read import read_inputs
 from eapart.partition import quality as q
-from eapart.partition.hierarchy import partition_township
+from eapart.partition.township import partition_township
 from eapart.pipeline import derive_target, plan_tasks
 
 STAGES = ("tessellate", "graph", "partition", "dissolve")
@@ -51,7 +51,7 @@ def county_inputs(args: argparse.Namespace):
     """Inputs of the county to measure: a file given, or a synthetic county written to one."""
     if args.input:
         return read_inputs(RunConfig(input=Path(args.input))), f"{args.input}"
-    from eapart.data.synthetic import make_county, write_county
+    from eapart.synthetic.county import make_county, write_county
 
     start = perf_counter()
     layers = make_county(n_buildings=args.buildings, n_townships=args.townships, seed=args.seed)

@@ -23,8 +23,8 @@ from browser import open_page as _open_page  # noqa: E402
 
 from eapart.api import run  # noqa: E402
 from eapart.config import RunConfig  # noqa: E402
-from eapart.data.synthetic import make_county, write_county  # noqa: E402
-from eapart.maps.review import build_review_maps  # noqa: E402
+from eapart.review.pages import build_review_maps  # noqa: E402
+from eapart.synthetic.county import make_county, write_county  # noqa: E402
 
 RENDERED = """new Promise(r => requestAnimationFrame(() => requestAnimationFrame(
     () => r(performance.now()))))"""

@@ -2,7 +2,7 @@
 
 Reads a county through the real pipeline front end (``read_inputs`` + ``plan_tasks``),
 picks the townships with the most buildings, times each stage of
-:func:`eapart.partition.hierarchy.partition_township` (tessellate, graph, partition,
+:func:`eapart.partition.township.partition_township` (tessellate, graph, partition,
 dissolve) and prints, per stage, the functions that take the most time (pyinstrument,
 sampled every millisecond).
 
@@ -27,7 +27,7 @@ from pyinstrument import Profiler
 
 from eapart.config import PartitionConfig, RunConfig
 from eapart.io.read import read_inputs
-from eapart.partition.hierarchy import partition_township
+from eapart.partition.township import partition_township
 from eapart.pipeline import plan_tasks
 
 #: The stage each engine function belongs to, by the module it lives in.
@@ -49,7 +49,7 @@ def county_tasks(args: argparse.Namespace):
     if args.input:
         inputs = read_inputs(RunConfig(input=Path(args.input)))
         return plan_tasks(inputs, RunConfig(partition=part))
-    from eapart.data.synthetic import make_county, write_county
+    from eapart.synthetic.county import make_county, write_county
 
     layers = make_county(n_buildings=args.buildings, n_townships=20, seed=0)
     with tempfile.TemporaryDirectory() as tmp:

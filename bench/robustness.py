@@ -1,6 +1,6 @@
 """Does the engine survive every township of many valid counties? Count the failures.
 
-Runs :func:`eapart.partition.hierarchy.partition_township` on every township of
+Runs :func:`eapart.partition.township.partition_township` on every township of
 synthetic counties of several sizes and seeds, each twice (with the county's
 villages as census areas, and with census areas formed by the tool), and on the
 Andorra extract (``../shared/data/andorra.gpkg``), which has no villages, twice
@@ -43,10 +43,10 @@ import shapely
 
 from eapart.config import RunConfig
 from eapart.io.read import read_inputs
-from eapart.partition.hierarchy import partition_township
+from eapart.partition.cells.precision import linework
+from eapart.partition.cells.tessellate import FALLBACK_NOTE
 from eapart.partition.model import TownshipTask
-from eapart.partition.precision import linework
-from eapart.partition.tessellate import FALLBACK_NOTE
+from eapart.partition.township import partition_township
 from eapart.pipeline import plan_tasks
 
 HERE = Path(__file__).resolve().parent
@@ -87,7 +87,7 @@ def parse_seeds(text: str) -> list[int]:
 
 def synthetic_county(n: int, seed: int) -> Path:
     """Generate (once) the synthetic county of ``n`` buildings and ``seed``; its path."""
-    from eapart.data.synthetic import make_county, write_county
+    from eapart.synthetic.county import make_county, write_county
 
     townships = max(4, round(20 * n / 61_310))
     path = OUT / f"county-{n}-{townships}-{seed}.gpkg"

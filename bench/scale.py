@@ -6,7 +6,7 @@ Run from the repository root (after ``make test`` or ``make bench`` installed it
     .venv/bin/python bench/scale.py --sizes 10000,61310   # a quick look
     .venv/bin/python bench/scale.py --jobs 1              # one process
 
-Each county is generated once (``eapart.data.synthetic``) into ``bench/out/``, then
+Each county is generated once (``eapart.synthetic.county``) into ``bench/out/``, then
 ``eapart.api.run`` runs on it in a fresh process (so memory figures are its own)
 with the review maps off unless ``--maps``. The table gives wall seconds per stage,
 the engine's own stages (summed over townships: CPU seconds when townships run in
@@ -117,7 +117,7 @@ def tiled_county(n: int, seed: int) -> dict:
     """
     import pandas as pd
 
-    from eapart.data.synthetic import make_county as generate
+    from eapart.synthetic.county import make_county as generate
 
     tiles = math.ceil(n / TILE)
     sizes = [n // tiles + (1 if i < n % tiles else 0) for i in range(tiles)]
@@ -141,8 +141,8 @@ def tiled_county(n: int, seed: int) -> dict:
 
 def make_county(n: int, seed: int) -> Path:
     """Generate (once) a synthetic county of ``n`` buildings; return its path."""
-    from eapart.data.synthetic import make_county as generate
-    from eapart.data.synthetic import write_county
+    from eapart.synthetic.county import make_county as generate
+    from eapart.synthetic.county import write_county
 
     townships = min(200, max(4, round(20 * n / 61_310)))  # the generator allows 200
     path = OUT / f"county-{n}-{townships}-{seed}.gpkg"

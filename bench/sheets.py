@@ -3,7 +3,7 @@
 Usage: python bench/sheets.py [OUTDIR] [--jobs N [N ...]]
 
 Without OUTDIR, runs the pipeline once on the default synthetic county (61,310
-buildings, 20 townships; ``eapart.data.synthetic.make_county``) into
+buildings, 20 townships; ``eapart.synthetic.county.make_county``) into
 bench/out/sheets_county and reuses it on later runs. For each ``--jobs`` value
 (default: every core) draws all sheets into a fresh copy of the output and
 prints one row: small areas (sheets), pages, PDFs, seconds, sheets per second,
@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from eapart.maps.sheets import make_sheets  # noqa: E402
+from eapart.sheets.packs import make_sheets  # noqa: E402
 
 
 def county_output(outdir: Path) -> Path:
@@ -37,7 +37,7 @@ def county_output(outdir: Path) -> Path:
         return outdir
     from eapart.api import run
     from eapart.config import RunConfig
-    from eapart.data.synthetic import make_county, write_county
+    from eapart.synthetic.county import make_county, write_county
 
     outdir.parent.mkdir(parents=True, exist_ok=True)
     county = outdir.parent / "sheets_county_input.gpkg"

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from eapart.data.synthetic import make_county, write_county
+from eapart.synthetic.county import make_county, write_county
 
 TOWNSHIPS = {10_000: 8, 61_310: 20, 250_000: 60}
 

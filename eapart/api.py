@@ -26,8 +26,8 @@ from eapart.io.write import (
     write_report,
     write_summary,
 )
-from eapart.partition.hierarchy import partition_township
 from eapart.partition.quality import county_summary
+from eapart.partition.township import partition_township
 from eapart.pipeline import assemble, derive_target, plan_tasks
 from eapart.progress import Progress
 from eapart.report import build_report, engine_seconds, summary_lines
@@ -36,7 +36,7 @@ from eapart.stable_codes import carry_codes, read_previous
 #: What the report names as the partition engine.
 ENGINE = (
     "eapart cells + recursive spanning-tree bisection with boundary refinement "
-    "(eapart.partition.regions)"
+    "(eapart.partition.regions.split)"
 )
 
 
@@ -58,7 +58,7 @@ class RunResult:
 
 def bundled_sample() -> Path:
     """The small county shipped with eapart, used when no input is given."""
-    from eapart.data.synthetic import sample_path
+    from eapart.synthetic.county import sample_path
 
     return sample_path()
 
@@ -98,7 +98,7 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
         with progress.stage("write"):
             write_outputs(tmp, layers, report, cfg)
         if cfg.maps:
-            from eapart.maps.review import build_review_maps
+            from eapart.review.pages import build_review_maps
 
             with progress.stage("review maps") as advance:
                 build_review_maps(tmp, basemap=cfg.basemap, attribution=cfg.attribution,
@@ -123,7 +123,7 @@ def rebuild_maps(
     GeoPackage and report through links) and swapped in at the end, so a failure
     or a kill leaves the previous pages.
     """
-    from eapart.maps.review import build_review_maps
+    from eapart.review.pages import build_review_maps
 
     outdir = Path(outdir)
     if not is_eapart_output(outdir):

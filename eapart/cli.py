@@ -220,7 +220,7 @@ def sample_command(out, n_buildings, n_townships, seed, county_code, quiet) -> N
     Example:
       eapart sample county.gpkg --buildings 61310 --townships 20 --seed 0
     """
-    from eapart.data.synthetic import make_county, write_county
+    from eapart.synthetic.county import make_county, write_county
 
     if n_buildings < 1 or n_townships < 1:
         raise UsageError("--buildings and --townships must be at least 1")
@@ -336,7 +336,7 @@ def export_command(outdir, formats, encoding, quiet) -> None:
 @_errors_to_exit_codes
 def sheets_command(outdir, codes, jobs, quiet) -> None:
     """Print one A4 PDF page per small area, bound per census area (OUTDIR/sheets/)."""
-    from eapart.maps.sheets import make_sheets
+    from eapart.sheets.packs import make_sheets
 
     progress = Progress(quiet=quiet)
     with progress.stage("sheets") as advance:

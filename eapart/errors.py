@@ -49,7 +49,7 @@ class OutputError(EapartError):
 
 
 class InternalCheckError(EapartError):
-    """A result broke one of the invariants every run checks (see :mod:`eapart.partition.invariants`).
+    """A result broke an invariant that every run checks (:mod:`eapart.partition.cells.invariants`).
 
     Raised instead of writing an output that would put a building in the wrong
     area. It is a defect of eapart, not of the input: the message says what broke

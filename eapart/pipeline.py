@@ -17,7 +17,7 @@ import shapely
 from eapart.config import RunConfig
 from eapart.io.read import Inputs
 from eapart.partition.model import PartitionParams, TownshipResult, TownshipTask
-from eapart.partition.shares import share
+from eapart.partition.regions.shares import share
 
 #: Without villages or a census-area count, a census area holds about this many
 #: small areas (domain.md: about 7.5 on average in a typical county).

@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from paths import ANDORRA
 from tiny_county import tiny_county
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-ANDORRA = SHARED_DATA / "andorra.gpkg"
 
 
 @pytest.fixture(scope="session")

@@ -14,13 +14,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from paths import README
 from tiny_county import tiny_county, write_gpkg
 
 from eapart import errors
 
 EAPART = [sys.executable, "-m", "eapart.cli", "run"]
 QUICK = ["--no-maps", "--jobs", "1"]
-README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 @pytest.fixture()

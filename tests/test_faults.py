@@ -40,7 +40,7 @@ def sha256(path: Path) -> str:
 def county(tmp_path_factory) -> dict:
     """A synthetic county of a few thousand buildings, its checksum, a previous output
     made from it, and how long one run takes (to spread the kills over a run)."""
-    from eapart.data.synthetic import make_county, write_county
+    from eapart.synthetic.county import make_county, write_county
 
     folder = tmp_path_factory.mktemp("faults")
     path = folder / "county.gpkg"

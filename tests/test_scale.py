@@ -14,7 +14,7 @@ from tiny_county import tiny_county, write_gpkg
 from eapart.api import run
 from eapart.batch import BatchOptions, run_batch
 from eapart.config import RunConfig
-from eapart.data.synthetic import make_county, write_county
+from eapart.synthetic.county import make_county, write_county
 
 EAPART = [sys.executable, "-m", "eapart.cli"]
 

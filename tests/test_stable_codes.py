@@ -8,8 +8,8 @@ import pytest
 
 from eapart.api import run
 from eapart.config import PartitionConfig, RunConfig
-from eapart.data.synthetic import make_county, write_county
 from eapart.stable_codes import match_groups
+from eapart.synthetic.county import make_county, write_county
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """The data that crosses from the pipeline into the partition engine and back.
 
 A township is the unit of work: once inputs are read, townships are independent,
-so the pipeline maps :func:`eapart.partition.hierarchy.partition_township` over
+so the pipeline maps :func:`eapart.partition.township.partition_township` over
 :class:`TownshipTask` objects (in-process, over local processes, or on a Dask
 cluster) and gathers :class:`TownshipResult` objects. Both are plain picklable
 dataclasses of GeoDataFrames in the work (metric) CRS.

@@ -1,0 +1,200 @@
+"""Band repair: move boundary cells so that more small areas land inside [min, max].
+
+The partitioner balances parts around their mean weight; what a census office counts
+is how many small areas fall inside the [min, max] band. With atomic buildings of
+tens of households, a part just outside the band often has a neighbour that can
+give or take one cell and stay inside it. :func:`repair_band` makes such moves:
+
+- a cell moves from part ``a`` to a neighbouring part ``b`` when that raises the
+  number of the two parts inside the band, or keeps it and lowers their total
+  distance outside it (so the objective only ever improves, and the loop ends);
+- the part left behind must stay connected (breadth-first search over its cells)
+  and keep at least one cell;
+- a cell never moves across a major barrier: every edge between it and its new
+  part must be an open edge, so no repair makes a major road run through an area;
+- among equal moves, the one whose cell shares the most cut cost with its new part
+  goes first (it keeps areas compact).
+
+When single moves run out (dense townships: parts of one to three cells of 30-90
+households), a part still outside the band is cut again together with one or two
+neighbours (:mod:`eapart.partition.regions.recombine`), which reaches what swaps and chains
+of moves would; where that fails too, the part and two rings of its neighbours are
+regrouped exactly (:mod:`eapart.partition.regions.exact`), keeping their number. A cell
+heavier than ``max_size`` stays a part of its own and counts as inside (nothing
+can shrink it). Only cells marked ``movable`` move, and only between parts of the
+same ``group`` (census area) when groups are given.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+from eapart.partition.regions.exact import exact_round
+from eapart.partition.regions.recombine import Band, recombine_round
+from eapart.partition.regions.refine import move_cell, stays_connected
+
+_EPS = 1e-9
+
+
+def _inside(w: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """1 where a part weight lies in [lo, hi], else 0."""
+    return ((w >= lo - _EPS) & (w <= hi + _EPS)).astype(np.int64)
+
+
+def _excess(w: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Distance of a part weight outside [lo, hi] (0 inside)."""
+    return np.maximum(lo - w, 0.0) + np.maximum(w - hi, 0.0)
+
+
+def _candidates(src, dst, cost, labels, weight, part_weight, part_size, movable, lo, hi):
+    """Moves ``(cell, to_part)`` that improve the band score, best first, with their gain."""
+    a, b = labels[src], labels[dst]
+    ok = (a != b) & movable[src] & movable[dst] & (part_size[a] > 1)
+    u, a, b, c = src[ok], a[ok], b[ok], cost[ok]
+    if len(u) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    n_parts = len(part_weight)
+    key = u * n_parts + b
+    uniq, inv = np.unique(key, return_inverse=True)
+    share = np.bincount(inv, c)
+    u, b = uniq // n_parts, uniq % n_parts
+    a = labels[u]
+    w = weight[u]
+    wa, wb = part_weight[a], part_weight[b]
+    heavy_a = (part_size[a] == 1) & (wa > hi)  # only a heavy cell alone: it never moves
+    before = _inside(wa, lo, hi) + _inside(wb, lo, hi) + heavy_a
+    after = _inside(wa - w, lo, hi) + _inside(wb + w, lo, hi)
+    ex_before = _excess(wa, lo, hi) * ~heavy_a + _excess(wb, lo, hi)
+    ex_after = _excess(wa - w, lo, hi) + _excess(wb + w, lo, hi)
+    d_count = after - before
+    d_excess = ex_after - ex_before
+    good = (d_count > 0) | ((d_count == 0) & (d_excess < -_EPS))
+    order = np.lexsort((u[good], -share[good], d_excess[good], -d_count[good]))
+    return np.column_stack([u[good], b[good]])[order]
+
+
+def repair_band(
+    adjacency: sparse.csr_array,
+    weight: np.ndarray,
+    labels: np.ndarray,
+    min_size: float,
+    max_size: float,
+    *,
+    movable: np.ndarray | None = None,
+    blocked: sparse.csr_array | None = None,
+    group: np.ndarray | None = None,
+    max_rounds: int = 30,
+    recombine_rounds: int = 30,
+    resize: bool = False,
+    seed: int = 0,
+) -> np.ndarray:
+    """Bring more parts into the band: single-cell moves, then re-cuts of neighbours.
+
+    ``adjacency``: symmetric csr matrix of cut costs between cells; ``weight``: per
+    cell; ``labels``: contiguous parts ``0..k-1``. ``movable``: cells allowed to move
+    (and to receive: a cell of an immovable part is never a neighbour to join).
+    ``blocked``: symmetric matrix whose non-zeros are edges across a major barrier.
+    ``group``: per cell, the parent a part must stay inside (edges between groups
+    are ignored). A cell heavier than ``max_size`` stays a part of its own.
+    ``recombine_rounds``: rounds of :func:`eapart.partition.regions.recombine.recombine_round`,
+    then as many of :func:`eapart.partition.regions.exact.exact_round` at most (0: single
+    moves only); ``resize``: recombination may also merge two parts or split one,
+    so the number of parts may change, and exact regrouping (which keeps the
+    count) is left out (off: a requested count is kept). Returns
+    labels ``0..k'-1`` (the old order kept); every part stays connected and
+    non-empty. Same inputs, same labels.
+
+    >>> import scipy.sparse as sp
+    >>> path = sp.csr_array(sp.diags([1.0, 1.0], [-1, 1], shape=(4, 4)))
+    >>> repair_band(path, np.array([50.0, 30, 40, 40]), np.array([0, 0, 0, 1]), 64, 96).tolist()
+    [0, 0, 1, 1]
+    """
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    weight = np.asarray(weight, dtype=float)
+    n = len(labels)
+    if n == 0:
+        return labels
+    movable = np.ones(n, dtype=bool) if movable is None else np.asarray(movable, dtype=bool)
+    # A cell above the maximum is an area of its own: it neither moves nor takes cells in.
+    movable = movable & (weight <= max_size)
+    adjacency = sparse.csr_array(adjacency)
+    indptr, indices, data = adjacency.indptr, adjacency.indices, adjacency.data
+    src = np.repeat(np.arange(n), np.diff(indptr))
+    keep = np.ones(len(src), dtype=bool)
+    if group is not None:
+        keep &= group[src] == group[indices]
+    e_src, e_dst, e_cost = src[keep], indices[keep], data[keep]
+    blocked_edges = None
+    if blocked is not None and blocked.nnz:
+        bc = sparse.csr_array(blocked).tocoo()
+        blocked_edges = (bc.row.astype(np.int64), bc.col.astype(np.int64))
+    edges = (e_src, e_dst, e_cost)
+    labels = _single_moves(adjacency, weight, labels, edges, movable, blocked_edges,
+                           (min_size, max_size), max_rounds)
+    if recombine_rounds <= 0:
+        return labels
+    own = sparse.csr_array((e_cost, (e_src, e_dst)), shape=(n, n))
+    band = Band(float(min_size), float(max_size))
+    refused: dict[tuple, int] = {}
+    rng = np.random.default_rng(int(seed))
+    for _ in range(recombine_rounds):
+        labels, tried, kept = recombine_round(
+            own, weight, labels, band, frozen_cell=~movable, blocked_edges=blocked_edges,
+            resize=resize, refused=refused, rng=rng,
+        )
+        if not tried:
+            break
+        if kept:
+            labels = _single_moves(adjacency, weight, labels, edges, movable, blocked_edges,
+                                   (min_size, max_size), max_rounds)
+    if resize:
+        return labels
+    for _ in range(recombine_rounds):
+        labels, kept = exact_round(own, weight, labels, band, frozen_cell=~movable,
+                                   blocked_edges=blocked_edges)
+        if not kept:
+            break
+    return labels
+
+
+def _single_moves(adjacency, weight, labels, edges, movable, blocked_edges, band, max_rounds):
+    """Rounds of improving single-cell moves, at most one move per part and round."""
+    indptr, indices = adjacency.indptr, adjacency.indices
+    e_src, e_dst, e_cost = edges
+    min_size, max_size = band
+    labels = labels.copy()
+    k = int(labels.max()) + 1
+    for _ in range(max_rounds):
+        part_weight = np.bincount(labels, weight, k)
+        part_size = np.bincount(labels, minlength=k)
+        moves = _candidates(e_src, e_dst, e_cost, labels, weight, part_weight, part_size,
+                            movable, min_size, max_size)
+        no_go = _blocked_moves(blocked_edges, labels, k)
+        accepted = 0
+        touched = np.zeros(k, dtype=bool)
+        for u, b in moves:
+            a = labels[u]
+            if touched[a] or touched[b] or part_size[a] <= 1:
+                continue
+            if no_go is not None and int(u) * k + int(b) in no_go:
+                continue
+            nbrs = indices[indptr[u] : indptr[u + 1]]
+            if not (labels[nbrs] == b).any():  # it no longer touches the part it would join
+                continue
+            if not stays_connected(indptr, indices, labels, int(u), nbrs[labels[nbrs] == a]):
+                continue
+            move_cell(labels, part_weight, part_size, int(u), b, weight[u])
+            touched[a] = touched[b] = True
+            accepted += 1
+        if accepted == 0:
+            break
+    return labels
+
+
+def _blocked_moves(blocked_edges, labels: np.ndarray, k: int) -> set[int] | None:
+    """Keys ``cell * k + part`` of moves that would put a major barrier inside ``part``."""
+    if blocked_edges is None:
+        return None
+    row, col = blocked_edges
+    return set((row * k + labels[col]).tolist())

@@ -1,0 +1,347 @@
+"""Recombination: cut two or three neighbouring parts again, together, to fit the band.
+
+Single-cell moves run out in dense townships, where a part is one to three cells
+of 30-90 households: no one cell can pass between two parts without pushing one of
+them out of [min, max]. Re-cutting the union of a part outside the band and its
+neighbours reaches what chains of moves and swaps would, in one step. It is the
+move of GerryChain's ReCom chain (DeFord, Duchin and Solomon, "Recombination: a
+family of Markov chains for redistricting", Harvard Data Science Review, 2021):
+merge neighbouring parts, draw spanning trees of the union, cut the tree edges
+whose sides land in the band. Both sides of a tree edge are connected, so every
+new part is connected by construction.
+
+Each round gives every part outside the band one option (a union and a number of
+parts for it), all options of a round disjoint, and cuts all of them with one
+vectorised call of :func:`eapart.partition.regions.spanning.bisect_pieces`. An option is
+kept only when it leaves fewer parts outside the band (or as many, closer to it),
+and no more major-barrier edges inside parts than before. When ``resize`` is set
+the number of parts may change: two undersize neighbours whose sum fits merge, and
+a part heavy enough for two (or three) in-band parts is split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from eapart.partition.regions.refine import refine_boundaries
+from eapart.partition.regions.spanning import BisectionOptions, bisect_pieces
+
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Band:
+    """The accepted part weights ``[lo, hi]``, with the helpers every scorer needs."""
+
+    lo: float
+    hi: float
+
+    @property
+    def middle(self) -> float:
+        """The weight half-way between ``lo`` and ``hi``."""
+        return 0.5 * (self.lo + self.hi)
+
+    def inside(self, w: np.ndarray) -> np.ndarray:
+        """True where a weight lies in ``[lo, hi]``."""
+        w = np.asarray(w, dtype=float)
+        return (w >= self.lo - _EPS) & (w <= self.hi + _EPS)
+
+    def excess(self, w: np.ndarray) -> np.ndarray:
+        """Distance of a weight outside ``[lo, hi]`` (0 inside)."""
+        w = np.asarray(w, dtype=float)
+        return np.maximum(self.lo - w, 0.0) + np.maximum(w - self.hi, 0.0)
+
+    def holds(self, w: float) -> bool:
+        """True when one weight (a Python float) lies in ``[lo, hi]``."""
+        return self.lo - _EPS <= w <= self.hi + _EPS
+
+    def fits(self, total: float, k: int) -> bool:
+        """True when ``total`` could make ``k`` parts inside the band."""
+        return k * self.lo - _EPS <= total <= k * self.hi + _EPS
+
+
+@dataclass
+class PartState:
+    """Part weights, sizes and neighbours of the current labels.
+
+    ``w``, ``n`` and ``first``: the same weights, sizes and first cells as Python
+    lists, for the scalar look-ups of option ranking (numpy scalars are slow there).
+    """
+
+    weight: np.ndarray
+    size: np.ndarray
+    first_cell: np.ndarray
+    fixed: np.ndarray
+    neighbours: dict[int, list[int]]
+    w: list[float]
+    n: list[int]
+    first: list[int]
+
+
+def part_state(edges: tuple[np.ndarray, np.ndarray], labels, weight, frozen_cell) -> PartState:
+    """Weights, frozen parts and the neighbour lists of every part (one vectorised pass)."""
+    k = int(labels.max()) + 1
+    pw = np.bincount(labels, weight, k)
+    size = np.bincount(labels, minlength=k)
+    first_cell = np.full(k, len(labels), dtype=np.int64)
+    np.minimum.at(first_cell, labels, np.arange(len(labels)))
+    fixed = np.bincount(labels, frozen_cell, k) > 0
+    la, lb = labels[edges[0]], labels[edges[1]]
+    keep = (la != lb) & ~fixed[la] & ~fixed[lb]
+    pairs = np.unique(la[keep] * k + lb[keep])
+    a, b = pairs // k, pairs % k
+    starts = np.searchsorted(a, np.arange(k + 1))
+    b_list = b.tolist()
+    neighbours = {int(p): b_list[starts[p] : starts[p + 1]] for p in np.unique(a).tolist()}
+    return PartState(pw, size, first_cell, fixed, neighbours, pw.tolist(), size.tolist(),
+                  first_cell.tolist())
+
+
+def _options(p: int, st: PartState, band: Band, resize: bool) -> list[tuple[tuple[int, ...], int]]:
+    """Ranked ways to re-cut part ``p`` (outside the band): (parts of the union, new count)."""
+    pw, mid = st.w, band.middle
+    nbrs = st.neighbours.get(p, [])
+    out: list[tuple[float, tuple[int, ...], int]] = []
+    counts = (2, 1, 3) if resize else (2,)
+    for b in nbrs:
+        total = pw[p] + pw[b]
+        b_out = not band.holds(pw[b])
+        for k in counts:
+            if band.fits(total, k):
+                # Both outside first, then the count kept, then the nearest to the middle.
+                rank = (0 if b_out else 2) + (0 if k == 2 else 1) + abs(total / k - mid) / mid
+                out.append((rank, (p, b), k))
+    if resize:
+        for k in (2, 3):
+            if band.fits(pw[p], k):
+                out.append((1.5 + abs(pw[p] / k - mid) / mid, (p,), k))
+    triples: list[tuple[float, tuple[int, ...], int]] = []
+    near = set(nbrs)
+    for i, b in enumerate(nbrs):
+        for c in nbrs[i + 1 :] + [c for c in st.neighbours.get(b, []) if c != p and c not in near]:
+            total = pw[p] + pw[b] + pw[c]
+            if band.fits(total, 3):
+                triples.append((4 + abs(total / 3 - mid) / mid, (p, b, c), 3))
+    triples.sort()
+    out += triples[:4]
+    path = _path_to_partner(p, st, band)
+    if path is not None:
+        out.append((5.0, path, len(path)))
+    # The whole neighbourhood, cut again into as many parts: room for longer chains.
+    ring = tuple([p] + nbrs)
+    if len(nbrs) >= 3 and band.fits(sum(pw[q] for q in ring), len(ring)):
+        out.append((6.0, ring, len(ring)))
+    out.sort(key=lambda o: (o[0], o[1]))
+    return [(members, k) for _, members, k in out if sum(st.n[q] for q in members) >= k]
+
+
+def _path_to_partner(p: int, st: PartState, band: Band, depth: int = 5):
+    """The parts on a shortest path from ``p`` to the nearest other part outside the band
+    with which the path's total fits as many parts, or None (breadth-first search)."""
+    parent = {p: p}
+    frontier = [p]
+    for _ in range(depth):
+        nxt = []
+        for u in frontier:
+            for v in st.neighbours.get(u, []):
+                if v in parent:
+                    continue
+                parent[v] = u
+                nxt.append(v)
+        for v in nxt:
+            if band.holds(st.w[v]):
+                continue
+            path = [v]
+            while path[-1] != p:
+                path.append(parent[path[-1]])
+            if len(path) > 3 and band.fits(sum(st.w[q] for q in path), len(path)):
+                return tuple(path[::-1])
+        frontier = nxt
+    return None
+
+
+def _signature(members: tuple[int, ...], k: int, st: PartState) -> tuple:
+    """What identifies an option across renumbering: its parts' first cells and weights."""
+    return tuple(sorted(st.first[q] for q in members)), k, round(sum(st.w[q] for q in members), 6)
+
+
+def _pick(outside: np.ndarray, st: PartState, band: Band, resize: bool, refused: dict):
+    """One option per part outside the band, no part in two options (deterministic).
+
+    An option refused once (same parts, same weights) is not tried again.
+    Returns ``(part, members, count, signature)`` tuples.
+    """
+    used: set[int] = set()
+    picks: list[tuple[int, tuple[int, ...], int, tuple]] = []
+    # Worst first: the parts farthest outside the band choose before the others.
+    order = outside[np.lexsort((outside, -band.excess(st.weight[outside])))]
+    for p in order.tolist():
+        for members, k in _options(p, st, band, resize):
+            if used.intersection(members):
+                continue
+            sig = _signature(members, k, st)
+            if sig in refused:
+                continue
+            used.update(members)
+            picks.append((p, members, k, sig))
+            break
+    return picks
+
+
+def _cut(adjacency, weight, nodes, piece, parts, rng, options: BisectionOptions):
+    """Local part ``0..k-1`` of every node, cutting each piece into its number of parts."""
+    _, piece = np.unique(piece, return_inverse=True)
+    sub = adjacency[nodes][:, nodes]
+    labels = bisect_pieces(sub, weight[nodes], piece, parts, rng=rng, options=options)
+    # New parts are numbered over all pieces; rank them inside their own piece.
+    pairs, inverse = np.unique(piece * (int(labels.max()) + 1) + labels, return_inverse=True)
+    owner = pairs // (int(labels.max()) + 1)
+    rank = np.arange(len(pairs)) - np.searchsorted(owner, owner)
+    return rank[inverse]
+
+
+def _polish(adjacency, weight, nodes, piece, local, band: Band) -> np.ndarray:
+    """Single-cell moves inside each union after its cut, aiming at the band."""
+    k_max = int(local.max()) + 1
+    part = piece * k_max + local
+    _, part = np.unique(part, return_inverse=True)
+    sub = sparse.coo_array(adjacency[nodes][:, nodes])
+    keep = piece[sub.row] == piece[sub.col]
+    sub = sparse.csr_array((sub.data[keep], (sub.row[keep], sub.col[keep])), shape=sub.shape)
+    targets = np.full(int(part.max()) + 1, band.middle)
+    moved = refine_boundaries(sub, weight[nodes], part, targets, band=(band.lo, band.hi),
+                              max_rounds=5)
+    # Back to the local numbering: each part keeps its number inside its union.
+    first = np.zeros(int(part.max()) + 1, dtype=np.int64)
+    first[part] = local
+    return first[moved]
+
+
+def _score(weights: np.ndarray, band: Band) -> tuple[int, float]:
+    """(parts outside the band, total distance outside it) of a few part weights."""
+    return int((~band.inside(weights)).sum()), float(band.excess(weights).sum())
+
+
+def recombine_round(
+    adjacency: sparse.csr_array,
+    weight: np.ndarray,
+    labels: np.ndarray,
+    band: Band,
+    *,
+    frozen_cell: np.ndarray,
+    blocked_edges: tuple[np.ndarray, np.ndarray] | None,
+    resize: bool,
+    refused: dict,
+    rng: np.random.Generator,
+    trees: int = 16,
+) -> tuple[np.ndarray, int, int]:
+    """One round of recombination: new labels (parts ``0..k-1``), options tried and kept.
+
+    ``adjacency``: symmetric csr of cut costs, already restricted to edges a part may
+    hold (same group). ``frozen_cell``: cells whose part never changes (immovable
+    cells, cells above the maximum). ``blocked_edges``: (row, col) of edges across a
+    major barrier. ``refused``: how often each option was refused, updated in
+    place so that later rounds try others.
+
+    A ring of four cells, 60-40-40-20: parts {0, 1} = 100 and {2, 3} = 60 are both
+    outside [64, 96] and no single cell can pass; cut again, {0, 3} and {1, 2} fit.
+
+    >>> import scipy.sparse as sp
+    >>> a = np.arange(4)
+    >>> ring = sp.csr_array((np.ones(8), (np.r_[a, (a + 1) % 4], np.r_[(a + 1) % 4, a])))
+    >>> labels, tried, kept = recombine_round(
+    ...     ring, np.array([60.0, 40, 40, 20]), np.array([0, 0, 1, 1]), Band(64, 96),
+    ...     frozen_cell=np.zeros(4, dtype=bool), blocked_edges=None, resize=False,
+    ...     refused={}, rng=np.random.default_rng(0))
+    >>> bool(labels[0] == labels[3] != labels[1] == labels[2]), kept
+    (True, 1)
+    """
+    coo = adjacency.tocoo()
+    edges = (coo.row.astype(np.int64), coo.col.astype(np.int64))
+    st = part_state(edges, labels, weight, frozen_cell)
+    outside = np.flatnonzero(~band.inside(st.weight) & ~st.fixed)
+    picks = _pick(outside, st, band, resize, refused)
+    if not picks:
+        return labels, 0, 0
+    member_of = np.full(len(st.weight), -1, dtype=np.int64)
+    for i, (_, members, _, _) in enumerate(picks):
+        member_of[list(members)] = i
+    nodes = np.flatnonzero(member_of[labels] >= 0)
+    piece = member_of[labels[nodes]]
+    counts = np.array([pick[2] for pick in picks], dtype=np.int64)
+    local = np.zeros(len(nodes), dtype=np.int64)
+    good = np.zeros(len(picks), dtype=bool)
+    merge = counts == 1
+    good[merge] = _verdicts(weight, labels, band, blocked_edges, st.weight, picks,
+                            nodes, piece, local, np.flatnonzero(merge))
+    todo = np.flatnonzero(~merge)
+    # First the cheapest cut whose sides' mean parts fit the band; where that misses
+    # it, the most balanced cut.
+    for options in (BisectionOptions(trees=trees, tolerance=0.0, retries=0,
+                                     limits=(band.lo, band.hi)),
+                    BisectionOptions(trees=trees, tolerance=0.0, retries=0)):
+        if len(todo) == 0:
+            break
+        mine = np.isin(piece, todo)
+        trial = local.copy()
+        try:
+            trial[mine] = _cut(adjacency, weight, nodes[mine], piece[mine], counts[todo], rng,
+                               options)
+        except ValueError:  # no tree cut keeps every side whole: leave these unions be
+            break
+        trial[mine] = _polish(adjacency, weight, nodes[mine], piece[mine], trial[mine], band)
+        ok = _verdicts(weight, labels, band, blocked_edges, st.weight, picks,
+                       nodes, piece, trial, todo)
+        take = np.isin(piece, todo[ok])
+        local[take] = trial[take]
+        good[todo[ok]] = True
+        todo = todo[~ok]
+    for i in np.flatnonzero(~good).tolist():
+        refused[picks[i][3]] = refused.get(picks[i][3], 0) + 1
+    new = labels.copy()
+    next_label = len(st.weight)
+    for i in np.flatnonzero(good).tolist():
+        _, members, k, _ = picks[i]
+        extra = max(0, k - len(members))
+        names = np.array(list(members[:k]) + list(range(next_label, next_label + extra)))
+        next_label += extra
+        mine = piece == i
+        new[nodes[mine]] = names[local[mine]]
+    return np.unique(new, return_inverse=True)[1].astype(np.int64), len(picks), int(good.sum())
+
+
+def _verdicts(weight, labels, band: Band, blocked_edges, part_weight, picks,
+              nodes, piece, local, which) -> np.ndarray:
+    """For the picks ``which``: keep the re-cut when it leaves fewer parts outside the
+    band (or as many, nearer to it), every new part non-empty, and no more
+    major-barrier edges inside parts than before."""
+    out = np.zeros(len(which), dtype=bool)
+    if len(which) == 0:
+        return out
+    n_picks = len(picks)
+    k_max = max(pick[2] for pick in picks)
+    key = piece * k_max + local
+    new_w = np.bincount(key, weight[nodes], n_picks * k_max).reshape(n_picks, k_max)
+    new_n = np.bincount(key, minlength=n_picks * k_max).reshape(n_picks, k_max)
+    inner_before = inner_after = np.zeros(n_picks, dtype=np.int64)
+    if blocked_edges is not None:
+        row, col = blocked_edges
+        pos = np.full(len(labels), -1, dtype=np.int64)
+        pos[nodes] = np.arange(len(nodes))
+        both = (pos[row] >= 0) & (pos[col] >= 0)
+        r, c = pos[row[both]], pos[col[both]]
+        same_piece = piece[r] == piece[c]
+        r, c = r[same_piece], c[same_piece]
+        inner_before = np.bincount(piece[r], labels[nodes[r]] == labels[nodes[c]], n_picks)
+        inner_after = np.bincount(piece[r], local[r] == local[c], n_picks)
+    for j, i in enumerate(np.asarray(which).tolist()):
+        _, members, k, _ = picks[i]
+        if (new_n[i, :k] == 0).any() or inner_after[i] > inner_before[i]:
+            continue
+        old = _score(part_weight[list(members)], band)
+        new = _score(new_w[i, :k], band)
+        out[j] = new[0] < old[0] or (new[0] == old[0] and new[1] < old[1] - _EPS)
+    return out

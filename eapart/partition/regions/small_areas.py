@@ -1,0 +1,261 @@
+"""Cut every census area of a township into small areas, all census areas at once.
+
+Each census area's cells are cut into parts near the target (households or persons):
+
+1. kept apart first: institutional quarters (connected groups of institution cells),
+   and groups of cells cut off by major barriers whose total is below the minimum
+   (``undersize_isolated``), unless barriers may be crossed;
+2. the rest cut by :func:`eapart.partition.regions.split.partition_groups`, every census
+   area in the same call: one part per cell above the maximum plus the rest's total
+   over the target, rounded (or the census area's share of a requested count);
+   census areas whose cut leaves a part outside [min, max] are cut again with one
+   part more, then one less, and keep whichever fits the band best
+   (:func:`band_score`);
+3. :func:`eapart.partition.regions.band_repair.repair_band` moves single boundary cells
+   between neighbouring parts of a census area to bring more of them into the band,
+   never across a major barrier;
+4. parts with no household (no building, or only garages, offices, ...) join the
+   neighbour in their census area they share most boundary with, and empty land
+   across a major barrier from the rest of its part goes to a neighbour on its own
+   side (:func:`eapart.partition.regions.labels.detach_empty_sides`);
+5. a part wholly inside one other part gets a corridor of that part's cells out to
+   a third part or the township edge (:func:`eapart.partition.regions.labels.open_enclaves`),
+   over empty land where it can, so that no small area is a ring with a hole.
+
+Doing all census areas in one vectorised call per step costs about what one of them
+costs alone; cutting them one by one spent most of its time in per-call overhead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+from eapart.partition import quality as q
+from eapart.partition.cells.graph import MAJOR_BARRIERS, CellGraph
+from eapart.partition.model import PartitionParams
+from eapart.partition.regions import split as regions
+from eapart.partition.regions.band_repair import repair_band
+from eapart.partition.regions.labels import (
+    absorb_empty,
+    components,
+    detach_empty_sides,
+    open_enclaves,
+)
+
+
+def fixed_parts(
+    graph: CellGraph,
+    group: np.ndarray,
+    weight: np.ndarray,
+    inst: np.ndarray,
+    params: PartitionParams,
+) -> tuple[np.ndarray, list[str], list[int]]:
+    """Cells kept apart before balancing: institutions, then isolated undersize groups.
+
+    Returns per-cell fixed part (``-1`` for the rest), the flag of each fixed part and
+    its group. A group of cells cut off by major barriers stays with the rest when it
+    is all the free land of its census area, or at least as heavy as the rest of it.
+    """
+    n = len(weight)
+    e = graph.edges
+    same = group[e[:, 0]] == group[e[:, 1]]
+    fixed = np.full(n, -1, dtype=np.int64)
+    kinds: list[str] = []
+    groups: list[int] = []
+    if inst.any():
+        comp = components(n, e, same & inst[e[:, 0]] & inst[e[:, 1]])
+        comps, first = np.unique(comp[inst], return_index=True)
+        fixed[inst] = np.searchsorted(comps, comp[inst])
+        kinds += [q.INSTITUTION] * len(comps)
+        groups += group[np.flatnonzero(inst)[first]].tolist()
+    if params.allow_barrier_crossing:
+        return fixed, kinds, groups
+    free = fixed < 0
+    open_edge = same & ~np.isin(graph.barrier, MAJOR_BARRIERS) & free[e[:, 0]] & free[e[:, 1]]
+    comp = components(n, e, open_edge)
+    n_comp = int(comp.max()) + 1
+    comp_w = np.bincount(comp[free], weight[free], minlength=n_comp)
+    comp_cells = np.bincount(comp[free], minlength=n_comp)
+    comp_group = np.zeros(n_comp, dtype=np.int64)
+    comp_group[comp] = group
+    n_groups = int(group.max()) + 1
+    group_w = np.bincount(group[free], weight[free], minlength=n_groups)
+    group_cells = np.bincount(group[free], minlength=n_groups)
+    small = (
+        (comp_w > 0)
+        & (comp_w < params.min_size)
+        & (comp_w < group_w[comp_group])
+        & (comp_cells < group_cells[comp_group])
+    )
+    chosen = np.flatnonzero(small)
+    index = np.full(n_comp, -1, dtype=np.int64)
+    index[chosen] = len(kinds) + np.arange(len(chosen))
+    isolated = free & (index[comp] >= 0)
+    fixed[isolated] = index[comp[isolated]]
+    kinds += [q.UNDERSIZE_ISOLATED] * len(chosen)
+    groups += comp_group[chosen].tolist()
+    return fixed, kinds, groups
+
+
+def band_score(labels: np.ndarray, weight: np.ndarray, params: PartitionParams):
+    """How well parts fit the [min, max] band: (parts inside, minus total excess outside).
+
+    Parts of a single cell heavier than the maximum count as inside: nothing can
+    make them smaller. Larger tuples are better.
+    """
+    w = np.bincount(labels, weight)
+    n = np.bincount(labels)
+    single_heavy = (n == 1) & (w > params.max_size)
+    inside = ((w >= params.min_size) & (w <= params.max_size)) | single_heavy
+    excess = np.maximum(params.min_size - w, 0) + np.maximum(w - params.max_size, 0)
+    return int(inside.sum()), -float(excess[~single_heavy].sum())
+
+
+def part_counts(weight: np.ndarray, group: np.ndarray, n_groups: int, params) -> np.ndarray:
+    """Best-guess number of parts per group: one per cell above the maximum, plus the
+    rest's total over the target, rounded (at least one)."""
+    heavy = weight > params.max_size
+    n_heavy = np.bincount(group, heavy, minlength=n_groups).astype(np.int64)
+    light = np.bincount(group[~heavy], weight[~heavy], minlength=n_groups)
+    return n_heavy + np.maximum(1, np.floor(light / params.target + 0.5)).astype(np.int64)
+
+
+def _scores(labels: np.ndarray, weight: np.ndarray, group: np.ndarray, n_groups: int, params):
+    """Per group: parts outside the band, and total excess outside it (see band_score)."""
+    n_parts = int(labels.max()) + 1
+    w = np.bincount(labels, weight, minlength=n_parts)
+    cells = np.bincount(labels, minlength=n_parts)
+    part_group = np.zeros(n_parts, dtype=np.int64)
+    part_group[labels] = group
+    heavy = (cells == 1) & (w > params.max_size)
+    outside = ~(((w >= params.min_size) & (w <= params.max_size)) | heavy)
+    excess = (np.maximum(params.min_size - w, 0) + np.maximum(w - params.max_size, 0)) * ~heavy
+    return (
+        np.bincount(part_group, outside, minlength=n_groups),
+        np.bincount(part_group, excess, minlength=n_groups),
+    )
+
+
+def best_cut(
+    adj: sparse.csr_array,
+    weight: np.ndarray,
+    group: np.ndarray,
+    n_parts: np.ndarray,
+    params: PartitionParams,
+    free_count: bool,
+) -> np.ndarray:
+    """Cut every group into its parts; retry groups off the band with one part more or less.
+
+    ``free_count``: when False the counts are a requested share and are kept as given.
+    Returns labels (unique over all groups).
+    """
+    n_groups = len(n_parts)
+    labels = regions.partition_groups(
+        adj, weight, group, n_parts, max_weight=params.max_size, seed=params.seed
+    )
+    if not free_count:
+        return labels
+    out, excess = _scores(labels, weight, group, n_groups, params)
+    count = np.bincount(group, minlength=n_groups)
+    heavy = np.bincount(group, weight > params.max_size, minlength=n_groups)
+    for delta in (1, -1):
+        retry = np.flatnonzero((out > 0) & (n_parts + delta > heavy) & (n_parts + delta >= 1)
+                               & (n_parts + delta <= count))
+        if len(retry) == 0:
+            continue
+        nodes = np.flatnonzero(np.isin(group, retry))
+        local = np.searchsorted(retry, group[nodes])
+        trial = regions.partition_groups(
+            adj[nodes][:, nodes], weight[nodes], local, n_parts[retry] + delta,
+            max_weight=params.max_size, seed=params.seed,
+        )
+        t_out, t_excess = _scores(trial, weight[nodes], local, len(retry), params)
+        better = (t_out < out[retry]) | ((t_out == out[retry]) & (t_excess < excess[retry] - 1e-9))
+        if not better.any():
+            continue
+        take = np.isin(local, np.flatnonzero(better))
+        labels[nodes[take]] = trial[take] + int(labels.max()) + 1
+        out[retry[better]], excess[retry[better]] = t_out[better], t_excess[better]
+    return np.unique(labels, return_inverse=True)[1].reshape(-1)
+
+
+def _major_edges(graph: CellGraph, subset: np.ndarray) -> sparse.csr_array:
+    """Symmetric matrix of the edges across a major barrier, among ``subset`` of the cells."""
+    local = np.full(graph.n, -1, dtype=np.int64)
+    local[subset] = np.arange(len(subset))
+    e = local[graph.edges[np.isin(graph.barrier, MAJOR_BARRIERS)]]
+    e = e[(e >= 0).all(axis=1)]
+    m = len(subset)
+    data = np.ones(2 * len(e))
+    return sparse.csr_array((data, (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])), (m, m))
+
+
+def _occupied(labels, weight, has_building, kept, part_group) -> np.ndarray:
+    """Per part, True when it stands as a small area of its own (else it joins a neighbour).
+
+    A part with no building, or whose buildings house nobody (garages, offices), is not
+    a workload. Kept parts (institutions, isolated groups) always stand. In a group
+    where nothing would stand, parts with buildings do.
+    """
+    n = len(kept)
+    with_building = np.bincount(labels, has_building, minlength=n) > 0
+    weighted = np.bincount(labels, weight, minlength=n) > 0
+    occupied = with_building & (weighted | kept)
+    n_groups = int(part_group.max()) + 1 if n else 0
+    none = np.bincount(part_group, occupied, minlength=n_groups) == 0
+    return occupied | (with_building & none[part_group])
+
+
+def cut_small_areas(
+    graph: CellGraph,
+    group: np.ndarray,
+    weight: np.ndarray,
+    has_building: np.ndarray,
+    inst: np.ndarray,
+    params: PartitionParams,
+    shares: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Small area of every cell, the group (census area) of each small area and its flag.
+
+    ``group``: per cell, its census area ``0..g-1``; ``shares``: small areas wanted
+    per census area (a requested count), else chosen from the target. Small areas are
+    numbered ``0..s-1``; each lies in one group and is connected.
+    """
+    n_groups = int(group.max()) + 1
+    fixed, kinds, kind_group = fixed_parts(graph, group, weight, inst, params)
+    labels = fixed.copy()
+    rest = np.flatnonzero(fixed < 0)
+    if len(rest):
+        present, rest_group = np.unique(group[rest], return_inverse=True)
+        if shares is None:
+            n_parts = part_counts(weight[rest], rest_group, len(present), params)
+        else:
+            fixed_per = np.bincount(np.asarray(kind_group, dtype=np.int64), minlength=n_groups)
+            n_parts = np.maximum(1, shares[present] - fixed_per[present]).astype(np.int64)
+        adj = graph.adjacency[rest][:, rest]
+        rest_labels = best_cut(adj, weight[rest], rest_group, n_parts, params, shares is None)
+        rest_labels = repair_band(
+            adj, weight[rest], rest_labels, params.min_size, params.max_size,
+            blocked=None if params.allow_barrier_crossing else _major_edges(graph, rest),
+            group=rest_group,
+        )
+        labels[rest] = rest_labels + len(kinds)
+        kinds = kinds + [""] * (int(rest_labels.max()) + 1)
+    part_group = np.zeros(len(kinds), dtype=np.int64)
+    part_group[labels] = group
+    kept = np.array([bool(k) for k in kinds], dtype=bool)
+    occupied = _occupied(labels, weight, has_building, kept, part_group)
+    labels = absorb_empty(graph.edges, graph.shared_length, labels, occupied, part_group)
+    major = np.isin(graph.barrier, MAJOR_BARRIERS)
+    if not params.allow_barrier_crossing:
+        labels = detach_empty_sides(graph.edges, graph.shared_length, labels, weight, major,
+                                    part_group)
+    part_weight = np.bincount(labels, weight, minlength=len(kinds))
+    labels = open_enclaves(
+        graph.edges, labels, weight, graph.outer_length,
+        major=major,
+        empty_only=kept | (part_weight > params.max_size), group=part_group,
+    )
+    used, labels = np.unique(labels, return_inverse=True)
+    return labels.astype(np.int64), part_group[used], [kinds[u] for u in used]

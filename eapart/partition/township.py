@@ -1,0 +1,495 @@
+"""Cut one township into census areas and small areas: the engine's entry point.
+
+:func:`partition_township` takes a :class:`~eapart.partition.model.TownshipTask`
+and returns a :class:`~eapart.partition.model.TownshipResult`:
+
+1. tessellate the township into cells around buildings, clipped to blocks that
+   roads, rail, water (and village boundaries) enclose (:mod:`.tessellate`);
+2. build the cell graph with cut costs (:mod:`.graph`);
+3. census areas: the villages when given (each a single piece; gaps between them
+   go to their neighbours), else a balanced partition of the township's cells;
+4. small areas inside each census area: institutions and isolated groups kept
+   apart, the rest cut by :func:`eapart.partition.regions.split.partition` into parts
+   near the target; land with no buildings joins a neighbour;
+5. dissolve cells into polygons, number areas in serpentine order, flag what is
+   wrong (:mod:`.quality`).
+
+Cells tile the township, every area is a union of whole cells, and every area's
+cells are connected through shared edges: so areas tile their parent, one piece
+each, by construction. The same task and seed give the same result.
+"""
+
+from __future__ import annotations
+
+from time import perf_counter
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+
+from eapart.errors import InputError, UsageError, list_ids
+from eapart.partition import quality as q
+from eapart.partition.cells.dissolve import dissolve
+from eapart.partition.cells.graph import (
+    BARRIER_NAMES,
+    MAJOR_BARRIERS,
+    CellGraph,
+    block_lines,
+    build_graph,
+)
+from eapart.partition.cells.invariants import check_township
+from eapart.partition.cells.tessellate import Tessellation, tessellate
+from eapart.partition.codes import number_in_order
+from eapart.partition.model import PartitionParams, TownshipResult, TownshipTask
+from eapart.partition.regions import split as regions
+from eapart.partition.regions.labels import (
+    enclaves,
+    make_one_piece,
+    open_enclaves,
+    pair_lengths,
+    spread_labels,
+)
+from eapart.partition.regions.small_areas import cut_small_areas
+
+#: Small areas per census area when the tool forms census areas and no target is set.
+SMALL_AREAS_PER_CENSUS_AREA = 8
+
+#: A major barrier runs through a small area when more than this (metres) of it
+#: lies between two of the area's cells.
+CROSSING_MIN_LENGTH = 1.0
+
+MEASURES = ("households", "persons")
+
+
+def partition_township(task: TownshipTask) -> TownshipResult:
+    """Cut ``task``'s township into census areas and small areas (see module docstring)."""
+    params = task.params
+    values, households, persons = _building_values(task)
+    seconds: dict[str, float] = {}
+    clock = perf_counter()
+
+    lines, codes = block_lines(task.barriers)
+    village_lines = _village_lines(task.villages)
+    tess = tessellate(
+        task.geometry, task.buildings.geometry.to_numpy(), np.concatenate([lines, village_lines])
+    )
+    seconds["tessellate"], clock = perf_counter() - clock, perf_counter()
+    graph = build_graph(tess, lines, codes)
+    seconds["graph"], clock = perf_counter() - clock, perf_counter()
+
+    cell_weight = np.bincount(tess.building_cell, values, minlength=tess.n_cells)
+    cell_area = shapely.area(tess.cells)
+    notes: list[str] = list(tess.repairs)
+    inst_cell = _institution_cells(task, tess)
+    if task.villages is not None:
+        ca_of_cell, ca_codes, ca_names = _village_census_areas(
+            task, tess, graph, cell_weight, cell_area, notes
+        )
+        n_ca = int(ca_of_cell.max()) + 1 if len(ca_of_cell) else 0
+        sa_of_cell, sa_ca, sa_kind = _small_areas(
+            graph, tess, cell_weight, cell_area, inst_cell, ca_of_cell, n_ca, params
+        )
+    else:
+        ca_of_cell, sa_of_cell, sa_ca, sa_kind = _formed_hierarchy(
+            graph, tess, cell_weight, inst_cell, params
+        )
+        n_ca = int(sa_ca.max()) + 1 if len(sa_ca) else 0
+        ca_codes, ca_names = None, None
+    seconds["partition"], clock = perf_counter() - clock, perf_counter()
+
+    ca_geoms = dissolve(tess.cells, ca_of_cell, n_ca)
+    sa_geoms = dissolve(tess.cells, sa_of_cell, len(sa_ca))
+    seconds["dissolve"], clock = perf_counter() - clock, perf_counter()
+    b_sa = sa_of_cell[tess.building_cell]
+    check_township(
+        task.township_code,
+        task.buildings["building_id"].to_numpy(),
+        tess.building_xy,
+        {
+            "cell": (tess.cells, tess.building_cell),
+            "small area": (sa_geoms, b_sa),
+            "census area": (ca_geoms, ca_of_cell[tess.building_cell]),
+        },
+        tess.cells,
+        tess.outline,
+    )
+    seconds["check"], clock = perf_counter() - clock, perf_counter()
+
+    if ca_codes is None:
+        ca_codes = _number(task.township_code, ca_geoms)
+        ca_names = [f"{task.name} 普查区 {c[-3:]}" for c in ca_codes]
+    sa_codes = np.empty(len(sa_ca), dtype=object)
+    for c in range(n_ca):
+        members = np.flatnonzero(sa_ca == c)
+        sa_codes[members] = _number(ca_codes[c], sa_geoms[members])
+
+    n_sa = len(sa_ca)
+    sa_values = np.bincount(b_sa, values, minlength=n_sa)
+    sa_flags = _flags(task, tess, graph, values, sa_of_cell, sa_values, sa_kind, sa_geoms, params)
+    small = gpd.GeoDataFrame(
+        {
+            "small_area_code": pd.array(sa_codes.astype(str), dtype="string"),
+            "census_area_code": pd.array(np.asarray(ca_codes, dtype=object)[sa_ca].astype(str),
+                                         dtype="string"),
+            "township_code": task.township_code,
+            "households": np.bincount(b_sa, households, minlength=n_sa).astype(np.int64),
+            "persons": np.bincount(b_sa, persons, minlength=n_sa),
+            "buildings": np.bincount(b_sa, minlength=n_sa).astype(np.int64),
+            "flags": sa_flags,
+        },
+        geometry=sa_geoms,
+        crs=task.crs,
+    )
+    small = small.sort_values("small_area_code", kind="stable").reset_index(drop=True)
+    census = _census_table(task, ca_codes, ca_names, ca_geoms, ca_of_cell, sa_ca, tess,
+                           households, persons)
+    assignment = pd.DataFrame(
+        {
+            "building_id": task.buildings["building_id"].to_numpy(),
+            "census_area_code": np.asarray(ca_codes, dtype=object)[ca_of_cell[tess.building_cell]],
+            "small_area_code": sa_codes[b_sa],
+        }
+    )
+    metrics = township_metrics(small, graph, sa_of_cell, params, seconds)
+    metrics["cells"] = int(tess.n_cells)
+    metrics["blocks"] = int(len(tess.blocks))
+    return TownshipResult(
+        township_code=task.township_code,
+        assignment=assignment,
+        small_areas=small,
+        census_areas=census,
+        metrics=metrics,
+        notes=notes,
+    )
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+
+def _building_values(task: TownshipTask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The balanced measure, households and persons per building, checked."""
+    params = task.params
+    b = task.buildings
+    if params.measure not in MEASURES:
+        raise UsageError(
+            f"measure must be one of {', '.join(MEASURES)}, got {params.measure!r}: "
+            "choose households or persons"
+        )
+    for column in ("building_id", params.measure):
+        if column not in b.columns:
+            raise InputError(
+                f"township {task.township_code}: buildings have no column {column!r}; "
+                "map it from the input or estimate it before partitioning"
+            )
+    geoms = b.geometry.to_numpy()
+    bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if bad.any():
+        raise InputError(
+            f"township {task.township_code}: buildings with no geometry: "
+            f"{list_ids(b['building_id'].to_numpy()[bad])}; repair or drop them"
+        )
+    values = np.nan_to_num(b[params.measure].to_numpy(dtype=float))
+    if (values < 0).any():
+        raise InputError(
+            f"township {task.township_code}: negative {params.measure} in buildings "
+            f"{list_ids(b['building_id'].to_numpy()[values < 0])}; fix the column"
+        )
+    households = (
+        np.nan_to_num(b["households"].to_numpy(dtype=float)) if "households" in b else values
+    )
+    persons = (
+        np.nan_to_num(b["persons"].to_numpy(dtype=float)) if "persons" in b
+        else np.zeros(len(b))
+    )
+    return values, households, persons
+
+
+def _village_lines(villages: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Village outlines, so that blocks never straddle two villages."""
+    if villages is None or len(villages) == 0:
+        return np.zeros(0, dtype=object)
+    return shapely.boundary(villages.geometry.to_numpy())
+
+
+def _institution_cells(task: TownshipTask, tess: Tessellation) -> np.ndarray:
+    """Per cell, True when it holds a building whose type is an institution type."""
+    types = task.params.institution_types
+    if not types or "type" not in task.buildings.columns:
+        return np.zeros(tess.n_cells, dtype=bool)
+    is_inst = task.buildings["type"].astype("string").isin(list(types)).to_numpy(dtype=bool)
+    return np.bincount(tess.building_cell, is_inst, minlength=tess.n_cells) > 0
+
+
+# --- census areas -------------------------------------------------------------------------
+
+
+def _village_census_areas(
+    task: TownshipTask,
+    tess: Tessellation,
+    graph: CellGraph,
+    cell_weight: np.ndarray,
+    cell_area: np.ndarray,
+    notes: list[str],
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Census areas from villages: each block goes to the village holding it.
+
+    Gaps between villages go to the neighbour they share most boundary with; a
+    village in several pieces keeps its heaviest piece and the others join their
+    neighbours (noted). Villages with no land left are noted and dropped.
+    """
+    villages = task.villages
+    v_geoms = villages.geometry.to_numpy()
+    block_pt = shapely.point_on_surface(tess.blocks)
+    b_idx, v_idx = shapely.STRtree(v_geoms).query(block_pt, predicate="intersects")
+    block_village = np.full(len(tess.blocks), -1, dtype=np.int64)
+    order = np.lexsort((v_idx, b_idx))
+    first = np.r_[True, b_idx[order][1:] != b_idx[order][:-1]] if len(order) else []
+    block_village[b_idx[order][first]] = v_idx[order][first]
+    labels = block_village[tess.cell_block]
+    labels = spread_labels(graph.edges, graph.shared_length, labels)
+    if (labels < 0).any():
+        # No village anywhere in reach (a separate piece of the township): nearest village.
+        lost = np.flatnonzero(labels < 0)
+        i_idx, v_near = shapely.STRtree(v_geoms).query_nearest(
+            shapely.points(tess.cell_site[lost]), all_matches=False
+        )
+        labels[lost[i_idx]] = v_near
+        notes.append(f"{len(lost)} cells outside every village joined the nearest village")
+    before = np.bincount(labels[tess.building_cell], minlength=len(villages))
+    labels = make_one_piece(graph.edges, graph.shared_length, labels, cell_weight, cell_area)
+    after = np.bincount(labels[tess.building_cell], minlength=len(villages))
+    codes = villages["census_area_code"].astype(str).to_numpy()
+    names = villages["name"].astype(str).to_numpy() if "name" in villages else codes
+    for v in np.flatnonzero(after < before):
+        notes.append(
+            f"village {codes[v]} ({names[v]}) is in several pieces: {before[v] - after[v]} "
+            "buildings of its smaller pieces joined the neighbouring census areas"
+        )
+    present = np.unique(labels)
+    for v in np.setdiff1d(np.arange(len(villages)), present):
+        notes.append(
+            f"village {codes[v]} ({names[v]}) has no land of its own in township "
+            f"{task.township_code} (covered by other villages): no census area"
+        )
+    compact = np.searchsorted(present, labels)
+    return compact, list(codes[present]), list(names[present])
+
+
+def census_area_count(total: float, params: PartitionParams) -> int:
+    """Number of census areas the tool forms when no villages are given."""
+    if params.n_census_areas:
+        return int(params.n_census_areas)
+    if params.census_area_target:
+        return regions.parts_for(total, params.census_area_target)
+    if params.n_small_areas:
+        return max(1, round(params.n_small_areas / SMALL_AREAS_PER_CENSUS_AREA))
+    return regions.parts_for(total, params.target * SMALL_AREAS_PER_CENSUS_AREA)
+
+
+def _formed_hierarchy(
+    graph: CellGraph,
+    tess: Tessellation,
+    cell_weight: np.ndarray,
+    inst_cell: np.ndarray,
+    params: PartitionParams,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Small areas over the whole township, then census areas as groups of them.
+
+    Cutting small areas first balances them against the target township-wide (no
+    census-area total to round to a whole number of parts); grouping them after
+    into connected census areas of about equal weight, cheapest along barriers,
+    keeps the nesting exact; a census area enclosed by another is opened by a
+    corridor of the host's lightest small areas. Returns census area per cell,
+    small area per cell, census area per small area and the kind of each small area.
+    """
+    has_building = np.bincount(tess.building_cell, minlength=tess.n_cells) > 0
+    shares = None if params.n_small_areas is None else np.array([params.n_small_areas])
+    sa_of_cell, _, kinds = cut_small_areas(
+        graph, np.zeros(tess.n_cells, dtype=np.int64), cell_weight, has_building, inst_cell,
+        params, shares,
+    )
+    n_sa = len(kinds)
+    a, b, cost = pair_lengths(graph.edges, graph.cut_cost(), sa_of_cell)
+    sa_adj = sparse.csr_array((cost, (a, b)), shape=(n_sa, n_sa))
+    sa_weight = np.bincount(sa_of_cell, cell_weight, minlength=n_sa)
+    sa_xy = np.column_stack([
+        np.bincount(sa_of_cell, tess.cell_site[:, i] * shapely.area(tess.cells), minlength=n_sa)
+        for i in (0, 1)
+    ]) / np.bincount(sa_of_cell, shapely.area(tess.cells), minlength=n_sa)[:, None]
+    k = min(census_area_count(float(cell_weight.sum()), params), n_sa)
+    sa_ca = regions.partition(sa_adj, sa_weight, k, seed=params.seed, positions=sa_xy)
+    # A census area wholly inside another gets a corridor of whole small areas out.
+    up = a < b
+    sa_ca = open_enclaves(
+        np.column_stack([a[up], b[up]]), sa_ca, sa_weight,
+        np.bincount(sa_of_cell, graph.outer_length, minlength=n_sa),
+    )
+    return sa_ca[sa_of_cell], sa_of_cell, sa_ca, kinds
+
+
+# --- small areas --------------------------------------------------------------------------
+
+
+def share_parts(totals: np.ndarray, n_parts: int) -> np.ndarray:
+    """Share ``n_parts`` among parents in proportion to ``totals``, at least one each.
+
+    Largest remainders, ties to the lower index: deterministic, sums to
+    ``max(n_parts, len(totals))``.
+    """
+    m = len(totals)
+    if m == 0:
+        return np.zeros(0, dtype=np.int64)
+    extra = max(n_parts, m) - m
+    totals = np.asarray(totals, dtype=float)
+    if totals.sum() <= 0:
+        totals = np.ones(m)
+    quota = totals / totals.sum() * extra
+    base = np.floor(quota).astype(np.int64)
+    left = extra - base.sum()
+    order = np.lexsort((np.arange(m), -(quota - base)))
+    base[order[:left]] += 1
+    return base + 1
+
+
+def _small_areas(
+    graph: CellGraph,
+    tess: Tessellation,
+    cell_weight: np.ndarray,
+    cell_area: np.ndarray,
+    inst_cell: np.ndarray,
+    ca_of_cell: np.ndarray,
+    n_ca: int,
+    params: PartitionParams,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Small-area label per cell (township-wide), census area and kind of each label."""
+    ca_totals = np.bincount(ca_of_cell, cell_weight, minlength=n_ca)
+    shares = share_parts(ca_totals, params.n_small_areas) if params.n_small_areas else None
+    has_building = np.bincount(tess.building_cell, minlength=tess.n_cells) > 0
+    sa_of_cell, sa_ca, kinds = cut_small_areas(
+        graph, ca_of_cell, cell_weight, has_building, inst_cell, params, shares
+    )
+    return sa_of_cell, sa_ca, kinds
+
+
+# --- numbering, flags, tables -------------------------------------------------------------
+
+
+def _number(prefix: str, geoms: np.ndarray) -> list[str]:
+    """Codes ``prefix + 001...`` in serpentine order of the areas' representative points."""
+    if len(geoms) == 0:
+        return []
+    xy = shapely.get_coordinates(shapely.point_on_surface(geoms)).reshape(-1, 2)
+    return number_in_order(prefix, xy[:, 0], xy[:, 1])
+
+
+def _flags(
+    task: TownshipTask,
+    tess: Tessellation,
+    graph: CellGraph,
+    values: np.ndarray,
+    sa_of_cell: np.ndarray,
+    sa_values: np.ndarray,
+    sa_kind: list[str],
+    sa_geoms: np.ndarray,
+    params: PartitionParams,
+) -> list[str]:
+    """The comma-separated flags of each small area."""
+    n_sa = len(sa_kind)
+    b_sa = sa_of_cell[tess.building_cell]
+    n_buildings = np.bincount(b_sa, minlength=n_sa)
+    heavy = np.bincount(b_sa, values > params.max_size, minlength=n_sa) > 0
+    e = graph.edges
+    inner = sa_of_cell[e[:, 0]] == sa_of_cell[e[:, 1]]
+    major = inner & np.isin(graph.barrier, MAJOR_BARRIERS)
+    crossed = np.bincount(sa_of_cell[e[major, 0]], graph.shared_length[major], minlength=n_sa)
+    enclave = enclaves(e, sa_of_cell, graph.outer_length, n_sa)
+    single = shapely.get_type_id(sa_geoms) == 3
+    out = []
+    for i in range(n_sa):
+        f = [sa_kind[i]] if sa_kind[i] else []
+        if n_buildings[i] == 0:
+            f.append(q.NO_BUILDINGS)
+        if heavy[i]:
+            f.append(q.OVERSIZE_BUILDING)
+        elif sa_values[i] > params.max_size:
+            f.append(q.OVERSIZE)
+        if (
+            n_buildings[i] > 0
+            and sa_values[i] < params.min_size
+            and sa_kind[i] not in (q.UNDERSIZE_ISOLATED, q.INSTITUTION)
+        ):
+            f.append(q.UNDERSIZE)
+        if crossed[i] > CROSSING_MIN_LENGTH:
+            f.append(q.CROSSES_MAJOR_ROAD)
+        if enclave[i]:
+            f.append(q.ENCLAVE)
+        if not single[i]:
+            f.append(q.NOT_ONE_PIECE)
+        out.append(q.join_flags(f))
+    return out
+
+
+def _census_table(
+    task: TownshipTask,
+    ca_codes: list[str],
+    ca_names: list[str],
+    ca_geoms: np.ndarray,
+    ca_of_cell: np.ndarray,
+    sa_ca: np.ndarray,
+    tess: Tessellation,
+    households: np.ndarray,
+    persons: np.ndarray,
+) -> gpd.GeoDataFrame:
+    """One row per census area, sorted by code."""
+    n_ca = len(ca_codes)
+    b_ca = ca_of_cell[tess.building_cell]
+    table = gpd.GeoDataFrame(
+        {
+            "census_area_code": pd.array(list(ca_codes), dtype="string"),
+            "township_code": task.township_code,
+            "name": pd.array(list(ca_names), dtype="string"),
+            "households": np.bincount(b_ca, households, minlength=n_ca).astype(np.int64),
+            "persons": np.bincount(b_ca, persons, minlength=n_ca),
+            "small_areas": np.bincount(sa_ca, minlength=n_ca).astype(np.int64),
+            "buildings": np.bincount(b_ca, minlength=n_ca).astype(np.int64),
+        },
+        geometry=ca_geoms,
+        crs=task.crs,
+    )
+    return table.sort_values("census_area_code", kind="stable").reset_index(drop=True)
+
+
+def township_metrics(
+    small: gpd.GeoDataFrame,
+    graph: CellGraph,
+    sa_of_cell: np.ndarray,
+    params: PartitionParams,
+    seconds: dict[str, float],
+) -> dict:
+    """The township's section of the quality report."""
+    sizes = small[params.measure].to_numpy(dtype=float)
+    target = params.target
+    if params.n_small_areas and len(sizes):
+        target = float(sizes.sum() / len(sizes))
+    pp = q.polsby_popper(small.geometry.to_numpy())
+    lengths = q.boundary_lengths(
+        graph.edges, graph.shared_length, graph.barrier, sa_of_cell, BARRIER_NAMES
+    )
+    return {
+        "small_areas": int(len(small)),
+        "buildings": int(small["buildings"].sum()),
+        params.measure: float(sizes.sum()),
+        "flags": q.flag_counts(small["flags"].to_numpy(dtype=object)),
+        "size": q.size_summary(sizes, target),
+        "within_tolerance_share": q.within_share(sizes, target),
+        "polsby_popper_mean": float(pp.mean()) if len(pp) else 0.0,
+        "polsby_popper_median": float(np.median(pp)) if len(pp) else 0.0,
+        "boundary_length_m": lengths,
+        "barrier_boundary_share": q.barrier_share(lengths),
+        "seconds": {k: round(v, 4) for k, v in seconds.items()},
+    }
+
+
+__all__ = ["partition_township", "census_area_count", "share_parts", "township_metrics"]
