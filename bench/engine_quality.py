@@ -113,7 +113,7 @@ def measure(inputs, label: str, part: PartitionConfig) -> dict:
         "census areas": label,
         "CAs": summary["census_areas"],
         "SAs": summary["small_areas"],
-        "within ±20%": f"{summary['within_tolerance_share']:.1%}",
+        "within ±20%": f"{summary['size']['within_20pct_share']:.1%}",
         "same, less 1-building oversize": f"{balanceable_share(results, params):.1%}",
         "one piece": f"{tiling['single_piece_share']:.1%}",
         "overlap": f"{tiling['overlap_share']:.2e}",
