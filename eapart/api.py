@@ -83,7 +83,8 @@ def bundled_sample() -> Path:
 def plan(cfg: RunConfig, inputs: Inputs | None = None) -> Plan:
     """Read the inputs of ``cfg`` (unless given), derive the band, plan one task per township.
 
-    ``cfg`` is not changed; a run with no input uses the bundled sample county.
+    Neither ``cfg`` nor ``inputs`` is changed, so one read can be planned many ways
+    (``bench/`` does). A run with no input uses the bundled sample county.
     """
     if cfg.input is None and not cfg.layers and inputs is None:
         cfg = dataclasses.replace(cfg, input=bundled_sample())
@@ -92,7 +93,7 @@ def plan(cfg: RunConfig, inputs: Inputs | None = None) -> Plan:
         inputs = read_inputs(cfg)
     band, note = derive_band(inputs, cfg.partition)
     if note:
-        inputs.notes.append(note)
+        inputs = dataclasses.replace(inputs, notes=[*inputs.notes, note])
     return Plan(config=cfg, inputs=inputs, band=band, tasks=plan_tasks(inputs, cfg, band))
 
 
@@ -147,8 +148,10 @@ def partition(
         if parameter is None or parameter.name in ("input", "layers"):
             names = sorted(n for n, p in known.items() if p.name not in ("input", "layers"))
             raise UsageError(f"partition(): unknown parameter {user!r}; known: {', '.join(names)}")
+        if parameter.kind in (tuple, float):
+            value = parameter.kind(value)
         target = cfg.partition if parameter.section == "partition" else cfg
-        setattr(target, parameter.name, tuple(value) if parameter.kind is tuple else value)
+        setattr(target, parameter.name, value)
         if parameter.measure:
             cfg.partition.measure = parameter.measure
     if columns is not None:

@@ -21,6 +21,7 @@ from eapart.io.crs import crs_label
 from eapart.io.read import Inputs
 from eapart.partition.model import TownshipResult
 from eapart.partition.quality import size_summary
+from eapart.progress import display_path
 
 
 def size_distribution(sizes: np.ndarray, target: float) -> list[dict]:
@@ -170,15 +171,3 @@ def summary_lines(report: dict, out: Path, timings: dict[str, float]) -> list[st
             lines.append(f"Warning: {warning}")
     lines.append(f"Took {sum(timings.values()):.1f} s. Results in {display_path(out)}")
     return lines
-
-
-def display_path(path: Path) -> str:
-    """``path`` for messages: relative to the working directory, else just its name.
-
-    Logs of a national run are shared; they hold no absolute path of the machine.
-    """
-    path = Path(path)
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix() or "."
-    except ValueError:
-        return path.name

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 #: Households per small area when nothing else is said.
 DEFAULT_TARGET = 80.0
 
@@ -46,6 +44,8 @@ class SizeBand:
         This is the report's ``within_tolerance_share``: the run's own band, which
         need not be symmetric around the target.
         """
+        import numpy as np  # here, not at the top: `eapart --help` needs no numpy
+
         sizes = np.asarray(sizes, dtype=float)
         if not len(sizes):
             return 1.0
