@@ -123,7 +123,8 @@ def _layer_options(func: Callable) -> Callable:
 @click.option("--scheduler", metavar="ADDRESS", help="Run townships on this Dask scheduler.")
 @click.option("--force", is_flag=True, help="Replace an existing eapart output directory.")
 @click.option("--strict", is_flag=True, help="Exit with code 3 when any small area is flagged.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress, only errors.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress or summary; errors and warnings only.")
 @_errors_to_exit_codes
 def run_command(input, out, config_file, columns, quiet, strict, **options) -> None:  # noqa: A002
     """Cut INPUT (a GeoPackage with the contract's layers) into census areas and small areas.
@@ -143,6 +144,9 @@ def run_command(input, out, config_file, columns, quiet, strict, **options) -> N
     result = run(cfg, progress)
     if not quiet:
         click.echo("\n".join(result.summary))
+    else:
+        for warning in result.report["warnings"]:
+            click.echo(f"Warning: {warning}", err=True)
     flagged = result.report["flagged_small_areas"]
     if strict and flagged:
         click.echo(f"strict: {flagged} flagged small area(s); exit code {EXIT_FLAGGED}", err=True)

@@ -153,7 +153,8 @@ def prepare_inputs(frames: dict[str, gpd.GeoDataFrame], cfg: RunConfig,
     stats: dict = {"layers": {k: len(v) for k, v in frames.items()}, "repaired": {}}
 
     townships = _prepare_townships(frames["townships"], wheres["townships"], cfg, warnings, stats)
-    buildings = _prepare_buildings(frames["buildings"], wheres["buildings"], cfg, stats)
+    buildings = _prepare_buildings(frames["buildings"], wheres["buildings"], cfg, warnings,
+                                   stats)
     work = {
         "buildings": buildings.to_crs(work_crs),
         "townships": townships.to_crs(work_crs),
@@ -227,7 +228,8 @@ def _work_crs(townships: gpd.GeoDataFrame, crs: pyproj.CRS) -> pyproj.CRS:
 
 # --- buildings -----------------------------------------------------------------------
 
-def _prepare_buildings(frame: gpd.GeoDataFrame, where: str, cfg: RunConfig, stats: dict):
+def _prepare_buildings(frame: gpd.GeoDataFrame, where: str, cfg: RunConfig,
+                       warnings: list[str], stats: dict):
     cols = cfg.columns
     id_col = find_column(frame, "building_id", cols.building_id, where)
     if id_col is None:
@@ -253,6 +255,14 @@ def _prepare_buildings(frame: gpd.GeoDataFrame, where: str, cfg: RunConfig, stat
     repaired, count = repair_polygons(frame, ids, where, allow_points=True)
     stats["repaired"]["buildings"] = count.invalid_repaired
     stats["repaired"].setdefault("multipart", {})["buildings"] = count.multipart
+    collapsed = count.collapsed_to_points
+    stats["repaired"]["collapsed_to_points"] = {"count": len(collapsed), "ids": collapsed}
+    if collapsed:
+        warnings.append(
+            f"{where}: {len(collapsed)} footprint(s) have no area left after repair "
+            "(collapsed rings); each is placed as a point building at the centre of its "
+            f"vertices, keeping its id: {list_ids(collapsed)}. Redraw them to use their shape."
+        )
     out = gpd.GeoDataFrame(
         {"building_id": ids.to_numpy(dtype=object)}, geometry=repaired.geometry.array, crs=frame.crs
     )
