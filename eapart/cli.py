@@ -19,8 +19,7 @@ from eapart.config import Columns, RunConfig, load_config
 from eapart.domain.schema import CLI, INPUT_LAYERS, parameters
 from eapart.errors import EXIT_FLAGGED, EapartError, UsageError
 from eapart.io.atomic import terminate_unwinds
-from eapart.progress import Progress
-from eapart.report import display_path
+from eapart.progress import Progress, display_path
 
 #: The roles ``--column ROLE=NAME`` can map: the fields of :class:`~eapart.config.Columns`.
 _COLUMN_ROLES = tuple(f.name for f in dataclasses.fields(Columns))

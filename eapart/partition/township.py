@@ -484,7 +484,6 @@ def township_metrics(
         params.measure: float(sizes.sum()),
         "flags": fl.flag_counts(small["flags"].to_numpy(dtype=object)),
         "size": q.size_summary(sizes, target),
-        "within_tolerance_share": q.within_share(sizes, target),
         "polsby_popper_mean": float(pp.mean()) if len(pp) else 0.0,
         "polsby_popper_median": float(np.median(pp)) if len(pp) else 0.0,
         "boundary_length_m": lengths,
