@@ -18,7 +18,7 @@ from eapart.config import LAYERS, RunConfig, load_config
 from eapart.errors import EXIT_FLAGGED, EapartError, UsageError
 from eapart.io.atomic import terminate_unwinds
 from eapart.progress import Progress
-from eapart.report import display_path
+from eapart.report import display_path, warning_lines
 
 _COLUMN_ROLES = (
     "building_id", "households", "persons", "floors", "building_type", "building_name",
@@ -145,6 +145,8 @@ def run_command(input, out, config_file, columns, quiet, strict, **options) -> N
     result = run(cfg, progress)
     if not quiet:
         click.echo("\n".join(result.summary))
+    for line in warning_lines(result.report):
+        click.echo(line, err=True)
     flagged = result.report["flagged_small_areas"]
     if strict and flagged:
         click.echo(f"strict: {flagged} flagged small area(s); exit code {EXIT_FLAGGED}", err=True)
