@@ -38,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse import coo_array, csgraph
 
-from eapart.partition import quality as q
+from eapart.domain import flags as fl
 from eapart.partition.cells.graph import CellGraph
 from eapart.partition.model import PartitionParams
 
@@ -69,7 +69,7 @@ def band_ceiling(
     heavy_cell = cell_weight > hi
     heavy_sa = np.bincount(sa_of_cell, heavy_cell, minlength=n_sa) > 0
     fixed_sa = (kind != "") | heavy_sa
-    in_band_fixed = int(((kind == q.INSTITUTION) & ~heavy_sa
+    in_band_fixed = int(((kind == fl.INSTITUTION) & ~heavy_sa
                          & (sa_weight >= lo) & (sa_weight <= hi)).sum())
     free_cell = ~fixed_sa[sa_of_cell]
     n_groups = int(group.max()) + 1

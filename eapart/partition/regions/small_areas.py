@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from eapart.partition import quality as q
+from eapart.domain import flags as fl
 from eapart.partition.cells.graph import MAJOR_BARRIERS, CellGraph
 from eapart.partition.model import PartitionParams
 from eapart.partition.regions import split as regions
@@ -68,7 +68,7 @@ def fixed_parts(
         comp = components(n, e, same & inst[e[:, 0]] & inst[e[:, 1]])
         comps, first = np.unique(comp[inst], return_index=True)
         fixed[inst] = np.searchsorted(comps, comp[inst])
-        kinds += [q.INSTITUTION] * len(comps)
+        kinds += [fl.INSTITUTION] * len(comps)
         groups += group[np.flatnonzero(inst)[first]].tolist()
     if params.allow_barrier_crossing:
         return fixed, kinds, groups
@@ -94,7 +94,7 @@ def fixed_parts(
     index[chosen] = len(kinds) + np.arange(len(chosen))
     isolated = free & (index[comp] >= 0)
     fixed[isolated] = index[comp[isolated]]
-    kinds += [q.UNDERSIZE_ISOLATED] * len(chosen)
+    kinds += [fl.UNDERSIZE_ISOLATED] * len(chosen)
     groups += comp_group[chosen].tolist()
     return fixed, kinds, groups
 
