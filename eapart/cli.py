@@ -20,6 +20,7 @@ from eapart.domain.schema import CLI, INPUT_LAYERS, parameters
 from eapart.errors import EXIT_FLAGGED, EapartError, UsageError
 from eapart.io.atomic import terminate_unwinds
 from eapart.progress import Progress, display_path
+from eapart.report import warning_lines
 
 #: The roles ``--column ROLE=NAME`` can map: the fields of :class:`~eapart.config.Columns`.
 _COLUMN_ROLES = tuple(f.name for f in dataclasses.fields(Columns))
@@ -144,9 +145,8 @@ def run_command(input, out, config_file, columns, quiet, strict, **options) -> N
     result = run(cfg, progress)
     if not quiet:
         click.echo("\n".join(result.summary))
-    else:
-        for warning in result.report["warnings"]:
-            click.echo(f"Warning: {warning}", err=True)
+    for line in warning_lines(result.report):
+        click.echo(line, err=True)
     flagged = result.report["flagged_small_areas"]
     if strict and flagged:
         click.echo(f"strict: {flagged} flagged small area(s); exit code {EXIT_FLAGGED}", err=True)
