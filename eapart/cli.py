@@ -103,6 +103,12 @@ def _layer_options(func: Callable) -> Callable:
 @click.option("--target-persons", type=float, help="Balance persons instead, with this target.")
 @click.option("--min-persons", type=float, help="Minimum persons per small area.")
 @click.option("--max-persons", type=float, help="Maximum persons per small area.")
+@click.option("--total-households", type=float,
+              help="The county's households: calibrates estimated households (townships "
+              "with their own population/households total keep it).")
+@click.option("--total-persons", type=float,
+              help="The county's persons: calibrates estimated households, as "
+              "--total-households does.")
 @click.option("--small-areas", type=int, help="Small areas for the whole county (e.g. 3316).")
 @click.option("--census-areas", type=int,
               help="Census areas for the county when no villages layer is given.")
@@ -189,6 +195,10 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
         value = options.pop(name, None)
         if value is not None and value is not False:
             setattr(target, name, value)
+    for name in ("total_households", "total_persons"):
+        value = options.pop(name, None)
+        if value is not None:
+            setattr(cfg.households, name, value)
     per_census_area = options.pop("census_area_households", None)
     if per_census_area is not None:
         part.census_area_target = per_census_area

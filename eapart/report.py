@@ -77,8 +77,8 @@ def build_report(
         "townships": int(len(layers["townships"])),
         "census_areas": int(len(layers["census_areas"])),
         "small_areas": int(len(small)),
-        "households": int(buildings["households"].sum()),
-        "persons": float(np.nansum(buildings["persons"].to_numpy(dtype=float))),
+        "households": count_value(buildings["households"].sum()),
+        "persons": count_value(np.nansum(buildings["persons"].to_numpy(dtype=float))),
         "measure": measure,
         f"target_{measure}": part.target,
         f"min_{measure}": part.min_value,
@@ -89,7 +89,8 @@ def build_report(
         "flag_descriptions": dict(FLAG_DESCRIPTIONS),
         "size_distribution": size_distribution(sizes, part.target),
         "quality": quality or {},
-        "per_township": _per_township(layers, results, part),
+        "per_township": _per_township(layers, results, part,
+                                      inputs.stats.get("households_by_township", {})),
         "parameters": cfg.parameters(),
         "households_method": inputs.households_method,
         "repaired": inputs.stats.get("repaired", {}),
@@ -123,7 +124,14 @@ def _input_section(cfg: RunConfig, inputs: Inputs) -> dict:
     }
 
 
-def _per_township(layers, results: list[TownshipResult], part) -> list[dict]:
+def count_value(value) -> int | float:
+    """A count for the report: an int when whole, else the float (fractions given)."""
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+def _per_township(layers, results: list[TownshipResult], part,
+                  household_figures: dict) -> list[dict]:
     small = layers["small_areas"]
     rows = []
     metrics = {r.township_code: r.metrics for r in results}
@@ -134,10 +142,11 @@ def _per_township(layers, results: list[TownshipResult], part) -> list[dict]:
             "township_code": tw.township_code,
             "name": tw.name,
             "buildings": int(tw.buildings),
-            "households": int(tw.households),
+            "households": count_value(tw.households),
             "census_areas": int(tw.census_areas),
             "small_areas": int(tw.small_areas),
             "within_tolerance_share": share_between(sizes, part.min_value, part.max_value),
+            "household_figures": household_figures.get(tw.township_code, {}),
             "flags": {k: v for k, v in flag_counts(mine["flags"].to_numpy(dtype=object)).items()
                       if v},
             "metrics": {k: v for k, v in metrics.get(tw.township_code, {}).items()
