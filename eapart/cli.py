@@ -6,6 +6,7 @@ exceptions when ``--strict`` is given (see :mod:`eapart.errors`).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -14,17 +15,15 @@ from pathlib import Path
 import click
 
 from eapart import __version__
-from eapart.config import LAYERS, RunConfig, load_config
+from eapart.config import Columns, RunConfig, load_config
+from eapart.domain.schema import CLI, INPUT_LAYERS, parameters
 from eapart.errors import EXIT_FLAGGED, EapartError, UsageError
 from eapart.io.atomic import terminate_unwinds
 from eapart.progress import Progress
 from eapart.report import display_path
 
-_COLUMN_ROLES = (
-    "building_id", "households", "persons", "floors", "building_type", "building_name",
-    "township_code", "township_name", "township_population", "township_households",
-    "village_code", "village_name", "barrier_class", "barrier_name", "csv_x", "csv_y", "csv_wkt",
-)
+#: The roles ``--column ROLE=NAME`` can map: the fields of :class:`~eapart.config.Columns`.
+_COLUMN_ROLES = tuple(f.name for f in dataclasses.fields(Columns))
 
 
 def _errors_to_exit_codes(func: Callable) -> Callable:
@@ -76,7 +75,7 @@ def main() -> None:
 # --- eapart run ------------------------------------------------------------------------
 
 def _layer_options(func: Callable) -> Callable:
-    for layer in reversed(LAYERS):
+    for layer in reversed(INPUT_LAYERS):
         func = click.option(
             f"--{layer}", f"layer_{layer}", metavar="FILE[:LAYER]",
             help=f"Read the {layer} layer from this file (any OGR format or CSV).",
@@ -167,7 +166,7 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
     if input is not None:
         cfg.input = input
     cfg.out = out
-    for layer in LAYERS:
+    for layer in INPUT_LAYERS:
         source = options.pop(f"layer_{layer}", None)
         if source:
             cfg.layers[layer] = source
@@ -177,39 +176,21 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
             raise UsageError(f"--column takes ROLE=NAME with ROLE one of {', '.join(_COLUMN_ROLES)}"
                              f"; got {item!r}")
         setattr(cfg.columns, role, name)
-    part = cfg.partition
-    for unit in ("households", "persons"):
-        for bound, attr in (("target", "target"), ("min", "min_size"), ("max", "max_size")):
-            value = options.pop(f"{bound}_{unit}", None)
-            if value is not None:
-                setattr(part, attr, value)
-                if unit == "persons":
-                    part.measure = "persons"
-    simple = {"small_areas": part, "census_areas": part, "seed": part,
-              "allow_barrier_crossing": part, "encoding": cfg, "csv_crs": cfg,
-              "county_code": cfg, "basemap": cfg, "attribution": cfg, "jobs": cfg,
-              "keep_codes_from": cfg,
-              "scheduler": cfg,
-              "force": cfg, "strict": cfg}
-    for name, target in simple.items():
-        value = options.pop(name, None)
-        if value is not None and value is not False:
-            setattr(target, name, value)
-    for name in ("total_households", "total_persons"):
-        value = options.pop(name, None)
-        if value is not None:
-            setattr(cfg.households, name, value)
-    per_census_area = options.pop("census_area_households", None)
-    if per_census_area is not None:
-        part.census_area_target = per_census_area
-    types = options.pop("institution_types", None)
-    if types:
-        part.institution_types = tuple(t.strip().lower() for t in types.split(",") if t.strip())
-    formats = options.pop("formats", None)
-    if formats:
-        from eapart.io.export import parse_formats
+    for user, parameter in parameters(CLI).items():
+        value = options.pop(user, None)
+        if value is None or value is False or (value == "" and parameter.kind is tuple):
+            continue
+        if user == "institution_types":
+            value = tuple(t.strip().lower() for t in value.split(",") if t.strip())
+        elif user == "formats":
+            from eapart.io.export import parse_formats
 
-        cfg.formats = tuple(parse_formats(formats))
+            value = tuple(parse_formats(value))
+        part = {"partition": cfg.partition, "households": cfg.households}.get(parameter.section,
+                                                                               cfg)
+        setattr(part, parameter.name, value)
+        if parameter.measure:
+            cfg.partition.measure = parameter.measure
     if options.pop("no_maps", False):
         cfg.maps = False
     return cfg

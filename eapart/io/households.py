@@ -43,42 +43,8 @@ import pandas as pd
 import shapely
 
 from eapart.config import HouseholdParams
+from eapart.domain.vocabulary import NON_RESIDENTIAL_NAME_WORDS, UNKNOWN_TYPES
 from eapart.errors import InputError, UsageError
-
-#: Types whose values mean "some building, kind unknown" (OSM's ``yes``).
-UNKNOWN_TYPES = frozenset({"", "yes", "building", "unknown", "none"})
-
-#: Words in a building's name that mean it houses no household (compared in lower
-#: case, as whole words in Latin scripts and anywhere in Chinese). English, the
-#: Romance languages of Andorra and its neighbours, Finnish and Chinese.
-NON_RESIDENTIAL_NAME_WORDS: tuple[str, ...] = (
-    # shops and markets
-    "mall", "shopping", "supermarket", "hypermarket", "market", "store", "shop",
-    "centre comercial", "centro comercial", "centre commercial", "hiper", "hyper-centre",
-    "botiga", "magatzem", "almacén", "ostoskeskus", "kauppakeskus",
-    # hotels, spas and leisure
-    "hotel", "hostel", "apartahotel", "aparthotel", "spa", "casino", "cinema", "theatre",
-    "theater", "teatre", "museum", "museu", "museo", "musée", "restaurant", "bar",
-    "winebar",
-    # schools and care without residents
-    "school", "escola", "école", "escuela", "lycée", "liceu", "collège", "college",
-    "university", "universitat", "koulu", "kindergarten", "päiväkoti", "hospital",
-    "clinic", "clínica", "sairaala",
-    # sport
-    "stadium", "estadi", "sports", "sport", "poliesportiu", "polideportivo", "pavelló",
-    "pabellón", "palau de gel", "gym", "liikuntasali", "urheilu", "uimahalli", "arena",
-    # worship, public and works
-    "church", "església", "iglesia", "église", "chapel", "capella", "cathedral", "temple",
-    "mosque", "kirkko", "cementiri", "cemetery", "tanatori", "town hall", "comú",
-    "consell general", "govern", "police", "policia", "bombers", "fire station",
-    "station", "estació", "terminal", "parking", "aparcament", "garage", "garatge",
-    "warehouse", "factory", "fàbrica", "fábrica", "tehdas", "office", "oficina", "bank",
-    "banc", "caves", "radio",
-    # Chinese
-    "商场", "商城", "超市", "市场", "酒店", "宾馆", "饭店", "学校", "小学", "中学", "大学",
-    "幼儿园", "医院", "卫生院", "诊所", "体育馆", "体育场", "教堂", "寺", "庙", "政府",
-    "派出所", "银行", "车站", "停车", "仓库", "工厂", "厂房", "办公楼", "写字楼", "影院",
-)
 
 _LATIN = re.compile(r"[a-zà-ÿ]")
 

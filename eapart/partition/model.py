@@ -13,44 +13,6 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 
-#: Building types that house nobody by default (OSM building tags and common
-#: Chinese-office terms). They get 0 households but still belong to a small area.
-DEFAULT_NON_RESIDENTIAL_TYPES: tuple[str, ...] = (
-    # work, trade and storage
-    "office", "commercial", "retail", "industrial", "warehouse", "garage", "garages",
-    "service", "transformer_tower", "factory", "industry", "shop", "supermarket", "kiosk",
-    "hotel", "storage_tank", "silo", "water_tower", "bunker", "digester", "manufacture",
-    "works", "data_center", "bank", "fuel", "boathouse",
-    # farm buildings and outbuildings
-    "shed", "barn", "stable", "sty", "cowshed", "farm_auxiliary", "greenhouse",
-    "glasshouse", "allotment_house", "hangar", "carport", "parking", "roof",
-    "outbuilding", "toilets", "sauna", "gatehouse", "gazebo", "pavilion",
-    # worship
-    "church", "chapel", "cathedral", "mosque", "temple", "shrine", "synagogue",
-    "religious", "monastery_church", "bell_tower",
-    # public services, schools and care with no residents
-    "public", "civic", "government", "townhall", "fire_station", "police", "school",
-    "kindergarten", "university", "college", "hospital", "hospital_outbuilding", "clinic",
-    "museum", "library", "theatre", "cinema",
-    # sport and leisure
-    "stadium", "sports_hall", "sports_centre", "grandstand", "riding_hall", "swimming_pool",
-    "ice_rink",
-    # transport
-    "train_station", "transportation", "station", "bridge",
-    # gone or not yet there
-    "ruins", "construction", "collapsed", "demolished", "abandoned",
-    # Chinese survey terms
-    "商业", "商场", "厂房", "工业", "仓库", "办公", "学校", "医院", "车库", "宗教", "公共建筑",
-)
-
-#: Institutional quarters that may be kept as small areas of their own. A hospital
-#: houses no household but is enumerated as collective quarters.
-DEFAULT_INSTITUTION_TYPES: tuple[str, ...] = (
-    "dormitory", "barracks", "hospital", "prison", "nursing_home", "institution",
-    "care_home", "retirement_home", "monastery", "convent", "orphanage",
-    "宿舍", "军营", "监狱", "养老院", "敬老院", "福利院",
-)
-
 
 @dataclass(frozen=True)
 class PartitionParams:
