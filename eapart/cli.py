@@ -102,6 +102,12 @@ def _layer_options(func: Callable) -> Callable:
 @click.option("--target-persons", type=float, help="Balance persons instead, with this target.")
 @click.option("--min-persons", type=float, help="Minimum persons per small area.")
 @click.option("--max-persons", type=float, help="Maximum persons per small area.")
+@click.option("--total-households", type=float,
+              help="The county's households: calibrates estimated households (townships "
+              "with their own population/households total keep it).")
+@click.option("--total-persons", type=float,
+              help="The county's persons: calibrates estimated households, as "
+              "--total-households does.")
 @click.option("--small-areas", type=int, help="Small areas for the whole county (e.g. 3316).")
 @click.option("--census-areas", type=int,
               help="Census areas for the county when no villages layer is given.")
@@ -179,7 +185,9 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
             from eapart.io.export import parse_formats
 
             value = tuple(parse_formats(value))
-        setattr(cfg.partition if parameter.section == "partition" else cfg, parameter.name, value)
+        part = {"partition": cfg.partition, "households": cfg.households}.get(parameter.section,
+                                                                               cfg)
+        setattr(part, parameter.name, value)
         if parameter.measure:
             cfg.partition.measure = parameter.measure
     if options.pop("no_maps", False):

@@ -65,7 +65,8 @@ def build_report(
     sizes = small[measure].to_numpy(dtype=float)
     buildings = areas.buildings
     within = band.share_within(sizes)
-    per_township = _per_township(areas, results, band)
+    per_township = _per_township(areas, results, band,
+                                 inputs.stats.get("households_by_township", {}))
     report: dict = {
         "software": "eapart",
         "version": __version__,
@@ -77,8 +78,8 @@ def build_report(
         "townships": int(len(areas.townships)),
         "census_areas": int(len(areas.census_areas)),
         "small_areas": int(len(small)),
-        "households": int(buildings["households"].sum()),
-        "persons": float(np.nansum(buildings["persons"].to_numpy(dtype=float))),
+        "households": count_value(buildings["households"].sum()),
+        "persons": count_value(np.nansum(buildings["persons"].to_numpy(dtype=float))),
         "measure": measure,
         f"target_{measure}": band.target,
         f"min_{measure}": band.min_size,
@@ -132,7 +133,14 @@ def _input_section(cfg: RunConfig, inputs: Inputs) -> dict:
     }
 
 
-def _per_township(areas: Areas, results: list[TownshipResult], band: SizeBand) -> list[dict]:
+def count_value(value) -> int | float:
+    """A count for the report: an int when whole, else the float (fractions given)."""
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+def _per_township(areas: Areas, results: list[TownshipResult], band: SizeBand,
+                  household_figures: dict) -> list[dict]:
     small = areas.small_areas
     rows = []
     metrics = {r.township_code: r.metrics for r in results}
@@ -145,11 +153,12 @@ def _per_township(areas: Areas, results: list[TownshipResult], band: SizeBand) -
             "township_code": tw.township_code,
             "name": tw.name,
             "buildings": int(tw.buildings),
-            "households": int(tw.households),
+            "households": count_value(tw.households),
             "census_areas": int(tw.census_areas),
             "small_areas": int(tw.small_areas),
             "within_tolerance_share": within,
             **ceiling_fields(len(sizes), ceiling, within),
+            "household_figures": household_figures.get(tw.township_code, {}),
             "flags": {k: v for k, v in flag_counts(mine["flags"].to_numpy(dtype=object)).items()
                       if v},
             "metrics": {k: v for k, v in metrics.get(tw.township_code, {}).items()
