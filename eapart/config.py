@@ -27,6 +27,10 @@ line win. The file uses the same names as the long options, grouped in tables::
     min_households = 64
     max_households = 96
 
+    [staff]                       # eapart assign: enumerators and supervisors
+    households_per_enumerator = 80
+    enumerators_per_supervisor = 5
+
     [output]
     formats = ["gpkg", "shp"]
     basemap = "none"
@@ -42,6 +46,7 @@ from typing import Any
 
 from eapart.errors import UsageError
 from eapart.partition.model import DEFAULT_INSTITUTION_TYPES, DEFAULT_NON_RESIDENTIAL_TYPES
+from eapart.staff.norms import StaffNorms
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -157,6 +162,7 @@ class RunConfig:
     columns: Columns = field(default_factory=Columns)
     households: HouseholdParams = field(default_factory=HouseholdParams)
     partition: PartitionConfig = field(default_factory=PartitionConfig)
+    staff: StaffNorms = field(default_factory=StaffNorms)
     out: Path | None = None
     formats: tuple[str, ...] = ()
     basemap: str | None = None
@@ -232,6 +238,7 @@ class RunConfig:
 _SECTION_FIELDS = {
     "columns": Columns,
     "households": HouseholdParams,
+    "staff": StaffNorms,
 }
 
 # Names in [partition] that read better with their unit, mapped to the fields.
@@ -282,7 +289,7 @@ def load_config(path: Path) -> RunConfig:
         else:
             raise UsageError(
                 f"{path}: unknown table [{section}]; use [input], [columns], [households], "
-                "[partition] or [output]"
+                "[partition], [staff] or [output]"
             )
     return cfg
 
