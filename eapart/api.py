@@ -14,18 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eapart.config import RunConfig
+from eapart.domain.schema import GPKG_NAME, MAP_DIR, REPORT_NAME
 from eapart.errors import InputError, UsageError
 from eapart.executors import map_townships
 from eapart.io.atomic import atomic_directory, check_destination, is_eapart_output
 from eapart.io.read import read_inputs
-from eapart.io.write import (
-    GPKG_NAME,
-    REPORT_NAME,
-    SUMMARY_NAME,
-    write_geopackage,
-    write_report,
-    write_summary,
-)
+from eapart.io.write import write_contract
 from eapart.partition.quality import county_summary
 from eapart.partition.township import partition_township
 from eapart.pipeline import assemble, derive_target, plan_tasks
@@ -96,7 +90,7 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
             report["codes_kept"] = carried.summary()
     with atomic_directory(Path(cfg.out), force=cfg.force) as tmp:
         with progress.stage("write"):
-            write_outputs(tmp, layers, report, cfg)
+            write_contract(tmp, layers, report)
         if cfg.maps:
             from eapart.review.pages import build_review_maps
 
@@ -129,27 +123,15 @@ def rebuild_maps(
     if not is_eapart_output(outdir):
         raise InputError(f"{outdir.name} is not an eapart output (no report.json written by "
                          "eapart): make one with `eapart run ... --out` first")
-    with atomic_directory(outdir / "map", owned=True) as staging:
+    with atomic_directory(outdir / MAP_DIR, owned=True) as staging:
         work = staging / ".work"
         work.mkdir()
         for name in (GPKG_NAME, REPORT_NAME):
             (work / name).symlink_to((outdir / name).resolve())
         pages = build_review_maps(work, basemap=basemap, attribution=attribution,
                                   progress=progress)
-        built = work / "map"
+        built = work / MAP_DIR
         for item in built.iterdir():
             item.rename(staging / item.name)
         shutil.rmtree(work)
-    return [outdir / "map" / page.relative_to(built) for page in pages]
-
-
-def write_outputs(directory: Path, layers: dict, report: dict, cfg: RunConfig) -> None:
-    """The contract's files: the GeoPackage (with QGIS styles), report and summary."""
-    from eapart import __version__
-    from eapart.io.qgis_styles import add_qgis_styles
-
-    gpkg = directory / GPKG_NAME
-    write_geopackage(gpkg, layers)
-    add_qgis_styles(gpkg, parameters=report["parameters"], version=__version__)
-    write_report(directory / REPORT_NAME, report)
-    write_summary(directory / SUMMARY_NAME, layers["small_areas"])
+    return [outdir / MAP_DIR / page.relative_to(built) for page in pages]

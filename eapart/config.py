@@ -44,36 +44,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eapart.domain.schema import INPUT_LAYERS, TOML, parameters
+from eapart.domain.vocabulary import (
+    DEFAULT_FLOORS_BY_TYPE,
+    DEFAULT_INSTITUTION_TYPES,
+    DEFAULT_NON_RESIDENTIAL_TYPES,
+)
 from eapart.errors import UsageError
-from eapart.partition.model import DEFAULT_INSTITUTION_TYPES, DEFAULT_NON_RESIDENTIAL_TYPES
 from eapart.staff.norms import StaffNorms
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
-
-#: Contract layer names, in the order they are read.
-LAYERS = ("buildings", "townships", "villages", "roads", "rail", "water", "county")
-REQUIRED_LAYERS = ("buildings", "townships")
-
-#: Storeys assumed by building type when the data says nothing (OSM tags and
-#: their common Chinese-survey equivalents). ``"*"`` is the fallback.
-DEFAULT_FLOORS_BY_TYPE: dict[str, float] = {
-    "apartments": 6.0,
-    "residential": 3.0,
-    "dormitory": 4.0,
-    "house": 2.0,
-    "detached": 2.0,
-    "semidetached_house": 2.0,
-    "terrace": 2.0,
-    "bungalow": 1.0,
-    "farm": 2.0,
-    "hut": 1.0,
-    "cabin": 1.0,
-    "*": 2.0,
-}
-
 
 @dataclass
 class Columns:
@@ -203,10 +186,10 @@ class RunConfig:
             raise UsageError("households.dwelling_size must be positive")
         if self.jobs is not None and self.jobs < 1:
             raise UsageError(f"--jobs must be at least 1, not {self.jobs}")
-        unknown = set(self.layers) - set(LAYERS)
+        unknown = set(self.layers) - set(INPUT_LAYERS)
         if unknown:
             raise UsageError(
-                f"unknown layer name(s) {sorted(unknown)}; the layers are {', '.join(LAYERS)}"
+                f"unknown layer name(s) {sorted(unknown)}; the layers are {', '.join(INPUT_LAYERS)}"
             )
 
     def parameters(self) -> dict[str, Any]:
@@ -241,20 +224,10 @@ _SECTION_FIELDS = {
     "staff": StaffNorms,
 }
 
-# Names in [partition] that read better with their unit, mapped to the fields.
-_PARTITION_ALIASES = {
-    "target_households": "target",
-    "target_persons": "target",
-    "target": "target",
-    "min_households": "min_size",
-    "min_persons": "min_size",
-    "max_households": "max_size",
-    "max_persons": "max_size",
-    "census_area_households": "census_area_target",
-}
-
-_INPUT_KEYS = {"path", "encoding", "csv_crs", "county_code", "layers"}
-_OUTPUT_KEYS = {"formats", "basemap", "attribution", "maps", "jobs", "scheduler", "strict"}
+#: The keys of the TOML tables that hold run parameters (docs/contract.md).
+_PARTITION_KEYS = parameters(TOML, "partition")
+_INPUT_KEYS = parameters(TOML, "input")
+_OUTPUT_KEYS = parameters(TOML, "output")
 
 
 def load_config(path: Path) -> RunConfig:
@@ -298,12 +271,13 @@ def _apply_input(cfg: RunConfig, values: dict, base: Path, path: Path) -> None:
     for key, value in values.items():
         if key not in _INPUT_KEYS:
             raise UsageError(f"{path} [input]: unknown key '{key}' (known: {sorted(_INPUT_KEYS)})")
-        if key == "path":
+        name = _INPUT_KEYS[key].name
+        if name == "input":
             cfg.input = base / value
-        elif key == "layers":
+        elif name == "layers":
             cfg.layers = {k: _relative_source(base, v) for k, v in value.items()}
         else:
-            setattr(cfg, key, str(value))
+            setattr(cfg, name, str(value))
 
 
 def _relative_source(base: Path, source: str) -> str:
@@ -325,16 +299,16 @@ def _apply_fields(target: object, values: dict, where: str) -> None:
 
 
 def _apply_partition(part: PartitionConfig, values: dict, path: Path) -> None:
-    names = {f.name for f in dataclasses.fields(part)}
     for key, value in values.items():
-        name = _PARTITION_ALIASES.get(key, key)
-        if name not in names:
-            raise UsageError(f"{path} [partition]: unknown key '{key}'")
-        if key.endswith("_persons"):
-            part.measure = "persons"
-        if isinstance(getattr(part, name), tuple):
+        if key not in _PARTITION_KEYS:
+            raise UsageError(f"{path} [partition]: unknown key '{key}' "
+                             f"(known: {sorted(_PARTITION_KEYS)})")
+        parameter = _PARTITION_KEYS[key]
+        if parameter.measure:
+            part.measure = parameter.measure
+        if isinstance(getattr(part, parameter.name), tuple):
             value = tuple(value)
-        setattr(part, name, value)
+        setattr(part, parameter.name, value)
 
 
 def _apply_output(cfg: RunConfig, values: dict, path: Path) -> None:
@@ -344,4 +318,4 @@ def _apply_output(cfg: RunConfig, values: dict, path: Path) -> None:
             raise UsageError(f"{path} [output]: unknown key '{key}' (known: {known})")
         if key == "formats":
             value = tuple(value) if isinstance(value, list) else tuple(str(value).split(","))
-        setattr(cfg, key, value)
+        setattr(cfg, _OUTPUT_KEYS[key].name, value)

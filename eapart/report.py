@@ -14,10 +14,11 @@ import numpy as np
 
 from eapart import __version__
 from eapart.config import RunConfig
+from eapart.domain.flags import FLAG_DESCRIPTIONS, flag_counts
 from eapart.io.crs import crs_label
 from eapart.io.read import Inputs
 from eapart.partition.model import TownshipResult
-from eapart.partition.quality import FLAG_DESCRIPTIONS, flag_counts, size_summary
+from eapart.partition.quality import size_summary
 
 
 def size_distribution(sizes: np.ndarray, target: float) -> list[dict]:

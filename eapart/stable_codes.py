@@ -17,11 +17,11 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 
+from eapart.domain.areas import Areas
+from eapart.domain.codes import MAX_SMALL_AREA_NUMBER, format_code
+from eapart.domain.schema import BUILDING_ID, CENSUS_AREA_CODE, GPKG_NAME, SMALL_AREA_CODE
 from eapart.errors import InputError
-from eapart.io.write import GPKG_NAME
-from eapart.partition.codes import MAX_SMALL_AREA_NUMBER, format_code
 
 
 @dataclass
@@ -45,13 +45,12 @@ class CodeCarry:
 
 def read_previous(outdir: Path) -> pd.DataFrame:
     """Building ids and their codes from an earlier output (``eapart.gpkg``)."""
-    path = Path(outdir) / GPKG_NAME
-    if not path.exists():
+    if not (Path(outdir) / GPKG_NAME).exists():
         raise InputError(f"--keep-codes-from: {Path(outdir).name} holds no {GPKG_NAME}; "
                          "give the folder of an earlier eapart output")
-    columns = ["building_id", "census_area_code", "small_area_code"]
-    frame = pyogrio.read_dataframe(path, layer="buildings", columns=columns,
-                                   read_geometry=False)
+    columns = [BUILDING_ID, CENSUS_AREA_CODE, SMALL_AREA_CODE]
+    frame = Areas.read(outdir, ("buildings",), columns={"buildings": columns},
+                       geometry=False).buildings
     return pd.DataFrame({c: frame[c].astype(object) for c in columns})
 
 

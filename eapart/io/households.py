@@ -18,9 +18,7 @@ import numpy as np
 import pandas as pd
 
 from eapart.config import HouseholdParams
-
-#: Types whose values mean "some building, kind unknown" (OSM's ``yes``).
-UNKNOWN_TYPES = frozenset({"", "yes", "building", "unknown", "none"})
+from eapart.domain.vocabulary import UNKNOWN_TYPES
 
 
 @dataclass

@@ -29,6 +29,8 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
+from eapart.domain import flags as fl
+from eapart.domain.codes import number_in_order
 from eapart.errors import InputError, UsageError, list_ids
 from eapart.partition import quality as q
 from eapart.partition.cells.dissolve import dissolve
@@ -41,7 +43,6 @@ from eapart.partition.cells.graph import (
 )
 from eapart.partition.cells.invariants import check_township
 from eapart.partition.cells.tessellate import Tessellation, tessellate
-from eapart.partition.codes import number_in_order
 from eapart.partition.model import PartitionParams, TownshipResult, TownshipTask
 from eapart.partition.regions import split as regions
 from eapart.partition.regions.labels import (
@@ -410,24 +411,24 @@ def _flags(
     for i in range(n_sa):
         f = [sa_kind[i]] if sa_kind[i] else []
         if n_buildings[i] == 0:
-            f.append(q.NO_BUILDINGS)
+            f.append(fl.NO_BUILDINGS)
         if heavy[i]:
-            f.append(q.OVERSIZE_BUILDING)
+            f.append(fl.OVERSIZE_BUILDING)
         elif sa_values[i] > params.max_size:
-            f.append(q.OVERSIZE)
+            f.append(fl.OVERSIZE)
         if (
             n_buildings[i] > 0
             and sa_values[i] < params.min_size
-            and sa_kind[i] not in (q.UNDERSIZE_ISOLATED, q.INSTITUTION)
+            and sa_kind[i] not in (fl.UNDERSIZE_ISOLATED, fl.INSTITUTION)
         ):
-            f.append(q.UNDERSIZE)
+            f.append(fl.UNDERSIZE)
         if crossed[i] > CROSSING_MIN_LENGTH:
-            f.append(q.CROSSES_MAJOR_ROAD)
+            f.append(fl.CROSSES_MAJOR_ROAD)
         if enclave[i]:
-            f.append(q.ENCLAVE)
+            f.append(fl.ENCLAVE)
         if not single[i]:
-            f.append(q.NOT_ONE_PIECE)
-        out.append(q.join_flags(f))
+            f.append(fl.NOT_ONE_PIECE)
+        out.append(fl.join_flags(f))
     return out
 
 
@@ -481,7 +482,7 @@ def township_metrics(
         "small_areas": int(len(small)),
         "buildings": int(small["buildings"].sum()),
         params.measure: float(sizes.sum()),
-        "flags": q.flag_counts(small["flags"].to_numpy(dtype=object)),
+        "flags": fl.flag_counts(small["flags"].to_numpy(dtype=object)),
         "size": q.size_summary(sizes, target),
         "within_tolerance_share": q.within_share(sizes, target),
         "polsby_popper_mean": float(pp.mean()) if len(pp) else 0.0,

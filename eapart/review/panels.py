@@ -126,17 +126,6 @@ def size_histogram(values: Iterable[float], *, target: float | None, low: float 
             f"</div><p class='eapart-muted'>{caption}</p>")
 
 
-def flag_counts(flags: Iterable[str | None]) -> dict[str, int]:
-    """How many areas carry each flag, from comma-separated flag strings."""
-    counts: dict[str, int] = {}
-    for text in flags:
-        for name in (text or "").split(","):
-            name = name.strip()
-            if name:
-                counts[name] = counts.get(name, 0) + 1
-    return counts
-
-
 def panel_html(*, title: str, links: list[tuple[str, str]], rows: list[tuple[str, object]],
                legend: str, histogram: str, warnings: list[str], extra: str = "") -> str:
     """The collapsible side panel: title, navigation links, figures, legend, histogram."""

@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from eapart.domain.schema import CENSUS_AREA_CODE, GPKG_NAME, REPORT_NAME, SMALL_AREA_CODE
 from eapart.errors import InputError, list_ids
 from eapart.io.atomic import atomic_directory, is_eapart_output
 from eapart.io.tables import read_csv
-from eapart.io.write import GPKG_NAME, REPORT_NAME, write_geopackage, write_report
+from eapart.io.write import write_geopackage, write_report
 from eapart.progress import Progress
 from eapart.staff.data import AssignInput, read_assign_input
 from eapart.staff.norms import StaffNorms
@@ -55,12 +56,12 @@ def read_previous_assignments(path: Path) -> pd.DataFrame:
         raise InputError(f"{path.name}: no such file; give the assignments.csv of an "
                          "earlier `eapart assign`")
     table = read_csv(path)
-    needed = ("small_area_code", SLOT, TEAM, "share")
+    needed = (SMALL_AREA_CODE, SLOT, TEAM, "share")
     missing = [c for c in needed if c not in table.columns]
     if missing:
         raise InputError(f"{path.name}: column(s) {', '.join(missing)} missing; it is not an "
                          "assignments.csv written by `eapart assign`")
-    table["small_area_code"] = table["small_area_code"].astype(str)
+    table[SMALL_AREA_CODE] = table[SMALL_AREA_CODE].astype(str)
     table["share"] = pd.to_numeric(table["share"], errors="coerce").fillna(1).astype(int)
     for column in ("enumerator_id", "supervisor_id"):
         if column not in table.columns:
@@ -90,7 +91,7 @@ def assign(outdir: Path, norms: StaffNorms, staff_path: Path | None = None,
     warnings = list(staff.warnings) if staff else []
     people = _give_people(plan, staff, data, previous, warnings) if staff else None
     out_crs = pyogrio.read_info(outdir / GPKG_NAME, layer="small_areas")["crs"]
-    layers = area_layers(plan, data.geometry, data.areas["small_area_code"], data.crs,
+    layers = area_layers(plan, data.geometry, data.areas[SMALL_AREA_CODE], data.crs,
                          out_crs)
     section = staff_section(plan, layers, norms, people, warnings, previous_path)
     report = dict(data.report)
@@ -187,13 +188,13 @@ def staff_section(plan: Plan, layers: dict, norms: StaffNorms, people: dict | No
     slots, teams = plan.slots, plan.teams
     lo, hi = norms.band
     shared = plan.pieces[plan.pieces["shares"] > 1]
-    census_split = slots.reset_index().groupby("census_area_code")[TEAM].nunique()
+    census_split = slots.reset_index().groupby(CENSUS_AREA_CODE)[TEAM].nunique()
     section = {
         "norms": norms.parameters(),
         "enumerators": len(slots),
         "supervisors": len(teams),
-        "small_areas": int(plan.pieces["small_area_code"].nunique()),
-        "small_areas_shared": int(shared["small_area_code"].nunique()),
+        "small_areas": int(plan.pieces[SMALL_AREA_CODE].nunique()),
+        "small_areas_shared": int(shared[SMALL_AREA_CODE].nunique()),
         "households": spread(slots["households"], norms.households_per_enumerator,
                              norms.tolerance),
         "persons": spread(slots["persons"], norms.persons_per_enumerator, norms.tolerance),

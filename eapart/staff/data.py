@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from eapart.io.results import read_results
-from eapart.sheets.data import metric_crs
+from eapart.domain.areas import Areas
+from eapart.domain.schema import BUILDING_ID, CENSUS_AREA_CODE, SMALL_AREA_CODE, TOWNSHIP_CODE
+from eapart.io.crs import metric_crs
 from eapart.staff.adjacency import area_edges
 
-AREA_COLUMNS = ("small_area_code", "census_area_code", "township_code", "households",
+AREA_COLUMNS = (SMALL_AREA_CODE, CENSUS_AREA_CODE, TOWNSHIP_CODE, "households",
                 "persons", "buildings")
 
 
@@ -47,10 +48,10 @@ class AssignInput:
 
 def read_assign_input(outdir: str | Path) -> AssignInput:
     """Read ``outdir`` (an ``eapart run`` output) for assignment."""
-    results = read_results(outdir, ("townships", "census_areas", "small_areas", "buildings"))
-    small = results.layers["small_areas"]
+    results = Areas.read(outdir, ("townships", "census_areas", "small_areas", "buildings"))
+    small = results.small_areas
     crs = metric_crs(small)
-    small = small.to_crs(crs).sort_values("small_area_code").reset_index(drop=True)
+    small = small.to_crs(crs).sort_values(SMALL_AREA_CODE).reset_index(drop=True)
     geometry = np.asarray(small.geometry.array)
     point = shapely.get_coordinates(shapely.point_on_surface(geometry))
     areas = pd.DataFrame({c: small[c] for c in AREA_COLUMNS if c in small.columns})
@@ -59,12 +60,12 @@ def read_assign_input(outdir: str | Path) -> AssignInput:
     for name in ("township_name", "census_area_name"):
         areas[name] = small[name] if name in small.columns else ""
     areas["x"], areas["y"] = point[:, 0], point[:, 1]
-    raw = results.layers["buildings"].to_crs(crs)
+    raw = results.buildings.to_crs(crs)
     building_point = shapely.get_coordinates(shapely.point_on_surface(
         np.asarray(raw.geometry.array)))
     buildings = pd.DataFrame({
-        "small_area_code": raw["small_area_code"].astype(str),
-        "building_id": raw["building_id"].astype(str),
+        SMALL_AREA_CODE: raw[SMALL_AREA_CODE].astype(str),
+        BUILDING_ID: raw[BUILDING_ID].astype(str),
         "households": pd.to_numeric(raw["households"], errors="coerce").fillna(0),
         "persons": (pd.to_numeric(raw["persons"], errors="coerce").fillna(0)
                     if "persons" in raw.columns else 0.0),
@@ -73,6 +74,6 @@ def read_assign_input(outdir: str | Path) -> AssignInput:
     pairs, shared = area_edges(geometry)
     return AssignInput(outdir=Path(outdir), crs=crs, areas=areas, geometry=geometry,
                        pairs=pairs, shared=shared, buildings=buildings,
-                       townships=results.layers["townships"].to_crs(crs),
-                       census_areas=results.layers["census_areas"].to_crs(crs),
+                       townships=results.townships.to_crs(crs),
+                       census_areas=results.census_areas.to_crs(crs),
                        report=results.report)

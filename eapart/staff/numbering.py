@@ -3,7 +3,7 @@
 An enumerator slot is named after the census area holding most of its load and
 numbered inside it: ``420117001001-E01``; a supervisor team after its township:
 ``420117001-S01``. Numbers follow the same serpentine walk from the north-west as
-the small-area codes (:func:`eapart.partition.codes.serpentine_order`). Names kept
+the small-area codes (:func:`eapart.domain.codes.serpentine_order`). Names kept
 from an earlier assignment stay; new ones take the next free numbers.
 """
 
@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from eapart.partition.codes import serpentine_order
+from eapart.domain.codes import serpentine_order
 
 SLOT_MARK = "E"
 TEAM_MARK = "S"

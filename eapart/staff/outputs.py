@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from eapart.domain.schema import CENSUS_AREA_CODE, SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.io.tables import write_xlsx
 from eapart.staff.plan import SLOT, TEAM, Plan
 
@@ -27,7 +28,7 @@ XLSX_NAME = "assignments.xlsx"
 ENUMERATOR_LAYER = "enumerator_areas"
 SUPERVISOR_LAYER = "supervisor_areas"
 ASSIGNMENT_COLUMNS = (
-    "township_code", "census_area_code", "small_area_code", SLOT, "enumerator_id",
+    TOWNSHIP_CODE, CENSUS_AREA_CODE, SMALL_AREA_CODE, SLOT, "enumerator_id",
     "enumerator_name", TEAM, "supervisor_id", "supervisor_name", "share", "shares",
     "share_buildings", "households", "persons", "buildings",
 )
@@ -96,13 +97,13 @@ def area_layers(plan: Plan, geometry: np.ndarray, codes: pd.Series, crs,
     ``geometry``/``codes``: the small areas' polygons (metric ``crs``) and codes.
     """
     position = pd.Series(np.arange(len(codes)), index=codes.to_numpy())
-    at = position[plan.pieces["small_area_code"]].to_numpy()
+    at = position[plan.pieces[SMALL_AREA_CODE]].to_numpy()
     slot_names, slot_shapes = _dissolve(geometry[at], plan.pieces[SLOT].to_numpy())
     slots = slot_rows(plan).set_index(SLOT).loc[slot_names].reset_index()
     enumerators = gpd.GeoDataFrame(slots, geometry=list(slot_shapes), crs=crs)
-    whole = plan.pieces.drop_duplicates("small_area_code")
+    whole = plan.pieces.drop_duplicates(SMALL_AREA_CODE)
     team_names, team_shapes = _dissolve(
-        geometry[position[whole["small_area_code"]].to_numpy()], whole[TEAM].to_numpy())
+        geometry[position[whole[SMALL_AREA_CODE]].to_numpy()], whole[TEAM].to_numpy())
     teams = team_rows(plan).set_index(TEAM).loc[team_names].reset_index()
     supervisors = gpd.GeoDataFrame(teams, geometry=list(team_shapes), crs=crs)
     return {ENUMERATOR_LAYER: enumerators.to_crs(out_crs),

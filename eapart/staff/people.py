@@ -36,6 +36,7 @@ import shapely
 from pyproj import Transformer
 from scipy.optimize import linear_sum_assignment
 
+from eapart.domain.schema import CENSUS_AREA_CODE, TOWNSHIP_CODE
 from eapart.errors import InputError, list_ids
 
 ROLES = {"enumerator": "enumerator", "普查员": "enumerator",
@@ -44,8 +45,8 @@ HEADERS = {
     "id": ("id", "staff_id", "编号", "工号"),
     "name": ("name", "姓名"),
     "role": ("role", "角色", "身份"),
-    "township": ("township", "township_code", "township_name", "乡镇", "街道", "乡镇街道"),
-    "census_area": ("census_area", "census_area_code", "census_area_name", "普查区"),
+    "township": ("township", TOWNSHIP_CODE, "township_name", "乡镇", "街道", "乡镇街道"),
+    "census_area": ("census_area", CENSUS_AREA_CODE, "census_area_name", "普查区"),
     "lon": ("lon", "lng", "longitude", "经度"),
     "lat": ("lat", "latitude", "纬度"),
     "x": ("x",),
@@ -118,10 +119,10 @@ def read_staff(path: str | Path, townships: pd.DataFrame, census_areas: pd.DataF
     cols = _columns(list(raw.columns), source)
     problems: list[str] = []
     rows = []
-    t_codes, t_names = townships["township_code"].astype(str), townships["name"].astype(str)
-    c_codes = census_areas["census_area_code"].astype(str)
+    t_codes, t_names = townships[TOWNSHIP_CODE].astype(str), townships["name"].astype(str)
+    c_codes = census_areas[CENSUS_AREA_CODE].astype(str)
     c_names = census_areas["name"].astype(str)
-    c_township = census_areas["township_code"].astype(str)
+    c_township = census_areas[TOWNSHIP_CODE].astype(str)
     for i, record in enumerate(raw.to_dict("records")):
         line = i + 2  # the header is line 1
 
@@ -214,7 +215,7 @@ def _home_warnings(people: pd.DataFrame, townships: pd.DataFrame, source: str) -
     listed = people[people["township"].notna() & people["hx"].notna()]
     if listed.empty:
         return []
-    shapes = townships.set_index(townships["township_code"].astype(str)).geometry
+    shapes = townships.set_index(townships[TOWNSHIP_CODE].astype(str)).geometry
     homes = shapely.points(listed["hx"].to_numpy(), listed["hy"].to_numpy())
     own = np.asarray(shapes.reindex(listed["township"]).array)
     outside = ~shapely.covers(own, homes)
@@ -257,15 +258,15 @@ def match(places: pd.DataFrame, people: pd.DataFrame, role: str,
             used.add(who)
     mine["capacity"] = mine["id"].map(left)
     mine = mine[mine["capacity"] > 0]
-    shapes = census_areas.set_index(census_areas["census_area_code"].astype(str)).geometry
+    shapes = census_areas.set_index(census_areas[CENSUS_AREA_CODE].astype(str)).geometry
     point = shapely.points(places["x"].to_numpy(), places["y"].to_numpy())
     for township in sorted(mine["township"].dropna().unique()):
-        rows = np.flatnonzero((places["township_code"].to_numpy() == township)
+        rows = np.flatnonzero((places[TOWNSHIP_CODE].to_numpy() == township)
                               & person.isna().to_numpy())
         _solve(person, rows, mine[mine["township"] == township], point, shapes, used)
     _solve(person, np.flatnonzero(person.isna().to_numpy()), mine[mine["township"].isna()],
            point, shapes, used)
-    empty = places.loc[person.isna(), "township_code"].value_counts().sort_index()
+    empty = places.loc[person.isna(), TOWNSHIP_CODE].value_counts().sort_index()
     return Matching(person=person, unused=[p for p in mine["id"] if p not in used],
                     unavailable=unavailable, shortfall={k: int(v) for k, v in empty.items()})
 

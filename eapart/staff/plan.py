@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from eapart.domain.schema import CENSUS_AREA_CODE, SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.staff.adjacency import pieces
 from eapart.staff.data import AssignInput
 from eapart.staff.norms import StaffNorms
@@ -40,16 +41,16 @@ class Plan:
 
 def _kept_pieces(data: AssignInput, previous: pd.DataFrame, norms: StaffNorms) -> pd.DataFrame:
     """Pieces of the small areas whose code is unchanged, with their earlier slot and team."""
-    codes = set(data.areas["small_area_code"])
-    old = previous[previous["small_area_code"].isin(codes)]
+    codes = set(data.areas[SMALL_AREA_CODE])
+    old = previous[previous[SMALL_AREA_CODE].isin(codes)]
     rows = []
-    areas = data.areas.set_index("small_area_code")
-    by_area = data.buildings.groupby("small_area_code", sort=False).indices
-    for code, group in old.groupby("small_area_code", sort=True):
+    areas = data.areas.set_index(SMALL_AREA_CODE)
+    by_area = data.buildings.groupby(SMALL_AREA_CODE, sort=False).indices
+    for code, group in old.groupby(SMALL_AREA_CODE, sort=True):
         group = group.sort_values("share")
         if len(group) == 1:
             area = areas.loc[code]
-            rows.append({"small_area_code": code, "share": 1, "shares": 1,
+            rows.append({SMALL_AREA_CODE: code, "share": 1, "shares": 1,
                          "share_buildings": "",
                          "households": float(np.nan_to_num(area["households"])),
                          "persons": float(np.nan_to_num(area["persons"])),
@@ -67,14 +68,14 @@ def _release_broken(kept: pd.DataFrame, data: AssignInput, norms: StaffNorms) ->
     """Keep only the largest connected piece of each kept slot (by load)."""
     if kept.empty:
         return kept
-    position = pd.Series(np.arange(len(data.areas)), index=data.areas["small_area_code"])
+    position = pd.Series(np.arange(len(data.areas)), index=data.areas[SMALL_AREA_CODE])
     whole = kept[kept["shares"] == 1]
     n = len(data.areas)
     label = np.full(n, -1, dtype=np.int64)
     slot_codes, slot_id = np.unique(whole[SLOT], return_inverse=True)
-    label[position[whole["small_area_code"]].to_numpy()] = slot_id
+    label[position[whole[SMALL_AREA_CODE]].to_numpy()] = slot_id
     piece = pieces(n, data.pairs, label) if len(data.pairs) else np.arange(n)
-    at = position[whole["small_area_code"]].to_numpy()
+    at = position[whole[SMALL_AREA_CODE]].to_numpy()
     load = area_load(whole["households"], whole["persons"], norms)
     frame = pd.DataFrame({"slot": slot_id, "piece": piece[at], "load": load})
     weight = frame.groupby(["slot", "piece"])["load"].sum().reset_index()
@@ -86,17 +87,17 @@ def _release_broken(kept: pd.DataFrame, data: AssignInput, norms: StaffNorms) ->
 
 def _slot_table(all_pieces: pd.DataFrame, data: AssignInput, norms: StaffNorms) -> pd.DataFrame:
     """One row per slot: where it lies, what it holds, and a point to number it by."""
-    areas = data.areas.set_index("small_area_code")
-    frame = all_pieces.join(areas[["census_area_code", "township_code", "x", "y"]],
-                            on="small_area_code")
+    areas = data.areas.set_index(SMALL_AREA_CODE)
+    frame = all_pieces.join(areas[[CENSUS_AREA_CODE, TOWNSHIP_CODE, "x", "y"]],
+                            on=SMALL_AREA_CODE)
     frame["load"] = area_load(frame["households"], frame["persons"], norms)
-    main = (frame.sort_values(["load", "small_area_code"], ascending=[False, True])
+    main = (frame.sort_values(["load", SMALL_AREA_CODE], ascending=[False, True])
             .drop_duplicates(SLOT).set_index(SLOT))
     grouped = frame.groupby(SLOT, sort=True)
     slots = pd.DataFrame({
-        "township_code": main["township_code"],
-        "census_area_code": main["census_area_code"],
-        "census_areas": grouped["census_area_code"].nunique(),
+        TOWNSHIP_CODE: main[TOWNSHIP_CODE],
+        CENSUS_AREA_CODE: main[CENSUS_AREA_CODE],
+        "census_areas": grouped[CENSUS_AREA_CODE].nunique(),
         "small_areas": grouped.size(),
         "households": grouped["households"].sum(),
         "persons": grouped["persons"].sum(),
@@ -114,8 +115,8 @@ def make_plan(data: AssignInput, norms: StaffNorms, previous: pd.DataFrame | Non
     kept = pd.DataFrame()
     if previous is not None and len(previous):
         kept = _release_broken(_kept_pieces(data, previous, norms), data, norms)
-    kept_codes = set(kept["small_area_code"]) if len(kept) else set()
-    free = ~data.areas["small_area_code"].isin(kept_codes).to_numpy()
+    kept_codes = set(kept[SMALL_AREA_CODE]) if len(kept) else set()
+    free = ~data.areas[SMALL_AREA_CODE].isin(kept_codes).to_numpy()
     new = form_workloads(data.areas, data.pairs, data.shared, data.buildings, norms, free)
     # Names of the earlier run are never given to another workload or team.
     old_slots = set(previous[SLOT].dropna()) if previous is not None else set()
@@ -128,9 +129,9 @@ def make_plan(data: AssignInput, norms: StaffNorms, previous: pd.DataFrame | Non
     slots[TEAM] = _teams(slots, all_pieces, data, norms, team_of, old_teams)
     all_pieces[TEAM] = all_pieces[SLOT].map(slots[TEAM])
     all_pieces = all_pieces.join(
-        data.areas.set_index("small_area_code")[["census_area_code", "township_code"]],
-        on="small_area_code")
-    all_pieces = all_pieces.sort_values(["small_area_code", "share"]).reset_index(drop=True)
+        data.areas.set_index(SMALL_AREA_CODE)[[CENSUS_AREA_CODE, TOWNSHIP_CODE]],
+        on=SMALL_AREA_CODE)
+    all_pieces = all_pieces.sort_values([SMALL_AREA_CODE, "share"]).reset_index(drop=True)
     return Plan(pieces=all_pieces, slots=slots, teams=_team_table(slots),
                 kept=len(kept_codes))
 
@@ -139,13 +140,13 @@ def _name_new_slots(new: pd.DataFrame, data: AssignInput, taken: set[str]) -> pd
     """Replace the new pieces' slot labels by names, serpentine in each census area."""
     if new.empty:
         return new.assign(**{SLOT: pd.Series(dtype=object)}).drop(columns="slot")
-    areas = data.areas.set_index("small_area_code")
-    frame = new.join(areas[["census_area_code", "x", "y"]], on="small_area_code")
+    areas = data.areas.set_index(SMALL_AREA_CODE)
+    frame = new.join(areas[[CENSUS_AREA_CODE, "x", "y"]], on=SMALL_AREA_CODE)
     frame["load"] = frame["households"] + 1e-9  # only to pick each slot's main census area
-    main = (frame.sort_values(["load", "small_area_code"], ascending=[False, True])
+    main = (frame.sort_values(["load", SMALL_AREA_CODE], ascending=[False, True])
             .drop_duplicates("slot").set_index("slot").sort_index())
     point = frame.groupby("slot")[["x", "y"]].mean().loc[main.index]
-    names = number_new(main["census_area_code"], point["x"].to_numpy(),
+    names = number_new(main[CENSUS_AREA_CODE], point["x"].to_numpy(),
                        point["y"].to_numpy(), SLOT_MARK, taken)
     mapping = dict(zip(main.index, names, strict=True))
     return new.assign(**{SLOT: new["slot"].map(mapping)}).drop(columns="slot")
@@ -157,14 +158,14 @@ def _teams(slots: pd.DataFrame, all_pieces: pd.DataFrame, data: AssignInput,
     per = int(norms.enumerators_per_supervisor)
     team = pd.Series(slots.index.map(team_of), index=slots.index, dtype=object)
     fits = np.array([_team_fits(t, tw) for t, tw in
-                     zip(team, slots["township_code"], strict=True)], dtype=bool)
+                     zip(team, slots[TOWNSHIP_CODE], strict=True)], dtype=bool)
     team = team.where(fits)
-    held = all_pieces[["small_area_code", SLOT]].copy()
+    held = all_pieces[[SMALL_AREA_CODE, SLOT]].copy()
     held["slot_index"] = slots.index.get_indexer(held[SLOT])
-    position = pd.Series(np.arange(len(data.areas)), index=data.areas["small_area_code"])
+    position = pd.Series(np.arange(len(data.areas)), index=data.areas[SMALL_AREA_CODE])
     links = slot_pairs(held, position, data.pairs.reshape(-1, 2), data.shared)
-    shared = held["small_area_code"].duplicated(keep=False)
-    area_of = held[shared].drop_duplicates(SLOT).set_index(SLOT)["small_area_code"]
+    shared = held[SMALL_AREA_CODE].duplicated(keep=False)
+    area_of = held[shared].drop_duplicates(SLOT).set_index(SLOT)[SMALL_AREA_CODE]
     new = team.isna().to_numpy()
     if team.notna().any() and new.any():
         team = _join_teams(team, slots, links, per, skip=slots.index.isin(area_of.index))
@@ -184,9 +185,9 @@ def _teams(slots: pd.DataFrame, all_pieces: pd.DataFrame, data: AssignInput,
     labels = form_teams(slots.iloc[index], sub_links, per, seed=norms.seed,
                         unit=unit_key.iloc[index].to_numpy().astype(str))
     sub = slots.iloc[index].assign(team=labels)
-    main = sub.groupby("team").agg(township_code=("township_code", "first"),
+    main = sub.groupby("team").agg(township_code=(TOWNSHIP_CODE, "first"),
                                    x=("x", "mean"), y=("y", "mean"))
-    names = number_new(main["township_code"], main["x"].to_numpy(), main["y"].to_numpy(),
+    names = number_new(main[TOWNSHIP_CODE], main["x"].to_numpy(), main["y"].to_numpy(),
                        TEAM_MARK, set(team.dropna()) | old_teams)
     mapping = dict(zip(main.index, names, strict=True))
     team.iloc[index] = [mapping[label] for label in labels]
@@ -203,7 +204,7 @@ def _join_teams(team: pd.Series, slots: pd.DataFrame, links: pd.DataFrame,
     """New slots join a touching team of their township that has room, smallest first
     (shares of a tower, ``skip``, form teams together instead)."""
     team = team.copy()
-    township = slots["township_code"].to_numpy()
+    township = slots[TOWNSHIP_CODE].to_numpy()
     changed = True
     while changed:
         changed = False
@@ -225,9 +226,9 @@ def _team_table(slots: pd.DataFrame) -> pd.DataFrame:
     """One row per team: township, enumerators, households and persons."""
     grouped = slots.groupby(TEAM, sort=True)
     teams = pd.DataFrame({
-        "township_code": grouped["township_code"].first(),
+        TOWNSHIP_CODE: grouped[TOWNSHIP_CODE].first(),
         "enumerators": grouped.size(),
-        "census_areas": grouped["census_area_code"].nunique(),
+        "census_areas": grouped[CENSUS_AREA_CODE].nunique(),
         "households": grouped["households"].sum(),
         "persons": grouped["persons"].sum(),
         "x": grouped["x"].mean(), "y": grouped["y"].mean(),

@@ -16,6 +16,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from eapart.domain.schema import CENSUS_AREA_CODE, SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.partition.regions.band_repair import repair_band
 from eapart.partition.regions.split import partition_groups
 from eapart.staff.adjacency import adjacency
@@ -33,7 +34,7 @@ def slot_pairs(pieces: pd.DataFrame, area_index: pd.Series, pairs: np.ndarray,
     ``pieces`` has ``small_area_code`` and ``slot_index``; ``area_index`` maps a small
     area code to its position in ``pairs``.
     """
-    held = pd.DataFrame({"area": pieces["small_area_code"].map(area_index).to_numpy(),
+    held = pd.DataFrame({"area": pieces[SMALL_AREA_CODE].map(area_index).to_numpy(),
                          "slot": pieces["slot_index"].to_numpy()})
     edges = pd.DataFrame({"i": pairs[:, 0], "j": pairs[:, 1], "cost": shared})
     edges = edges.merge(held.rename(columns={"area": "i", "slot": "a"}), on="i")
@@ -64,8 +65,8 @@ def form_teams(slots: pd.DataFrame, links: pd.DataFrame, per_supervisor: int,
     m = int(unit.max()) + 1
     first = np.zeros(m, dtype=np.int64)
     first[unit[::-1]] = np.arange(n)[::-1]
-    township = np.unique(slots["township_code"].to_numpy(), return_inverse=True)[1][first]
-    census = slots["census_area_code"].to_numpy()
+    township = np.unique(slots[TOWNSHIP_CODE].to_numpy(), return_inverse=True)[1][first]
+    census = slots[CENSUS_AREA_CODE].to_numpy()
     a, b = links["a"].to_numpy(), links["b"].to_numpy()
     cost = links["cost"].to_numpy(dtype=float) * np.where(
         census[a] == census[b], SAME_CENSUS_AREA_COST, 1.0)

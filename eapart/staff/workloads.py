@@ -29,7 +29,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from eapart.partition.codes import serpentine_order
+from eapart.domain.codes import serpentine_order
+from eapart.domain.schema import BUILDING_ID, CENSUS_AREA_CODE, SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.partition.regions.band_repair import repair_band
 from eapart.partition.regions.split import partition_groups, parts_for
 from eapart.staff.adjacency import adjacency
@@ -39,7 +40,7 @@ from eapart.staff.norms import StaffNorms
 #: Cost of cutting along a census-area border, as a share of the same length inside one.
 BORDER_COST_SHARE = 0.05
 
-PIECE_COLUMNS = ("small_area_code", "slot", "share", "shares", "share_buildings",
+PIECE_COLUMNS = (SMALL_AREA_CODE, "slot", "share", "shares", "share_buildings",
                  "households", "persons", "buildings")
 
 
@@ -102,8 +103,8 @@ def census_groups(areas: pd.DataFrame, pairs: np.ndarray, shared: np.ndarray,
     the neighbour it shares most boundary with, until every group can be balanced
     or has no neighbour left. Returns the group number of each area.
     """
-    census = areas["census_area_code"].to_numpy()
-    township = areas["township_code"].to_numpy()
+    census = areas[CENSUS_AREA_CODE].to_numpy()
+    township = areas[TOWNSHIP_CODE].to_numpy()
     names, ca = np.unique(census, return_inverse=True)
     parent = np.arange(len(names))
 
@@ -181,16 +182,16 @@ def tower_pieces(code: str, k: int, buildings: pd.DataFrame, norms: StaffNorms) 
         rows = []
         for s in range(k):
             mine = buildings[share == s]
-            rows.append({"small_area_code": code, "share": s + 1, "shares": k,
-                         "share_buildings": ";".join(mine["building_id"].astype(str)),
+            rows.append({SMALL_AREA_CODE: code, "share": s + 1, "shares": k,
+                         "share_buildings": ";".join(mine[BUILDING_ID].astype(str)),
                          "households": float(mine["households"].fillna(0).sum()),
                          "persons": float(mine["persons"].fillna(0).sum()),
                          "buildings": int(len(mine))})
         return rows
-    ids = ";".join(buildings["building_id"].astype(str))
+    ids = ";".join(buildings[BUILDING_ID].astype(str))
     households = _spread(buildings["households"].fillna(0).sum(), k)
     persons = _spread(buildings["persons"].fillna(0).sum(), k)
-    return [{"small_area_code": code, "share": s + 1, "shares": k, "share_buildings": ids,
+    return [{SMALL_AREA_CODE: code, "share": s + 1, "shares": k, "share_buildings": ids,
              "households": households[s], "persons": persons[s], "buildings": n}
             for s in range(k)]
 
@@ -257,7 +258,7 @@ def form_workloads(areas: pd.DataFrame, pairs: np.ndarray, cost: np.ndarray,
     local[index] = np.arange(len(index))
     pairs = pairs.reshape(-1, 2)
     inside = (local[pairs[:, 0]] >= 0) & (local[pairs[:, 1]] >= 0)
-    census = areas["census_area_code"].to_numpy()
+    census = areas[CENSUS_AREA_CODE].to_numpy()
     if norms.join_small_census_areas:
         group = census_groups(areas.iloc[index], local[pairs[inside]], cost[inside],
                               load[index], norms.band)
@@ -270,15 +271,15 @@ def form_workloads(areas: pd.DataFrame, pairs: np.ndarray, cost: np.ndarray,
     rows = []
     for position, label in zip(index, labels, strict=True):
         row = areas.iloc[position]
-        rows.append({"small_area_code": row["small_area_code"], "slot": int(label),
+        rows.append({SMALL_AREA_CODE: row[SMALL_AREA_CODE], "slot": int(label),
                      "share": 1, "shares": 1, "share_buildings": "",
                      "households": float(np.nan_to_num(row["households"])),
                      "persons": float(np.nan_to_num(row["persons"])),
                      "buildings": int(row["buildings"])})
     next_label = int(labels.max()) + 1 if len(labels) else 0
-    by_area = buildings.groupby("small_area_code", sort=False).indices
+    by_area = buildings.groupby(SMALL_AREA_CODE, sort=False).indices
     for position in np.flatnonzero(tower):
-        code = areas["small_area_code"].iat[position]
+        code = areas[SMALL_AREA_CODE].iat[position]
         mine = buildings.iloc[by_area.get(code, [])]
         for piece in tower_pieces(code, int(k[position]), mine, norms):
             piece["slot"] = next_label

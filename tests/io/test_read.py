@@ -218,6 +218,25 @@ def test_andorra_nine_buildings_outside_parishes(andorra):
     assert inputs.households_method["storeys_known"] == 167
 
 
+def test_kotka_collapsed_footprints_are_read_as_point_buildings(kotka):
+    raw = gpd.read_file(kotka, layer="buildings")
+    inputs = read_inputs(RunConfig(input=kotka, county_code="990100"))
+    collapsed = inputs.stats["repaired"]["collapsed_to_points"]
+    assert collapsed["count"] == 15 == len(collapsed["ids"])
+    assert len(inputs.buildings) == len(raw) == 2208
+    assert inputs.buildings["building_id"].tolist() == raw["id"].astype(str).tolist()
+    rows = inputs.buildings["building_id"].isin(collapsed["ids"]).to_numpy()
+    assert (inputs.buildings.geom_type[rows] == "Point").all()
+    assert (inputs.buildings.geom_type[~rows] != "Point").all()
+    assert inputs.buildings["township_code"][rows].notna().all()
+    # Each point lies on the ring it came from.
+    original = raw.set_index(raw["id"].astype(str)).geometry.to_crs(inputs.work_crs)
+    points = inputs.buildings.geometry[rows]
+    ids = inputs.buildings["building_id"][rows]
+    assert (shapely.distance(original[ids].to_numpy(), points.to_numpy()) < 0.5).all()
+    assert sum("collapsed" in w and "15 footprint(s)" in w for w in inputs.warnings) == 1
+
+
 def test_household_estimate_from_footprint_and_storeys(tmp_path):
     layers = tiny_county()
     b = layers["buildings"].drop(columns=["households"])

@@ -1,4 +1,4 @@
-"""Flags, compactness and the county summary."""
+"""Compactness and the county summary."""
 
 from __future__ import annotations
 
@@ -15,19 +15,6 @@ from eapart.partition.model import PartitionParams
 from eapart.partition.township import partition_township
 
 PARAMS = PartitionParams(target=40, min_size=32, max_size=48)
-
-
-def test_flag_set_is_documented():
-    required = {
-        "oversize_building", "undersize_isolated", "oversize", "undersize",
-        "crosses_major_road", "institution", "no_buildings",
-    }
-    assert required <= set(q.FLAG_DESCRIPTIONS)
-    assert all(isinstance(v, str) and v for v in q.FLAG_DESCRIPTIONS.values())
-    assert q.join_flags(["undersize", "oversize_building"]) == "oversize_building,undersize"
-    assert q.join_flags([]) == ""
-    counts = q.flag_counts(["oversize,enclave", "", "oversize"])
-    assert counts["oversize"] == 2 and counts["enclave"] == 1 and counts["undersize"] == 0
 
 
 def test_polsby_popper():

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from paths import ANDORRA
 
+from eapart.domain.codes import is_code
 from eapart.errors import InputError, UsageError
-from eapart.partition.codes import is_code
 from eapart.partition.examples import SQUARE_CRS, andorra_tasks, square_barriers, square_task
 from eapart.partition.model import PartitionParams, TownshipTask
 from eapart.partition.township import partition_township, share_parts
