@@ -7,7 +7,8 @@
   that a spreadsheet would run (starting with ``= + - @``) are written as text.
 - layers ``enumerator_areas`` and ``supervisor_areas`` of ``eapart.gpkg``: the
   small areas of each slot (team) dissolved into one polygon. The shares of a
-  tower are each the whole small area's polygon, so they overlap by design.
+  tower are each the whole small area's polygon, so they overlap by design (and
+  so do two teams sharing a tower too large for one team).
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def area_layers(plan: Plan, geometry: np.ndarray, codes: pd.Series, crs,
     slot_names, slot_shapes = _dissolve(geometry[at], plan.pieces[SLOT].to_numpy())
     slots = slot_rows(plan).set_index(SLOT).loc[slot_names].reset_index()
     enumerators = gpd.GeoDataFrame(slots, geometry=list(slot_shapes), crs=crs)
-    whole = plan.pieces.drop_duplicates(SMALL_AREA_CODE)
+    whole = plan.pieces.drop_duplicates([SMALL_AREA_CODE, TEAM])
     team_names, team_shapes = _dissolve(
         geometry[position[whole[SMALL_AREA_CODE]].to_numpy()], whole[TEAM].to_numpy())
     teams = team_rows(plan).set_index(TEAM).loc[team_names].reset_index()

@@ -165,7 +165,11 @@ def _teams(slots: pd.DataFrame, all_pieces: pd.DataFrame, data: AssignInput,
     position = pd.Series(np.arange(len(data.areas)), index=data.areas[SMALL_AREA_CODE])
     links = slot_pairs(held, position, data.pairs.reshape(-1, 2), data.shared)
     shared = held[SMALL_AREA_CODE].duplicated(keep=False)
-    area_of = held[shared].drop_duplicates(SLOT).set_index(SLOT)[SMALL_AREA_CODE]
+    # The shares of one small area form one unit (one team), or, when they are more
+    # than a team, units of a team's size in share order.
+    share_rank = all_pieces.groupby(SMALL_AREA_CODE).cumcount() // per
+    held["unit"] = held[SMALL_AREA_CODE] + "#" + share_rank.astype(str)
+    area_of = held[shared].drop_duplicates(SLOT).set_index(SLOT)["unit"]
     new = team.isna().to_numpy()
     if team.notna().any() and new.any():
         team = _join_teams(team, slots, links, per, skip=slots.index.isin(area_of.index))
@@ -179,7 +183,6 @@ def _teams(slots: pd.DataFrame, all_pieces: pd.DataFrame, data: AssignInput,
     inside = (a >= 0) & (b >= 0)
     sub_links = pd.DataFrame({"a": a[inside], "b": b[inside],
                               "cost": links["cost"].to_numpy()[inside]})
-    # The shares of one small area are one unit: they stay in one team.
     unit_key = pd.Series(slots.index, index=slots.index).where(
         ~slots.index.isin(area_of.index), slots.index.map(area_of))
     labels = form_teams(slots.iloc[index], sub_links, per, seed=norms.seed,

@@ -105,6 +105,8 @@ def census_groups(areas: pd.DataFrame, pairs: np.ndarray, shared: np.ndarray,
     """
     census = areas[CENSUS_AREA_CODE].to_numpy()
     township = areas[TOWNSHIP_CODE].to_numpy()
+    if len(census) == 0:
+        return np.zeros(0, dtype=np.int64)
     names, ca = np.unique(census, return_inverse=True)
     parent = np.arange(len(names))
 
