@@ -27,6 +27,10 @@ line win. The file uses the same names as the long options, grouped in tables::
     min_households = 64
     max_households = 96
 
+    [staff]                       # eapart assign: enumerators and supervisors
+    households_per_enumerator = 80
+    enumerators_per_supervisor = 5
+
     [output]
     formats = ["gpkg", "shp"]
     basemap = "none"
@@ -51,6 +55,7 @@ from eapart.domain.vocabulary import (
     GENERIC_RESIDENTIAL_TYPES,
 )
 from eapart.errors import UsageError
+from eapart.staff.norms import StaffNorms
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -160,6 +165,7 @@ class RunConfig:
     columns: Columns = field(default_factory=Columns)
     households: HouseholdParams = field(default_factory=HouseholdParams)
     partition: PartitionConfig = field(default_factory=PartitionConfig)
+    staff: StaffNorms = field(default_factory=StaffNorms)
     out: Path | None = None
     formats: tuple[str, ...] = ()
     basemap: str | None = None
@@ -257,6 +263,7 @@ class RunConfig:
 _SECTION_FIELDS = {
     "columns": Columns,
     "households": HouseholdParams,
+    "staff": StaffNorms,
 }
 
 #: The keys of the TOML tables that hold run parameters (docs/contract.md).
@@ -297,7 +304,7 @@ def load_config(path: Path) -> RunConfig:
         else:
             raise UsageError(
                 f"{path}: unknown table [{section}]; use [input], [columns], [households], "
-                "[partition] or [output]"
+                "[partition], [staff] or [output]"
             )
     return cfg
 
