@@ -27,6 +27,10 @@ line win. The file uses the same names as the long options, grouped in tables::
     min_households = 64
     max_households = 96
 
+    [staff]                       # eapart assign: enumerators and supervisors
+    households_per_enumerator = 80
+    enumerators_per_supervisor = 5
+
     [output]
     formats = ["gpkg", "shp"]
     basemap = "none"
@@ -35,6 +39,7 @@ line win. The file uses the same names as the long options, grouped in tables::
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,13 +51,17 @@ from eapart.domain.vocabulary import (
     DEFAULT_FLOORS_BY_TYPE,
     DEFAULT_INSTITUTION_TYPES,
     DEFAULT_NON_RESIDENTIAL_TYPES,
+    DEFAULT_SINGLE_DWELLING_TYPES,
+    GENERIC_RESIDENTIAL_TYPES,
 )
 from eapart.errors import UsageError
+from eapart.staff.norms import StaffNorms
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
+
 
 @dataclass
 class Columns:
@@ -86,20 +95,34 @@ class Columns:
 class HouseholdParams:
     """How households are estimated when the buildings carry no count.
 
-    households = footprint area x storeys / ``dwelling_size``, rounded, at least
-    one for a residential building; buildings of a ``non_residential_types`` type
-    and footprints under ``min_dwelling_footprint`` m2 of unknown type get 0.
+    households = footprint area x storeys / ``dwelling_size``, as a fraction, at
+    least one for a residential building; one for a low-rise building of a
+    ``single_dwelling_types`` type and for an untyped (or only generically
+    residential) low-rise footprint up to ``small_untyped_footprint`` m2; 0 for a
+    ``non_residential_types`` type, a name that says so, an untyped footprint under
+    ``min_dwelling_footprint`` m2, beside a larger typed dwelling (within
+    ``outbuilding_distance`` m) or over ``large_untyped_footprint`` m2 with no
+    storeys (see :mod:`eapart.io.households`).
     Persons = households x ``persons_per_household``. When the townships layer
     carries a population or households total, each township's estimate is scaled
-    to match it (``scale_to_townships``).
+    to match it (``scale_to_townships``); ``total_households`` or ``total_persons``
+    is a county total shared by the townships that have none.
     """
 
     dwelling_size: float = 90.0
     persons_per_household: float = 2.62
     min_dwelling_footprint: float = 30.0
+    small_untyped_footprint: float = 150.0
+    large_untyped_footprint: float = 3000.0
+    low_rise_storeys: float = 2.0
+    outbuilding_distance: float = 20.0
     floors_by_type: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FLOORS_BY_TYPE))
     non_residential_types: tuple[str, ...] = DEFAULT_NON_RESIDENTIAL_TYPES
+    single_dwelling_types: tuple[str, ...] = DEFAULT_SINGLE_DWELLING_TYPES
+    generic_residential_types: tuple[str, ...] = GENERIC_RESIDENTIAL_TYPES
     scale_to_townships: bool = True
+    total_households: float | None = None
+    total_persons: float | None = None
 
 
 @dataclass
@@ -142,6 +165,7 @@ class RunConfig:
     columns: Columns = field(default_factory=Columns)
     households: HouseholdParams = field(default_factory=HouseholdParams)
     partition: PartitionConfig = field(default_factory=PartitionConfig)
+    staff: StaffNorms = field(default_factory=StaffNorms)
     out: Path | None = None
     formats: tuple[str, ...] = ()
     basemap: str | None = None
@@ -181,6 +205,7 @@ class RunConfig:
             )
         if self.households.dwelling_size <= 0:
             raise UsageError("households.dwelling_size must be positive")
+        self._validate_county_total()
         if self.jobs is not None and self.jobs < 1:
             raise UsageError(f"--jobs must be at least 1, not {self.jobs}")
         unknown = set(self.layers) - set(INPUT_LAYERS)
@@ -188,6 +213,21 @@ class RunConfig:
             raise UsageError(
                 f"unknown layer name(s) {sorted(unknown)}; the layers are {', '.join(INPUT_LAYERS)}"
             )
+
+    def _validate_county_total(self) -> None:
+        h = self.households
+        if h.total_households is not None and h.total_persons is not None:
+            raise UsageError("give --total-households or --total-persons, not both")
+        for name in ("total_households", "total_persons"):
+            value = getattr(h, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not math.isfinite(value) or value <= 0:
+                raise UsageError(
+                    f"--{name.replace('_', '-')} (households.{name} in a run file) must be "
+                    f"a positive number, not {value!r}"
+                )
 
     def parameters(self, band: SizeBand | None = None) -> dict[str, Any]:
         """The parameters that shape the result, as plain JSON-ready values.
@@ -223,6 +263,7 @@ class RunConfig:
 _SECTION_FIELDS = {
     "columns": Columns,
     "households": HouseholdParams,
+    "staff": StaffNorms,
 }
 
 #: The keys of the TOML tables that hold run parameters (docs/contract.md).
@@ -263,7 +304,7 @@ def load_config(path: Path) -> RunConfig:
         else:
             raise UsageError(
                 f"{path}: unknown table [{section}]; use [input], [columns], [households], "
-                "[partition] or [output]"
+                "[partition], [staff] or [output]"
             )
     return cfg
 

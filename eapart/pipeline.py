@@ -23,6 +23,7 @@ from eapart.domain.schema import BUILDING_ID, TOWNSHIP_CODE
 from eapart.io.read import Inputs
 from eapart.partition.model import PartitionParams, TownshipResult, TownshipTask
 from eapart.partition.regions.shares import share
+from eapart.rounding import whole_counts
 
 
 def derive_band(inputs: Inputs, part: PartitionConfig) -> tuple[SizeBand, str | None]:
@@ -141,6 +142,7 @@ def assemble(inputs: Inputs, results: list[TownshipResult], parameters: dict) ->
     census = census.sort_values("census_area_code").reset_index(drop=True).to_crs(crs)
 
     buildings = _building_layer(inputs, results)
+    _report_whole_counts(buildings, small, census)
     townships = _township_layer(inputs, buildings, census, small)
     layers = {
         "townships": townships,
@@ -167,6 +169,8 @@ def _building_layer(inputs: Inputs, results: list[TownshipResult]) -> gpd.GeoDat
             .to_numpy(dtype=object),
             "households": b["households"].to_numpy(),
             "persons": b["persons"].to_numpy(),
+            "households_estimated": b["households_estimated"].to_numpy(dtype=bool),
+            "persons_estimated": b["persons_estimated"].to_numpy(dtype=bool),
             "type": b["type"].to_numpy(dtype=object),
             "name": b["name"].to_numpy(dtype=object),
         },
@@ -176,6 +180,39 @@ def _building_layer(inputs: Inputs, results: list[TownshipResult]) -> gpd.GeoDat
     return out[out["township_code"].notna()].reset_index(drop=True)
 
 
+def _report_whole_counts(buildings: gpd.GeoDataFrame, small: gpd.GeoDataFrame,
+                         census: gpd.GeoDataFrame) -> None:
+    """Make estimated counts whole for the output, and the areas' totals their sums.
+
+    The partition used fractional estimates; :func:`eapart.rounding.whole_counts`
+    rounds them down the hierarchy, so each area's total is its fractional total
+    rounded and the county total is kept. ``households_estimate`` keeps the
+    fractional value each building was balanced with (only when some were
+    estimated). Given values are left exactly as they are.
+    """
+    levels = [buildings[c].to_numpy(dtype=object)
+              for c in ("township_code", "census_area_code", "small_area_code")]
+    fractional = buildings["households"].to_numpy(dtype=float)
+    estimated = buildings.pop("households_estimated").to_numpy(dtype=bool)
+    buildings["households"] = whole_counts(fractional, estimated, levels)
+    buildings["persons"] = whole_counts(buildings["persons"].to_numpy(dtype=float),
+                                        buildings.pop("persons_estimated").to_numpy(dtype=bool),
+                                        levels)
+    if estimated.any():
+        at = buildings.columns.get_loc("households") + 1
+        buildings.insert(at, "households_estimate", np.where(estimated, fractional, np.nan))
+    for frame, key in ((small, "small_area_code"), (census, "census_area_code")):
+        for column in ("households", "persons"):
+            frame[column] = count_column(frame[key].map(
+                buildings.groupby(key)[column].sum()).fillna(0).to_numpy())
+
+
+def count_column(values: np.ndarray) -> np.ndarray:
+    """Counts as int64 when all are whole, else as floats (fractions given in the data)."""
+    values = np.asarray(values, dtype=float)
+    return values.astype(np.int64) if np.all(np.mod(values, 1.0) == 0) else values
+
+
 def _township_layer(inputs: Inputs, buildings, census, small) -> gpd.GeoDataFrame:
     tw = inputs.townships
     codes = tw["township_code"]
@@ -183,10 +220,10 @@ def _township_layer(inputs: Inputs, buildings, census, small) -> gpd.GeoDataFram
         {
             "township_code": codes.to_numpy(dtype=object),
             "name": tw["name"].to_numpy(dtype=object),
-            "households": codes.map(buildings.groupby("township_code")["households"].sum())
-            .fillna(0).astype(np.int64).to_numpy(),
-            "persons": codes.map(buildings.groupby("township_code")["persons"].sum())
-            .fillna(0).to_numpy(),
+            "households": count_column(codes.map(
+                buildings.groupby("township_code")["households"].sum()).fillna(0).to_numpy()),
+            "persons": count_column(codes.map(
+                buildings.groupby("township_code")["persons"].sum()).fillna(0).to_numpy()),
             "census_areas": codes.map(census.groupby("township_code").size())
             .fillna(0).astype(np.int64).to_numpy(),
             "small_areas": codes.map(small.groupby("township_code").size())

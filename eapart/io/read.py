@@ -26,6 +26,7 @@ from eapart.domain.vocabulary import BARRIER_LAYERS, barrier_ranks
 from eapart.errors import InputError, UsageError, list_ids
 from eapart.io.crs import check_coordinates, crs_label, metric_crs_for, require_crs
 from eapart.io.fields import as_numbers, as_text, find_column
+from eapart.io.household_checks import plausibility_checks
 from eapart.io.households import household_counts, lower_types
 from eapart.io.repair import repair_polygons
 from eapart.io.sources import list_layers, read_layer, require_file, split_source
@@ -186,6 +187,11 @@ def prepare_inputs(frames: dict[str, gpd.GeoDataFrame], cfg: RunConfig,
     hh = _households(frames["buildings"], work["buildings"], work["townships"], cfg, wheres)
     work["buildings"]["households"] = hh.households
     work["buildings"]["persons"] = hh.persons
+    work["buildings"]["households_estimated"] = hh.estimated_households
+    work["buildings"]["persons_estimated"] = hh.estimated_persons
+    figures, checks = plausibility_checks(work["buildings"], work["townships"], hh.method)
+    stats["households_by_township"] = figures
+    warnings.extend(checks)
     return Inputs(
         buildings=work["buildings"],
         townships=work["townships"],
@@ -296,6 +302,7 @@ def _households(raw, buildings, townships, cfg: RunConfig, wheres):
         area, numbers["households"], numbers["persons"], floors, types, groups, cfg.households,
         township_households=tw["households_total"].to_dict() if "households_total" in tw else None,
         township_persons=tw["population_total"].to_dict() if "population_total" in tw else None,
+        names=buildings["name"].to_numpy(dtype=object), geoms=buildings.geometry.to_numpy(),
     )
     result.method["columns"] = {k: v for k, v in used.items() if v}
     return result
