@@ -142,18 +142,15 @@ def partition(
     cfg = RunConfig(jobs=jobs)
     if target_households is not None:
         options["target_households"] = target_households
-    known = {**parameters(TOML, "partition"), **parameters(TOML, "input")}
+    known = {**parameters(TOML, "partition"), **parameters(TOML, "households"),
+             **parameters(TOML, "input")}
     for user, value in options.items():
         parameter = known.get(user)
         if parameter is None or parameter.name in ("input", "layers"):
             names = sorted(n for n, p in known.items() if p.name not in ("input", "layers"))
             raise UsageError(f"partition(): unknown parameter {user!r}; known: {', '.join(names)}")
-        if parameter.kind in (tuple, float):
-            value = parameter.kind(value)
-        target = cfg.partition if parameter.section == "partition" else cfg
-        setattr(target, parameter.name, value)
-        if parameter.measure:
-            cfg.partition.measure = parameter.measure
+        cfg.set_parameter(parameter, parameter.kind(value) if parameter.kind in (tuple, float)
+                          else value)
     if columns is not None:
         cfg.columns = columns if isinstance(columns, Columns) else Columns(**columns)
     if households is not None:
