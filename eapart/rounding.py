@@ -5,8 +5,10 @@ balances their sums. People read whole numbers, so the reported counts are made
 whole by largest-remainder rounding down the hierarchy: the county's total is
 rounded once, shared among townships, each township's among its census areas,
 each census area's among its small areas and each small area's among its
-buildings. So every level's reported total is its fractional total rounded up or
-down, the levels add up exactly, and the county total is the rounded county sum.
+buildings. So the levels add up exactly, the county total is the rounded county
+sum, a township whose total was given keeps it, and every area's reported total
+is its share of its parent's whole total rounded up or down (within a household
+or so of its fractional total).
 Inside a small area every inhabited building gets at least one household when
 the area's total allows it. Values given in the data are never rounded.
 """
@@ -38,7 +40,9 @@ def largest_remainder(values: np.ndarray, groups: np.ndarray, totals: np.ndarray
     base = np.floor(quota + 1e-9)
     short = totals - np.bincount(groups, base, minlength=len(totals)).round().astype(np.int64)
     remainder = quota - base
-    order = np.lexsort((np.arange(len(values)), -remainder, groups))
+    # Largest remainder first; ties to the larger value, then by position, so that a
+    # value of 0 gets a unit only when its group has nothing else to take it.
+    order = np.lexsort((np.arange(len(values)), -values, -remainder, groups))
     sorted_groups = groups[order]
     starts = np.searchsorted(sorted_groups, sorted_groups, side="left")
     rank = np.arange(len(values)) - starts
