@@ -27,6 +27,10 @@ line win. The file uses the same names as the long options, grouped in tables::
     min_households = 64
     max_households = 96
 
+    [staff]                       # eapart assign: enumerators and supervisors
+    households_per_enumerator = 80
+    enumerators_per_supervisor = 5
+
     [output]
     formats = ["gpkg", "shp"]
     basemap = "none"
@@ -41,7 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eapart.domain.schema import INPUT_LAYERS, TOML, parameters
+from eapart.domain.rules import DEFAULT_TARGET, DEFAULT_TOLERANCE, SizeBand
+from eapart.domain.schema import INPUT_LAYERS, MEASURES, TOML, parameters
 from eapart.domain.vocabulary import (
     DEFAULT_FLOORS_BY_TYPE,
     DEFAULT_INSTITUTION_TYPES,
@@ -50,6 +55,7 @@ from eapart.domain.vocabulary import (
     GENERIC_RESIDENTIAL_TYPES,
 )
 from eapart.errors import UsageError
+from eapart.staff.norms import StaffNorms
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -121,13 +127,18 @@ class HouseholdParams:
 
 @dataclass
 class PartitionConfig:
-    """Targets for census areas and small areas, for the whole county."""
+    """Targets for census areas and small areas, for the whole county, as the user set them.
+
+    ``min_size`` and ``max_size`` are ``None`` when not given; :meth:`band` fills
+    them from ``tolerance``. The band a run uses is derived from this, never
+    written back (:func:`eapart.pipeline.derive_band`).
+    """
 
     measure: str = "households"
-    target: float = 80.0
+    target: float = DEFAULT_TARGET
     min_size: float | None = None
     max_size: float | None = None
-    tolerance: float = 0.2
+    tolerance: float = DEFAULT_TOLERANCE
     small_areas: int | None = None
     census_areas: int | None = None
     census_area_target: float | None = None
@@ -135,15 +146,11 @@ class PartitionConfig:
     institution_types: tuple[str, ...] = DEFAULT_INSTITUTION_TYPES
     seed: int = 0
 
-    @property
-    def min_value(self) -> float:
-        """The minimum size: given, or target x (1 - tolerance)."""
-        return self.min_size if self.min_size is not None else self.target * (1 - self.tolerance)
-
-    @property
-    def max_value(self) -> float:
-        """The maximum size: given, or target x (1 + tolerance)."""
-        return self.max_size if self.max_size is not None else self.target * (1 + self.tolerance)
+    def band(self) -> SizeBand:
+        """The size band as given: the minimum and maximum, else target -/+ tolerance."""
+        low = self.min_size if self.min_size is not None else self.target * (1 - self.tolerance)
+        high = self.max_size if self.max_size is not None else self.target * (1 + self.tolerance)
+        return SizeBand(self.measure, self.target, low, high)
 
 
 @dataclass
@@ -158,6 +165,7 @@ class RunConfig:
     columns: Columns = field(default_factory=Columns)
     households: HouseholdParams = field(default_factory=HouseholdParams)
     partition: PartitionConfig = field(default_factory=PartitionConfig)
+    staff: StaffNorms = field(default_factory=StaffNorms)
     out: Path | None = None
     formats: tuple[str, ...] = ()
     basemap: str | None = None
@@ -174,14 +182,15 @@ class RunConfig:
     def validate(self) -> None:
         """Raise :class:`UsageError` for parameters that cannot work together."""
         p = self.partition
-        if p.measure not in ("households", "persons"):
+        if p.measure not in MEASURES:
             raise UsageError(f"measure must be 'households' or 'persons', not {p.measure!r}")
         if p.target <= 0:
             raise UsageError(f"the target size must be positive, not {p.target}")
-        if p.min_value > p.target or p.max_value < p.target:
+        band = p.band()
+        if band.min_size > p.target or band.max_size < p.target:
             raise UsageError(
-                f"need min <= target <= max; got min {p.min_value:g}, target {p.target:g}, "
-                f"max {p.max_value:g}: adjust --min-households / --max-households"
+                f"need min <= target <= max; got min {band.min_size:g}, target {p.target:g}, "
+                f"max {band.max_size:g}: adjust --min-households / --max-households"
             )
         for name in ("small_areas", "census_areas"):
             value = getattr(p, name)
@@ -220,14 +229,19 @@ class RunConfig:
                     f"a positive number, not {value!r}"
                 )
 
-    def parameters(self) -> dict[str, Any]:
-        """The parameters that shape the result, as plain JSON-ready values."""
+    def parameters(self, band: SizeBand | None = None) -> dict[str, Any]:
+        """The parameters that shape the result, as plain JSON-ready values.
+
+        ``band`` is the band the run derived (:func:`eapart.pipeline.derive_band`);
+        without it, the band as given.
+        """
         p = self.partition
+        band = band or p.band()
         return {
-            "measure": p.measure,
-            "target": p.target,
-            "min": p.min_value,
-            "max": p.max_value,
+            "measure": band.measure,
+            "target": band.target,
+            "min_size": band.min_size,
+            "max_size": band.max_size,
             "small_areas": p.small_areas,
             "census_areas": p.census_areas,
             "census_area_target": p.census_area_target,
@@ -249,6 +263,7 @@ class RunConfig:
 _SECTION_FIELDS = {
     "columns": Columns,
     "households": HouseholdParams,
+    "staff": StaffNorms,
 }
 
 #: The keys of the TOML tables that hold run parameters (docs/contract.md).
@@ -289,7 +304,7 @@ def load_config(path: Path) -> RunConfig:
         else:
             raise UsageError(
                 f"{path}: unknown table [{section}]; use [input], [columns], [households], "
-                "[partition] or [output]"
+                "[partition], [staff] or [output]"
             )
     return cfg
 

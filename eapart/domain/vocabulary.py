@@ -10,7 +10,10 @@ tags and their usual Chinese survey terms, compared in lower case.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Storeys assumed by building type when the data says nothing. ``"*"`` is the
 #: fallback for every other type.
@@ -147,11 +150,14 @@ def barrier_ranks(kind: str, classes: np.ndarray) -> np.ndarray:
 
     ``classes`` are lower-case strings ('' where the input has none).
 
+    >>> import numpy as np
     >>> barrier_ranks("road", np.array(["primary", "residential", "footway"])).tolist()
     ['major', 'minor', 'path']
     >>> barrier_ranks("water", np.array(["", "stream"])).tolist()
     ['major', 'minor']
     """
+    import numpy as np  # here, not at the top: `eapart --help` needs no numpy
+
     if kind == "road":
         return np.where(np.isin(classes, list(MAJOR_ROAD_CLASSES)), "major",
                         np.where(np.isin(classes, list(PATH_CLASSES)), "path", "minor"))

@@ -117,6 +117,21 @@ def read_inputs(cfg: RunConfig) -> Inputs:
             path, layer_name, encoding=cfg.encoding, csv_crs=cfg.csv_crs,
             csv_columns=(cols.csv_x, cols.csv_y, cols.csv_wkt),
         )
+    return prepare_inputs(frames, cfg, wheres)
+
+
+def prepare_inputs(frames: dict[str, gpd.GeoDataFrame], cfg: RunConfig,
+                   wheres: dict[str, str] | None = None) -> Inputs:
+    """Check and prepare input layers already in memory (contract names as keys).
+
+    ``wheres`` names each layer's source in messages; by default the layer's name
+    (``buildings (GeoDataFrame)``), as for frames given to :func:`eapart.partition`.
+    """
+    missing = [layer for layer in REQUIRED_INPUT_LAYERS if frames.get(layer) is None]
+    if missing:
+        raise UsageError(f"give the {' and '.join(missing)} layer(s): they are required")
+    frames = {layer: frame for layer, frame in frames.items() if frame is not None}
+    wheres = wheres or {layer: f"{layer} (GeoDataFrame)" for layer in frames}
     notes: list[str] = []
     warnings: list[str] = []
     input_crs = require_crs(frames["buildings"].crs, wheres["buildings"])

@@ -126,7 +126,8 @@ def test_config_file_sets_columns_and_parameters(tmp_path):
     )
     cfg = load_config(tmp_path / "run.toml")
     assert cfg.input == tmp_path / "c.gpkg"
-    assert (cfg.partition.target, cfg.partition.min_value, cfg.partition.max_value) == (50, 40, 60)
+    band = cfg.partition.band()
+    assert (band.target, band.min_size, band.max_size) == (50, 40, 60)
     inputs = read_inputs(cfg)
     assert inputs.buildings["households"].sum() == layers["buildings"]["HU"].sum()
 
