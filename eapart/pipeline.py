@@ -23,7 +23,7 @@ from eapart.domain.schema import BUILDING_ID, HOUSEHOLDS_ESTIMATE, TOWNSHIP_CODE
 from eapart.io.read import Inputs
 from eapart.partition.model import PartitionParams, TownshipResult, TownshipTask
 from eapart.partition.regions.shares import share
-from eapart.rounding import whole_counts
+from eapart.rounding import count_column, whole_counts
 
 
 def derive_band(inputs: Inputs, part: PartitionConfig) -> tuple[SizeBand, str | None]:
@@ -205,12 +205,6 @@ def _report_whole_counts(buildings: gpd.GeoDataFrame, small: gpd.GeoDataFrame,
         for column in ("households", "persons"):
             frame[column] = count_column(frame[key].map(
                 buildings.groupby(key)[column].sum()).fillna(0).to_numpy())
-
-
-def count_column(values: np.ndarray) -> np.ndarray:
-    """Counts as int64 when all are whole, else as floats (fractions given in the data)."""
-    values = np.asarray(values, dtype=float)
-    return values.astype(np.int64) if np.all(np.mod(values, 1.0) == 0) else values
 
 
 def _township_layer(inputs: Inputs, buildings, census, small) -> gpd.GeoDataFrame:

@@ -117,3 +117,19 @@ def whole_counts(values: np.ndarray, estimated: np.ndarray,
         out = out + nested_whole(np.where(estimated, values, 0.0), levels)
     whole = np.all(np.mod(out[~estimated], 1.0) == 0) if (~estimated).any() else True
     return out.astype(np.int64) if whole else out
+
+
+def count_column(values: np.ndarray) -> np.ndarray:
+    """Counts as int64 when all are whole, else as floats (fractions given in the data)."""
+    values = np.asarray(values, dtype=float)
+    return values.astype(np.int64) if np.all(np.mod(values, 1.0) == 0) else values
+
+
+def count_value(value) -> int | float:
+    """One count for a report or a page: an int when whole, else the float as given.
+
+    >>> count_value(12.0), count_value(10.5)
+    (12, 10.5)
+    """
+    value = float(value)
+    return int(value) if value.is_integer() else value
