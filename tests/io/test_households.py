@@ -192,3 +192,19 @@ def test_andorra_estimate_without_totals_is_near_the_published_figures(andorra):
         assert abs(households / truth - 1) < 0.3, (households, truth)
     assert abs(persons / 79_535 - 1) < 0.3, persons
     assert inputs.households_method["calibration"] == "uncalibrated"
+
+
+def test_county_total_from_a_manifest_row(tmp_path):
+    from eapart.batch import BatchOptions, run_batch
+
+    write_county(tmp_path, _estimate_county())
+    (tmp_path / "m.csv").write_text("input,county_code,out,total_households\n"
+                                    "c.gpkg,420117,res/a,321\nc.gpkg,420117,res/b,\n",
+                                    encoding="utf-8")
+    table = run_batch(tmp_path / "m.csv", BatchOptions(jobs=1, maps=False))
+    assert table["status"].tolist() == ["done", "done"]
+    first, second = (json.loads((tmp_path / "res" / d / "report.json").read_text("utf-8"))
+                     for d in ("a", "b"))
+    assert first["households"] == 321
+    assert first["households_method"]["calibration"] == "calibrated"
+    assert second["households_method"]["calibration"] == "uncalibrated"
