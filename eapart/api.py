@@ -107,7 +107,8 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
             from eapart.io.export import export
 
             with progress.stage("export"):
-                export(tmp, cfg.formats, encoding=cfg.encoding or "UTF-8")
+                export(tmp, cfg.formats, encoding=cfg.encoding or "UTF-8",
+                       language=cfg.language, gpkg_version=cfg.gpkg_version)
     summary = summary_lines(report, Path(cfg.out), progress.timings)
     return RunResult(out=Path(cfg.out), report=report, timings=dict(progress.timings),
                      engine_timings=engine_seconds(results), summary=summary)
@@ -149,7 +150,7 @@ def write_outputs(directory: Path, layers: dict, report: dict, cfg: RunConfig) -
     from eapart.io.qgis_styles import add_qgis_styles
 
     gpkg = directory / GPKG_NAME
-    write_geopackage(gpkg, layers)
+    write_geopackage(gpkg, layers, cfg.gpkg_version)
     add_qgis_styles(gpkg, parameters=report["parameters"], version=__version__)
     write_report(directory / REPORT_NAME, report)
     write_summary(directory / SUMMARY_NAME, layers["small_areas"])

@@ -159,6 +159,8 @@ class RunConfig:
     partition: PartitionConfig = field(default_factory=PartitionConfig)
     out: Path | None = None
     formats: tuple[str, ...] = ()
+    language: str = "zh"
+    gpkg_version: str = "1.2"
     basemap: str | None = None
     attribution: str | None = None
     maps: bool = True
@@ -247,7 +249,8 @@ _PARTITION_ALIASES = {
 }
 
 _INPUT_KEYS = {"path", "encoding", "csv_crs", "county_code", "layers"}
-_OUTPUT_KEYS = {"formats", "basemap", "attribution", "maps", "jobs", "scheduler", "strict"}
+_OUTPUT_KEYS = {"formats", "basemap", "attribution", "maps", "jobs", "scheduler", "strict",
+                "language", "gpkg_version"}
 
 
 def load_config(path: Path) -> RunConfig:

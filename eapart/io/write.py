@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from eapart.errors import UsageError
+
 GPKG_NAME = "eapart.gpkg"
 REPORT_NAME = "report.json"
 SUMMARY_NAME = "summary.csv"
@@ -34,26 +36,48 @@ LAYER_ORDER = (
     "water",
 )
 
+#: GeoPackage version written unless asked otherwise: 1.2 opens without a warning in
+#: QGIS 3.22 (Debian 12) and ArcGIS Pro 3; GDAL's default (1.4) makes both warn.
+GPKG_VERSION = "1.2"
+GPKG_VERSIONS = ("1.2", "1.3", "1.4")
+
+#: Columns that count things: written as whole numbers in tables.
+COUNT_COLUMNS = ("households", "persons", "buildings", "census_areas", "small_areas",
+                 "flagged_small_areas", "out_of_band")
+
 SUMMARY_COLUMNS = (
     "small_area_code", "census_area_code", "township_code", "township_name",
     "census_area_name", "households", "persons", "buildings", "flags",
 )
 
 
-def write_geopackage(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    """Write ``layers`` into one GeoPackage with a spatial index per layer.
+def check_gpkg_version(version: str) -> str:
+    """A GeoPackage version GDAL writes (1.2, 1.3 or 1.4), else a usage error."""
+    text = str(version).strip()
+    if text not in GPKG_VERSIONS:
+        raise UsageError(f"--gpkg-version {version!r}: choose one of {', '.join(GPKG_VERSIONS)} "
+                         f"({GPKG_VERSION}, the default, opens in QGIS 3.22 and ArcGIS Pro 3 "
+                         "without a warning).")
+    return text
+
+
+def write_geopackage(path: Path, layers: dict[str, gpd.GeoDataFrame],
+                     version: str = GPKG_VERSION) -> None:
+    """Write ``layers`` into one GeoPackage of ``version`` with a spatial index per layer.
 
     Layers are written in :data:`LAYER_ORDER`, then any others in name order.
     """
+    version = check_gpkg_version(version)
     order = [n for n in LAYER_ORDER if n in layers] + sorted(set(layers) - set(LAYER_ORDER))
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})
     try:
-        for name in order:
+        for k, name in enumerate(order):
             frame = layers[name]
+            created = {} if k or Path(path).exists() else {"dataset_options": {"VERSION": version}}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio",
-                              layer_options={"SPATIAL_INDEX": "YES"})
+                              layer_options={"SPATIAL_INDEX": "YES"}, **created)
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
@@ -64,10 +88,22 @@ def write_report(path: Path, report: dict) -> None:
     path.write_text(text + "\n", encoding="utf-8")
 
 
+def integer_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its count columns as nullable integers (rounded; missing stays empty)."""
+    table = table.copy()
+    for column in COUNT_COLUMNS:
+        if column in table.columns and pd.api.types.is_numeric_dtype(table[column]):
+            table[column] = pd.to_numeric(table[column]).round().astype("Int64")
+    return table
+
+
 def write_summary(path: Path, small_areas: pd.DataFrame) -> None:
-    """One row per small area, UTF-8 with a byte-order mark so Excel shows Chinese."""
+    """One row per small area, UTF-8 with a byte-order mark so Excel shows Chinese.
+
+    Counts (households, persons, buildings) are whole numbers; unknown persons stay empty.
+    """
     columns = [c for c in SUMMARY_COLUMNS if c in small_areas.columns]
-    table = pd.DataFrame(small_areas[columns]).sort_values("small_area_code")
+    table = integer_counts(pd.DataFrame(small_areas[columns])).sort_values("small_area_code")
     table.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 

@@ -16,7 +16,7 @@ from html import escape
 
 import numpy as np
 
-from eapart.review.band import Band, inside
+from eapart.io.band import Band, inside
 
 #: Bins wanted inside the band, and the most bins drawn on either side of it.
 BAND_BINS = 4

@@ -28,8 +28,8 @@ from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
 from eapart.errors import InputError, UsageError
+from eapart.io.band import Band, report_band
 from eapart.review import assets
-from eapart.review.band import Band, report_band
 from eapart.review.colouring import colour_indices, palette_for
 from eapart.review.coverage import empty_shares
 from eapart.review.flag_styles import flag_styles

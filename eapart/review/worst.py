@@ -15,7 +15,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from eapart.review.band import Band
+from eapart.io.band import Band
 from eapart.review.flag_styles import PROBLEM, severity
 from eapart.review.panels import format_value, percent
 

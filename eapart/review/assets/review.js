@@ -618,7 +618,12 @@
     showLegend(ctx);
     refresh();
     window.addEventListener("hashchange", function () { followHash(api); });
-    followHash(api);
-    api.ready = true;
+    /* After the page's own script has fitted the map to the township (and that zoom's
+     * animation, if any, has ended: it would otherwise undo the jump). */
+    setTimeout(function () {
+      var go = function () { followHash(api); api.ready = true; };
+      if (map._animatingZoom) map.once("zoomend", function () { setTimeout(go, 0); });
+      else go();
+    }, 0);
   };
 })();
