@@ -408,10 +408,9 @@ def hints_for(small: gpd.GeoDataFrame) -> list[str]:
     count = int((empty > 100 * EMPTY_SHARE).sum())
     if not count:
         return []
-    return [f"{count:,} small area{'s are' if count != 1 else ' is'} drawn mostly over water "
-            "or land over 200 m from any building (sea, lakes, forest): the outline follows the "
-            "township boundary, not where people live. They are listed last under "
-            "Worst first; the popup gives the share."]
+    return [f"{count:,} small area{'s lie' if count != 1 else ' lies'} mostly over water or "
+            "land 200 m or more from any building (sea, lakes, forest): the outline follows "
+            "the township boundary. Listed last under Worst first."]
 
 
 def band_rows(band: Band) -> list[tuple[str, object]]:

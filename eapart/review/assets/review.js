@@ -261,7 +261,8 @@
         if (p && bounds.contains(p)) visible.push(i);
       });
       if (visible.length === 0 || visible.length > meta.labelMax) continue;
-      var full = visible.length <= meta.labelMax / 3;
+      /* Whole codes only when zoomed in on a few areas; short codes otherwise. */
+      var full = visible.length <= 12 || (map.getZoom() >= 16 && visible.length <= meta.labelMax / 3);
       var placed = [];
       visible.forEach(function (i) {
         var text = labelText(layer, i, full);
