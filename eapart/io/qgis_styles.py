@@ -31,9 +31,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from eapart.domain.flags import FLAGS, PROBLEM
 from eapart.errors import InputError
 from eapart.io.write import FIXED_TIMESTAMP
-from eapart.review.flag_styles import PROBLEM, SEVERITY
 
 JSON_URI = "urn:eapart:run-metadata"
 STYLE_NAME = "eapart"
@@ -112,7 +112,7 @@ STYLES: dict[str, LayerStyle] = {
 #: Small areas with only notices (no problem flag) get a faint fill.
 NOTICE_FILL = "255,225,140,70"
 #: Flags that fill a small area orange: those that ask a person to act.
-PROBLEM_FLAGS = frozenset(flag for flag, kind in SEVERITY.items() if kind == PROBLEM)
+PROBLEM_FLAGS = frozenset(flag.name for flag in FLAGS if flag.severity == PROBLEM)
 
 #: Geometry families a style can be written for.
 GEOMETRIES = ("polygon", "line", "point")

@@ -27,8 +27,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from eapart.domain.schema import CODE_COLUMNS
 from eapart.errors import UsageError
-from eapart.io.results import CODE_COLUMNS
 from eapart.io.write import COUNT_COLUMNS, integer_counts
 
 #: Level (layer) -> CSV file name, coarse to fine.

@@ -1,76 +1,50 @@
 """How each flag looks on the review map: its severity (problem or notice) and colour.
 
-A *problem* asks a person to act or decide (an area out of the band, an enclave); a
+A *problem* breaks a rule (out of the band, crossed by a major road, an enclave); a
 *notice* explains something the tool could not avoid and the reviewer should know
-(a single oversize building, a major road through an area, institutional quarters).
-Problems are drawn with a solid, heavy outline; notices with a thin dashed one, so
-that on a county where a third of the areas cross a road the oversize and undersize
-ones still stand out. A flag the table does not know is treated as a problem.
+(a single oversize building, institutional quarters). Problems are drawn with a
+solid, heavy outline, notices with a thin dashed one, and each flag has its own
+colour, so that on a county where a third of the areas cross a road the oversize
+and undersize ones still stand out (and the filter shows one flag alone).
+Severities come from :mod:`eapart.domain.flags`; a flag it does not know is
+treated as a problem.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-PROBLEM = "problem"
-NOTICE = "notice"
+from eapart.domain.flags import BY_NAME, PROBLEM
 
-#: Severity of each flag the engine writes. Kept here until the domain's flag list
-#: (``eapart.domain.flags``) names them; :func:`severity` reads that first.
-SEVERITY: dict[str, str] = {
-    "oversize": PROBLEM,
-    "undersize": PROBLEM,
-    "enclave": PROBLEM,
-    "not_one_piece": PROBLEM,
-    "undersize_isolated": NOTICE,
-    "oversize_building": NOTICE,
-    "crosses_major_road": NOTICE,
-    "institution": NOTICE,
-    "no_buildings": NOTICE,
+#: Outline colour of each known flag; none is a small-area fill colour.
+FLAG_COLOURS: dict[str, str] = {
+    "oversize": "#d7191c", "undersize": "#2c7bb6", "undersize_isolated": "#5e3c99",
+    "crosses_major_road": "#e66101", "enclave": "#e7298a", "not_one_piece": "#000000",
+    "oversize_building": "#b8860b", "institution": "#1b7837", "no_buildings": "#4d4d4d",
 }
-
-#: Outline colours, one per flag in legend order (problems red to purple, notices
-#: amber to blue); none is a small-area fill colour.
-PROBLEM_COLOURS = ("#d7191c", "#b2182b", "#7b3294", "#e7298a", "#8c2d04")
-NOTICE_COLOURS = ("#e66101", "#2166ac", "#b8860b", "#1b7837", "#5e3c99", "#4d4d4d")
+#: Colours for flags the table does not know, in turn.
+OTHER_COLOURS = ("#8c2d04", "#7b3294", "#01665e", "#c51b7d")
 
 
 def severity(flag: str) -> str:
-    """``"problem"`` or ``"notice"`` for ``flag`` (unknown flags are problems)."""
-    try:
-        from eapart.domain import flags as domain_flags  # the domain's list, once it exists
-    except ImportError:
-        domain_flags = None
-    if domain_flags is not None:
-        found = _domain_severity(domain_flags, flag)
-        if found in (PROBLEM, NOTICE):
-            return found
-    return SEVERITY.get(flag, PROBLEM)
-
-
-def _domain_severity(module, flag: str) -> str | None:
-    """The severity the domain's flag module gives ``flag``, whatever form it takes."""
-    for name in ("severity", "flag_severity"):
-        function = getattr(module, name, None)
-        if callable(function):
-            try:
-                return str(function(flag))
-            except (KeyError, ValueError):
-                return None
-    table = getattr(module, "SEVERITY", None)
-    if isinstance(table, dict) and flag in table:
-        return str(getattr(table[flag], "value", table[flag]))
-    return None
+    """``"problem"`` or ``"notice"`` for ``flag``, from the domain's flag list (unknown
+    flags, e.g. from another version, are problems)."""
+    known = BY_NAME.get(flag)
+    return known.severity if known is not None else PROBLEM
 
 
 def flag_styles(flags: Iterable[str]) -> dict[str, dict[str, str]]:
-    """``{flag: {"severity", "colour"}}`` for ``flags``: problems first, then notices."""
-    ordered = sorted(set(flags), key=lambda f: (severity(f) != PROBLEM, f))
+    """``{flag: {"severity", "colour"}}`` for ``flags``: problems first, each group in
+    the domain's flag order, unknown flags after them."""
+    known = list(BY_NAME)
+    ordered = sorted(set(flags), key=lambda f: (severity(f) != PROBLEM,
+                                                known.index(f) if f in known else len(known), f))
     styles: dict[str, dict[str, str]] = {}
-    counters = {PROBLEM: 0, NOTICE: 0}
+    others = 0
     for flag in ordered:
-        kind = severity(flag)
-        colours = PROBLEM_COLOURS if kind == PROBLEM else NOTICE_COLOURS
-        styles[flag] = {"severity": kind, "colour": colours[counters[kind] % len(colours)]}
-        counters[kind] += 1
+        colour = FLAG_COLOURS.get(flag)
+        if colour is None:
+            colour = OTHER_COLOURS[others % len(OTHER_COLOURS)]
+            others += 1
+        styles[flag] = {"severity": severity(flag), "colour": colour}
     return styles

@@ -11,7 +11,6 @@ disk requests nothing except the basemap tiles its user chose.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,17 +22,20 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
-from eapart.errors import InputError, UsageError
+from eapart.domain.areas import Areas
+from eapart.domain.flags import flag_counts
+from eapart.domain.schema import BUILDING_ID, MAP_DIR, RESULT_LAYERS
+from eapart.errors import UsageError
 from eapart.io.band import Band, report_band
+from eapart.io.crs import metric_crs
 from eapart.review import assets
 from eapart.review.colouring import colour_indices, palette_for
 from eapart.review.coverage import empty_shares
 from eapart.review.flag_styles import flag_styles
-from eapart.review.geojson import display_crs_frame, metric_crs, simplify_coverage
+from eapart.review.geojson import display_crs_frame, simplify_coverage
 from eapart.review.histogram import size_histogram
 from eapart.review.layers import (
     BUILDINGS,
@@ -48,7 +50,6 @@ from eapart.review.layers import (
 from eapart.review.panels import (
     DETAIL_KEYS,
     Panel,
-    flag_counts,
     flag_legend,
     format_value,
     panel_html,
@@ -57,7 +58,7 @@ from eapart.review.panels import (
 )
 from eapart.review.worst import EMPTY_SHARE, township_table, worst_areas, worst_list
 
-REQUIRED_LAYERS = ("townships", "census_areas", "small_areas", "buildings")
+#: The roads, rail and water layers, in the order they are drawn (water at the bottom).
 LINE_LAYERS = ("water", "rail", "roads")
 #: Simplification tolerance in metres for each area level (display only).
 SIMPLIFY_METRES = {"townships": 3.0, "census_areas": 2.0, "small_areas": 1.5}
@@ -132,7 +133,7 @@ def build_review_maps(outdir: str | Path, *, basemap: str | None = None,
     """
     tiles = basemap_options(basemap, attribution)
     data = read_review_data(outdir)
-    mapdir = data.outdir / "map"
+    mapdir = data.outdir / MAP_DIR
     (mapdir / "townships").mkdir(parents=True, exist_ok=True)
     townships = data.layers["townships"]
     total = 1 + len(townships)
@@ -186,44 +187,15 @@ def basemap_options(basemap: str | None, attribution: str | None) -> dict | None
 
 def read_review_data(outdir: str | Path) -> ReviewData:
     """Read the layers and report of an output directory, ready to draw."""
-    outdir = Path(outdir)
-    gpkg = outdir / "eapart.gpkg"
-    if not gpkg.is_file():
-        raise InputError(f"{gpkg} not found: the map is drawn from the output of "
-                         "'eapart run INPUT --out DIR'; give that DIR")
-    report = read_report(outdir / "report.json")
-    available = {name for name, _ in pyogrio.list_layers(gpkg)}
-    missing = [name for name in REQUIRED_LAYERS if name not in available]
-    if missing:
-        raise InputError(f"{gpkg} has no layer {', '.join(missing)}: rerun 'eapart run' "
-                         "to write a complete output")
-    raw = {name: read_layer(gpkg, name) for name in REQUIRED_LAYERS}
-    for name in ("unassigned", *LINE_LAYERS):
-        if name in available:
-            raw[name] = read_layer(gpkg, name)
-    return prepare(outdir, report, raw)
+    areas = Areas.read(outdir, (*RESULT_LAYERS, "unassigned", *LINE_LAYERS))
+    raw = {name: plain_codes(frame) for name, frame in areas.layers.items()}
+    return prepare(Path(outdir), areas.report, raw)
 
 
-def read_report(path: Path) -> dict:
-    """The run's report, or an empty one when the file is missing."""
-    if not path.is_file():
-        return {}
-    try:
-        report = json.loads(path.read_text("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"{path} is not valid JSON ({err}): rerun 'eapart run'") from err
-    if not isinstance(report, dict):
-        raise InputError(f"{path} does not hold a JSON object: rerun 'eapart run'")
-    return report
-
-
-def read_layer(gpkg: Path, layer: str) -> gpd.GeoDataFrame:
-    """One layer of the output GeoPackage; it must have a CRS."""
-    frame = gpd.read_file(gpkg, layer=layer, engine="pyogrio")
-    if frame.crs is None:
-        raise InputError(f"{gpkg}, layer {layer!r} has no CRS: rerun 'eapart run'")
+def plain_codes(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Code columns as Python strings, ``None`` where missing: pages carry them as JSON."""
     for column in frame.columns:
-        if column.endswith("_code") or column == "building_id":
+        if column.endswith("_code") or column == BUILDING_ID:
             frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
             frame[column] = [None if v is None else str(v) for v in frame[column]]
     return frame

@@ -68,17 +68,6 @@ def summary_rows(report: Mapping, keys=SUMMARY_KEYS) -> list[tuple[str, object]]
     return rows
 
 
-def flag_counts(flags: Iterable[str | None]) -> dict[str, int]:
-    """How many areas carry each flag, from comma-separated flag strings."""
-    counts: dict[str, int] = {}
-    for text in flags:
-        for name in (text or "").split(","):
-            name = name.strip()
-            if name:
-                counts[name] = counts.get(name, 0) + 1
-    return counts
-
-
 def flag_legend(descriptions: Mapping[str, str], counts: Mapping[str, int],
                 styles: Mapping[str, Mapping[str, str]]) -> str:
     """The flags these areas carry (none with a count of 0), problems first, and a filter.

@@ -15,8 +15,9 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from eapart.domain.flags import PROBLEM
 from eapart.io.band import Band
-from eapart.review.flag_styles import PROBLEM, severity
+from eapart.review.flag_styles import severity
 from eapart.review.panels import format_value, percent
 
 #: Most areas a worst-first list shows.
