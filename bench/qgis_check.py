@@ -64,6 +64,9 @@ def describe(layer: QgsVectorLayer, base: str, short: bool) -> dict:
         row["problems"].append("did not load")
         return row
     row["features"] = layer.featureCount()
+    if row["features"] == 0 and not layer.isSpatial():
+        row["renderer"] = "(empty, no geometry type: nothing to draw)"
+        return row
     renderer = layer.renderer()
     row["renderer"] = renderer.type() if renderer else "-"
     styled = bool(layer.styleManager().styles()) and renderer is not None

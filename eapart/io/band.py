@@ -3,7 +3,8 @@
 A run balances small areas by one measure (households or persons) against a target
 with a minimum and a maximum. The report names them ``target_<measure>``,
 ``min_<measure>`` and ``max_<measure>``, or holds one ``band`` object
-(``{"measure", "target", "min", "max"}``); :func:`report_band` reads either, so the
+(``{"measure", "target", "min_size", "max_size"}``, as
+:meth:`eapart.domain.rules.SizeBand.as_dict` writes it); :func:`report_band` reads either, so the
 pages show the band of any run. :func:`inside` is the same test as the report's
 ``within_tolerance_share`` (``min <= size <= max``), so the map's share of areas in the
 band is the report's share exactly.
@@ -47,8 +48,8 @@ def report_band(report: Mapping) -> Band:
         measure = band.get("measure")
         measure = measure if measure in MEASURES else _measure(report)
         return Band(measure, _number(band.get("target")),
-                    _number(band.get("min", band.get("low"))),
-                    _number(band.get("max", band.get("high"))))
+                    _number(band.get("min_size", band.get("min"))),
+                    _number(band.get("max_size", band.get("max"))))
     measure = _measure(report)
     params = report.get("parameters")
     sources = [report] + ([params] if isinstance(params, Mapping) else [])

@@ -1,9 +1,9 @@
 """QGIS layer styles and run metadata stored inside the result GeoPackage.
 
 Opening ``eapart.gpkg`` in QGIS should show the result ready to review:
-small areas outlined and labelled with their codes, small areas with a problem
-flag (out of band, enclave) filled in orange and those with only notices (a road
-through them) faintly, census areas and townships in heavier outlines, buildings in grey.
+small areas outlined and labelled with their codes, small areas out of the band
+or otherwise broken (enclave, not one piece) filled in orange and those crossed by
+a major road or with a notice only faintly, census areas and townships in heavier outlines, buildings in grey.
 QGIS reads default styles from a ``layer_styles`` table in the GeoPackage (its
 own schema, the same one QGIS creates when a style is saved "in the database");
 each row holds a QML document, plus an SLD for other software.
@@ -31,7 +31,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from eapart.domain.flags import FLAGS, PROBLEM
+from eapart.domain.flags import CROSSES_MAJOR_ROAD, FLAGS, PROBLEM
 from eapart.errors import InputError
 from eapart.io.write import FIXED_TIMESTAMP
 
@@ -111,8 +111,11 @@ STYLES: dict[str, LayerStyle] = {
 
 #: Small areas with only notices (no problem flag) get a faint fill.
 NOTICE_FILL = "255,225,140,70"
-#: Flags that fill a small area orange: those that ask a person to act.
-PROBLEM_FLAGS = frozenset(flag.name for flag in FLAGS if flag.severity == PROBLEM)
+#: Flags that fill a small area orange: the problems other than a road through it (on
+#: a real county a third of the areas cross a road; those get the faint fill, so the
+#: areas out of the band and the enclaves still stand out).
+PROBLEM_FLAGS = frozenset(flag.name for flag in FLAGS
+                          if flag.severity == PROBLEM and flag.name != CROSSES_MAJOR_ROAD)
 
 #: Geometry families a style can be written for.
 GEOMETRIES = ("polygon", "line", "point")
@@ -191,7 +194,7 @@ def _renderer(root: ET.Element, style: LayerStyle, geometry: str = "polygon",
                   filter=f"regexp_match(coalesce(\"{flags_field}\", ''), "
                          f"'(^|,)({problems})(,|$)')")
     ET.SubElement(rules, "rule", key=_rule_key(style, "notice"), symbol="1",
-                  label="notice only (e.g. a major road runs through it)",
+                  label="crossed by a major road, or a notice only",
                   filter=f"coalesce(\"{flags_field}\", '') <> ''")
     ET.SubElement(rules, "rule", key=_rule_key(style, "clean"), symbol="2", label="clean",
                   filter="ELSE")
