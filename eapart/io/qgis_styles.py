@@ -3,7 +3,8 @@
 Opening ``eapart.gpkg`` in QGIS should show the result ready to review:
 small areas outlined and labelled with their codes, small areas out of the band
 or otherwise broken (enclave, not one piece) filled in orange and those crossed by
-a major road or with a notice only faintly, census areas and townships in heavier outlines, buildings in grey.
+a major road or with a notice only faintly, census areas and townships in heavier
+outlines, buildings in grey.
 QGIS reads default styles from a ``layer_styles`` table in the GeoPackage (its
 own schema, the same one QGIS creates when a style is saved "in the database");
 each row holds a QML document, plus an SLD for other software.

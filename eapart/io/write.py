@@ -96,11 +96,18 @@ def write_report(path: Path, report: dict) -> None:
 
 
 def integer_counts(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with its count columns as nullable integers (rounded; missing stays empty)."""
+    """``table`` with its count columns as nullable integers where every value is whole.
+
+    ``227.0`` is written ``227`` and a missing value stays empty; a column holding a
+    fraction the data gave (10.5 households) is left as it is, never rounded.
+    """
     table = table.copy()
     for column in COUNT_COLUMNS:
         if column in table.columns and pd.api.types.is_numeric_dtype(table[column]):
-            table[column] = pd.to_numeric(table[column]).round().astype("Int64")
+            values = pd.to_numeric(table[column])
+            known = values.dropna()
+            if (known == known.round()).all():
+                table[column] = values.round().astype("Int64")
     return table
 
 

@@ -57,6 +57,7 @@ from eapart.review.panels import (
     summary_rows,
 )
 from eapart.review.worst import EMPTY_SHARE, township_table, worst_areas, worst_list
+from eapart.rounding import count_value
 
 #: The roads, rail and water layers, in the order they are drawn (water at the bottom).
 LINE_LAYERS = ("water", "rail", "roads")
@@ -417,8 +418,8 @@ def township_rows(data: ReviewData, code: str,
     rows: list[tuple[str, object]] = [
         ("Code", code),
         ("Buildings", len(pick["buildings"])),
-        ("Households", int(pd.to_numeric(pick["buildings"].get("households"),
-                                          errors="coerce").fillna(0).sum())
+        ("Households", count_value(pd.to_numeric(pick["buildings"].get("households"),
+                                                  errors="coerce").fillna(0).sum())
          if "households" in pick["buildings"] else None),
         ("Census areas", len(pick["census_areas"])),
         ("Small areas", len(small)),
