@@ -181,7 +181,7 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     areas, results = cut(plan(cfg, inputs), progress)
     with atomic_directory(Path(cfg.out), force=cfg.force) as tmp:
         with progress.stage("write"):
-            areas.to_file(tmp)
+            areas.to_file(tmp, cfg.gpkg_version)
         if cfg.maps:
             from eapart.review.pages import build_review_maps
 
@@ -192,7 +192,8 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
             from eapart.io.export import export
 
             with progress.stage("export"):
-                export(tmp, cfg.formats, encoding=cfg.encoding or "UTF-8")
+                export(tmp, cfg.formats, encoding=cfg.encoding or "UTF-8",
+                       language=cfg.language, gpkg_version=cfg.gpkg_version)
     summary = summary_lines(areas.report, Path(cfg.out), progress.timings)
     return RunResult(out=Path(cfg.out), report=areas.report, timings=dict(progress.timings),
                      engine_timings=engine_seconds(results), summary=summary,

@@ -168,6 +168,8 @@ class RunConfig:
     staff: StaffNorms = field(default_factory=StaffNorms)
     out: Path | None = None
     formats: tuple[str, ...] = ()
+    language: str = "zh"
+    gpkg_version: str = "1.2"
     basemap: str | None = None
     attribution: str | None = None
     maps: bool = True
