@@ -28,9 +28,10 @@ import pandas as pd
 
 from eapart.api import run
 from eapart.config import RunConfig, load_config
-from eapart.errors import EapartError, InputError
+from eapart.errors import EapartError, InputError, unexpected_message
 from eapart.io.atomic import atomic_file, is_eapart_output
 from eapart.io.write import GPKG_NAME, REPORT_NAME, SUMMARY_NAME
+from eapart.options import Where, check
 
 #: Optional manifest columns and the run parameter each one sets.
 PARAMETER_COLUMNS: dict[str, tuple[str, type]] = {
@@ -96,21 +97,22 @@ def read_manifest(path: Path) -> pd.DataFrame:
     return table
 
 
-def county_config(row: pd.Series, options: BatchOptions, row_number: int) -> RunConfig:
-    """The run of one manifest row."""
+def county_config(row: pd.Series, options: BatchOptions, row_number: int,
+                  manifest: Path | str = "manifest") -> RunConfig:
+    """The run of one manifest row; every value is checked as the same option would be."""
     cfg = load_config(Path(row["config"])) if row.get("config") else RunConfig()
     cfg.input = Path(row["input"])
     cfg.out = Path(row["out"])
     if row.get("county_code"):
-        cfg.county_code = row["county_code"]
-    for column, (attr, kind) in PARAMETER_COLUMNS.items():
+        cfg.county_code = check("county_code", row["county_code"],
+                                Where.manifest(manifest, row_number, "county_code"))
+        cfg.given.add("county_code")
+    for column, (attr, _kind) in PARAMETER_COLUMNS.items():
         value = row.get(column, "")
         if value:
-            try:
-                setattr(cfg.partition, attr, kind(value))
-            except ValueError as exc:
-                raise InputError(f"manifest row {row_number}: {column} must be a number, "
-                                 f"not {value!r}") from exc
+            setattr(cfg.partition, attr,
+                    check(column, value, Where.manifest(manifest, row_number, column)))
+            cfg.given.add(column)
     cfg.jobs, cfg.scheduler = options.jobs, options.scheduler
     cfg.formats, cfg.maps, cfg.force = options.formats, options.maps, options.force
     return cfg
@@ -139,14 +141,15 @@ def run_batch(
     summary_path = Path(summary_path or manifest.parent / "national_summary.csv")
     rows: list[dict] = []
     for i, row in table.iterrows():
-        result = _run_county(row, options, int(i) + 2)
+        result = _run_county(row, options, int(i) + 2, manifest)
         rows.append(result)
         on_county(result)
         _write_summary(summary_path, rows)
     return pd.DataFrame(rows, columns=list(SUMMARY_FIELDS))
 
 
-def _run_county(row: pd.Series, options: BatchOptions, row_number: int) -> dict:
+def _run_county(row: pd.Series, options: BatchOptions, row_number: int,
+                manifest: Path) -> dict:
     out = Path(row["out"])
     entry = {"county_code": row.get("county_code", ""), "input": Path(row["input"]).name,
              "out": out.name}
@@ -156,12 +159,15 @@ def _run_county(row: pd.Series, options: BatchOptions, row_number: int) -> dict:
         return {**entry, **_figures(report), "status": "skipped (complete)",
                 "seconds": 0.0, "message": ""}
     try:
-        cfg = county_config(row, options, row_number)
+        cfg = county_config(row, options, row_number, manifest)
         cfg.force = True if is_eapart_output(out) else options.force
         result = run(cfg)
     except EapartError as exc:
         return {**entry, "status": "failed", "seconds": round(time.perf_counter() - start, 2),
                 "message": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - one county's fault must not stop the others
+        return {**entry, "status": "failed", "seconds": round(time.perf_counter() - start, 2),
+                "message": unexpected_message(exc)}
     return {**entry, **_figures(result.report), "status": "done",
             "seconds": round(time.perf_counter() - start, 2), "message": ""}
 

@@ -6,7 +6,9 @@ exceptions when ``--strict`` is given (see :mod:`eapart.errors`).
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -15,8 +17,17 @@ import click
 
 from eapart import __version__
 from eapart.config import LAYERS, RunConfig, load_config
-from eapart.errors import EXIT_FLAGGED, EapartError, UsageError
+from eapart.errors import (
+    EXIT_FLAGGED,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EapartError,
+    UsageError,
+    is_write_refused,
+    unexpected_message,
+)
 from eapart.io.atomic import terminate_unwinds
+from eapart.options import Where, check
 from eapart.progress import Progress
 from eapart.report import display_path
 
@@ -39,6 +50,13 @@ def _errors_to_exit_codes(func: Callable) -> Callable:
         except EapartError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except (SystemExit, click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a message, never a traceback
+            if os.environ.get("EAPART_TRACEBACK"):
+                traceback.print_exc()
+            click.echo(f"error: {unexpected_message(exc)}", err=True)
+            sys.exit(EXIT_INPUT if is_write_refused(exc) else EXIT_INTERNAL)
         except KeyboardInterrupt:
             click.echo("interrupted: the output directory is as it was before, or complete",
                        err=True)
@@ -116,6 +134,8 @@ def _layer_options(func: Callable) -> Callable:
 @click.option("--keep-codes-from", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="An earlier output (may be --out itself): areas that hold mostly the same "
               "buildings keep their codes.")
+@click.option("--min-placed-share", type=float,
+              help="Fail when fewer than this share of the buildings lie in a township [0.01].")
 @click.option("--formats", metavar="FMT,...",
               help="Also export: gpkg,shp,geojson,parquet,fgb,csv,xlsx.")
 @click.option("--basemap", help="Review-map basemap: none (default), osm, or an XYZ URL.")
@@ -168,9 +188,15 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
                              f"; got {item!r}")
         setattr(cfg.columns, role, name)
     part = cfg.partition
+    given = {name: value for name, value in options.items()
+             if value is not None and value is not False}
+    for name, value in given.items():
+        if name != "no_maps":
+            given[name] = check(name, value, Where.option(name))
+            cfg.given.add(name)
     for unit in ("households", "persons"):
         for bound, attr in (("target", "target"), ("min", "min_size"), ("max", "max_size")):
-            value = options.pop(f"{bound}_{unit}", None)
+            value = given.pop(f"{bound}_{unit}", None)
             if value is not None:
                 setattr(part, attr, value)
                 if unit == "persons":
@@ -178,25 +204,20 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
     simple = {"small_areas": part, "census_areas": part, "seed": part,
               "allow_barrier_crossing": part, "encoding": cfg, "csv_crs": cfg,
               "county_code": cfg, "basemap": cfg, "attribution": cfg, "jobs": cfg,
-              "keep_codes_from": cfg,
-              "scheduler": cfg,
-              "force": cfg, "strict": cfg}
+              "keep_codes_from": cfg, "scheduler": cfg, "force": cfg, "strict": cfg,
+              "min_placed_share": cfg}
     for name, target in simple.items():
-        value = options.pop(name, None)
-        if value is not None and value is not False:
-            setattr(target, name, value)
-    per_census_area = options.pop("census_area_households", None)
-    if per_census_area is not None:
-        part.census_area_target = per_census_area
-    types = options.pop("institution_types", None)
-    if types:
-        part.institution_types = tuple(t.strip().lower() for t in types.split(",") if t.strip())
-    formats = options.pop("formats", None)
-    if formats:
+        if name in given:
+            setattr(target, name, given.pop(name))
+    if "census_area_households" in given:
+        part.census_area_target = given.pop("census_area_households")
+    if "institution_types" in given:
+        part.institution_types = tuple(t.lower() for t in given.pop("institution_types"))
+    if "formats" in given:
         from eapart.io.export import parse_formats
 
-        cfg.formats = tuple(parse_formats(formats))
-    if options.pop("no_maps", False):
+        cfg.formats = tuple(parse_formats(given.pop("formats")))
+    if given.pop("no_maps", False):
         cfg.maps = False
     return cfg
 

@@ -162,6 +162,7 @@ def read_inputs(cfg: RunConfig) -> Inputs:
     assigned = _assign_townships(work["buildings"], work["townships"])
     work["buildings"]["township_code"] = assigned
     outside = assigned.isna().to_numpy()
+    _check_placed(buildings, work["townships"], outside, wheres, cfg.min_placed_share)
     unassigned = buildings.loc[outside, ["building_id", buildings.geometry.name]].copy()
     unassigned.insert(1, "reason", "outside every township")
     if outside.any():
@@ -198,6 +199,37 @@ def read_inputs(cfg: RunConfig) -> Inputs:
         warnings=warnings,
         stats=stats,
         households_method=hh.method,
+    )
+
+
+def _check_placed(buildings: gpd.GeoDataFrame, townships: gpd.GeoDataFrame,
+                  outside: np.ndarray, wheres: dict[str, str], min_share: float) -> None:
+    """Refuse a run that would place (almost) no building: the answer would be wrong.
+
+    When the buildings would fall inside the townships with x and y exchanged (a CSV
+    with longitude and latitude swapped, say), the message says so.
+    """
+    n = len(outside)
+    placed = n - int(outside.sum())
+    if placed > 0 and placed >= min_share * n:
+        return
+    points = shapely.point_on_surface(buildings.geometry.array)
+    swapped = gpd.GeoSeries(shapely.points(shapely.get_y(points), shapely.get_x(points)),
+                            crs=buildings.crs)
+    with np.errstate(all="ignore"):
+        swapped = swapped.to_crs(townships.crs)
+    union = shapely.union_all(townships.geometry.array)
+    inside_swapped = int(np.sum(shapely.intersects(swapped.array, union)))
+    hint = ("Check that the buildings and townships are in the same place and CRS.")
+    if inside_swapped > placed:
+        hint = (f"With x and y exchanged, {inside_swapped:,} of them would fall inside: the "
+                "axes look swapped (longitude and latitude, or x and y, in the wrong columns). "
+                "Map them with --column csv_x=... --column csv_y=..., or fix the file.")
+    threshold = "" if placed == 0 else (
+        f", under the {min_share:.0%} needed (--min-placed-share)")
+    raise InputError(
+        f"{wheres['buildings']}: only {placed:,} of {n:,} buildings lie inside a township of "
+        f"{wheres['townships']}{threshold}; nothing useful can be cut. {hint}"
     )
 
 
