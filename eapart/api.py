@@ -16,8 +16,16 @@ from pathlib import Path
 from eapart.config import RunConfig
 from eapart.errors import InputError, UsageError
 from eapart.executors import map_townships
-from eapart.io.atomic import atomic_directory, check_destination, is_eapart_output
+from eapart.io.atomic import (
+    atomic_directory,
+    check_destination,
+    is_eapart_output,
+    real_destination,
+    refuse_inputs_inside,
+)
+from eapart.io.lock import destination_lock
 from eapart.io.read import read_inputs
+from eapart.io.sources import split_source
 from eapart.io.write import (
     GPKG_NAME,
     REPORT_NAME,
@@ -31,7 +39,7 @@ from eapart.partition.township import partition_township
 from eapart.pipeline import assemble, derive_target, plan_tasks
 from eapart.progress import Progress
 from eapart.report import build_report, engine_seconds, summary_lines
-from eapart.stable_codes import carry_codes, read_previous
+from eapart.stable_codes import carry_codes, check_previous, read_previous
 
 #: What the report names as the partition engine.
 ENGINE = (
@@ -74,7 +82,34 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     if cfg.input is None and not cfg.layers:
         cfg.input = bundled_sample()
     cfg.validate()
-    check_destination(Path(cfg.out), cfg.force)
+    final = real_destination(Path(cfg.out))
+    refuse_inputs_inside(final, given_inputs(cfg))
+    with destination_lock(final):
+        check_destination(final, cfg.force)
+        return _run_locked(cfg, final, progress)
+
+
+def given_inputs(cfg: RunConfig) -> dict[str, Path]:
+    """Every file or folder the run reads, by how it was given, to keep them safe.
+
+    ``--keep-codes-from`` may name ``--out`` itself (its codes are read before the
+    output is replaced), but nothing inside it.
+    """
+    inputs: dict[str, Path] = {}
+    if cfg.input is not None:
+        inputs["the input"] = Path(cfg.input)
+    for layer, source in cfg.layers.items():
+        inputs[f"--{layer}"] = split_source(source)[0]
+    if cfg.config_file is not None:
+        inputs["--config"] = Path(cfg.config_file)
+    if cfg.keep_codes_from is not None and \
+            real_destination(cfg.keep_codes_from) != real_destination(cfg.out):
+        inputs["--keep-codes-from"] = Path(cfg.keep_codes_from)
+    return inputs
+
+
+def _run_locked(cfg: RunConfig, final: Path, progress: Progress) -> RunResult:
+    previous = read_previous(cfg.keep_codes_from) if cfg.keep_codes_from else None
     with progress.stage("read inputs"):
         inputs = read_inputs(cfg)
     note = derive_target(inputs, cfg)
@@ -84,17 +119,17 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     with progress.stage("partition", total=len(tasks)) as advance:
         results = map_townships(partition_township, tasks, jobs=cfg.jobs,
                                 scheduler=cfg.scheduler, advance=advance)
-    previous = read_previous(cfg.keep_codes_from) if cfg.keep_codes_from else None
     with progress.stage("assemble"):
         layers = assemble(inputs, results)
         carried = None
         if previous is not None:
+            matched = check_previous(previous, layers["buildings"])
             carried = carry_codes(layers, previous, inputs.villages is not None)
         quality = county_summary(results, tasks[0].params) if tasks else {}
         report = build_report(cfg, inputs, layers, results, ENGINE, quality)
         if carried is not None:
-            report["codes_kept"] = carried.summary()
-    with atomic_directory(Path(cfg.out), force=cfg.force) as tmp:
+            report["codes_kept"] = {**carried.summary(), "matched": matched}
+    with atomic_directory(final, force=cfg.force) as tmp:
         with progress.stage("write"):
             write_outputs(tmp, layers, report, cfg)
         if cfg.maps:

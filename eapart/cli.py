@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 
@@ -22,11 +23,12 @@ from eapart.errors import (
     EXIT_INPUT,
     EXIT_INTERNAL,
     EapartError,
+    OutputError,
     UsageError,
     is_write_refused,
     unexpected_message,
 )
-from eapart.io.atomic import terminate_unwinds
+from eapart.io.atomic import real_destination, terminate_unwinds, write_errors_named
 from eapart.options import Where, check
 from eapart.progress import Progress
 from eapart.report import display_path
@@ -232,9 +234,10 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
               help="Number of townships.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--county-code", default="420117", show_default=True, help="6-digit county code.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
 @_errors_to_exit_codes
-def sample_command(out, n_buildings, n_townships, seed, county_code, quiet) -> None:
+def sample_command(out, n_buildings, n_townships, seed, county_code, force, quiet) -> None:
     """Write a synthetic county (the input contract's layers) to the GeoPackage OUT.
 
     \b
@@ -245,11 +248,17 @@ def sample_command(out, n_buildings, n_townships, seed, county_code, quiet) -> N
 
     if n_buildings < 1 or n_townships < 1:
         raise UsageError("--buildings and --townships must be at least 1")
+    check("county_code", county_code, Where.option("county_code"))
+    if out.is_dir():
+        raise OutputError(f"{out.name} is a directory: give the GeoPackage file to write")
+    if out.exists() and not force:
+        raise OutputError(f"{out.name} exists: eapart sample never replaces a file unasked. "
+                          "Pass --force to replace it, or choose another name.")
     progress = Progress(quiet=quiet)
     with progress.stage("generate"):
         layers = make_county(n_buildings=n_buildings, n_townships=n_townships, seed=seed,
                              county_code=county_code)
-    with progress.stage("write"):
+    with progress.stage("write"), write_errors_named(out.absolute()):
         write_county(out, layers)
     progress.message(
         f"Wrote {display_path(out)}: {len(layers['buildings']):,} buildings, "
@@ -324,7 +333,7 @@ def map_command(outdir, basemap, attribution, quiet) -> None:
     from eapart.api import rebuild_maps
 
     progress = Progress(quiet=quiet)
-    with progress.stage("review maps") as advance:
+    with output_in_use(outdir), progress.stage("review maps") as advance:
         pages = rebuild_maps(outdir, basemap=basemap, attribution=attribution,
                              progress=lambda d, t: advance(1))
     progress.message(f"Wrote {len(pages)} page(s); open {display_path(outdir)}/map/index.html")
@@ -343,8 +352,9 @@ def export_command(outdir, formats, encoding, quiet) -> None:
     from eapart.io.export import export, parse_formats
 
     progress = Progress(quiet=quiet)
-    with progress.stage("export"):
-        paths = export(outdir, parse_formats(formats), encoding=encoding)
+    wanted = parse_formats(formats)
+    with output_in_use(outdir), progress.stage("export"):
+        paths = export(outdir, wanted, encoding=encoding)
     progress.message(f"Wrote {len(paths)} file(s) in {display_path(outdir)}/export")
 
 
@@ -360,10 +370,20 @@ def sheets_command(outdir, codes, jobs, quiet) -> None:
     from eapart.sheets.packs import make_sheets
 
     progress = Progress(quiet=quiet)
-    with progress.stage("sheets") as advance:
+    with output_in_use(outdir), progress.stage("sheets") as advance:
         paths = make_sheets(outdir, list(codes) or None, jobs=jobs,
                             progress=lambda done, total: advance(1))
     progress.message(f"Wrote {len(paths)} PDF file(s) in {display_path(outdir)}/sheets")
+
+
+@contextmanager
+def output_in_use(outdir: Path) -> Iterator[None]:
+    """Hold the output's lock (no run replaces it meanwhile) and name damage clearly."""
+    from eapart.io.lock import destination_lock
+    from eapart.io.results import reading_output
+
+    with reading_output(outdir), destination_lock(real_destination(outdir)):
+        yield
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from eapart.errors import InputError
 from eapart.io.write import GPKG_NAME
@@ -44,15 +45,66 @@ class CodeCarry:
 
 
 def read_previous(outdir: Path) -> pd.DataFrame:
-    """Building ids and their codes from an earlier output (``eapart.gpkg``)."""
+    """Building ids, townships, codes and a point of each building from an earlier output."""
+    from eapart.io.results import reading_output
+
     path = Path(outdir) / GPKG_NAME
-    if not path.exists():
-        raise InputError(f"--keep-codes-from: {Path(outdir).name} holds no {GPKG_NAME}; "
-                         "give the folder of an earlier eapart output")
-    columns = ["building_id", "census_area_code", "small_area_code"]
-    frame = pyogrio.read_dataframe(path, layer="buildings", columns=columns,
-                                   read_geometry=False)
-    return pd.DataFrame({c: frame[c].astype(object) for c in columns})
+    with reading_output(outdir, "--keep-codes-from"):
+        if not path.exists():
+            raise InputError(f"--keep-codes-from: {Path(outdir).name} holds no {GPKG_NAME}; "
+                             "give the folder of an earlier eapart output")
+        columns = ["building_id", "township_code", "census_area_code", "small_area_code"]
+        frame = pyogrio.read_dataframe(path, layer="buildings", columns=columns)
+        points = shapely.point_on_surface(frame.geometry.array)
+        table = gpd.GeoDataFrame({c: frame[c].astype(object) for c in columns},
+                                 geometry=points, crs=frame.crs)
+        table.attrs["folder"] = Path(outdir).name
+        return table
+
+
+#: A building whose id is in the earlier output is the same building when it lies
+#: within this many metres of where it was (a corrected footprint moves a little).
+SAME_PLACE_METRES = 100.0
+
+
+def check_previous(previous: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> dict:
+    """Refuse an earlier output of another county or of other buildings; say what matched.
+
+    Codes are carried by building id, and ids like ``1``, ``2``, ... coincide
+    between unrelated counties. So the earlier output must share the county code
+    (the first 6 digits of its townships) and, among the ids found in both, most
+    buildings must lie where they were. Returns the figures for the report.
+    """
+    folder = previous.attrs.get("folder", "the earlier output")
+    old_counties = set(previous["township_code"].dropna().str[:6])
+    new_counties = set(buildings["township_code"].dropna().str[:6])
+    if old_counties and new_counties and not old_counties & new_counties:
+        raise InputError(
+            f"--keep-codes-from: {folder} is an output of county {', '.join(sorted(old_counties))}"
+            f", but this run's townships are of county {', '.join(sorted(new_counties))}: codes "
+            "cannot be kept across counties. Give an earlier output of this county."
+        )
+    old = previous.drop_duplicates("building_id").set_index("building_id")
+    common = buildings[buildings["building_id"].isin(old.index)]
+    report = {"from": folder, "county": ", ".join(sorted(old_counties & new_counties)),
+              "buildings": int(len(buildings)), "ids_found": int(len(common)), "same_place": 0}
+    if not len(common):
+        return report
+    here = gpd.GeoSeries(shapely.point_on_surface(common.geometry.array), crs=buildings.crs)
+    there = old.loc[common["building_id"]].geometry.to_crs(buildings.crs)
+    metric = here.crs.is_projected
+    if not metric:
+        here, there = here.to_crs(here.estimate_utm_crs()), there.to_crs(here.estimate_utm_crs())
+    near = shapely.distance(here.array, there.array) <= SAME_PLACE_METRES
+    report["same_place"] = int(near.sum())
+    if 2 * near.sum() < len(common):
+        raise InputError(
+            f"--keep-codes-from: {folder} has {len(common):,} building ids in common with this "
+            f"run, but only {int(near.sum()):,} of those buildings lie where they were (within "
+            f"{SAME_PLACE_METRES:g} m): it is not an earlier output of these buildings, and "
+            "its codes would go to the wrong places. Give an earlier output of this county."
+        )
+    return report
 
 
 def match_groups(new: pd.Series, old: pd.Series) -> dict[str, str]:

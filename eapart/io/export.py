@@ -20,8 +20,9 @@ xlsx       ``xlsx/summary.xlsx``                            one sheet per level
 
 Every non-empty layer of the GeoPackage is exported (result layers, then
 ``unassigned``, ``roads``, ``water``, ``rail``), in the input's CRS except
-GeoJSON. Codes stay strings with their leading zeros in every format. Each
-file is written under a temporary name and renamed when complete.
+GeoJSON. Codes stay strings with their leading zeros in every format. The
+``export`` folder is rebuilt aside and swapped in whole (formats not asked for
+this time are kept), so a killed export leaves the previous set or the new one.
 
 >>> export("out", ["gpkg", "shp"], encoding="GBK")  # doctest: +SKIP
 """
@@ -35,6 +36,7 @@ import geopandas as gpd
 import pyogrio
 
 from eapart.errors import UsageError
+from eapart.io.atomic import replaced_folder
 from eapart.io.qgis_styles import add_qgis_styles
 from eapart.io.results import Results, read_results
 from eapart.io.shapefile import normalise_encoding, write_shapefile_zip
@@ -174,14 +176,16 @@ def export(
     if "shp" in wanted:
         encoding = normalise_encoding(encoding)
     results = read_results(outdir)
+    final = Path(outdir) / EXPORT_DIR
     written: list[Path] = []
-    for done, name in enumerate(wanted, start=1):
-        folder = Path(outdir) / EXPORT_DIR / name
-        folder.mkdir(parents=True, exist_ok=True)
-        if name == "shp":
-            written += export_shp(results, folder, encoding)
-        else:
-            written += _WRITERS[name](results, folder)
-        if progress is not None:
-            progress(done, len(wanted))
-    return written
+    with replaced_folder(final, keep=lambda entry: entry not in wanted) as staging:
+        for done, name in enumerate(wanted, start=1):
+            folder = staging / name
+            folder.mkdir(parents=True, exist_ok=True)
+            if name == "shp":
+                written += export_shp(results, folder, encoding)
+            else:
+                written += _WRITERS[name](results, folder)
+            if progress is not None:
+                progress(done, len(wanted))
+    return [final / path.relative_to(staging) for path in written]

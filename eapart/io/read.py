@@ -398,6 +398,15 @@ def _township_codes(values: pd.Series, where: str, column: str, cfg: RunConfig, 
             f"digits with --county-code); not so for {list_ids(np.asarray(row_ids)[bad])}: "
             f"{list_ids(codes[bad])}"
         )
+    if cfg.county_code:
+        other = ~codes.str.startswith(cfg.county_code)
+        if other.any():
+            raise InputError(
+                f"{where}: --county-code is {cfg.county_code}, but column '{column}' gives "
+                f"townships of another county: {list_ids(codes[other])}. Codes must nest in "
+                "the county: correct the --county-code (or the manifest's county_code), or "
+                "the township codes."
+            )
     dup = codes[codes.duplicated(keep=False)]
     if len(dup):
         raise InputError(f"{where}: township codes appear more than once: {list_ids(set(dup))}")
