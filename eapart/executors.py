@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from eapart.errors import UsageError
+from eapart.io.atomic import process_alive
 from eapart.partition.model import TownshipResult, TownshipTask
 
 Work = Callable[[TownshipTask], TownshipResult]
@@ -77,26 +78,16 @@ def die_with(parent_pid: int) -> None:
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):  # pragma: no cover - not glibc
             pass
-    if not _alive(parent_pid):
+    if not process_alive(parent_pid):
         os._exit(1)
     threading.Thread(target=_watch, args=(parent_pid,), daemon=True,
                      name="eapart-die-with-parent").start()
 
 
 def _watch(parent_pid: int) -> None:
-    while _alive(parent_pid):
+    while process_alive(parent_pid):
         time.sleep(0.5)
     os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _largest_first(tasks: Sequence[TownshipTask]) -> list[int]:

@@ -284,12 +284,13 @@ def _sweep_leftovers(parent: Path, name: str) -> None:
     for prefix in (_TMP_PREFIX, _OLD_PREFIX):
         for leftover in parent.glob(f"{prefix}{name}-*"):
             pid = leftover.name[len(prefix) + len(name) + 1:].split("-")[0]
-            if prefix == _TMP_PREFIX and pid.isdigit() and _alive(int(pid)):
+            if prefix == _TMP_PREFIX and pid.isdigit() and process_alive(int(pid)):
                 continue
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True when the process ``pid`` exists (this one included)."""
     if pid == os.getpid():
         return True
     try:
