@@ -36,7 +36,7 @@ from eapart.io.write import (
 )
 from eapart.partition.quality import county_summary
 from eapart.partition.township import partition_township
-from eapart.pipeline import assemble, derive_target, plan_tasks
+from eapart.pipeline import assemble, count_shortfalls, derive_target, plan_tasks
 from eapart.progress import Progress
 from eapart.report import build_report, engine_seconds, summary_lines
 from eapart.stable_codes import carry_codes, check_previous, read_previous
@@ -125,6 +125,7 @@ def _run_locked(cfg: RunConfig, final: Path, progress: Progress) -> RunResult:
         if previous is not None:
             matched = check_previous(previous, layers["buildings"])
             carried = carry_codes(layers, previous, inputs.villages is not None)
+        inputs.warnings.extend(count_shortfalls(cfg, tasks, layers))
         quality = county_summary(results, tasks[0].params) if tasks else {}
         report = build_report(cfg, inputs, layers, results, ENGINE, quality)
         if carried is not None:

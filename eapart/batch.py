@@ -30,6 +30,7 @@ from eapart.api import run
 from eapart.config import RunConfig, load_config
 from eapart.errors import EapartError, InputError, unexpected_message
 from eapart.io.atomic import atomic_file, is_eapart_output
+from eapart.io.tables import spreadsheet_safe
 from eapart.io.write import GPKG_NAME, REPORT_NAME, SUMMARY_NAME
 from eapart.options import Where, check
 
@@ -189,4 +190,5 @@ def _write_summary(path: Path, rows: list[dict]) -> None:
     for column in _COUNT_FIELDS:
         frame[column] = pd.to_numeric(frame[column]).astype("Int64")
     with atomic_file(path) as tmp:
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+        spreadsheet_safe(frame).to_csv(tmp, index=False, encoding="utf-8-sig",
+                                       lineterminator="\n")

@@ -31,7 +31,7 @@ from eapart.errors import (
 from eapart.io.atomic import real_destination, terminate_unwinds, write_errors_named
 from eapart.options import Where, check
 from eapart.progress import Progress
-from eapart.report import display_path
+from eapart.report import attention_lines, display_path
 
 _COLUMN_ROLES = (
     "building_id", "households", "persons", "floors", "building_type", "building_name",
@@ -147,7 +147,8 @@ def _layer_options(func: Callable) -> Callable:
 @click.option("--scheduler", metavar="ADDRESS", help="Run townships on this Dask scheduler.")
 @click.option("--force", is_flag=True, help="Replace an existing eapart output directory.")
 @click.option("--strict", is_flag=True, help="Exit with code 3 when any small area is flagged.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress, only errors.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress; warnings and errors still go to stderr.")
 @_errors_to_exit_codes
 def run_command(input, out, config_file, columns, quiet, strict, **options) -> None:  # noqa: A002
     """Cut INPUT (a GeoPackage with the contract's layers) into census areas and small areas.
@@ -167,6 +168,9 @@ def run_command(input, out, config_file, columns, quiet, strict, **options) -> N
     result = run(cfg, progress)
     if not quiet:
         click.echo("\n".join(result.summary))
+    else:
+        for line in attention_lines(result.report):
+            click.echo(line, err=True)
     flagged = result.report["flagged_small_areas"]
     if strict and flagged:
         click.echo(f"strict: {flagged} flagged small area(s); exit code {EXIT_FLAGGED}", err=True)
@@ -235,7 +239,7 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--county-code", default="420117", show_default=True, help="6-digit county code.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress; errors still go to stderr.")
 @_errors_to_exit_codes
 def sample_command(out, n_buildings, n_townships, seed, county_code, force, quiet) -> None:
     """Write a synthetic county (the input contract's layers) to the GeoPackage OUT.
@@ -277,7 +281,8 @@ def sample_command(out, n_buildings, n_townships, seed, county_code, force, quie
 @click.option("--formats", metavar="FMT,...", help="Also export these formats per county.")
 @click.option("--no-maps", is_flag=True, help="Skip the HTML review maps.")
 @click.option("--force", is_flag=True, help="Redo counties whose output is already complete.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress; failed counties and errors still go to stderr.")
 @_errors_to_exit_codes
 def batch_command(manifest, summary, jobs, scheduler, formats, no_maps, force, quiet) -> None:
     """Run every county of MANIFEST (CSV: input, county_code, out, optional parameters).
@@ -298,6 +303,9 @@ def batch_command(manifest, summary, jobs, scheduler, formats, no_maps, force, q
                            formats=tuple(parse_formats(formats)) if formats else ())
 
     def report(row: dict) -> None:
+        if quiet and row["status"] == "failed":
+            click.echo(f"{row['county_code'] or row['input']}: failed: {row['message']}",
+                       err=True)
         if not quiet:
             extra = f": {row['message']}" if row["message"] else ""
             click.echo(f"{row['county_code'] or row['input']}: {row['status']}{extra}")
@@ -319,7 +327,7 @@ def batch_command(manifest, summary, jobs, scheduler, formats, no_maps, force, q
 @click.argument("outdir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--basemap", default=None, help="none (default), osm, or an XYZ tile URL.")
 @click.option("--attribution", default=None, help="Credit line shown for an XYZ basemap.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress; errors still go to stderr.")
 @_errors_to_exit_codes
 def map_command(outdir, basemap, attribution, quiet) -> None:
     """Rebuild the review maps (OUTDIR/map/) from an existing output.
@@ -345,7 +353,7 @@ def map_command(outdir, basemap, attribution, quiet) -> None:
               show_default=True, help="Comma-separated formats.")
 @click.option("--encoding", default="UTF-8", show_default=True,
               help="Shapefile code page: UTF-8, or GBK for older ArcGIS.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress; errors still go to stderr.")
 @_errors_to_exit_codes
 def export_command(outdir, formats, encoding, quiet) -> None:
     """Export an output's layers and tables for QGIS, ArcGIS and Excel (OUTDIR/export/)."""
@@ -363,7 +371,7 @@ def export_command(outdir, formats, encoding, quiet) -> None:
 @click.option("--codes", multiple=True, metavar="CODE",
               help="Only these small areas or census areas (repeatable).")
 @click.option("--jobs", "-j", type=int, default=None, help="Processes [all cores].")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress; errors still go to stderr.")
 @_errors_to_exit_codes
 def sheets_command(outdir, codes, jobs, quiet) -> None:
     """Print one A4 PDF page per small area, bound per census area (OUTDIR/sheets/)."""

@@ -169,13 +169,20 @@ def summary_lines(report: dict, out: Path, timings: dict[str, float]) -> list[st
                  f"{matched['same_place']:,} in the same place)") if matched else ""
         lines.append(f"Codes kept from the earlier output{found}: {kept['small_areas_kept']:,} "
                      f"of {report['small_areas']:,} small areas.")
+    lines += attention_lines(report)
+    lines.append(f"Took {sum(timings.values()):.1f} s. Results in {display_path(out)}")
+    return lines
+
+
+def attention_lines(report: dict) -> list[str]:
+    """The lines of the summary that need a person's eye: printed even with ``--quiet``."""
+    lines = []
     if report["buildings_unassigned"]:
         lines.append(f"Not placed: {report['buildings_unassigned']} building(s) outside every "
                      "township, listed in the 'unassigned' layer.")
     for warning in report["warnings"]:
         if "outside every township" not in warning:
             lines.append(f"Warning: {warning}")
-    lines.append(f"Took {sum(timings.values()):.1f} s. Results in {display_path(out)}")
     return lines
 
 

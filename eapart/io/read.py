@@ -22,7 +22,7 @@ import shapely
 from eapart.config import LAYERS, REQUIRED_LAYERS, RunConfig
 from eapart.errors import InputError, UsageError, list_ids
 from eapart.io.crs import check_coordinates, crs_label, metric_crs_for, require_crs
-from eapart.io.fields import as_numbers, as_text, find_column
+from eapart.io.fields import CANDIDATES, as_numbers, as_text, find_column, text_columns
 from eapart.io.households import household_counts, lower_types
 from eapart.io.repair import repair_polygons
 from eapart.io.sources import list_layers, read_layer, require_file, split_source
@@ -336,10 +336,20 @@ def _assign_townships(buildings: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) 
 
 # --- townships -----------------------------------------------------------------------
 
-def _named_polygons(frame, where: str, role: str, given: str | None):
+def _named_polygons(frame, where: str, role: str, given: str | None, warnings: list[str]):
     """Names, row labels for messages ("row 3 (城关镇)") and repaired polygons of a
-    layer whose features are named areas (townships, villages)."""
+    layer whose features are named areas (townships, villages).
+
+    With no name column found, the warning lists the layer's text columns to map.
+    """
     name_col = find_column(frame, role, given, where)
+    if name_col is None:
+        texts = text_columns(frame)
+        choose = (f"its text columns are {', '.join(texts)}: map one with --column "
+                  f"{role}={texts[0]}") if texts else "it has no text column"
+        warnings.append(f"{where}: found no name column (looked for "
+                        f"{', '.join(CANDIDATES[role])}), so each area is named by its code; "
+                        f"{choose}.")
     names = as_text(frame[name_col]) if name_col else pd.Series([None] * len(frame), dtype=object)
     row_ids = [f"row {i + 1}" + (f" ({n})" if n else "") for i, n in enumerate(names)]
     repaired, count = repair_polygons(frame, row_ids, where)
@@ -350,7 +360,7 @@ def _prepare_townships(frame, where: str, cfg: RunConfig, warnings: list[str], s
     cols = cfg.columns
     code_col = find_column(frame, "township_code", cols.township_code, where)
     names, row_ids, repaired, count = _named_polygons(frame, where, "township_name",
-                                                      cols.township_name)
+                                                      cols.township_name, warnings)
     stats["repaired"]["townships"] = count.invalid_repaired
     stats["repaired"].setdefault("multipart", {})["townships"] = count.multipart
     out = gpd.GeoDataFrame({"name": names.to_numpy()}, geometry=repaired.geometry.array,
@@ -515,7 +525,7 @@ def _prepare_villages(frame, where, cfg: RunConfig, townships, notes, warnings, 
     cols = cfg.columns
     code_col = find_column(frame, "village_code", cols.village_code, where)
     names, row_ids, repaired, count = _named_polygons(frame, where, "village_name",
-                                                      cols.village_name)
+                                                      cols.village_name, warnings)
     stats["repaired"]["villages"] = count.invalid_repaired
     codes = as_text(frame[code_col]).reset_index(drop=True) if code_col else None
     if codes is not None:

@@ -4,7 +4,9 @@ One table per level (townships, census areas, small areas): the layer's
 attributes without geometry. CSV files start with a byte-order mark so that
 Excel opens Chinese names correctly; the workbook has one sheet per level, and
 every code cell is a text cell (number format ``@``) so leading zeros survive
-and Excel does not turn a 15-digit code into ``1.10101E+14``.
+and Excel does not turn a 15-digit code into ``1.10101E+14``. No text runs as
+a formula: in CSV a text cell starting with ``= + - @``, tab or CR gets a leading
+``'``; in the workbook every text is a string cell (never a formula).
 """
 
 from __future__ import annotations
@@ -36,10 +38,38 @@ def attribute_table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(frame.drop(columns=geometry.name))
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value):
+    """``value`` made safe for a spreadsheet: text read as a formula gets a leading ``'``.
+
+    A name such as ``=HYPERLINK("http://...")`` would run in Excel or LibreOffice when
+    a CSV is opened; ``'=HYPERLINK(...)`` shows as the text it is. Other values pass.
+
+    >>> spreadsheet_text("=1+1"), spreadsheet_text("城关镇"), spreadsheet_text(3)
+    ("'=1+1", '城关镇', 3)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``table`` with every text cell passed through :func:`spreadsheet_text`."""
+    table = pd.DataFrame(table).copy()
+    for column in table.columns:
+        if not pd.api.types.is_numeric_dtype(table[column]) \
+                and not pd.api.types.is_bool_dtype(table[column]):
+            table[column] = table[column].map(spreadsheet_text)
+    return table
+
+
 def write_csv(table: pd.DataFrame, path: Path) -> Path:
-    """Write ``table`` as CSV in UTF-8 with BOM, atomically; return ``path``."""
+    """Write ``table`` as CSV in UTF-8 with BOM, atomically, text spreadsheet-safe."""
     partial = path.with_name(path.name + ".partial")
-    table.to_csv(partial, index=False, encoding=CSV_ENCODING)
+    spreadsheet_safe(table).to_csv(partial, index=False, encoding=CSV_ENCODING)
     partial.replace(path)
     return path
 
@@ -77,6 +107,9 @@ def _append_sheet(book: Workbook, name: str, table: pd.DataFrame) -> None:
         cells = []
         for value, as_text in zip(row, text_columns, strict=True):
             cell = WriteOnlyCell(sheet, value=_cell_value(value))
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # a text cell, never a formula, whatever it starts with
+                cell.quotePrefix = cell.value.startswith(FORMULA_STARTS)
             if as_text:
                 cell.number_format = "@"
             cells.append(cell)

@@ -67,8 +67,10 @@ def write_report(path: Path, report: dict) -> None:
 def write_summary(path: Path, small_areas: pd.DataFrame) -> None:
     """One row per small area, UTF-8 with a byte-order mark so Excel shows Chinese."""
     columns = [c for c in SUMMARY_COLUMNS if c in small_areas.columns]
+    from eapart.io.tables import spreadsheet_safe
+
     table = pd.DataFrame(small_areas[columns]).sort_values("small_area_code")
-    table.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    spreadsheet_safe(table).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
 def _plain(value):
