@@ -126,6 +126,8 @@ def _link_tree(source: Path, target: Path) -> None:
         for entry in source.iterdir():
             if not is_leftover(entry.name):
                 _link_tree(entry, target / entry.name)
+        if not any(target.iterdir()):
+            target.rmdir()  # it held only leftovers
         return
     try:
         os.link(source, target)

@@ -64,11 +64,20 @@ def find_column(
 
 
 def text_columns(frame: pd.DataFrame) -> list[str]:
-    """The columns of ``frame`` that hold text (names to choose from), geometry excepted."""
+    """The columns of ``frame`` that hold text (names to choose from).
+
+    Geometry and columns of digits only (codes) are left out.
+    """
     geometry = getattr(frame, "_geometry_column_name", None)
+
+    def is_name(column) -> bool:
+        values = frame[column].dropna()
+        texts = values[values.map(lambda v: isinstance(v, str))]
+        return len(texts) > 0 and not texts.str.strip().str.isdigit().all()
+
     return [str(c) for c in frame.columns if c != geometry
             and (pd.api.types.is_string_dtype(frame[c]) or frame[c].dtype == object)
-            and frame[c].map(lambda v: isinstance(v, str)).any()]
+            and is_name(c)]
 
 
 def as_text(values: pd.Series) -> pd.Series:
