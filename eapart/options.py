@@ -145,6 +145,8 @@ SPECS: dict[str, Spec] = {
     "strict": Spec("bool"),
     "force": Spec("bool"),
     "min_placed_share": Spec("float", low=0, high=1),
+    "total_households": Spec("float", low=0, above=True, high=1e10),
+    "total_persons": Spec("float", low=0, above=True, high=1e10),
     # [households]
     "dwelling_size": Spec("float", low=0, above=True, high=1e6),
     "persons_per_household": Spec("float", low=0, above=True, high=1000),
@@ -211,6 +213,10 @@ def check(name: str, value: Any, where: Where) -> Any:
     spec = SPECS.get(name)
     if spec is None:
         raise UsageError(f"{where.label}: unknown option {name!r}")
+    return _check(spec, value, where)
+
+
+def _check(spec: Spec, value: Any, where: Where) -> Any:
     if spec.kind in ("int", "float"):
         number = _number(value, spec.kind, where)
         _in_range(number, spec, where)
@@ -251,6 +257,27 @@ def check(name: str, value: Any, where: Where) -> Any:
     if problem:
         raise _fail(where, value, problem)
     return value.strip()
+
+
+def check_like(default: Any, value: Any, where: Where) -> Any:
+    """``value`` checked to be of the kind of ``default`` (for keys with no rule of their own).
+
+    A ``[columns]`` name must be text, a ``[staff]`` count a number, and so on.
+    """
+    if isinstance(default, bool):
+        spec = Spec("bool")
+    elif isinstance(default, int):
+        spec = Spec("int")
+    elif isinstance(default, float):
+        spec = Spec("float")
+    elif isinstance(default, (tuple, list)):
+        spec = Spec("texts")
+    elif isinstance(default, dict):
+        spec = Spec("numbers") if all(isinstance(v, (int, float)) for v in default.values()) \
+            else Spec("table")
+    else:
+        spec = Spec("text")
+    return _check(spec, value, where)
 
 
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}

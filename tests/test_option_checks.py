@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from cli_run import QUICK, assert_message, invoke, tiny_gpkg
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 # --- the run file ----------------------------------------------------------------------
@@ -126,6 +126,8 @@ def county(tmp_path_factory) -> Path:
 
 
 @FUZZ
+@example(chosen={"--target-households": "nan"}, flags=[])
+@example(chosen={"--scheduler": "tcp://:::bad"}, flags=[])
 @given(chosen=st.dictionaries(st.sampled_from(sorted(OPTIONS)), st.none(), max_size=4)
        .flatmap(lambda keys: st.fixed_dictionaries({k: OPTIONS[k] for k in keys})),
        flags=st.lists(st.sampled_from(FLAGS), unique=True, max_size=2))

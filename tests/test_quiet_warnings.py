@@ -20,7 +20,7 @@ def test_quiet_still_says_what_was_not_placed_and_the_fallback_county(tmp_path):
                   cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
-    assert "Not placed: 1 building(s)" in proc.stderr
+    assert "1 building(s) lie outside every township" in proc.stderr
     assert "numbered under county code 000000" in proc.stderr
     assert "done in" not in proc.stderr, "progress stays hidden"
 

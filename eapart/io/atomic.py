@@ -10,7 +10,6 @@ eapart output (no ``report.json`` written by eapart) is never replaced.
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import shutil
 import signal
@@ -21,19 +20,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from eapart.errors import EapartError, OutputError, is_write_refused
+from eapart.errors import EapartError, InputError, OutputError, is_write_refused
 
-MARKER = "report.json"
 _TMP_PREFIX = ".eapart-tmp-"
 _OLD_PREFIX = ".eapart-old-"
 
 
 def is_eapart_output(path: Path) -> bool:
     """True when ``path`` holds a report written by eapart."""
-    report = Path(path) / MARKER
+    from eapart.domain.areas import read_report  # lazily: keeps `eapart --help` quick
+
     try:
-        return json.loads(report.read_text(encoding="utf-8")).get("software") == "eapart"
-    except (OSError, ValueError, AttributeError):
+        return read_report(path).get("software") == "eapart"
+    except (OSError, InputError):
         return False
 
 

@@ -19,7 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from eapart.io.results import CODE_COLUMNS
+from eapart.domain.schema import CODE_COLUMNS
 
 #: Level (layer) -> sheet and file name, coarse to fine.
 LEVELS: dict[str, str] = {

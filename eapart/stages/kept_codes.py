@@ -1,4 +1,4 @@
-"""Keeping the codes of a previous run for the areas that did not change.
+"""Stage: keeping the codes of a previous run for the areas that did not change.
 
 Mapping staff correct their inputs and run again; enumerators, supervisors and
 printed sheets already know the old codes. With ``--keep-codes-from OUTDIR`` a
@@ -6,23 +6,34 @@ new area that holds most of the same buildings as an old one (more than half of
 each, so the match is unique) takes the old code; every other area gets the next
 free number after the kept ones, in the new run's serpentine order. Census areas
 formed by the tool are matched the same way inside their township; census areas
-given as villages keep their input codes as always.
+given as villages keep their input codes as always. The report's ``codes_kept``
+section says how many kept theirs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
+from eapart.domain.areas import AREA_LAYERS, Areas
+from eapart.domain.codes import MAX_SMALL_AREA_NUMBER, format_code
+from eapart.domain.schema import (
+    BUILDING_ID,
+    CENSUS_AREA_CODE,
+    GPKG_NAME,
+    SMALL_AREA_CODE,
+    TOWNSHIP_CODE,
+)
 from eapart.errors import InputError
-from eapart.io.write import GPKG_NAME
-from eapart.partition.codes import MAX_SMALL_AREA_NUMBER, format_code
+
+if TYPE_CHECKING:
+    from eapart.stages import RunContext
 
 
 @dataclass
@@ -44,17 +55,31 @@ class CodeCarry:
                                             if a != b)}
 
 
+def keep_codes(areas: Areas, run: RunContext) -> Areas:
+    """The stage: with ``--keep-codes-from OUTDIR``, rename areas to keep its codes."""
+    source = run.config.keep_codes_from
+    if source is None:
+        return areas
+    previous = read_previous(source)
+    matched = check_previous(previous, areas.buildings)
+    layers = {name: frame.copy() if name in _RENAMED else frame
+              for name, frame in areas.layers.items()}
+    carried = carry_codes(layers, previous, run.inputs.villages is not None)
+    return areas.replace(**{name: layers.get(name) for name in AREA_LAYERS},
+                         report={**areas.report,
+                                 "codes_kept": {**carried.summary(), "matched": matched}})
+
+
 def read_previous(outdir: Path) -> pd.DataFrame:
     """Building ids, townships, codes and a point of each building from an earlier output."""
-    from eapart.io.results import reading_output
+    from eapart.io.damage import reading_output
 
-    path = Path(outdir) / GPKG_NAME
     with reading_output(outdir, "--keep-codes-from"):
-        if not path.exists():
+        if not (Path(outdir) / GPKG_NAME).exists():
             raise InputError(f"--keep-codes-from: {Path(outdir).name} holds no {GPKG_NAME}; "
                              "give the folder of an earlier eapart output")
-        columns = ["building_id", "township_code", "census_area_code", "small_area_code"]
-        frame = pyogrio.read_dataframe(path, layer="buildings", columns=columns)
+        columns = [BUILDING_ID, TOWNSHIP_CODE, CENSUS_AREA_CODE, SMALL_AREA_CODE]
+        frame = Areas.read(outdir, ("buildings",), columns={"buildings": columns}).buildings
         points = shapely.point_on_surface(frame.geometry.array)
         table = gpd.GeoDataFrame({c: frame[c].astype(object) for c in columns},
                                  geometry=points, crs=frame.crs)
@@ -76,25 +101,25 @@ def check_previous(previous: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> d
     buildings must lie where they were. Returns the figures for the report.
     """
     folder = previous.attrs.get("folder", "the earlier output")
-    old_counties = set(previous["township_code"].dropna().str[:6])
-    new_counties = set(buildings["township_code"].dropna().str[:6])
+    old_counties = set(previous[TOWNSHIP_CODE].dropna().str[:6])
+    new_counties = set(buildings[TOWNSHIP_CODE].dropna().str[:6])
     if old_counties and new_counties and not old_counties & new_counties:
         raise InputError(
             f"--keep-codes-from: {folder} is an output of county {', '.join(sorted(old_counties))}"
             f", but this run's townships are of county {', '.join(sorted(new_counties))}: codes "
             "cannot be kept across counties. Give an earlier output of this county."
         )
-    old = previous.drop_duplicates("building_id").set_index("building_id")
-    common = buildings[buildings["building_id"].isin(old.index)]
+    old = previous.drop_duplicates(BUILDING_ID).set_index(BUILDING_ID)
+    common = buildings[buildings[BUILDING_ID].isin(old.index)]
     report = {"from": folder, "county": ", ".join(sorted(old_counties & new_counties)),
               "buildings": int(len(buildings)), "ids_found": int(len(common)), "same_place": 0}
     if not len(common):
         return report
     here = gpd.GeoSeries(shapely.point_on_surface(common.geometry.array), crs=buildings.crs)
-    there = old.loc[common["building_id"]].geometry.to_crs(buildings.crs)
-    metric = here.crs.is_projected
-    if not metric:
-        here, there = here.to_crs(here.estimate_utm_crs()), there.to_crs(here.estimate_utm_crs())
+    there = old.loc[common[BUILDING_ID]].geometry.to_crs(buildings.crs)
+    if not here.crs.is_projected:
+        metric = here.estimate_utm_crs()
+        here, there = here.to_crs(metric), there.to_crs(metric)
     near = shapely.distance(here.array, there.array) <= SAME_PLACE_METRES
     report["same_place"] = int(near.sum())
     if 2 * near.sum() < len(common):
@@ -187,8 +212,12 @@ def _renamed_name(name, old: str, new: str):
     return name
 
 
+#: The layers whose codes a carry changes.
+_RENAMED = ("buildings", "small_areas", "census_areas")
+
+
 def _apply(layers: dict, ca_map: dict[str, str], sa_map: dict[str, str]) -> None:
-    for name in ("buildings", "small_areas", "census_areas"):
+    for name in _RENAMED:
         frame = layers[name]
         if "small_area_code" in frame:
             frame["small_area_code"] = frame["small_area_code"].map(
