@@ -78,10 +78,14 @@ def output(tmp_path_factory) -> Path:
     return folder / "out"
 
 
+#: How long workers may take to notice the main process is gone (a loaded machine is slow).
+GRACE_SECONDS = 10
+
+
 def kill_with_workers(args: list[str], cwd: Path, workers: int = 2, extra: int = 0
                       ) -> list[str]:
     """Start ``eapart ARGS`` in a session of its own, SIGKILL it once its workers run;
-    return the processes of the session still alive three seconds later."""
+    return the processes of the session still alive :data:`GRACE_SECONDS` later."""
     proc = subprocess.Popen([*EAPART, *args], cwd=cwd, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -91,7 +95,7 @@ def kill_with_workers(args: list[str], cwd: Path, workers: int = 2, extra: int =
         time.sleep(1.0)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-        wait_for(lambda: not session_processes(proc.pid), 3)
+        wait_for(lambda: not session_processes(proc.pid), GRACE_SECONDS)
         return [describe(pid) for pid in session_processes(proc.pid)]
     finally:
         for pid in session_processes(proc.pid):  # never leave them to the next test
