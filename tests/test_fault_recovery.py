@@ -231,3 +231,17 @@ def test_one_county_with_an_unexpected_fault_does_not_stop_the_batch(tmp_path):
     assert list(table["status"]) == ["failed", "done"]
     assert "T0H03" in table["message"][0]
     assert (tmp_path / "r" / "a" / "report.json").exists()
+
+
+@pytest.mark.parametrize("command", ["map", "export", "sheets"])
+def test_a_damaged_output_is_a_clear_error_for_map_export_and_sheets(tmp_path, output, command):
+    from cli_run import assert_message
+
+    out = tmp_path / "out"
+    shutil.copytree(output, out)
+    data = (out / "eapart.gpkg").read_bytes()
+    (out / "eapart.gpkg").write_bytes(data[: len(data) // 3])
+    before = digest(out)
+    assert_message(invoke(command, "out", "-q", cwd=tmp_path), 1, "out is damaged",
+                   "write it again")
+    assert digest(out) == before
