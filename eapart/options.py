@@ -166,8 +166,10 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _number(value: Any, kind: str, where: Where) -> float | int:
+def _number(value: Any, kind: str, where: Where, positive: bool = False) -> float | int:
     noun = "a whole number" if kind == "int" else "a number"
+    if positive:
+        noun = f"a positive {noun.split(' ', 1)[1]}"
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise _fail(where, value, f"must be {noun}")
     if isinstance(value, str):
@@ -178,7 +180,7 @@ def _number(value: Any, kind: str, where: Where) -> float | int:
         except ValueError:
             raise _fail(where, value, f"must be {noun}") from None
     if isinstance(value, float) and not math.isfinite(value):
-        raise _fail(where, value, "must be a finite number")
+        raise _fail(where, value, f"must be a finite {noun.split(' ', 1)[1]}")
     if kind == "int":
         if isinstance(value, float):
             if value != int(value):
@@ -190,7 +192,9 @@ def _number(value: Any, kind: str, where: Where) -> float | int:
 
 def _in_range(value: float, spec: Spec, where: Where) -> None:
     if spec.low is not None and (value < spec.low or (spec.above and value == spec.low)):
-        bound = f"above {spec.low:g}" if spec.above else f"at least {spec.low:g}"
+        bound = f"at least {spec.low:g}"
+        if spec.above:
+            bound = "positive (above 0)" if spec.low == 0 else f"above {spec.low:g}"
         raise _fail(where, value, f"out of range: must be {bound}")
     if spec.high is not None and value > spec.high:
         raise _fail(where, value, f"out of range: must be at most {spec.high:g}")
@@ -218,7 +222,7 @@ def check(name: str, value: Any, where: Where) -> Any:
 
 def _check(spec: Spec, value: Any, where: Where) -> Any:
     if spec.kind in ("int", "float"):
-        number = _number(value, spec.kind, where)
+        number = _number(value, spec.kind, where, positive=spec.above and spec.low == 0)
         _in_range(number, spec, where)
         return number
     if spec.kind == "bool":

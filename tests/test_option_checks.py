@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 @pytest.mark.parametrize("text, needles", [
     ('[partition]\ntarget_households = "eighty"\n',
-     ["run.toml line 2", "[partition] target_households", "'eighty'", "must be a number"]),
+     ["run.toml line 2", "[partition] target_households", "'eighty'", "positive number"]),
     ('[input]\ncounty_code = "420117"\n\n[output]\njobs = "2"\n',
      ["run.toml line 5", "[output] jobs", "whole number"]),
     ('[input]\nlayers = "x"\n', ["run.toml line 2", "[input] layers", "table"]),
@@ -45,10 +45,10 @@ def test_a_wrong_value_in_the_run_file_names_the_file_line_and_key(tmp_path, tex
 # --- the command line -----------------------------------------------------------------
 
 @pytest.mark.parametrize("args, needles", [
-    (["--target-households", "nan"], ["--target-households", "finite"]),
+    (["--target-households", "nan"], ["--target-households", "finite positive number"]),
     (["--target-households", "inf"], ["--target-households", "finite"]),
     (["--target-households", "-5"], ["--target-households", "out of range"]),
-    (["--max-households", "0"], ["--max-households", "above 0"]),
+    (["--max-households", "0"], ["--max-households", "positive (above 0)"]),
     (["--jobs", "0"], ["--jobs", "at least 1"]),
     (["--seed", "-1"], ["--seed", "out of range"]),
     (["--scheduler", "tcp://:::bad"], ["--scheduler", "tcp://HOST:8786"]),
@@ -65,7 +65,7 @@ def test_a_wrong_option_value_is_a_usage_error_naming_the_option(tmp_path, args,
 # --- manifest rows ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("column, value, needle", [
-    ("target_households", "eighty", "must be a number"),
+    ("target_households", "eighty", "must be a positive number"),
     ("small_areas", "2.5", "whole number"),
     ("seed", "-3", "out of range"),
     ("county_code", "42O117", "6 digits"),
