@@ -229,3 +229,42 @@ def _township_layer(inputs: Inputs, buildings, census, small) -> gpd.GeoDataFram
         crs=inputs.input_crs,
     )
     return frame.sort_values("township_code").reset_index(drop=True)
+
+
+def count_shortfalls(cfg: RunConfig, tasks: list[TownshipTask],
+                     layers: dict[str, gpd.GeoDataFrame]) -> list[str]:
+    """Warnings for county totals asked for (``--small-areas``, ``--census-areas``) and not met.
+
+    Each names the number delivered and why: the townships that made fewer than
+    their share, with what they hold (a small area needs a building, a census area
+    a small area).
+    """
+    part = cfg.partition
+    small = layers["small_areas"].groupby("township_code").size()
+    census = layers["census_areas"].groupby("township_code").size()
+    measure = layers["buildings"].groupby("township_code")[part.measure].apply(
+        lambda v: int((v > 0).sum()))
+    warnings = []
+    for option, asked_total, asked_of, made, holds in (
+        ("--small-areas", part.small_areas, lambda p: p.n_small_areas, small,
+         lambda code: f"{int(measure.get(code, 0))} building(s) with {part.measure}"),
+        ("--census-areas", part.census_areas, lambda p: p.n_census_areas, census,
+         lambda code: f"{int(small.get(code, 0))} small area(s), and a census area holds "
+                      "at least one"),
+    ):
+        if not asked_total:
+            continue
+        delivered = int(made.sum())
+        if delivered == asked_total:
+            continue
+        short = [(t.township_code, asked_of(t.params), int(made.get(t.township_code, 0)))
+                 for t in tasks if asked_of(t.params) is not None]
+        short = [s for s in short if s[1] != s[2]]
+        shown = "; ".join(f"{code} asked {asked}, made {got} (it holds {holds(code)})"
+                          for code, asked, got in short[:5])
+        more = f"; and {len(short) - 5} more township(s)" if len(short) > 5 else ""
+        warnings.append(
+            f"{option} {asked_total}: {delivered} delivered. The townships that could not "
+            f"make their share: {shown}{more}."
+        )
+    return warnings

@@ -21,7 +21,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -36,6 +36,8 @@ from eapart.domain.schema import (
     TOWNSHIP_CODE,
 )
 from eapart.errors import UsageError, list_ids
+from eapart.executors import die_with
+from eapart.io.atomic import replaced_folder
 from eapart.sheets.canvas import Canvas
 from eapart.sheets.data import SheetData, data_text, load_sheet_data
 from eapart.sheets.fonts import find_cjk_font, write_subset_fonts
@@ -109,9 +111,11 @@ def load_fonts(folder: str | Path) -> SheetFonts:
                                                ("mono", "F3"))))
 
 
-def _init_worker(outdir: str, fonts: str) -> None:
-    """Load the output and the run's fonts once in this process."""
+def _init_worker(outdir: str, fonts: str, parent_pid: int | None = None) -> None:
+    """Load the output and the run's fonts once in this process (which ends with its parent)."""
     global _DATA, _FONTS
+    if parent_pid is not None:
+        die_with(parent_pid)
     _DATA = load_sheet_data(outdir)
     _FONTS = load_fonts(fonts)
 
@@ -157,7 +161,17 @@ def make_sheets(
     outdir = Path(outdir)
     plan = plan_sheets(outdir, codes)
     find_cjk_font()  # fail before any work when no Chinese font is installed
-    (outdir / SHEETS_DIR).mkdir(parents=True, exist_ok=True)
+    final = outdir / SHEETS_DIR
+    names = {job.path.name for job in plan}
+    with replaced_folder(final, keep=lambda name: name not in names) as staging:
+        staged = [replace(job, path=staging / job.path.name) for job in plan]
+        _draw(outdir, staged, jobs, progress)
+    return sorted(job.path for job in plan)
+
+
+def _draw(outdir: Path, plan: list[SheetJob], jobs: int | None,
+          progress: Progress | None) -> None:
+    """Write the PDFs of ``plan``, over worker processes when there are several."""
     workers = min(jobs or os.cpu_count() or 1, len(plan))
     total = sum(len(job.codes) for job in plan)
     done = 0
@@ -172,11 +186,10 @@ def make_sheets(
                     progress(done, total)
         else:
             with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                     initargs=(str(outdir), fonts)) as pool:
+                                     initargs=(str(outdir), fonts, os.getpid())) as pool:
                 futures = {pool.submit(_write_pdf, job): job for job in plan}
                 for future in as_completed(futures):
                     future.result()
                     done += len(futures[future].codes)
                     if progress is not None:
                         progress(done, total)
-    return sorted(job.path for job in plan)
