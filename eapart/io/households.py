@@ -30,6 +30,7 @@ class HouseholdResult:
     households: np.ndarray
     persons: np.ndarray
     method: dict = field(default_factory=dict)
+    floors: np.ndarray | None = None  # storeys as given by the data, NaN where unknown
 
 
 def estimate_from_footprints(

@@ -182,6 +182,7 @@ def read_inputs(cfg: RunConfig) -> Inputs:
     hh = _households(frames["buildings"], work["buildings"], work["townships"], cfg, wheres)
     work["buildings"]["households"] = hh.households
     work["buildings"]["persons"] = hh.persons
+    work["buildings"]["floors"] = hh.floors
     return Inputs(
         buildings=work["buildings"],
         townships=work["townships"],
@@ -285,6 +286,7 @@ def _households(raw, buildings, townships, cfg: RunConfig, wheres):
         township_persons=tw["population_total"].to_dict() if "population_total" in tw else None,
     )
     result.method["columns"] = {k: v for k, v in used.items() if v}
+    result.floors = floors
     return result
 
 

@@ -21,6 +21,17 @@ import shapely
 from eapart.io.results import as_code_strings, gpkg_path, read_report
 
 CONTEXT_LAYERS: tuple[str, ...] = ("roads", "water", "rail")
+#: Columns of the buildings layer a sheet uses (those present are read).
+BUILDING_COLUMNS = ("building_id", "small_area_code", "households", "walk_number", "type",
+                    "name", "floors")
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A text column as an object array with None where missing (all None when absent)."""
+    if name not in frame:
+        return np.full(len(frame), None, dtype=object)
+    values = frame[name].astype(object)
+    return values.where(values.notna(), None).to_numpy(dtype=object)
 
 
 @dataclass
@@ -56,10 +67,15 @@ class SheetData:
     building_id: np.ndarray
     building_households: np.ndarray
     building_point: np.ndarray  # representative points, shape (n, 2)
+    building_walk: np.ndarray | None  # the layer's walk_number (None: an older output)
+    building_type: np.ndarray
+    building_name: np.ndarray
+    building_floors: np.ndarray  # storeys, NaN where unknown
     members: dict[str, np.ndarray]
     context: dict[str, Context]
     version: str
     made_on: str
+    county_name: str | None = None
     small_tree: shapely.STRtree = field(init=False)
     building_tree: shapely.STRtree = field(init=False)
     small_geometry: np.ndarray = field(init=False)
@@ -83,6 +99,11 @@ class SheetData:
         """Positions (in ``small``) of the small areas other than ``code`` that meet ``box``."""
         hits = np.sort(self.small_tree.query(box))
         return hits[hits != self.small_position[code]]
+
+    def lines_in(self, area: shapely.Geometry) -> np.ndarray:
+        """Roads, rail and water lines meeting ``area``: what cuts it into blocks."""
+        found = [layer.geometry[layer.within(area)] for layer in self.context.values()]
+        return np.concatenate(found) if found else np.zeros(0, dtype=object)
 
     def buildings_in(self, box: shapely.Polygon) -> np.ndarray:
         """Positions of all buildings whose extent meets ``box``."""
@@ -140,9 +161,10 @@ def load_sheet_data(outdir: str | Path) -> SheetData:
     small = _small_areas(path)
     crs = metric_crs(small)
     small = small.to_crs(crs)
+    fields = set(pyogrio.read_info(path, layer="buildings")["fields"])
     buildings = as_code_strings(gpd.read_file(
         path, layer="buildings", engine="pyogrio",
-        columns=["building_id", "small_area_code", "households"],
+        columns=[c for c in BUILDING_COLUMNS if c in fields],
     )).to_crs(crs)
     geometry = np.asarray(buildings.geometry.array)
     points = shapely.get_coordinates(shapely.point_on_surface(geometry))
@@ -155,10 +177,17 @@ def load_sheet_data(outdir: str | Path) -> SheetData:
         building_id=buildings["building_id"].to_numpy(dtype=object),
         building_households=buildings["households"].fillna(0).to_numpy(),
         building_point=points,
+        building_walk=(buildings["walk_number"].fillna(0).to_numpy(dtype=np.int64)
+                       if "walk_number" in buildings else None),
+        building_type=_column(buildings, "type"),
+        building_name=_column(buildings, "name"),
+        building_floors=(pd.to_numeric(buildings["floors"], errors="coerce").to_numpy(float)
+                         if "floors" in buildings else np.full(len(buildings), np.nan)),
         members=members,
         context=_context(path, crs),
         version=str(report.get("version", "")),
         made_on=date.today().isoformat(),
+        county_name=report.get("county_name") or report.get("parameters", {}).get("county_name"),
     )
 
 
@@ -171,7 +200,8 @@ def data_text(outdir: str | Path) -> str:
     path = gpkg_path(outdir)
     present = set(pyogrio.list_layers(path)[:, 0])
     wanted = {"small_areas": ("township_name", "census_area_name", "flags"),
-              "census_areas": ("name",), "townships": ("name",), "buildings": ("building_id",)}
+              "census_areas": ("name",), "townships": ("name",),
+              "buildings": ("building_id", "name", "type")}
     wanted.update({name: ("name",) for name in CONTEXT_LAYERS})
     chars: set[str] = set()
     for layer, columns in wanted.items():
