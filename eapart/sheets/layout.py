@@ -141,8 +141,10 @@ def _windows(xy: np.ndarray, members: np.ndarray, rect, labels: NumberLabels,
                            obstacles, True)
         if len(placed) == len(members):
             return [(wider, members, True)]
-    if len(members) == 1:
-        return [(frame, members, False)]
+    span = float(np.ptp(xy[members], axis=0).max()) * frame.scale
+    at_most = frame.scale >= MAX_SCALE * (1 - 1e-6)
+    if len(members) == 1 or (at_most and span < 2 * labels.widths.max()):
+        return [(frame, members, False)]  # on one spot even at the largest scale
     low, high = _split(xy, members)
     return (_windows(xy, low, rect, labels, obstacles, least)
             + _windows(xy, high, rect, labels, obstacles, least))
@@ -179,13 +181,13 @@ def layout_map(xy: np.ndarray, area: shapely.Geometry,
         details.append(_view(frame, xy, labels, members, _letter(i), obstacles))
         if not legible:
             unlabelled.extend(np.setdiff1d(members, details[-1].numbered).tolist())
-    # The overview leaves the windows' buildings to the details: it numbers only the rest.
+    # The overview leaves to the details the numbers they show.
     boxes = [shapely.box(v.frame.view[0], v.frame.view[2], v.frame.view[1], v.frame.view[3])
              for v in details]
-    covered = np.zeros(n, dtype=bool)
-    for box in boxes:
-        covered |= shapely.contains_xy(box, xy[:, 0], xy[:, 1])
-    kept = ~covered[first.numbered]
+    shown = np.zeros(n, dtype=bool)
+    for view in details:
+        shown[view.numbered] = True
+    kept = ~shown[first.numbered]
     first.numbered, first.boxes = first.numbered[kept], first.boxes[kept]
     first.placer = _rebuild(first, overview, obstacles)
     first.windows = [(v.letter, box) for v, box in zip(details, boxes, strict=True)]

@@ -1,11 +1,14 @@
 """The map panel of an enumerator sheet, drawn onto a :class:`~eapart.sheets.canvas.Canvas`.
 
 The panel shows the small area's boundary, neighbouring areas drawn lightly
-with their codes, every building filled and numbered in walking order, other
+with their codes, every building filled, the walking route faintly, other
 buildings in grey, roads, water and rail in their class widths with their
-names, a north arrow, a scale bar and, when the map frames only a hamlet, an
-overview inset of the whole area. Each layer is one path of many parts, built
-from shapely's coordinate arrays in a single transform.
+names, a north arrow and a scale bar. Which buildings it numbers, and where,
+comes from :mod:`eapart.sheets.layout`; the labels after them (window letters,
+neighbour codes, then road and water names) go only where the same placer
+finds room, so the less important give way. A detail map carries a locator
+inset of the whole area. Each layer is one path of many parts, built from
+shapely's coordinate arrays in a single transform.
 """
 
 from __future__ import annotations

@@ -214,6 +214,9 @@ def _page_records(pdf: str, first: int, plan: PagePlan) -> list[dict]:
             "overlapping_pairs": overlapping_pairs(view.boxes),
             "unlabelled": [int(k) + 1 for k in plan.layout.unlabelled] if i == 0 else [],
             "scale": round(view.frame.scale, 6),
+            "frame": [round(v, 2) for v in (view.frame.x, view.frame.y, view.frame.width,
+                                            view.frame.height)],
+            "view": [round(v, 3) for v in view.frame.view],
             "boxes": [[round(v, 2) for v in box] + [int(k) + 1]
                       for box, k in zip(view.boxes.tolist(), view.numbered, strict=True)],
         })

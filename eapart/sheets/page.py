@@ -128,26 +128,19 @@ LEGEND_ROWS = (
     (("roads", "line", "road"), ("water", "line", "water"), ("rail", "line", "rail"),
      ("route", "line", "route")),
 )
-_SYMBOL_CELLS = 5  # half-em cells left blank before each label for its symbol
-_GAP_CELLS = 4
-
-
-def _cells(text: str) -> int:
-    """Width of ``text`` in half-em cells of a monospaced CJK font (CJK counts 2)."""
-    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
+LEGEND_SYMBOL = 16.0  # points of symbol before each legend label
+LEGEND_GAP = 12.0  # points after each label
 
 
 def _legend(canvas: Canvas, fonts: SheetFonts) -> None:
-    """The legend as one monospaced text block with its symbols placed by character count."""
-    cell = LEGEND_FONT / 2
+    """The legend: rows of a symbol and its label, placed by the labels' widths."""
+    font = fonts.regular
     top = LEGEND_TOP * PAGE_H
-    lines = []
     for row, items in enumerate(LEGEND_ROWS):
-        text = ""
-        y = top - fonts.mono.ascent * LEGEND_FONT - row * LEGEND_LEADING + 0.33 * LEGEND_FONT
+        y = top - row * LEGEND_LEADING - font.ascent * LEGEND_FONT / 2
+        x0 = 0.06 * PAGE_W
         for style_key, kind, label_key in items:
-            x0 = 0.06 * PAGE_W + _cells(text) * cell
-            x1 = x0 + (_SYMBOL_CELLS - 1) * cell
+            x1 = x0 + LEGEND_SYMBOL - 3
             style = STYLE[style_key]
             if kind == "line":
                 width = style["lw"] if isinstance(style["lw"], float) else 1.6
@@ -158,9 +151,9 @@ def _legend(canvas: Canvas, fonts: SheetFonts) -> None:
                 half = LEGEND_LEADING * 0.3
                 canvas.rect(x0, y - half, x1 - x0, 2 * half, fill=style["face"],
                             stroke=style["edge"], lw=0.6)
-            text += " " * _SYMBOL_CELLS + LABELS[label_key] + " " * _GAP_CELLS
-        lines.append(text.rstrip())
-    canvas.text_block(0.06 * PAGE_W, top, lines, fonts.mono, LEGEND_FONT, LEGEND_LEADING)
+            label = LABELS[label_key]
+            canvas.text(x0 + LEGEND_SYMBOL, y, label, font, LEGEND_FONT, va="center")
+            x0 += LEGEND_SYMBOL + font.width(label, LEGEND_FONT) + LEGEND_GAP
 
 
 def _number(value) -> str:

@@ -275,9 +275,10 @@ class PdfDocument:
 
     def close(self) -> None:
         """Write fonts, page tree, catalog and cross-reference table; close the file."""
-        for font in self.fonts:
+        used = [font for font in self.fonts if font.used]  # a face never drawn is left out
+        for font in used:
             self._embed_font(font)
-        fonts = {font.resource: f"{self._font_ids[font.resource]} 0 R" for font in self.fonts}
+        fonts = {font.resource: f"{self._font_ids[font.resource]} 0 R" for font in used}
         self._object(3, _literal({"Font": fonts, "ExtGState": {"GA": {"ca": HALO_ALPHA}},
                                   "ProcSet": ["/PDF", "/Text"]}))
         kids = [f"{page} 0 R" for page in self._pages]
