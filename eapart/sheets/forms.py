@@ -40,6 +40,7 @@ SPARE_SHARE = 0.2
 SPARE_MIN = 10
 CELL_PAD = 1.5  # points inside a cell's left and right rule
 TEXT_SIZE = 8.0
+TITLE_SIZE, TITLE_SIZE_MIN = 13.0, 8.0
 
 #: The fixed wording of both forms.
 WORDS: dict[str, str] = {
@@ -48,8 +49,8 @@ WORDS: dict[str, str] = {
     "code": "普查小区 {code}",
     "page": "第 {page} / {pages} 页",
     "date": "制表日期 {date}",
-    "totals": "合计 totals",
-    "buildings": "{count} 栋 buildings",
+    "totals": "合计",
+    "buildings": "{count} 栋 buildings (totals)",
     "signature": "普查员 enumerator ____________    复核 checked ____________    "
                  "日期 date ________",
     "county": "县",
@@ -76,9 +77,9 @@ LIST_COLUMNS = (
     Column("名称", "name", 35),
     Column("类型", "type", 22),
     Column("层数", "storeys", 12, "right"),
-    Column("估计户数", "est. households", 16, "right"),
+    Column("估计户数", "estimated", 16, "right"),
     Column("住房单元数", "housing units", 19),
-    Column("实有户数", "households found", 19),
+    Column("实有户数", "households", 19),
 )
 REGISTER_COLUMNS = (
     Column("建筑物编号", "building no.", 20, "right"),
@@ -154,7 +155,11 @@ def heading(canvas: Canvas, fonts, title: str, form: str, code: str, page: int, 
              made_on: str) -> None:
     left, right = BINDING_MARGIN, PAGE_W - RIGHT_MARGIN
     middle = (left + right) / 2
-    canvas.text(middle, PAGE_H - 14 * MM, title, fonts.bold, 13, ha="center")
+    size = TITLE_SIZE
+    while size > TITLE_SIZE_MIN and fonts.bold.width(title, size) > right - left:
+        size -= 0.5  # a long name: a smaller title, never over the binding margin
+    title = _fit(fonts.bold, title, size, right - left)
+    canvas.text(middle, PAGE_H - 14 * MM, title, fonts.bold, size, ha="center")
     canvas.text(middle, PAGE_H - 22 * MM, form, fonts.bold, 12, ha="center")
     canvas.text(left, PAGE_H - 29 * MM, WORDS["code"].format(code=code), fonts.regular, 8)
     canvas.text(right, PAGE_H - 29 * MM,

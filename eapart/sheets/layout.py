@@ -30,7 +30,7 @@ MAX_SCALE = 10.0
 #: Extra room around a window's buildings, as a share of its extent.
 WINDOW_MARGIN = 0.06
 #: How much wider than the tightest frame a detail map is first tried, widest first.
-ZOOM_OUT = (8.0, 4.0, 2.0, 1.0)
+ZOOM_OUT = (4.0, 2.0, 1.0)
 
 #: ``obstacles(frame, detail)``: boxes labels keep clear of (scale bar, north arrow, inset).
 Obstacles = Callable[[Frame, bool], list[Box]]
@@ -128,7 +128,7 @@ def _windows(xy: np.ndarray, members: np.ndarray, rect, labels: NumberLabels,
              obstacles: Obstacles, least: float) -> list[tuple[Frame, np.ndarray, bool]]:
     """Detail frames that number every one of ``members``: (frame, members, legible).
 
-    Each frame is the widest (from 8 times wider than the frame that just
+    Each frame is the widest (from 4 times wider than the frame that just
     shows the members, never wider than scale ``least``) at which every
     member's number finds room.
     """
