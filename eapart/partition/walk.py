@@ -25,7 +25,7 @@ import math
 import numpy as np
 import shapely
 
-from eapart.partition.codes import serpentine_order
+from eapart.domain.codes import serpentine_order
 
 #: Blocks holding more buildings than this skip 2-opt (nearest-neighbour only).
 TWO_OPT_MAX = 300

@@ -27,8 +27,10 @@ import shapely
 
 #: Gap kept between a label moved off its anchor and the anchor, in points.
 OFFSET_GAP = 0.6
-#: Overlap smaller than this (points, either way) is touching, not overlapping.
-TOUCH = 0.01
+#: Overlap smaller than this (points, either way) is touching, not overlapping, when
+#: overlap is counted: room for boxes written rounded to 0.01 point. The placer itself
+#: allows no overlap at all.
+TOUCH = 0.02
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 
@@ -70,8 +72,8 @@ class LabelPlacer:
         for key in self._cells(box):
             for i in self._grid.get(key, ()):
                 other = boxes[i]
-                if (min(box[2], other[2]) - max(box[0], other[0]) > TOUCH
-                        and min(box[3], other[3]) - max(box[1], other[1]) > TOUCH):
+                if (min(box[2], other[2]) - max(box[0], other[0]) > 0
+                        and min(box[3], other[3]) - max(box[1], other[1]) > 0):
                     return False
         return True
 

@@ -33,11 +33,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import pyogrio
 
-from eapart.errors import InputError, UsageError, list_ids
-from eapart.io.results import gpkg_path
-from eapart.partition.codes import CENSUS_AREA_DIGITS, SMALL_AREA_DIGITS, TOWNSHIP_DIGITS
+from eapart.domain.areas import Areas
+from eapart.domain.codes import CENSUS_AREA_DIGITS, SMALL_AREA_DIGITS, TOWNSHIP_DIGITS
+from eapart.domain.schema import (
+    CENSUS_AREA_CODE,
+    GPKG_NAME,
+    SHEETS_DIR,
+    SMALL_AREA_CODE,
+    TOWNSHIP_CODE,
+)
+from eapart.errors import UsageError, list_ids
 from eapart.sheets.canvas import Canvas
 from eapart.sheets.data import SheetData, data_text, load_sheet_data
 from eapart.sheets.fonts import find_cjk_font, write_subset_fonts
@@ -62,7 +68,6 @@ from eapart.sheets.page import (
 )
 from eapart.sheets.pdf import PdfDocument, PdfFont
 
-SHEETS_DIR = "sheets"
 LAYOUT_NAME = "layout.json"
 ILLEGIBLE_NAME = "illegible.csv"
 #: Called as ``progress(done, total)`` in small areas (sheets), after each PDF.
@@ -126,28 +131,25 @@ class SheetsRun:
 
 
 def _index(outdir: Path) -> pd.DataFrame:
-    """The small areas layer's attributes (no geometry), codes as text, in code order."""
-    path = gpkg_path(outdir)
-    if not path.exists():
-        raise InputError(f"{path} not found: give the output directory of `eapart run`.")
-    table = pyogrio.read_dataframe(path, layer="small_areas", read_geometry=False)
-    codes = ["small_area_code", "census_area_code", "township_code"]
-    table[codes] = table[codes].astype("str")
-    return table.sort_values("small_area_code").reset_index(drop=True)
+    """Small area codes, their census area and township, and building counts (no geometry)."""
+    codes = [SMALL_AREA_CODE, CENSUS_AREA_CODE, TOWNSHIP_CODE]
+    table = Areas.read(outdir, ("small_areas",), columns={"small_areas": (*codes, "buildings")},
+                       geometry=False).small_areas
+    return table.sort_values(SMALL_AREA_CODE).reset_index(drop=True)
 
 
 def _selected(table: pd.DataFrame, wanted: list[str], outdir: Path) -> pd.Series:
     """Which small areas ``wanted`` (small area, census area or township codes) selects."""
     if not wanted:
         return pd.Series(True, index=table.index)
-    columns = {SMALL_AREA_DIGITS: "small_area_code", CENSUS_AREA_DIGITS: "census_area_code",
-               TOWNSHIP_DIGITS: "township_code"}
+    columns = {SMALL_AREA_DIGITS: SMALL_AREA_CODE, CENSUS_AREA_DIGITS: CENSUS_AREA_CODE,
+               TOWNSHIP_DIGITS: TOWNSHIP_CODE}
     unknown = [c for c in wanted if not (len(c) in columns
                                          and (table[columns.get(len(c), "")] == c).any())]
     if unknown:
         raise UsageError(
             f"--codes {list_ids(unknown)}: not a small area (15 digits), census area (12) "
-            f"or township (9) code of {gpkg_path(outdir)}; see summary.csv for the codes."
+            f"or township (9) code of {outdir / GPKG_NAME}; see summary.csv for the codes."
         )
     chosen = pd.Series(False, index=table.index)
     for code in wanted:
