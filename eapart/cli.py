@@ -326,7 +326,8 @@ def export_command(outdir, formats, encoding, quiet) -> None:
 @click.option("--codes", multiple=True, metavar="CODE,...",
               help="Only these small areas, census areas or townships (commas, or repeat).")
 @click.option("--by", "by", default="census-area", show_default=True, metavar="GROUPING",
-              help="One PDF pack per census-area or per small-area.")
+              help="One PDF pack per census-area, small-area, or enumerator "
+                   "(after `eapart assign`).")
 @click.option("--jobs", "-j", type=int, default=None, help="Processes [all cores].")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
 @_errors_to_exit_codes

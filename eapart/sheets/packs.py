@@ -1,10 +1,10 @@
 """Printable A4 packs for enumerators: maps, building lists and household registers.
 
 ``make_sheets(outdir)`` writes one PDF per pack into ``outdir/sheets/``. A
-pack is a group of small areas (``by``: one per census area, the default, or
-one per small area; :data:`GROUPINGS` maps each name to the one function that
-groups them, so adding a grouping, such as the small areas of one enumerator,
-is one function). Each pack opens with an index page, then for each small
+pack is a group of small areas (``by``: one per census area, the default, one
+per small area, or one per enumerator slot of ``eapart assign``;
+:data:`GROUPINGS` maps each name to the one function that groups them, so
+adding a grouping is one function). Each pack opens with an index page, then for each small
 area in code order: the map of the whole area, its detail maps
 (:mod:`eapart.sheets.layout`), the building list and the pre-numbered
 household register (:mod:`eapart.sheets.forms`).
@@ -90,8 +90,25 @@ def by_small_area(table: pd.DataFrame, outdir: Path) -> pd.Series:
     return table["small_area_code"]
 
 
+def by_enumerator(table: pd.DataFrame, outdir: Path) -> pd.Series:
+    """One pack per enumerator slot of ``eapart assign`` (``assignments.csv``). A small
+    area shared by several enumerators goes in the pack of the first slot."""
+    from eapart.staff.outputs import CSV_NAME
+    from eapart.staff.plan import SLOT
+
+    path = outdir / CSV_NAME
+    if not path.is_file():
+        raise UsageError(f"--by enumerator: {path} not found; run `eapart assign "
+                         f"{outdir}` first, or use --by census-area.")
+    assigned = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    first = (assigned.sort_values([SMALL_AREA_CODE, SLOT])
+             .drop_duplicates(SMALL_AREA_CODE).set_index(SMALL_AREA_CODE)[SLOT])
+    return table[SMALL_AREA_CODE].map(first).fillna("unassigned")
+
+
 #: ``--by`` names and the function that groups small areas into packs.
-GROUPINGS: dict[str, Grouping] = {"census-area": by_census_area, "small-area": by_small_area}
+GROUPINGS: dict[str, Grouping] = {"census-area": by_census_area, "small-area": by_small_area,
+                                  "enumerator": by_enumerator}
 
 
 @dataclass(frozen=True)

@@ -204,6 +204,27 @@ def test_run_writes_walk_numbers_and_the_sheets_follow_them(tmp_path):
     assert positions == sorted(positions)
 
 
+def test_by_enumerator_binds_each_slot_of_eapart_assign(tmp_path):
+    source = tmp_path / "county.gpkg"
+    write_gpkg(tiny_county(), source)
+    out = tmp_path / "out"
+    for argv in (["run", str(source), "--out", str(out), "--jobs", "1", "--no-maps", "-q"],
+                 ["assign", str(out), "-q"],
+                 ["sheets", str(out), "--by", "enumerator", "--jobs", "1", "-q"]):
+        done = subprocess.run([*EAPART, *argv], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    import pandas as pd
+
+    slots = pd.read_csv(out / "assignments.csv", dtype=str, encoding="utf-8-sig")
+    first = slots.sort_values(["small_area_code", "enumerator_slot"]).drop_duplicates(
+        "small_area_code")
+    names = sorted(p.stem for p in (out / "sheets").glob("*.pdf"))
+    assert names == sorted(set(first["enumerator_slot"]))
+    starts = {r["small_area_code"]: r["pdf"] for r in layout(out) if r["map"] == "overview"}
+    for row in first.itertuples():
+        assert starts[row.small_area_code] == f"{row.enumerator_slot}.pdf"
+
+
 def _clustered_output(tmp_path: Path) -> Path:
     """A small area 2 km long whose 60 buildings mostly sit in one 40 m hamlet."""
     outdir = build_output(tmp_path / "out", per_area=60)
@@ -286,7 +307,9 @@ def test_by_small_area_and_codes_with_commas(tmp_path):
 def test_usage_errors_exit_2(tmp_path):
     outdir = build_output(tmp_path / "out")
     done = sheets_cli(outdir, "--by", "village")
-    assert done.returncode == 2 and "census-area, small-area" in done.stderr
+    assert done.returncode == 2 and "census-area, small-area, enumerator" in done.stderr
+    done = sheets_cli(outdir, "--by", "enumerator")
+    assert done.returncode == 2 and "eapart assign" in done.stderr
     done = sheets_cli(outdir, "--codes", "999999999999")
     assert done.returncode == 2 and "summary.csv" in done.stderr
     assert "Traceback" not in done.stderr
