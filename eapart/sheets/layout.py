@@ -25,12 +25,12 @@ import shapely
 from eapart.sheets.labels import Box, LabelPlacer
 from eapart.sheets.map import Frame, view_around
 
-#: The largest map scale a detail window may use, in points per metre (about 1:280).
-MAX_SCALE = 10.0
+#: The largest map scale a detail window may use, in points per metre (about 1:570).
+MAX_SCALE = 5.0
 #: Extra room around a window's buildings, as a share of its extent.
 WINDOW_MARGIN = 0.06
 #: How much wider than the tightest frame a detail map is first tried, widest first.
-ZOOM_OUT = (4.0, 2.0, 1.0)
+ZOOM_OUT = (2.0, 1.0)
 
 #: ``obstacles(frame, detail)``: boxes labels keep clear of (scale bar, north arrow, inset).
 Obstacles = Callable[[Frame, bool], list[Box]]
@@ -128,8 +128,8 @@ def _windows(xy: np.ndarray, members: np.ndarray, rect, labels: NumberLabels,
              obstacles: Obstacles, least: float) -> list[tuple[Frame, np.ndarray, bool]]:
     """Detail frames that number every one of ``members``: (frame, members, legible).
 
-    Each frame is the widest (from 4 times wider than the frame that just
-    shows the members, never wider than scale ``least``) at which every
+    Each frame is the widest (twice as wide as the frame that just shows the
+    members, or that frame; never wider than scale ``least``) at which every
     member's number finds room.
     """
     frame = window_frame(xy[members], rect, labels)
