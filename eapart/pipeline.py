@@ -19,7 +19,7 @@ import shapely
 from eapart.config import PartitionConfig, RunConfig
 from eapart.domain.areas import Areas
 from eapart.domain.rules import SMALL_AREAS_PER_CENSUS_AREA, SizeBand
-from eapart.domain.schema import BUILDING_ID, TOWNSHIP_CODE
+from eapart.domain.schema import BUILDING_ID, TOWNSHIP_CODE, WALK_NUMBER
 from eapart.io.read import Inputs
 from eapart.partition.model import PartitionParams, TownshipResult, TownshipTask
 from eapart.partition.regions.shares import share
@@ -143,7 +143,7 @@ def assemble(inputs: Inputs, results: list[TownshipResult], parameters: dict) ->
     census = census.sort_values("census_area_code").reset_index(drop=True).to_crs(crs)
 
     buildings = _building_layer(inputs, results)
-    buildings["walk_number"] = _walk_numbers(inputs, buildings, small)
+    buildings[WALK_NUMBER] = _walk_numbers(inputs, buildings, small)
     _report_whole_counts(buildings, small, census)
     townships = _township_layer(inputs, buildings, census, small)
     layers = {

@@ -18,14 +18,20 @@ import pandas as pd
 import shapely
 
 from eapart.domain.areas import Areas
-from eapart.domain.schema import CENSUS_AREA_CODE, FEATURE_LAYERS, SMALL_AREA_CODE, TOWNSHIP_CODE
+from eapart.domain.schema import (
+    CENSUS_AREA_CODE,
+    FEATURE_LAYERS,
+    SMALL_AREA_CODE,
+    TOWNSHIP_CODE,
+    WALK_NUMBER,
+)
 from eapart.io.crs import metric_crs
 
 #: The roads, water and rail layers, in the order a sheet draws them.
 CONTEXT_LAYERS: tuple[str, ...] = ("roads", "water", "rail")
 #: Columns of the buildings layer a sheet uses (those present are read).
-BUILDING_COLUMNS = ("building_id", "small_area_code", "households", "walk_number", "type",
-                    "name", "floors")
+BUILDING_COLUMNS = ("building_id", SMALL_AREA_CODE, "households", WALK_NUMBER, "type", "name",
+                    "floors")
 
 
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -162,8 +168,8 @@ def load_sheet_data(outdir: str | Path) -> SheetData:
         building_id=buildings["building_id"].to_numpy(dtype=object),
         building_households=buildings["households"].fillna(0).to_numpy(),
         building_point=points,
-        building_walk=(buildings["walk_number"].fillna(0).to_numpy(dtype=np.int64)
-                       if "walk_number" in buildings else None),
+        building_walk=(buildings[WALK_NUMBER].fillna(0).to_numpy(dtype=np.int64)
+                       if WALK_NUMBER in buildings else None),
         building_type=_column(buildings, "type"),
         building_name=_column(buildings, "name"),
         building_floors=(pd.to_numeric(buildings["floors"], errors="coerce").to_numpy(float)
