@@ -200,9 +200,12 @@ def ruled_table(canvas: Canvas, fonts, columns: tuple[Column, ...], cells: list[
 
 
 def _count(value) -> str:
+    """A count as printed: whole numbers as such, fractions given in the data kept."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
-    return f"{value:,.0f}"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}".rstrip("0")
 
 
 def _text(value) -> str:
