@@ -375,20 +375,38 @@ def export_command(outdir, formats, encoding, language, gpkg_version, quiet) -> 
 
 @main.command("sheets")
 @click.argument("outdir", type=click.Path(path_type=Path, file_okay=False, exists=True))
-@click.option("--codes", multiple=True, metavar="CODE",
-              help="Only these small areas or census areas (repeatable).")
+@click.option("--codes", multiple=True, metavar="CODE,...",
+              help="Only these small areas, census areas or townships (commas, or repeat).")
+@click.option("--by", "by", default="census-area", show_default=True, metavar="GROUPING",
+              help="One PDF pack per census-area, small-area, or enumerator "
+                   "(after `eapart assign`).")
 @click.option("--jobs", "-j", type=int, default=None, help="Processes [all cores].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress; errors still go to stderr.")
 @_errors_to_exit_codes
-def sheets_command(outdir, codes, jobs, quiet) -> None:
-    """Print one A4 PDF page per small area, bound per census area (OUTDIR/sheets/)."""
+def sheets_command(outdir, codes, by, jobs, quiet) -> None:
+    """Print enumerator packs (OUTDIR/sheets/): index, maps, building list, register.
+
+    \b
+    Each small area gets the map of its whole area, detail maps where its
+    buildings cluster too tightly to number at that scale, a building list
+    (建筑物清单) and a pre-numbered household register (户主姓名底册).
+    Examples:
+      eapart sheets out/
+      eapart sheets out/ --by small-area --codes 420117001001,420117001002
+    """
     from eapart.sheets.packs import make_sheets
 
+    wanted = [code.strip() for value in codes for code in value.split(",") if code.strip()]
     progress = Progress(quiet=quiet)
     with output_in_use(outdir), progress.stage("sheets") as advance:
-        paths = make_sheets(outdir, list(codes) or None, jobs=jobs,
-                            progress=lambda done, total: advance(1))
-    progress.message(f"Wrote {len(paths)} PDF file(s) in {display_path(outdir)}/sheets")
+        result = make_sheets(outdir, wanted or None, by=by, jobs=jobs,
+                             progress=lambda done, total: advance(1))
+    for line in result.summary():
+        if line.startswith("WARNING"):
+            click.echo(line, err=True)  # warnings survive --quiet
+        else:
+            progress.message(line)
+    progress.message(f"Wrote {len(result.paths)} PDF file(s) in {display_path(outdir)}/sheets")
 
 
 # --- eapart assign ----------------------------------------------------------------------

@@ -19,10 +19,11 @@ import shapely
 from eapart.config import PartitionConfig, RunConfig
 from eapart.domain.areas import Areas
 from eapart.domain.rules import SMALL_AREAS_PER_CENSUS_AREA, SizeBand
-from eapart.domain.schema import BUILDING_ID, HOUSEHOLDS_ESTIMATE, TOWNSHIP_CODE
+from eapart.domain.schema import BUILDING_ID, HOUSEHOLDS_ESTIMATE, TOWNSHIP_CODE, WALK_NUMBER
 from eapart.io.read import Inputs
 from eapart.partition.model import PartitionParams, TownshipResult, TownshipTask
 from eapart.partition.regions.shares import share
+from eapart.partition.walk import walk_numbers
 from eapart.rounding import count_column, whole_counts
 
 
@@ -142,6 +143,7 @@ def assemble(inputs: Inputs, results: list[TownshipResult], parameters: dict) ->
     census = census.sort_values("census_area_code").reset_index(drop=True).to_crs(crs)
 
     buildings = _building_layer(inputs, results)
+    buildings[WALK_NUMBER] = _walk_numbers(inputs, buildings, small)
     _report_whole_counts(buildings, small, census)
     townships = _township_layer(inputs, buildings, census, small)
     layers = {
@@ -173,11 +175,28 @@ def _building_layer(inputs: Inputs, results: list[TownshipResult]) -> gpd.GeoDat
             "persons_estimated": b["persons_estimated"].to_numpy(dtype=bool),
             "type": b["type"].to_numpy(dtype=object),
             "name": b["name"].to_numpy(dtype=object),
+            "floors": b["floors"].to_numpy(dtype=float) if "floors" in b
+            else np.full(len(b), np.nan),
         },
         geometry=inputs.building_geometry.array,
         crs=inputs.input_crs,
     )
     return out[out["township_code"].notna()].reset_index(drop=True)
+
+
+def _walk_numbers(inputs: Inputs, buildings: gpd.GeoDataFrame,
+                  small: gpd.GeoDataFrame) -> np.ndarray:
+    """Each building's place on the walking route of its small area (see
+    :mod:`eapart.partition.walk`), computed in the work CRS."""
+    work = buildings.geometry.to_crs(inputs.work_crs).array
+    points = shapely.get_coordinates(shapely.point_on_surface(work))
+    areas = dict(zip(small["small_area_code"], small.geometry.to_crs(inputs.work_crs).array,
+                     strict=True))
+    barriers = inputs.barriers
+    lines = np.asarray(barriers.geometry.array)[barriers["rank"].to_numpy() != "path"] \
+        if len(barriers) else np.zeros(0, dtype=object)
+    return walk_numbers(points, buildings["small_area_code"].to_numpy(dtype=object), areas,
+                        lines)
 
 
 def _report_whole_counts(buildings: gpd.GeoDataFrame, small: gpd.GeoDataFrame,

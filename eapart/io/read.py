@@ -188,6 +188,7 @@ def prepare_inputs(frames: dict[str, gpd.GeoDataFrame], cfg: RunConfig,
     hh = _households(frames["buildings"], work["buildings"], work["townships"], cfg, wheres)
     work["buildings"]["households"] = hh.households
     work["buildings"]["persons"] = hh.persons
+    work["buildings"]["floors"] = hh.floors
     work["buildings"]["households_estimated"] = hh.estimated_households
     work["buildings"]["persons_estimated"] = hh.estimated_persons
     figures, checks = plausibility_checks(work["buildings"], work["townships"], hh.method)
@@ -337,6 +338,7 @@ def _households(raw, buildings, townships, cfg: RunConfig, wheres):
         names=buildings["name"].to_numpy(dtype=object), geoms=buildings.geometry.to_numpy(),
     )
     result.method["columns"] = {k: v for k, v in used.items() if v}
+    result.floors = floors
     return result
 
 
