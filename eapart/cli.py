@@ -318,16 +318,19 @@ def export_command(outdir, formats, encoding, quiet) -> None:
 @click.argument("outdir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--codes", multiple=True, metavar="CODE",
               help="Only these small areas or census areas (repeatable).")
+@click.option("--by", type=click.Choice(["census_area", "enumerator"]), default="census_area",
+              show_default=True, help="One PDF per census area, or per enumerator "
+              "(after `eapart assign`).")
 @click.option("--jobs", "-j", type=int, default=None, help="Processes [all cores].")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
 @_errors_to_exit_codes
-def sheets_command(outdir, codes, jobs, quiet) -> None:
+def sheets_command(outdir, codes, by, jobs, quiet) -> None:
     """Print one A4 PDF page per small area, bound per census area (OUTDIR/sheets/)."""
     from eapart.sheets.packs import make_sheets
 
     progress = Progress(quiet=quiet)
     with progress.stage("sheets") as advance:
-        paths = make_sheets(outdir, list(codes) or None, jobs=jobs,
+        paths = make_sheets(outdir, list(codes) or None, by=by, jobs=jobs,
                             progress=lambda done, total: advance(1))
     progress.message(f"Wrote {len(paths)} PDF file(s) in {display_path(outdir)}/sheets")
 

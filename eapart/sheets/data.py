@@ -20,6 +20,7 @@ import shapely
 from eapart.domain.areas import Areas
 from eapart.domain.schema import CENSUS_AREA_CODE, FEATURE_LAYERS, SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.io.crs import metric_crs
+from eapart.staff.sheets import crew_lines, crew_text
 
 #: The roads, water and rail layers, in the order a sheet draws them.
 CONTEXT_LAYERS: tuple[str, ...] = ("roads", "water", "rail")
@@ -62,6 +63,8 @@ class SheetData:
     context: dict[str, Context]
     version: str
     made_on: str
+    #: Per small area, the line naming its enumerator and supervisor (``eapart assign``).
+    crew: dict[str, str] = field(default_factory=dict)
     small_tree: shapely.STRtree = field(init=False)
     building_tree: shapely.STRtree = field(init=False)
     small_geometry: np.ndarray = field(init=False)
@@ -145,6 +148,7 @@ def load_sheet_data(outdir: str | Path) -> SheetData:
         context=_context(areas, crs),
         version=str(areas.report.get("version", "")),
         made_on=date.today().isoformat(),
+        crew=crew_lines(outdir),
     )
 
 
@@ -162,4 +166,5 @@ def data_text(outdir: str | Path) -> str:
     for table in areas.layers.values():
         for column in table.columns:
             chars.update("".join(table[column].dropna().astype(str).unique()))
+    chars.update(crew_text(outdir))
     return "".join(sorted(chars))

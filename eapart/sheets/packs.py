@@ -73,11 +73,28 @@ def _index(outdir: Path) -> pd.DataFrame:
     return table.sort_values(SMALL_AREA_CODE).reset_index(drop=True)
 
 
-def plan_sheets(outdir: str | Path, codes: Iterable[str] | None = None) -> list[SheetJob]:
-    """The PDFs to write for ``codes`` (all census areas when ``None``), largest first."""
+def plan_sheets(outdir: str | Path, codes: Iterable[str] | None = None,
+                by: str = "census_area") -> list[SheetJob]:
+    """The PDFs to write for ``codes`` (all census areas when ``None``), largest first.
+
+    ``by="enumerator"``: one PDF per person of ``eapart assign`` instead (see
+    :func:`eapart.staff.sheets.enumerator_packs`).
+    """
     outdir = Path(outdir)
     table = _index(outdir)
     folder = outdir / SHEETS_DIR
+    if by == "enumerator":
+        from eapart.staff.sheets import PACKS_DIR, enumerator_packs
+
+        if codes:
+            raise UsageError("--codes picks census areas; with --by enumerator every "
+                             "person's pack is printed: leave --codes out")
+
+        size = table.set_index("small_area_code")["buildings"]
+        return sorted((SheetJob(folder / PACKS_DIR / f"{stem}.pdf", pack,
+                                int(size.reindex(pack).fillna(0).sum()))
+                       for stem, pack in enumerator_packs(outdir).items()),
+                      key=lambda job: -job.buildings)
     wanted = [str(c).strip() for c in codes or () if str(c).strip()]
     unknown = [c for c in wanted if not (
         (len(c) == SMALL_AREA_DIGITS and (table["small_area_code"] == c).any())
@@ -142,6 +159,7 @@ def make_sheets(
     outdir: str | Path,
     codes: Iterable[str] | None = None,
     *,
+    by: str = "census_area",
     jobs: int | None = None,
     progress: Progress | None = None,
 ) -> list[Path]:
@@ -155,9 +173,10 @@ def make_sheets(
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs}: give 1 or more worker processes.")
     outdir = Path(outdir)
-    plan = plan_sheets(outdir, codes)
+    plan = plan_sheets(outdir, codes, by=by)
     find_cjk_font()  # fail before any work when no Chinese font is installed
-    (outdir / SHEETS_DIR).mkdir(parents=True, exist_ok=True)
+    for folder in {job.path.parent for job in plan} | {outdir / SHEETS_DIR}:
+        folder.mkdir(parents=True, exist_ok=True)
     workers = min(jobs or os.cpu_count() or 1, len(plan))
     total = sum(len(job.codes) for job in plan)
     done = 0

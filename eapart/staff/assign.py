@@ -154,6 +154,9 @@ def _give_people(plan: Plan, staff: Staff, data: AssignInput, previous: pd.DataF
         places[f"{prefix}_name"] = person.map(names)
         plan.pieces[f"{prefix}_id"] = plan.pieces[key].map(person)
         plan.pieces[f"{prefix}_name"] = plan.pieces[f"{prefix}_id"].map(names)
+        if role == "supervisor":  # each workload shows its supervisor too
+            plan.slots[f"{prefix}_id"] = plan.slots[TEAM].map(person)
+            plan.slots[f"{prefix}_name"] = plan.slots[f"{prefix}_id"].map(names)
         listed = int((people["role"] == role).sum())
         empty = places.index[person.isna()].tolist()
         figures[role] = {"listed": listed, "unavailable": len(result.unavailable),
