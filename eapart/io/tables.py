@@ -9,6 +9,8 @@ and Excel does not turn a 15-digit code into ``1.10101E+14``.
 
 from __future__ import annotations
 
+import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -92,5 +94,27 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> Path:
         _append_sheet(book, name, table)
     partial = path.with_name(path.name + ".partial")
     book.save(partial)
+    _pin_times(partial)
     partial.replace(path)
     return path
+
+
+#: The time written into a workbook (its properties and its zip entries), so that the
+#: same tables give the same bytes.
+FIXED_TIME = (2000, 1, 1, 0, 0, 0)
+_STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _pin_times(path: Path) -> None:
+    """Rewrite the workbook at ``path`` with fixed creation and modification times."""
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    stamp = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*FIXED_TIME).encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = _STAMP.sub(lambda m: m.group(1) + stamp + m.group(2), data)
+            pinned = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
+            pinned.compress_type = info.compress_type
+            pinned.external_attr = info.external_attr
+            target.writestr(pinned, data)
