@@ -19,8 +19,8 @@ from eapart.config import Columns, RunConfig, load_config
 from eapart.domain.schema import CLI, INPUT_LAYERS, parameters
 from eapart.errors import EXIT_FLAGGED, EapartError, UsageError
 from eapart.io.atomic import terminate_unwinds
-from eapart.progress import Progress
-from eapart.report import display_path
+from eapart.progress import Progress, display_path
+from eapart.report import warning_lines
 
 #: The roles ``--column ROLE=NAME`` can map: the fields of :class:`~eapart.config.Columns`.
 _COLUMN_ROLES = tuple(f.name for f in dataclasses.fields(Columns))
@@ -102,6 +102,12 @@ def _layer_options(func: Callable) -> Callable:
 @click.option("--target-persons", type=float, help="Balance persons instead, with this target.")
 @click.option("--min-persons", type=float, help="Minimum persons per small area.")
 @click.option("--max-persons", type=float, help="Maximum persons per small area.")
+@click.option("--total-households", type=float,
+              help="The county's households: calibrates estimated households (townships "
+              "with their own population/households total keep it).")
+@click.option("--total-persons", type=float,
+              help="The county's persons: calibrates estimated households, as "
+              "--total-households does.")
 @click.option("--small-areas", type=int, help="Small areas for the whole county (e.g. 3316).")
 @click.option("--census-areas", type=int,
               help="Census areas for the county when no villages layer is given.")
@@ -145,9 +151,8 @@ def run_command(input, out, config_file, columns, quiet, strict, **options) -> N
     result = run(cfg, progress)
     if not quiet:
         click.echo("\n".join(result.summary))
-    else:
-        for warning in result.report["warnings"]:
-            click.echo(f"Warning: {warning}", err=True)
+    for line in warning_lines(result.report):
+        click.echo(line, err=True)
     flagged = result.report["flagged_small_areas"]
     if strict and flagged:
         click.echo(f"strict: {flagged} flagged small area(s); exit code {EXIT_FLAGGED}", err=True)
@@ -180,7 +185,9 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
             from eapart.io.export import parse_formats
 
             value = tuple(parse_formats(value))
-        setattr(cfg.partition if parameter.section == "partition" else cfg, parameter.name, value)
+        part = {"partition": cfg.partition, "households": cfg.households}.get(parameter.section,
+                                                                               cfg)
+        setattr(part, parameter.name, value)
         if parameter.measure:
             cfg.partition.measure = parameter.measure
     if options.pop("no_maps", False):

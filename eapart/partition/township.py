@@ -33,6 +33,7 @@ from eapart.domain import flags as fl
 from eapart.domain.codes import number_in_order
 from eapart.errors import InputError, UsageError, list_ids
 from eapart.partition import quality as q
+from eapart.partition.ceiling import band_ceiling
 from eapart.partition.cells.dissolve import dissolve
 from eapart.partition.cells.graph import (
     BARRIER_NAMES,
@@ -135,7 +136,7 @@ def partition_township(task: TownshipTask) -> TownshipResult:
             "census_area_code": pd.array(np.asarray(ca_codes, dtype=object)[sa_ca].astype(str),
                                          dtype="string"),
             "township_code": task.township_code,
-            "households": np.bincount(b_sa, households, minlength=n_sa).astype(np.int64),
+            "households": np.bincount(b_sa, households, minlength=n_sa),
             "persons": np.bincount(b_sa, persons, minlength=n_sa),
             "buildings": np.bincount(b_sa, minlength=n_sa).astype(np.int64),
             "flags": sa_flags,
@@ -154,6 +155,10 @@ def partition_township(task: TownshipTask) -> TownshipResult:
         }
     )
     metrics = township_metrics(small, graph, sa_of_cell, params, seconds)
+    band_group = ca_of_cell if task.villages is not None else np.zeros(tess.n_cells, np.int64)
+    metrics["ceiling_small_areas"] = band_ceiling(
+        graph, cell_weight, band_group, sa_of_cell, sa_kind, params
+    )
     metrics["cells"] = int(tess.n_cells)
     metrics["blocks"] = int(len(tess.blocks))
     return TownshipResult(
@@ -451,7 +456,7 @@ def _census_table(
             "census_area_code": pd.array(list(ca_codes), dtype="string"),
             "township_code": task.township_code,
             "name": pd.array(list(ca_names), dtype="string"),
-            "households": np.bincount(b_ca, households, minlength=n_ca).astype(np.int64),
+            "households": np.bincount(b_ca, households, minlength=n_ca),
             "persons": np.bincount(b_ca, persons, minlength=n_ca),
             "small_areas": np.bincount(sa_ca, minlength=n_ca).astype(np.int64),
             "buildings": np.bincount(b_ca, minlength=n_ca).astype(np.int64),
@@ -484,7 +489,6 @@ def township_metrics(
         params.measure: float(sizes.sum()),
         "flags": fl.flag_counts(small["flags"].to_numpy(dtype=object)),
         "size": q.size_summary(sizes, target),
-        "within_tolerance_share": q.within_share(sizes, target),
         "polsby_popper_mean": float(pp.mean()) if len(pp) else 0.0,
         "polsby_popper_median": float(np.median(pp)) if len(pp) else 0.0,
         "boundary_length_m": lengths,
