@@ -55,7 +55,11 @@ def read_previous_assignments(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{path.name}: no such file; give the assignments.csv of an "
                          "earlier `eapart assign`")
-    table = read_csv(path)
+    try:
+        table = read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path.name}: not a readable assignments.csv ({exc}); give the "
+                         "assignments.csv of an earlier `eapart assign`") from exc
     needed = (SMALL_AREA_CODE, SLOT, TEAM, "share")
     missing = [c for c in needed if c not in table.columns]
     if missing:
