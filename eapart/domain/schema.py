@@ -62,6 +62,10 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     **{layer: ("class", "name") for layer in FEATURE_LAYERS},
 }
 
+#: Written after ``households`` in the buildings layer when households were
+#: estimated: the fraction each building was balanced with (``households`` is whole).
+HOUSEHOLDS_ESTIMATE = "households_estimate"
+
 #: Each area layer's own code column.
 CODE_OF_LAYER: dict[str, str] = {
     "townships": TOWNSHIP_CODE, "census_areas": CENSUS_AREA_CODE,
@@ -152,6 +156,8 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("scheduler", "output", "scheduler", str, _FILES),
     Parameter("strict", "output", "strict", bool, _FILES),
     Parameter("formats", "output", "formats", tuple, _FILES),
+    Parameter("language", "output", "language", str, _FILES),
+    Parameter("gpkg_version", "output", "gpkg_version", str, _FILES),
     Parameter("maps", "output", "maps", bool, frozenset({TOML})),
     Parameter("out", "output", "out", str, frozenset({CLI, MANIFEST})),
     Parameter("force", "output", "force", bool, frozenset({CLI})),
