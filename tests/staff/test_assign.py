@@ -153,3 +153,15 @@ def test_a_failed_assignment_leaves_the_output_as_it_was(out, tmp_path):
     assert done.returncode == 1 and "role" in done.stderr and "Traceback" not in done.stderr
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_the_same_output_gives_the_same_bytes(sample_output, tmp_path):
+    copies = []
+    for name in ("a", "b"):
+        target = tmp_path / name
+        shutil.copytree(sample_output, target)
+        assert eapart("assign", target).returncode == 0
+        copies.append({p.relative_to(target): p.read_bytes()
+                       for p in sorted(target.rglob("*")) if p.is_file()})
+    assert copies[0] == copies[1]
+    assert Path("assignments.xlsx") in copies[0]
