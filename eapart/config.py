@@ -147,6 +147,8 @@ class RunConfig:
     maps: bool = True
     force: bool = False
     strict: bool = False
+    #: Flags that make ``strict`` exit 3; empty: every flag of severity ``problem``.
+    strict_flags: tuple[str, ...] = ()
     jobs: int | None = None
     scheduler: str | None = None
     keep_codes_from: Path | None = None
@@ -309,6 +311,6 @@ def _apply_output(cfg: RunConfig, values: dict, path: Path) -> None:
         if key not in _OUTPUT_KEYS:
             known = sorted(_OUTPUT_KEYS)
             raise UsageError(f"{path} [output]: unknown key '{key}' (known: {known})")
-        if key == "formats":
+        if key in ("formats", "strict_flags"):
             value = tuple(value) if isinstance(value, list) else tuple(str(value).split(","))
         setattr(cfg, _OUTPUT_KEYS[key].name, value)

@@ -14,7 +14,7 @@ import numpy as np
 
 from eapart import __version__
 from eapart.config import RunConfig
-from eapart.domain.flags import FLAG_DESCRIPTIONS, flag_counts
+from eapart.domain.flags import FLAG_DESCRIPTIONS, flag_counts, problems
 from eapart.io.crs import crs_label
 from eapart.io.read import Inputs
 from eapart.partition.ceiling import CEILING_WARNING_GAP, below_ceiling, ceiling_fields
@@ -91,6 +91,7 @@ def build_report(
                                                              part.max_value)),
         "flags": flag_counts(small["flags"].to_numpy(dtype=object)),
         "flagged_small_areas": int((small["flags"].fillna("") != "").sum()),
+        "problem_small_areas": int(sum(bool(problems(f)) for f in small["flags"])),
         "flag_descriptions": dict(FLAG_DESCRIPTIONS),
         "size_distribution": size_distribution(sizes, part.target),
         "quality": quality or {},

@@ -148,6 +148,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("jobs", "output", "jobs", int, _FILES),
     Parameter("scheduler", "output", "scheduler", str, _FILES),
     Parameter("strict", "output", "strict", bool, _FILES),
+    Parameter("strict_flags", "output", "strict_flags", tuple, _FILES),
     Parameter("formats", "output", "formats", tuple, _FILES),
     Parameter("maps", "output", "maps", bool, frozenset({TOML})),
     Parameter("out", "output", "out", str, frozenset({CLI, MANIFEST})),

@@ -18,7 +18,9 @@ Each census area's cells are cut into parts near the target (households or perso
 4. parts with no household (no building, or only garages, offices, ...) join the
    neighbour in their census area they share most boundary with, and empty land
    across a major barrier from the rest of its part goes to a neighbour on its own
-   side (:func:`eapart.partition.regions.labels.detach_empty_sides`);
+   side (:func:`eapart.partition.regions.labels.detach_empty_sides`), and so do
+   households across one, where the move keeps as many small areas in the band
+   (:func:`eapart.partition.regions.labels.detach_weighted_sides`);
 5. a part wholly inside one other part gets a corridor of that part's cells out to
    a third part or the township edge (:func:`eapart.partition.regions.labels.open_enclaves`),
    over empty land where it can, so that no small area is a ring with a hole.
@@ -41,6 +43,7 @@ from eapart.partition.regions.labels import (
     absorb_empty,
     components,
     detach_empty_sides,
+    detach_weighted_sides,
     open_enclaves,
 )
 
@@ -264,6 +267,9 @@ def cut_small_areas(
     if not params.allow_barrier_crossing:
         labels = detach_empty_sides(graph.edges, graph.shared_length, labels, weight, major,
                                     part_group)
+        labels = detach_weighted_sides(graph.edges, graph.shared_length, labels, weight, major,
+                                       (params.min_size, params.max_size), part_group,
+                                       frozen=kept)
     part_weight = np.bincount(labels, weight, minlength=len(kinds))
     labels = open_enclaves(
         graph.edges, labels, weight, graph.outer_length,
