@@ -110,6 +110,9 @@ def _layer_options(func: Callable) -> Callable:
               help="Households per census area when the tool forms them [7.5 x target].")
 @click.option("--allow-barrier-crossing", is_flag=True, default=None,
               help="Let an isolated group below the minimum join a neighbour across a barrier.")
+@click.option("--join-isolated-below", type=float, metavar="SHARE",
+              help="A group cut off by barriers lighter than SHARE x the minimum joins its "
+              "cheapest neighbour across the barrier, flagged joined_across_barrier [0: never].")
 @click.option("--institution-types", metavar="TYPE,...",
               help="Building types kept as small areas of their own (dormitory,barracks,...).")
 @click.option("--seed", type=int, help="Random seed; the same input and seed give the same result.")

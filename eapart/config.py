@@ -114,6 +114,9 @@ class PartitionConfig:
     census_areas: int | None = None
     census_area_target: float | None = None
     allow_barrier_crossing: bool = False
+    #: A group cut off by barriers lighter than this share of the minimum joins its
+    #: cheapest neighbour across the barrier (flagged); 0 keeps every such group apart.
+    join_isolated_below: float = 0.0
     institution_types: tuple[str, ...] = DEFAULT_INSTITUTION_TYPES
     seed: int = 0
 
@@ -167,6 +170,9 @@ class RunConfig:
                 f"need min <= target <= max; got min {p.min_value:g}, target {p.target:g}, "
                 f"max {p.max_value:g}: adjust --min-households / --max-households"
             )
+        if not 0 <= p.join_isolated_below <= 1:
+            raise UsageError(f"--join-isolated-below is a share of the minimum between 0 and 1, "
+                             f"not {p.join_isolated_below:g}")
         for name in ("small_areas", "census_areas"):
             value = getattr(p, name)
             if value is not None and value < 1:
@@ -200,6 +206,7 @@ class RunConfig:
             "census_areas": p.census_areas,
             "census_area_target": p.census_area_target,
             "allow_barrier_crossing": p.allow_barrier_crossing,
+            "join_isolated_below": p.join_isolated_below,
             "institution_types": list(p.institution_types),
             "seed": p.seed,
             "county_code": self.county_code,

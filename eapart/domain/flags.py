@@ -35,6 +35,7 @@ OVERSIZE = "oversize"
 UNDERSIZE = "undersize"
 CROSSES_MAJOR_ROAD = "crosses_major_road"
 LAND_ACROSS_MAJOR_ROAD = "land_across_major_road"
+JOINED_ACROSS_BARRIER = "joined_across_barrier"
 INSTITUTION = "institution"
 NO_BUILDINGS = "no_buildings"
 ENCLAVE = "enclave"
@@ -52,6 +53,9 @@ FLAGS: tuple[Flag, ...] = (
     Flag(LAND_ACROSS_MAJOR_ROAD, NOTICE,
          "a major road, river or railway runs through it, with households on one side "
          "only (empty land across)"),
+    Flag(JOINED_ACROSS_BARRIER, NOTICE,
+         "a group of households cut off by a major road, river or rail, far below the "
+         "minimum, joined to it across the barrier (--join-isolated-below)"),
     Flag(INSTITUTION, NOTICE,
          "institutional quarters (dormitory, barracks, hospital, ...) kept on their own"),
     Flag(NO_BUILDINGS, NOTICE, "has no building (e.g. a village with no marked building)"),

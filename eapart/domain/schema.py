@@ -134,6 +134,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("census_area_households", "partition", "census_area_target", float, _ALL),
     Parameter("census_area_target", "partition", "census_area_target", float, frozenset({TOML})),
     Parameter("allow_barrier_crossing", "partition", "allow_barrier_crossing", bool, _FILES),
+    Parameter("join_isolated_below", "partition", "join_isolated_below", float, _FILES),
     Parameter("institution_types", "partition", "institution_types", tuple, _FILES),
     Parameter("seed", "partition", "seed", int, _ALL),
     Parameter("path", "input", "input", str, frozenset({TOML})),

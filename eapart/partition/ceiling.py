@@ -68,7 +68,7 @@ def band_ceiling(
     kind = np.asarray(sa_kind, dtype=object)
     heavy_cell = cell_weight > hi
     heavy_sa = np.bincount(sa_of_cell, heavy_cell, minlength=n_sa) > 0
-    fixed_sa = (kind != "") | heavy_sa
+    fixed_sa = np.isin(kind, [fl.INSTITUTION, fl.UNDERSIZE_ISOLATED]) | heavy_sa
     in_band_fixed = int(((kind == fl.INSTITUTION) & ~heavy_sa
                          & (sa_weight >= lo) & (sa_weight <= hi)).sum())
     free_cell = ~fixed_sa[sa_of_cell]

@@ -434,7 +434,7 @@ def _flags(
             and sa_kind[i] not in (fl.UNDERSIZE_ISOLATED, fl.INSTITUTION)
         ):
             f.append(fl.UNDERSIZE)
-        if both_sides[i]:
+        if both_sides[i] and sa_kind[i] != fl.JOINED_ACROSS_BARRIER:
             f.append(fl.CROSSES_MAJOR_ROAD)
         elif crossed[i]:
             f.append(fl.LAND_ACROSS_MAJOR_ROAD)

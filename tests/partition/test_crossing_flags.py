@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import shapely
+from point_township import PARAMS, task_of
 from tiny_county import tiny_county, write_gpkg
 
 from eapart.domain import flags as fl
-from eapart.partition.township import line_inside, split_by_lines
+from eapart.partition.township import line_inside, partition_township, split_by_lines
 
 SQUARE = np.array([shapely.box(0, 0, 100, 100)], dtype=object)
 ROAD = np.array([shapely.LineString([(50, -10), (50, 110)])], dtype=object)
@@ -80,3 +82,29 @@ def test_unknown_strict_flag_is_a_usage_error(tmp_path):
     assert done.returncode == 2
     assert "bogus" in done.stderr and "land_across_major_road" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_farm_far_below_the_minimum_joins_across_the_barrier_only_when_asked():
+    # 30 houses of 4 north of the river (y=150), one farm of 3 south of it.
+    xy = [(100 + 25 * (i % 15), 500 + 100 * (i // 15)) for i in range(30)] + [(200, 60)]
+    households = [4] * 30 + [3]
+    apart = partition_township(task_of(xy, households))
+    assert apart.small_areas["flags"].str.contains("undersize_isolated").sum() == 1
+    joined = partition_township(task_of(xy, households,
+                                        params=replace(PARAMS, join_isolated_below=0.5)))
+    flags = joined.small_areas["flags"]
+    assert flags.str.contains("undersize_isolated").sum() == 0
+    assert flags.str.contains("joined_across_barrier").sum() == 1
+    assert not flags.str.contains("crosses_major_road").any()
+    farm = joined.assignment.set_index("building_id").loc["B30", "small_area_code"]
+    assert len(joined.assignment[joined.assignment["small_area_code"] == farm]) > 1
+    assert len(joined.small_areas) == len(apart.small_areas) - 1
+    # A group not far below the minimum stays apart.
+    heavy_farm = partition_township(task_of(xy, [4] * 30 + [20],
+                                            params=replace(PARAMS, join_isolated_below=0.5)))
+    assert heavy_farm.small_areas["flags"].str.contains("undersize_isolated").sum() == 1
+
+
+def test_join_share_outside_zero_to_one_is_a_usage_error(tmp_path):
+    done, _ = run_tiny(tmp_path, "--join-isolated-below", "1.5")
+    assert done.returncode == 2 and "join-isolated-below" in done.stderr
