@@ -97,10 +97,11 @@ def county_config(row: pd.Series, options: BatchOptions, row_number: int) -> Run
         cfg.county_code = row["county_code"]
     for column, parameter in MANIFEST_COLUMNS.items():
         value = row.get(column, "")
-        if not value or parameter.section != "partition":
+        if not value or parameter.section not in ("partition", "households"):
             continue
+        part = cfg.partition if parameter.section == "partition" else cfg.households
         try:
-            setattr(cfg.partition, parameter.name, parameter.kind(value))
+            setattr(part, parameter.name, parameter.kind(value))
         except ValueError as exc:
             raise InputError(f"manifest row {row_number}: {column} must be a number, "
                              f"not {value!r}") from exc

@@ -20,8 +20,8 @@ from eapart.domain.flags import check_names
 from eapart.domain.schema import CLI, INPUT_LAYERS, parameters
 from eapart.errors import EXIT_FLAGGED, EapartError, UsageError
 from eapart.io.atomic import terminate_unwinds
-from eapart.progress import Progress
-from eapart.report import display_path, warning_lines
+from eapart.progress import Progress, display_path
+from eapart.report import warning_lines
 
 #: The roles ``--column ROLE=NAME`` can map: the fields of :class:`~eapart.config.Columns`.
 _COLUMN_ROLES = tuple(f.name for f in dataclasses.fields(Columns))
@@ -103,6 +103,12 @@ def _layer_options(func: Callable) -> Callable:
 @click.option("--target-persons", type=float, help="Balance persons instead, with this target.")
 @click.option("--min-persons", type=float, help="Minimum persons per small area.")
 @click.option("--max-persons", type=float, help="Maximum persons per small area.")
+@click.option("--total-households", type=float,
+              help="The county's households: calibrates estimated households (townships "
+              "with their own population/households total keep it).")
+@click.option("--total-persons", type=float,
+              help="The county's persons: calibrates estimated households, as "
+              "--total-households does.")
 @click.option("--small-areas", type=int, help="Small areas for the whole county (e.g. 3316).")
 @click.option("--census-areas", type=int,
               help="Census areas for the county when no villages layer is given.")
@@ -210,7 +216,9 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
             from eapart.io.export import parse_formats
 
             value = tuple(parse_formats(value))
-        setattr(cfg.partition if parameter.section == "partition" else cfg, parameter.name, value)
+        part = {"partition": cfg.partition, "households": cfg.households}.get(parameter.section,
+                                                                               cfg)
+        setattr(part, parameter.name, value)
         if parameter.measure:
             cfg.partition.measure = parameter.measure
     if options.pop("no_maps", False):
@@ -360,6 +368,52 @@ def sheets_command(outdir, codes, jobs, quiet) -> None:
         paths = make_sheets(outdir, list(codes) or None, jobs=jobs,
                             progress=lambda done, total: advance(1))
     progress.message(f"Wrote {len(paths)} PDF file(s) in {display_path(outdir)}/sheets")
+
+
+# --- eapart assign ----------------------------------------------------------------------
+
+@main.command("assign")
+@click.argument("outdir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--staff", "staff_list", type=click.Path(path_type=Path, dir_okay=False),
+              help="Staff list CSV (id, name, role, township, home, capacity, available).")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="TOML run file; its [staff] table holds the norms.")
+@click.option("--households-per-enumerator", type=float, help="Norm per enumerator [80].")
+@click.option("--persons-per-enumerator", type=float, help="Norm per enumerator [250].")
+@click.option("--measure", type=click.Choice(["households", "persons", "both"]),
+              help="Balance on households [default], persons, or whichever fills first.")
+@click.option("--enumerators-per-supervisor", type=int, help="Team size norm [5].")
+@click.option("--tolerance", type=float, help="Share either side of the norm [0.2].")
+@click.option("--keep-census-areas", is_flag=True,
+              help="Never join a census area too small for a workload with a neighbour.")
+@click.option("--previous-assignments", type=click.Path(path_type=Path, dir_okay=False),
+              help="An earlier assignments.csv [OUTDIR/assignments.csv when present].")
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
+@_errors_to_exit_codes
+def assign_command(outdir, staff_list, config_file, quiet, previous_assignments,
+                   keep_census_areas, **norms) -> None:
+    """Give every small area of OUTDIR an enumerator and every enumerator a supervisor.
+
+    \b
+    Examples:
+      eapart assign out/                              # workloads and teams, no names
+      eapart assign out/ --staff staff.csv            # a named person on each
+      eapart assign out/ --households-per-enumerator 100 --enumerators-per-supervisor 4
+    """
+    from eapart.staff.assign import assign
+
+    staff_norms = load_config(config_file).staff if config_file else RunConfig().staff
+    for name, value in norms.items():
+        if value is not None:
+            setattr(staff_norms, name, value)
+    if keep_census_areas:
+        staff_norms.join_small_census_areas = False
+    result = assign(outdir, staff_norms, staff_list, previous_assignments,
+                    Progress(quiet=quiet))
+    for line in result.summary:
+        if quiet and not line.startswith("Warning:"):
+            continue
+        click.echo(line, err=line.startswith("Warning:"))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -88,9 +88,6 @@ def test_andorra_end_to_end(andorra, tmp_path):
     assert str(tmp_path) not in (out / "report.json").read_text(encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Kotka stops at the internal check: the cells leave a gap that holds building "
-    "369836451 (issue 11, item 1); remove this mark when the tiling is fixed"))
 def test_kotka_runs_with_collapsed_footprints_as_point_buildings(kotka, tmp_path):
     out = tmp_path / "kotka"
     proc = subprocess.run([*EAPART, "run", str(kotka), "--out", str(out), "--jobs", "1",

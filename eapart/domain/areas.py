@@ -30,7 +30,7 @@ from eapart.domain.schema import (
     REPORT_NAME,
     RESULT_LAYERS,
 )
-from eapart.errors import InputError
+from eapart.errors import InputError, OutputError
 
 #: The layers that are fields of :class:`Areas` (the others are ``features``).
 AREA_LAYERS: tuple[str, ...] = tuple(n for n in OUTPUT_LAYERS if n not in FEATURE_LAYERS)
@@ -135,12 +135,19 @@ class Areas:
     def to_file(self, directory: str | Path) -> None:
         """Write the contract's files (GeoPackage, report, summary) into ``directory``.
 
-        ``directory`` should be a fresh folder: an output appears whole, so the run
-        writes into a temporary one (:func:`eapart.io.atomic.atomic_directory`).
+        ``directory`` is made when absent and must not hold an output already. A
+        run writes into a temporary folder (:func:`eapart.io.atomic.atomic_directory`)
+        so that its output appears whole.
         """
         from eapart.io.write import write_contract
 
-        write_contract(Path(directory), self.layers, self.report)
+        directory = Path(directory)
+        taken = [name for name in (GPKG_NAME, REPORT_NAME) if (directory / name).exists()]
+        if taken:
+            raise OutputError(f"{directory} already holds {', '.join(taken)}: write into a new "
+                              "folder (`eapart run --force` replaces an output whole)")
+        directory.mkdir(parents=True, exist_ok=True)
+        write_contract(directory, self.layers, self.report)
 
 
 def read_report(outdir: str | Path) -> dict:

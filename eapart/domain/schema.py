@@ -91,7 +91,8 @@ class Parameter:
     ``user`` is the name in a TOML file and a manifest column; on the command line
     it is ``--`` + ``user`` with dashes (``min_households`` -> ``--min-households``).
     ``section`` is the part of the run it belongs to (the TOML table and the
-    :class:`~eapart.config.RunConfig` part: ``partition``, ``input`` or ``output``),
+    :class:`~eapart.config.RunConfig` part: ``partition``, ``households``, ``input``
+    or ``output``),
     ``name`` the field it sets there, ``kind`` the Python type of its value,
     ``sources`` where the name is accepted (:data:`CLI`, :data:`TOML`,
     :data:`MANIFEST`), and ``measure`` the size measure the name selects, if any.
@@ -137,6 +138,8 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("join_isolated_below", "partition", "join_isolated_below", float, _FILES),
     Parameter("institution_types", "partition", "institution_types", tuple, _FILES),
     Parameter("seed", "partition", "seed", int, _ALL),
+    Parameter("total_households", "households", "total_households", float, _ALL),
+    Parameter("total_persons", "households", "total_persons", float, _ALL),
     Parameter("path", "input", "input", str, frozenset({TOML})),
     Parameter("input", "input", "input", str, frozenset({MANIFEST})),
     Parameter("layers", "input", "layers", dict, frozenset({TOML})),

@@ -10,7 +10,10 @@ tags and their usual Chinese survey terms, compared in lower case.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Storeys assumed by building type when the data says nothing. ``"*"`` is the
 #: fallback for every other type.
@@ -32,22 +35,86 @@ DEFAULT_FLOORS_BY_TYPE: dict[str, float] = {
 #: Types that are dwellings: every type with its own storey default.
 RESIDENTIAL_TYPES: tuple[str, ...] = tuple(t for t in DEFAULT_FLOORS_BY_TYPE if t != "*")
 
+#: Types that are one dwelling when low-rise, whatever their footprint (OSM:
+#: "a dwelling unit inhabited by a single household").
+DEFAULT_SINGLE_DWELLING_TYPES: tuple[str, ...] = (
+    "house", "detached", "semidetached_house", "bungalow", "farm", "hut", "cabin",
+    "static_caravan", "houseboat",
+)
+
+#: Types that say "people live here" but not how many: treated like untyped
+#: buildings when small and low-rise (OSM ``residential``, 住宅).
+GENERIC_RESIDENTIAL_TYPES: tuple[str, ...] = ("residential", "住宅")
+
 #: Building types that house nobody by default. They get 0 households but still
 #: belong to a small area.
 DEFAULT_NON_RESIDENTIAL_TYPES: tuple[str, ...] = (
+    # work, trade and storage
     "office", "commercial", "retail", "industrial", "warehouse", "garage", "garages",
-    "shed", "barn", "farm_auxiliary", "greenhouse", "service", "transformer_tower",
-    "church", "chapel", "cathedral", "mosque", "temple", "shrine", "public",
-    "civic", "government", "school", "kindergarten", "university", "college",
-    "hospital_outbuilding", "parking", "carport", "roof", "ruins", "construction",
-    "stadium", "sports_hall", "train_station", "transportation", "hangar", "kiosk",
-    "supermarket", "hotel", "bunker", "water_tower", "storage_tank", "silo",
-    "factory", "industry", "shop",
+    "service", "transformer_tower", "factory", "industry", "shop", "supermarket", "kiosk",
+    "hotel", "storage_tank", "silo", "water_tower", "bunker", "digester", "manufacture",
+    "works", "data_center", "bank", "fuel", "boathouse",
+    # farm buildings and outbuildings
+    "shed", "barn", "stable", "sty", "cowshed", "farm_auxiliary", "greenhouse",
+    "glasshouse", "allotment_house", "hangar", "carport", "parking", "roof",
+    "outbuilding", "toilets", "sauna", "gatehouse", "gazebo", "pavilion",
+    # worship
+    "church", "chapel", "cathedral", "mosque", "temple", "shrine", "synagogue",
+    "religious", "monastery_church", "bell_tower",
+    # public services, schools and care with no residents
+    "public", "civic", "government", "townhall", "fire_station", "police", "school",
+    "kindergarten", "university", "college", "hospital", "hospital_outbuilding", "clinic",
+    "museum", "library", "theatre", "cinema",
+    # sport and leisure
+    "stadium", "sports_hall", "sports_centre", "grandstand", "riding_hall", "swimming_pool",
+    "ice_rink",
+    # transport
+    "train_station", "transportation", "station", "bridge",
+    # gone or not yet there
+    "ruins", "construction", "collapsed", "demolished", "abandoned",
+    # Chinese survey terms
+    "商业", "商场", "厂房", "工业", "仓库", "办公", "学校", "医院", "车库", "宗教", "公共建筑",
 )
 
-#: Institutional quarters that may be kept as small areas of their own.
+#: Institutional quarters that may be kept as small areas of their own. A hospital
+#: houses no household but is enumerated as collective quarters.
 DEFAULT_INSTITUTION_TYPES: tuple[str, ...] = (
     "dormitory", "barracks", "hospital", "prison", "nursing_home", "institution",
+    "care_home", "retirement_home", "monastery", "convent", "orphanage",
+    "宿舍", "军营", "监狱", "养老院", "敬老院", "福利院",
+)
+
+#: Words in a building's name that mean it houses no household (compared in lower
+#: case, as whole words in Latin scripts and anywhere in Chinese). English, the
+#: Romance languages of Andorra and its neighbours, Finnish and Chinese.
+NON_RESIDENTIAL_NAME_WORDS: tuple[str, ...] = (
+    # shops and markets
+    "mall", "shopping", "supermarket", "hypermarket", "market", "store", "shop",
+    "centre comercial", "centro comercial", "centre commercial", "hyper-centre",
+    "botiga", "magatzem", "almacén", "ostoskeskus", "kauppakeskus",
+    # hotels, spas and leisure
+    "hotel", "hostel", "apartahotel", "aparthotel", "spa", "casino", "cinema", "theatre",
+    "theater", "teatre", "museum", "museu", "museo", "musée", "restaurant", "bar",
+    "winebar",
+    # schools and care without residents
+    "school", "escola", "école", "escuela", "lycée", "liceu", "collège", "college",
+    "university", "universitat", "koulu", "kindergarten", "päiväkoti", "hospital",
+    "clinic", "clínica", "sairaala",
+    # sport
+    "stadium", "estadi", "sports", "sport", "esportiu", "esportiva", "deportivo",
+    "poliesportiu", "polideportivo", "pavelló", "pabellón", "palau de gel", "gym",
+    "liikuntasali", "urheilu", "uimahalli", "arena",
+    # worship, public and works
+    "church", "església", "iglesia", "église", "chapel", "capella", "cathedral", "temple",
+    "mosque", "kirkko", "cementiri", "cemetery", "tanatori", "town hall", "comú",
+    "consell general", "govern", "police", "policia", "bombers", "fire station",
+    "station", "estació", "terminal", "parking", "aparcament", "garage", "garatge",
+    "warehouse", "factory", "fàbrica", "fábrica", "tehdas", "office", "oficina", "bank",
+    "banc", "caves", "radio",
+    # Chinese
+    "商场", "商城", "超市", "市场", "酒店", "宾馆", "饭店", "学校", "小学", "中学", "大学",
+    "幼儿园", "医院", "卫生院", "诊所", "体育馆", "体育场", "教堂", "寺", "庙", "政府",
+    "派出所", "银行", "车站", "停车", "仓库", "工厂", "厂房", "办公楼", "写字楼", "影院",
 )
 
 #: Type values that mean "some building, kind unknown" (OSM's ``yes``).
@@ -83,11 +150,14 @@ def barrier_ranks(kind: str, classes: np.ndarray) -> np.ndarray:
 
     ``classes`` are lower-case strings ('' where the input has none).
 
+    >>> import numpy as np
     >>> barrier_ranks("road", np.array(["primary", "residential", "footway"])).tolist()
     ['major', 'minor', 'path']
     >>> barrier_ranks("water", np.array(["", "stream"])).tolist()
     ['major', 'minor']
     """
+    import numpy as np  # here, not at the top: `eapart --help` needs no numpy
+
     if kind == "road":
         return np.where(np.isin(classes, list(MAJOR_ROAD_CLASSES)), "major",
                         np.where(np.isin(classes, list(PATH_CLASSES)), "path", "minor"))

@@ -26,6 +26,7 @@ from eapart.domain.vocabulary import BARRIER_LAYERS, barrier_ranks
 from eapart.errors import InputError, UsageError, list_ids
 from eapart.io.crs import check_coordinates, crs_label, metric_crs_for, require_crs
 from eapart.io.fields import as_numbers, as_text, find_column
+from eapart.io.household_checks import plausibility_checks
 from eapart.io.households import household_counts, lower_types
 from eapart.io.repair import repair_polygons
 from eapart.io.sources import list_layers, read_layer, require_file, split_source
@@ -116,6 +117,21 @@ def read_inputs(cfg: RunConfig) -> Inputs:
             path, layer_name, encoding=cfg.encoding, csv_crs=cfg.csv_crs,
             csv_columns=(cols.csv_x, cols.csv_y, cols.csv_wkt),
         )
+    return prepare_inputs(frames, cfg, wheres)
+
+
+def prepare_inputs(frames: dict[str, gpd.GeoDataFrame], cfg: RunConfig,
+                   wheres: dict[str, str] | None = None) -> Inputs:
+    """Check and prepare input layers already in memory (contract names as keys).
+
+    ``wheres`` names each layer's source in messages; by default the layer's name
+    (``buildings (GeoDataFrame)``), as for frames given to :func:`eapart.partition`.
+    """
+    missing = [layer for layer in REQUIRED_INPUT_LAYERS if frames.get(layer) is None]
+    if missing:
+        raise UsageError(f"give the {' and '.join(missing)} layer(s): they are required")
+    frames = {layer: frame for layer, frame in frames.items() if frame is not None}
+    wheres = wheres or {layer: f"{layer} (GeoDataFrame)" for layer in frames}
     notes: list[str] = []
     warnings: list[str] = []
     input_crs = require_crs(frames["buildings"].crs, wheres["buildings"])
@@ -171,6 +187,11 @@ def read_inputs(cfg: RunConfig) -> Inputs:
     hh = _households(frames["buildings"], work["buildings"], work["townships"], cfg, wheres)
     work["buildings"]["households"] = hh.households
     work["buildings"]["persons"] = hh.persons
+    work["buildings"]["households_estimated"] = hh.estimated_households
+    work["buildings"]["persons_estimated"] = hh.estimated_persons
+    figures, checks = plausibility_checks(work["buildings"], work["townships"], hh.method)
+    stats["households_by_township"] = figures
+    warnings.extend(checks)
     return Inputs(
         buildings=work["buildings"],
         townships=work["townships"],
@@ -281,6 +302,7 @@ def _households(raw, buildings, townships, cfg: RunConfig, wheres):
         area, numbers["households"], numbers["persons"], floors, types, groups, cfg.households,
         township_households=tw["households_total"].to_dict() if "households_total" in tw else None,
         township_persons=tw["population_total"].to_dict() if "population_total" in tw else None,
+        names=buildings["name"].to_numpy(dtype=object), geoms=buildings.geometry.to_numpy(),
     )
     result.method["columns"] = {k: v for k, v in used.items() if v}
     return result

@@ -77,6 +77,8 @@ def _append_sheet(book: Workbook, name: str, table: pd.DataFrame) -> None:
         cells = []
         for value, as_text in zip(row, text_columns, strict=True):
             cell = WriteOnlyCell(sheet, value=_cell_value(value))
+            if cell.data_type == "f":  # text starting with '=' is data, never a formula
+                cell.data_type = "s"
             if as_text:
                 cell.number_format = "@"
             cells.append(cell)

@@ -59,7 +59,7 @@ def size_summary(sizes: np.ndarray, target: float) -> dict:
         "max": float(sizes.max()),
         "p10": float(np.percentile(sizes, 10)),
         "p90": float(np.percentile(sizes, 90)),
-        "within_tolerance_share": within_share(sizes, target),
+        "within_20pct_share": within_share(sizes, target),
         "ratio_histogram": dict(zip(labels, hist.tolist(), strict=True)),
     }
 
@@ -119,7 +119,6 @@ def county_summary(results: list, params) -> dict:
         "target": float(target),
         "min_size": float(params.min_size),
         "max_size": float(params.max_size),
-        "within_tolerance_share": within_share(sizes, target),
         "size": size_summary(sizes, target),
         "flags": flag_counts(flags),
         "polsby_popper_mean": float(pp.mean()) if len(pp) else 0.0,

@@ -336,24 +336,19 @@ def measure_column(data: ReviewData) -> str:
 
 
 def histogram_for(data: ReviewData, small: gpd.GeoDataFrame) -> str:
-    """Size distribution of ``small`` against the run's target and tolerance."""
-    report = data.report
-    params = report.get("parameters") if isinstance(report.get("parameters"), dict) else {}
+    """Size distribution of ``small`` against the run's band (the report's ``band``)."""
+    band = data.report.get("band") if isinstance(data.report.get("band"), dict) else {}
     measure = measure_column(data)
 
-    def number(*keys: str) -> float | None:
-        for source in (report, params):
-            for key in keys:
-                value = source.get(key)
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    return float(value)
+    def number(key: str) -> float | None:
+        value = band.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
         return None
 
     values = pd.to_numeric(small.get(measure, pd.Series(dtype=float)), errors="coerce")
-    return size_histogram(values.dropna().tolist(),
-                          target=number("target_households", "target"),
-                          low=number("min_households", "min_size"),
-                          high=number("max_households", "max_size"), measure=measure)
+    return size_histogram(values.dropna().tolist(), target=number("target"),
+                          low=number("min_size"), high=number("max_size"), measure=measure)
 
 
 def township_rows(data: ReviewData, township: gpd.GeoDataFrame,

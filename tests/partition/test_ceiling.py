@@ -7,10 +7,10 @@ from dataclasses import replace
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from point_township import PARAMS, task_of
+from township_builders import POINT_PARAMS as PARAMS
+from township_builders import square_barriers, task_of
 
 from eapart.partition.ceiling import _fits_whole_number, below_ceiling
-from eapart.partition.examples import square_barriers
 from eapart.partition.model import PartitionParams
 from eapart.partition.township import partition_township
 

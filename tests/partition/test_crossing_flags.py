@@ -11,8 +11,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import shapely
-from point_township import PARAMS, task_of
 from tiny_county import tiny_county, write_gpkg
+from township_builders import POINT_PARAMS as PARAMS
+from township_builders import task_of
 
 from eapart.domain import flags as fl
 from eapart.partition.township import line_inside, partition_township, split_by_lines

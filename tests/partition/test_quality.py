@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import numpy as np
 import shapely
+from township_builders import square_task
 
 from eapart.partition import quality as q
-from eapart.partition.examples import square_task
 from eapart.partition.model import PartitionParams
 from eapart.partition.township import partition_township
 
