@@ -10,6 +10,8 @@ from html import escape
 
 import numpy as np
 
+from eapart.domain.flags import severity
+
 #: Report keys shown in the summary, with their labels, in this order (``a.b`` is
 #: key ``b`` of the report's object ``a``).
 SUMMARY_KEYS: tuple[tuple[str, str], ...] = (
@@ -66,7 +68,8 @@ def summary_rows(report: Mapping) -> list[tuple[str, object]]:
 
 
 def flag_legend(descriptions: Mapping[str, str], counts: Mapping[str, int]) -> str:
-    """A list explaining each flag, with how many areas carry it here."""
+    """A list explaining each flag, its severity (problem or notice) and how many areas
+    carry it here."""
     names = sorted(set(descriptions) | set(counts))
     if not names:
         return "<p class='eapart-muted'>No flags.</p>"
@@ -76,6 +79,8 @@ def flag_legend(descriptions: Mapping[str, str], counts: Mapping[str, int]) -> s
         text = descriptions.get(name, "")
         items.append(
             f"<li><span class='eapart-flag'>{escape(str(name))}</span> "
+            f"<span class='eapart-severity eapart-{escape(severity(str(name)))}'>"
+            f"{escape(severity(str(name)))}</span> "
             f"<span class='eapart-count'>({escape(format_value(count))})</span> "
             f"{escape(str(text))}</li>")
     return "<ul class='eapart-legend'>" + "".join(items) + "</ul>"
