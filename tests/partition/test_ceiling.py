@@ -78,3 +78,11 @@ def test_warning_names_a_township_far_below_its_ceiling():
     ]
     (warning,) = below_ceiling(rows)
     assert "甲" in warning and "84.0%" in warning and "80.0%" in warning
+
+
+def test_fractional_households_widen_the_band_by_the_rounding():
+    from eapart.partition.ceiling import reported_band
+
+    params = PartitionParams(target=80, min_size=64, max_size=96)
+    assert reported_band(np.array([3.0, 5.0]), params) == (64, 96)
+    assert reported_band(np.array([3.0, 5.4]), params) == (63, 97)
