@@ -168,7 +168,7 @@ def _row(name, sizes, target, section, kinds, pp, outside, gap) -> dict:
         "±20%": within,
         "±11%": float((ratio <= 0.11 + 1e-12).mean()) if len(sizes) else 1.0,
         "ceiling": ceiling,
-        "gap": None if ceiling is None else round(ceiling - within, 9) + 0.0,
+        "gap": None if ceiling is None else round(ceiling - within, 6) + 0.0,
         "households across": int((kinds == 2).sum()),
         "land across": int((kinds == 1).sum()),
         "PP": float(pp.mean()) if len(pp) else 0.0,
