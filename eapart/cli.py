@@ -21,7 +21,6 @@ from eapart.domain.schema import CLI, INPUT_LAYERS, parameters
 from eapart.errors import EXIT_FLAGGED, EapartError, UsageError
 from eapart.io.atomic import terminate_unwinds
 from eapart.progress import Progress, display_path
-from eapart.report import warning_lines
 
 #: The roles ``--column ROLE=NAME`` can map: the fields of :class:`~eapart.config.Columns`.
 _COLUMN_ROLES = tuple(f.name for f in dataclasses.fields(Columns))
@@ -127,6 +126,11 @@ def _layer_options(func: Callable) -> Callable:
               "buildings keep their codes.")
 @click.option("--formats", metavar="FMT,...",
               help="Also export: gpkg,shp,geojson,parquet,fgb,csv,xlsx.")
+@click.option("--language", type=click.Choice(["zh", "en"]),
+              help="Headers of the exported workbook: zh (Chinese, default) or en.")
+@click.option("--gpkg-version", type=click.Choice(["1.2", "1.3", "1.4"]),
+              help="GeoPackage version written [1.2: opens in QGIS 3.22 and ArcGIS Pro 3 "
+              "without a warning].")
 @click.option("--basemap", help="Review-map basemap: none (default), osm, or an XYZ URL.")
 @click.option("--attribution", help="Credit line shown for an XYZ basemap.")
 @click.option("--no-maps", is_flag=True, help="Skip the HTML review maps.")
@@ -153,6 +157,7 @@ def run_command(input, out, config_file, columns, quiet, strict, **options) -> N
       eapart run county.gpkg --out out/ --small-areas 3316 --formats shp,xlsx
     """
     from eapart.api import run
+    from eapart.report import warning_lines
 
     cfg = build_config(input, out, config_file, columns, strict=strict, **options)
     chosen = _strict_flags(cfg.strict_flags)
@@ -216,11 +221,7 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
             from eapart.io.export import parse_formats
 
             value = tuple(parse_formats(value))
-        part = {"partition": cfg.partition, "households": cfg.households}.get(parameter.section,
-                                                                               cfg)
-        setattr(part, parameter.name, value)
-        if parameter.measure:
-            cfg.partition.measure = parameter.measure
+        cfg.set_parameter(parameter, value)
     if options.pop("no_maps", False):
         cfg.maps = False
     return cfg
@@ -340,15 +341,26 @@ def map_command(outdir, basemap, attribution, quiet) -> None:
               show_default=True, help="Comma-separated formats.")
 @click.option("--encoding", default="UTF-8", show_default=True,
               help="Shapefile code page: UTF-8, or GBK for older ArcGIS.")
+@click.option("--language", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Workbook headers: zh (Chinese, for a census office) or en (English).")
+@click.option("--gpkg-version", type=click.Choice(["1.2", "1.3", "1.4"]), default="1.2",
+              show_default=True,
+              help="GeoPackage version: 1.2 opens in QGIS 3.22 and ArcGIS Pro 3 without a warning.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
 @_errors_to_exit_codes
-def export_command(outdir, formats, encoding, quiet) -> None:
-    """Export an output's layers and tables for QGIS, ArcGIS and Excel (OUTDIR/export/)."""
+def export_command(outdir, formats, encoding, language, gpkg_version, quiet) -> None:
+    """Export an output's layers and tables for QGIS, ArcGIS and Excel (OUTDIR/export/).
+
+    \b
+    Example:
+      eapart export out/ --format shp,xlsx --encoding GBK --language zh
+    """
     from eapart.io.export import export, parse_formats
 
     progress = Progress(quiet=quiet)
     with progress.stage("export"):
-        paths = export(outdir, parse_formats(formats), encoding=encoding)
+        paths = export(outdir, parse_formats(formats), encoding=encoding, language=language,
+                       gpkg_version=gpkg_version)
     progress.message(f"Wrote {len(paths)} file(s) in {display_path(outdir)}/export")
 
 

@@ -109,11 +109,3 @@ def test_a_farm_far_below_the_minimum_joins_across_the_barrier_only_when_asked()
 def test_join_share_outside_zero_to_one_is_a_usage_error(tmp_path):
     done, _ = run_tiny(tmp_path, "--join-isolated-below", "1.5")
     assert done.returncode == 2 and "join-isolated-below" in done.stderr
-
-
-def test_the_review_legend_shows_each_flag_with_its_severity():
-    from eapart.review.panels import flag_legend
-
-    html = flag_legend(dict(fl.FLAG_DESCRIPTIONS), {fl.CROSSES_MAJOR_ROAD: 2})
-    assert "land_across_major_road</span> <span class='eapart-severity eapart-notice'>" in html
-    assert "crosses_major_road</span> <span class='eapart-severity eapart-problem'>" in html
