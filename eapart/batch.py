@@ -29,8 +29,10 @@ from eapart.api import run
 from eapart.config import RunConfig, load_config
 from eapart.domain.areas import read_report
 from eapart.domain.schema import GPKG_NAME, MANIFEST, SUMMARY_NAME, parameters
-from eapart.errors import EapartError, InputError
+from eapart.errors import EapartError, InputError, unexpected_message
 from eapart.io.atomic import atomic_file, is_eapart_output
+from eapart.io.tables import spreadsheet_safe
+from eapart.options import Where, check
 
 #: Manifest columns: every parameter a manifest may set (docs/contract.md).
 MANIFEST_COLUMNS = parameters(MANIFEST)
@@ -88,22 +90,23 @@ def read_manifest(path: Path) -> pd.DataFrame:
     return table
 
 
-def county_config(row: pd.Series, options: BatchOptions, row_number: int) -> RunConfig:
-    """The run of one manifest row."""
+def county_config(row: pd.Series, options: BatchOptions, row_number: int,
+                  manifest: Path | str = "manifest") -> RunConfig:
+    """The run of one manifest row; every value is checked as the same option would be."""
     cfg = load_config(Path(row["config"])) if row.get("config") else RunConfig()
     cfg.input = Path(row["input"])
     cfg.out = Path(row["out"])
     if row.get("county_code"):
-        cfg.county_code = row["county_code"]
+        cfg.county_code = check("county_code", row["county_code"],
+                                Where.manifest(manifest, row_number, "county_code"))
+        cfg.given.add("county_code")
     for column, parameter in MANIFEST_COLUMNS.items():
         value = row.get(column, "")
         if not value or parameter.section not in ("partition", "households"):
             continue
-        try:
-            cfg.set_parameter(parameter, parameter.kind(value))
-        except ValueError as exc:
-            raise InputError(f"manifest row {row_number}: {column} must be a number, "
-                             f"not {value!r}") from exc
+        cfg.set_parameter(parameter,
+                          check(column, value, Where.manifest(manifest, row_number, column)))
+        cfg.given.add(column)
     cfg.jobs, cfg.scheduler = options.jobs, options.scheduler
     cfg.formats, cfg.maps, cfg.force = options.formats, options.maps, options.force
     return cfg
@@ -132,14 +135,15 @@ def run_batch(
     summary_path = Path(summary_path or manifest.parent / "national_summary.csv")
     rows: list[dict] = []
     for i, row in table.iterrows():
-        result = _run_county(row, options, int(i) + 2)
+        result = _run_county(row, options, int(i) + 2, manifest)
         rows.append(result)
         on_county(result)
         _write_summary(summary_path, rows)
     return pd.DataFrame(rows, columns=list(SUMMARY_FIELDS))
 
 
-def _run_county(row: pd.Series, options: BatchOptions, row_number: int) -> dict:
+def _run_county(row: pd.Series, options: BatchOptions, row_number: int,
+                manifest: Path) -> dict:
     out = Path(row["out"])
     entry = {"county_code": row.get("county_code", ""), "input": Path(row["input"]).name,
              "out": out.name}
@@ -149,12 +153,15 @@ def _run_county(row: pd.Series, options: BatchOptions, row_number: int) -> dict:
         return {**entry, **_figures(report), "status": "skipped (complete)",
                 "seconds": 0.0, "message": ""}
     try:
-        cfg = county_config(row, options, row_number)
+        cfg = county_config(row, options, row_number, manifest)
         cfg.force = True if is_eapart_output(out) else options.force
         result = run(cfg)
     except EapartError as exc:
         return {**entry, "status": "failed", "seconds": round(time.perf_counter() - start, 2),
                 "message": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - one county's fault must not stop the others
+        return {**entry, "status": "failed", "seconds": round(time.perf_counter() - start, 2),
+                "message": unexpected_message(exc)}
     return {**entry, **_figures(result.report), "status": "done",
             "seconds": round(time.perf_counter() - start, 2), "message": ""}
 
@@ -176,4 +183,5 @@ def _write_summary(path: Path, rows: list[dict]) -> None:
     for column in _COUNT_FIELDS:
         frame[column] = pd.to_numeric(frame[column]).astype("Int64")
     with atomic_file(path) as tmp:
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+        spreadsheet_safe(frame).to_csv(tmp, index=False, encoding="utf-8-sig",
+                                       lineterminator="\n")

@@ -26,9 +26,10 @@ xlsx       ``xlsx/summary.xlsx``                            one sheet per level 
 Every non-empty layer of the GeoPackage is exported (result layers, then
 ``unassigned``, ``roads``, ``water``, ``rail``), in the input's CRS except
 GeoJSON. Codes stay strings with their leading zeros in every format, counts
-are whole numbers in the tables. Each file is written under a temporary name
-and renamed when complete; no clock time goes into any file, so the same
-output exports to the same bytes.
+are whole numbers in the tables. The ``export`` folder is rebuilt aside and
+swapped in whole (formats not asked for this time are kept), so a killed export
+leaves the previous set or the new one; no clock time goes into any file, so the
+same output exports to the same bytes.
 
 >>> export("out", ["gpkg", "shp"], encoding="GBK")  # doctest: +SKIP
 """
@@ -44,6 +45,7 @@ import pyogrio
 from eapart.domain.areas import Areas
 from eapart.domain.schema import EXPORT_DIR
 from eapart.errors import UsageError
+from eapart.io.atomic import replaced_folder
 from eapart.io.band import report_band
 from eapart.io.qgis_styles import add_qgis_styles
 from eapart.io.shapefile import normalise_encoding, write_shapefile_zip
@@ -214,18 +216,20 @@ def export(
     if "shp" in wanted:
         encoding = normalise_encoding(encoding)
     areas = Areas.read(outdir)
+    final = Path(outdir) / EXPORT_DIR
     written: list[Path] = []
-    for done, name in enumerate(wanted, start=1):
-        folder = Path(outdir) / EXPORT_DIR / name
-        folder.mkdir(parents=True, exist_ok=True)
-        if name == "shp":
-            written += export_shp(areas, folder, encoding)
-        elif name == "xlsx":
-            written += export_xlsx(areas, folder, language)
-        elif name == "gpkg":
-            written += export_gpkg(areas, folder, gpkg_version)
-        else:
-            written += _WRITERS[name](areas, folder)
-        if progress is not None:
-            progress(done, len(wanted))
-    return written
+    with replaced_folder(final, keep=lambda entry: entry not in wanted) as staging:
+        for done, name in enumerate(wanted, start=1):
+            folder = staging / name
+            folder.mkdir(parents=True, exist_ok=True)
+            if name == "shp":
+                written += export_shp(areas, folder, encoding)
+            elif name == "xlsx":
+                written += export_xlsx(areas, folder, language)
+            elif name == "gpkg":
+                written += export_gpkg(areas, folder, gpkg_version)
+            else:
+                written += _WRITERS[name](areas, folder)
+            if progress is not None:
+                progress(done, len(wanted))
+    return [final / path.relative_to(staging) for path in written]

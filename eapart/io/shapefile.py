@@ -20,6 +20,8 @@ township_name       town_name    township name
 census_area_name    ca_name      census area name
 name                name         name
 type                type         building type
+floors              floors       storeys as given (empty when unknown)
+walk_number         walk_no      place on the walking route of its small area
 class               class        road/water/rail class
 reason              reason       why a building is unassigned
 ==================  ===========  =============================================
@@ -72,6 +74,8 @@ SHAPEFILE_FIELDS: dict[str, str] = {
     "census_area_name": "ca_name",
     "name": "name",
     "type": "type",
+    "floors": "floors",
+    "walk_number": "walk_no",
     "class": "class",
     "reason": "reason",
 }

@@ -11,7 +11,9 @@ township summary (balance and flags per township), each with a frozen header, a
 filter on every column, columns wide enough for their contents and a totals row
 (values, never formulas). Every code cell is a text cell (number format ``@``) so
 leading zeros survive and Excel does not turn a 15-digit code into
-``1.10101E+14``; no text is ever stored as a formula, even when it starts with ``=``.
+``1.10101E+14``. No text runs as a formula: in CSV a text cell starting with
+``= + - @``, tab or CR gets a leading ``'``; in the workbook every text is a string
+cell (never a formula), even when it starts with ``=``.
 """
 
 from __future__ import annotations
@@ -121,10 +123,39 @@ def township_summary(small: pd.DataFrame, townships: pd.DataFrame, measure: str,
     return integer_counts(table)
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value):
+    """``value`` made safe for a spreadsheet: text read as a formula gets a leading ``'``.
+
+    A name such as ``=HYPERLINK("http://...")`` would run in Excel or LibreOffice when
+    a CSV is opened; ``'=HYPERLINK(...)`` shows as the text it is. Other values pass.
+
+    >>> spreadsheet_text("=1+1"), spreadsheet_text("城关镇"), spreadsheet_text(3)
+    ("'=1+1", '城关镇', 3)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``table`` with every text cell passed through :func:`spreadsheet_text`."""
+    table = pd.DataFrame(table).copy()
+    for column in table.columns:
+        if not pd.api.types.is_numeric_dtype(table[column]) \
+                and not pd.api.types.is_bool_dtype(table[column]):
+            table[column] = table[column].map(spreadsheet_text)
+    return table
+
+
 def write_csv(table: pd.DataFrame, path: Path) -> Path:
-    """Write ``table`` as CSV in UTF-8 with BOM, atomically; return ``path``."""
+    """Write ``table`` as CSV in UTF-8 with BOM, atomically, text spreadsheet-safe."""
     partial = path.with_name(path.name + ".partial")
-    table.to_csv(partial, index=False, encoding=CSV_ENCODING, lineterminator="\n")
+    spreadsheet_safe(table).to_csv(partial, index=False, encoding=CSV_ENCODING,
+                                   lineterminator="\n")
     partial.replace(path)
     return path
 
@@ -163,6 +194,7 @@ def _text_cell(sheet, value, *, code: bool = False, bold: bool = False,
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"  # never a formula, whatever the text starts with
+        cell.quotePrefix = value.startswith(FORMULA_STARTS)
     if code:
         cell.number_format = "@"
     elif share:

@@ -117,8 +117,10 @@ def write_summary(path: Path, small_areas: pd.DataFrame) -> None:
     Counts (households, persons, buildings) are whole numbers; unknown persons stay empty.
     """
     columns = [c for c in SUMMARY_COLUMNS if c in small_areas.columns]
+    from eapart.io.tables import spreadsheet_safe
+
     table = integer_counts(pd.DataFrame(small_areas[columns])).sort_values("small_area_code")
-    table.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    spreadsheet_safe(table).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
 def _plain(value):
