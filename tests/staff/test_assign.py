@@ -114,7 +114,7 @@ def test_norms_from_options_and_from_the_run_file(out, tmp_path):
     (out / "assignments.csv").unlink()
     assert eapart("assign", out, "--config", run_file).returncode == 0
     narrow = assignments(out)
-    assert narrow["enumerator_slot"].nunique() > 2.2 * wide
+    assert narrow["enumerator_slot"].nunique() * 10 >= 22 * wide  # at least 2.2 times
     sizes = narrow.drop_duplicates("enumerator_slot").groupby("supervisor_team").size()
     assert sizes.median() <= 3 and sizes.mean() <= 3.3
     bad = eapart("assign", out, "--enumerators-per-supervisor", 0)
