@@ -43,13 +43,18 @@ SUMMARY_COLUMNS = (
 def write_geopackage(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
     """Write ``layers`` into one GeoPackage with a spatial index per layer.
 
-    Layers are written in :data:`LAYER_ORDER`, then any others in name order.
+    Layers are written in :data:`LAYER_ORDER`, then any others in name order; a
+    plain DataFrame (no geometry) is written as an attribute table.
     """
     order = [n for n in LAYER_ORDER if n in layers] + sorted(set(layers) - set(LAYER_ORDER))
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})
     try:
         for name in order:
             frame = layers[name]
+            if not isinstance(frame, gpd.GeoDataFrame):
+                # A table with no geometry (the code registry).
+                pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
+                continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio",
