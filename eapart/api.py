@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eapart.config import RunConfig
+from eapart.edits.registry import REGISTRY_LAYER, fresh_registry
 from eapart.errors import InputError, UsageError
 from eapart.executors import map_townships
 from eapart.io.atomic import atomic_directory, check_destination, is_eapart_output
@@ -75,8 +76,13 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
         cfg.input = bundled_sample()
     cfg.validate()
     check_destination(Path(cfg.out), cfg.force)
+    if cfg.edits is not None and cfg.previous is None:
+        raise UsageError("--edits applies to an earlier output: give it with --previous OUT "
+                         "(or use `eapart edit apply OUT EDITS --out NEW`)")
     with progress.stage("read inputs"):
         inputs = read_inputs(cfg)
+    if cfg.previous is not None:
+        return _rerun(cfg, inputs, progress)
     note = derive_target(inputs, cfg)
     if note:
         inputs.notes.append(note)
@@ -94,6 +100,7 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
         report = build_report(cfg, inputs, layers, results, ENGINE, quality)
         if carried is not None:
             report["codes_kept"] = carried.summary()
+        layers[REGISTRY_LAYER] = fresh_registry(layers)
     with atomic_directory(Path(cfg.out), force=cfg.force) as tmp:
         with progress.stage("write"):
             write_outputs(tmp, layers, report, cfg)
@@ -111,6 +118,39 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     summary = summary_lines(report, Path(cfg.out), progress.timings)
     return RunResult(out=Path(cfg.out), report=report, timings=dict(progress.timings),
                      engine_timings=engine_seconds(results), summary=summary)
+
+
+def _rerun(cfg: RunConfig, inputs, progress: Progress) -> RunResult:
+    """A ``--previous`` run: redraw only the small areas whose buildings changed."""
+    from eapart.edits.edition import write_edition
+    from eapart.edits.rerun import rerun_plan
+
+    with progress.stage("compare with previous"):
+        plan = rerun_plan(inputs, Path(cfg.previous), cfg.edits)
+    source = "inputs" + (f" + {Path(cfg.edits).name}" if cfg.edits else "")
+    report = write_edition(plan, Path(cfg.out), force=cfg.force, maps=cfg.maps,
+                           progress=progress, source=source)
+    summary = summary_lines(report, Path(cfg.out), progress.timings)
+    summary.extend(codes_kept_lines(report))
+    return RunResult(out=Path(cfg.out), report=report, timings=dict(progress.timings),
+                     summary=summary)
+
+
+def codes_kept_lines(report: dict) -> list[str]:
+    """Closing lines of an edition: what changed, and how many codes each township kept."""
+    last = report["code_history"][-1]
+    kept = report["code_stability"]
+    lines = [f"Edition {report['edition']}: codes " + ", ".join(
+        f"{k} {last[k]}" for k in ("U", "S", "M", "X", "N", "R")) + "; "
+        f"{kept['buildings_same_code_share']:.1%} of the buildings kept their small-area code "
+        "(see changes.csv)."]
+    for row in report.get("per_township", []):
+        mine = row.get("code_stability")
+        if mine:
+            lines.append(f"  {row['township_code']} {row['name']}: "
+                         f"{mine['small_area_codes_kept']} of {mine['small_area_codes_before']} "
+                         f"small-area codes kept")
+    return lines
 
 
 def rebuild_maps(

@@ -116,6 +116,11 @@ def _layer_options(func: Callable) -> Callable:
 @click.option("--keep-codes-from", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="An earlier output (may be --out itself): areas that hold mostly the same "
               "buildings keep their codes.")
+@click.option("--previous", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="An earlier output: keep its areas and codes, redraw only the small areas "
+              "whose buildings changed (and what --edits asks); writes changes.csv.")
+@click.option("--edits", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="An edits file (edits.csv or .json) to apply on --previous.")
 @click.option("--formats", metavar="FMT,...",
               help="Also export: gpkg,shp,geojson,parquet,fgb,csv,xlsx.")
 @click.option("--basemap", help="Review-map basemap: none (default), osm, or an XYZ URL.")
@@ -178,7 +183,7 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
     simple = {"small_areas": part, "census_areas": part, "seed": part,
               "allow_barrier_crossing": part, "encoding": cfg, "csv_crs": cfg,
               "county_code": cfg, "basemap": cfg, "attribution": cfg, "jobs": cfg,
-              "keep_codes_from": cfg,
+              "keep_codes_from": cfg, "previous": cfg, "edits": cfg,
               "scheduler": cfg,
               "force": cfg, "strict": cfg}
     for name, target in simple.items():

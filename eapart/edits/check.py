@@ -325,13 +325,44 @@ def _effect(p: _Planner, edit: Edit) -> str:
     return f"{edit.describe()}; redraws {', '.join(codes)}"
 
 
+#: Metres of boundary two areas must share for the land of an emptied one to go over.
+SHARED_MIN_M = 1.0
+
+
+def _neighbours_of_emptied(plan: Plan, township: str, locked: set[str]) -> set[str]:
+    """Unlocked neighbours of the touched areas left with no building.
+
+    An area whose buildings all left must give its land to a neighbour along a real
+    shared boundary, which may lie outside the touched land: that neighbour joins it.
+    """
+    alive = set(plan.label_of)
+    emptied = [c for c in plan.touched[township] if c not in alive]
+    if not emptied:
+        return set()
+    sa = plan.output.layers["small_areas"]
+    mine = sa[sa["township_code"] == township]
+    geoms = mine.geometry.to_crs(plan.output.work_crs).to_numpy()
+    codes = mine["small_area_code"].to_numpy()
+    out: set[str] = set()
+    for code in emptied:
+        own = geoms[np.flatnonzero(codes == code)[0]]
+        shared = shapely.length(shapely.intersection(shapely.boundary(geoms),
+                                                     shapely.boundary(own)))
+        for other in codes[shared > SHARED_MIN_M]:
+            if other != code and other not in locked and other[:12] not in locked:
+                out.add(other)
+    plan.touched[township] |= out
+    return out
+
+
 def redraw_touched(plan: Plan) -> None:
     """Redraw the touched land of each township (fills ``plan.drawn``)."""
     out = plan.output
     b = out.layers["buildings"]
     sa = out.layers["small_areas"]
+    locked = locked_codes(out.registry) | {c for c, state in plan.locks.items() if state}
     for tw in sorted(plan.touched):
-        codes = sorted(plan.touched[tw])
+        codes = sorted(plan.touched[tw] | _neighbours_of_emptied(plan, tw, locked))
         mine = b[b["small_area_code"].isin(codes)]
         region_b = gpd.GeoDataFrame(
             {"building_id": mine["building_id"].to_numpy(),

@@ -55,14 +55,16 @@ def write_edition(plan: Plan, new_out: Path, *, force: bool = False, maps: bool 
     for label, code in plan.code_of.items():
         if "#" in label:
             why.setdefault(code, []).append(label.rsplit("#", 1)[0])
-    changes = code_changes(output.layers["buildings"], layers["buildings"], why)
-    kept = codes_kept(output.layers["buildings"], layers["buildings"])
+    before = output.extras.get("previous_buildings", output.layers["buildings"])
+    changes = code_changes(before, layers["buildings"], why)
+    kept = codes_kept(before, layers["buildings"])
     history = list(output.report.get("code_history", []))
     history.append({"edition": edition, "source": source, **change_counts(changes)})
     report = updated_report(output.report, layers, output.band.measure, output.band.low,
                             output.band.high, {
                                 "edition": edition, "code_history": history,
-                                "codes_kept": kept,
+                                "code_stability": kept,
+                                **output.extras.get("report", {}),
                                 "edits": {"source": source,
                                           "applied": sum(1 for v in plan.verdicts),
                                           "redrawn_small_areas":
@@ -88,7 +90,7 @@ def _township_codes_kept(report: dict, kept: dict) -> None:
     for row in report.get("per_township", []):
         mine = kept["per_township"].get(row["township_code"])
         if mine:
-            row["codes_kept"] = mine
+            row["code_stability"] = mine
 
 
 def write_applied(path: Path, plan: Plan) -> None:

@@ -3,8 +3,9 @@
 The engine works township by township on cells (:mod:`eapart.partition.cells`);
 an edit needs only the land of the small areas it touches. That land, the union of
 their old polygons, is tessellated again around its buildings (the same blocks,
-roads and footprints as the first run), each cell takes the area its buildings are
-pinned to, and only what an edit asks to be cut again (a split, a new count for a
+roads and footprints as the first run, and the old boundaries as block edges, so
+that cells never straddle two old areas), each cell takes the area its buildings are
+pinned to (an empty cell stays with the area it lay in), and only what an edit asks to be cut again (a split, a new count for a
 census area) goes through the partitioner, with pinned groups
 (:func:`eapart.partition.regions.split.partition` and its ``pinned`` argument).
 Everything outside the region is never touched: its polygons and codes come back
@@ -105,7 +106,10 @@ def redraw(region: Region, jobs: list[Job], barriers: gpd.GeoDataFrame,
     geoms = b.geometry.to_crs(work_crs).to_numpy()
     near = barriers[barriers.intersects(shapely.buffer(outline, 1.0))]
     lines, codes = block_lines(near)
-    tess = tessellate(outline, geoms, lines)
+    # The old boundaries enclose blocks too: land stays with its area unless a
+    # building pinned elsewhere takes its own cell across.
+    old_edges = shapely.boundary(old)
+    tess = tessellate(outline, geoms, np.concatenate([lines, old_edges]))
     graph = build_graph(tess, lines, codes)
     values = np.nan_to_num(b[band.measure].to_numpy(dtype=float))
     weight = np.bincount(tess.building_cell, values, minlength=tess.n_cells)
