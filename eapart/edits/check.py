@@ -185,6 +185,10 @@ def plan_edits(output: Output, edits: EditsFile, start: Plan | None = None) -> P
             verdict.effect = _effect(planner, edit)
         plan.verdicts.append(verdict)
     redraw_touched(plan)
+    errors = {k: v for d in plan.drawn.values() for k, v in d.job_errors.items()}
+    for v in plan.verdicts:
+        if v.edit.id in errors and not v.refused:
+            v.refused = errors[v.edit.id]
     for label in [lab for d in plan.drawn.values() for lab in d.in_pieces]:
         culprits = plan.blame.get(label, [])
         for v in plan.verdicts:
@@ -336,7 +340,9 @@ def _neighbours_of_emptied(plan: Plan, township: str, locked: set[str]) -> set[s
     shared boundary, which may lie outside the touched land: that neighbour joins it.
     """
     alive = set(plan.label_of)
-    emptied = [c for c in plan.touched[township] if c not in alive]
+    held = set(plan.output.layers["buildings"]["small_area_code"])
+    # An area whose buildings went elsewhere gives its land to where they went.
+    emptied = [c for c in plan.touched[township] if c not in alive and c not in held]
     if not emptied:
         return set()
     sa = plan.output.layers["small_areas"]
@@ -367,6 +373,7 @@ def redraw_touched(plan: Plan) -> None:
         region_b = gpd.GeoDataFrame(
             {"building_id": mine["building_id"].to_numpy(),
              "label": plan.label_of[mine["building_id"]].to_numpy(),
+             "old": mine["small_area_code"].to_numpy(),
              out.band.measure: mine[out.band.measure].to_numpy()},
             geometry=mine.geometry.to_numpy(), crs=b.crs)
         polys = sa.set_index("small_area_code").loc[codes].geometry.to_numpy()

@@ -5,9 +5,10 @@ an edit needs only the land of the small areas it touches. That land, the union 
 their old polygons, is tessellated again around its buildings (the same blocks,
 roads and footprints as the first run, and the old boundaries as block edges, so
 that cells never straddle two old areas), each cell takes the area its buildings are
-pinned to (an empty cell stays with the area it lay in), and only what an edit asks to be cut again (a split, a new count for a
-census area) goes through the partitioner, with pinned groups
-(:func:`eapart.partition.regions.split.partition` and its ``pinned`` argument).
+pinned to (an empty cell stays with the area it lay in), and only what an
+edit asks to be cut again (a split, a new count for a census area) goes through
+the partitioner, with pinned groups (the ``pinned`` argument of
+:func:`eapart.partition.regions.split.partition`).
 Everything outside the region is never touched: its polygons and codes come back
 as they were, byte for byte. The region's outer boundary is the old one, and the
 new polygons are snapped onto the old vertices along it, so the areas still tile.
@@ -35,7 +36,7 @@ from eapart.partition import quality as q
 from eapart.partition.cells.dissolve import dissolve
 from eapart.partition.cells.graph import MAJOR_BARRIERS, block_lines, build_graph
 from eapart.partition.cells.tessellate import tessellate
-from eapart.partition.regions.labels import make_one_piece, pieces, spread_labels
+from eapart.partition.regions.labels import make_one_piece, spread_labels
 from eapart.partition.regions.split import partition
 
 #: Snap tolerance, in metres, that puts the new polygons' vertices back on the old
@@ -79,6 +80,7 @@ class Drawn:
     in_pieces: list[str]
     crossed: set[str]
     job_parts: dict[str, list[str]] = field(default_factory=dict)
+    job_errors: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -116,32 +118,47 @@ def redraw(region: Region, jobs: list[Job], barriers: gpd.GeoDataFrame,
 
     names = sorted(set(b["label"]) | set(region.codes))
     index = {n: i for i, n in enumerate(names)}
-    cell_label = _pin_cells(tess, b["label"].map(index).to_numpy(), old,
-                            [index[c] for c in region.codes], graph)
+    successor = b.groupby("old")["label"].agg(lambda s: s.value_counts().index[0])
+    heir = [index[successor.get(c, c)] for c in region.codes]
+    cell_label = _pin_cells(tess, b["label"].map(index).to_numpy(), old, heir, graph)
     job_parts: dict[str, list[str]] = {}
+    job_errors: dict[str, str] = {}
     for job in jobs:
-        cell_label, names, parts = _run_job(job, cell_label, names, tess, graph, weight, b,
-                                            band)
+        try:
+            cell_label, names, parts = _run_job(job, cell_label, names, tess, graph, weight,
+                                                b, band)
+        except ValueError as exc:
+            job_errors[job.edit] = f"cannot cut it so: {exc}"
+            continue
         job_parts[job.edit] = parts
     area = shapely.area(tess.cells)
     has_b = np.bincount(tess.building_cell, minlength=tess.n_cells) > 0
-    in_pieces = _labels_in_pieces(graph.edges, cell_label, has_b, names)
-    cell_label = make_one_piece(graph.edges, graph.shared_length, cell_label,
-                                has_b.astype(float) + weight, area)
+    # Stray pieces of empty land join a neighbour; cells with buildings keep their pin.
+    joined = make_one_piece(graph.edges, graph.shared_length, cell_label,
+                            has_b.astype(float) + weight, area)
+    cell_label = np.where(has_b, cell_label, joined)
     used = np.unique(cell_label)
     geoms_work = dissolve(tess.cells, np.searchsorted(used, cell_label), len(used))
+    in_pieces = _labels_in_pieces(geoms_work, used, tess.building_xy,
+                                  cell_label[tess.building_cell], names)
     back = gpd.GeoSeries(geoms_work, crs=work_crs).to_crs(out_crs).to_numpy()
     back = _snap(back, region.polygons, out_crs)
     polygons = {names[u]: g for u, g in zip(used, back, strict=True)}
     label_of = pd.Series([names[i] for i in cell_label[tess.building_cell]],
                          index=b["building_id"].to_numpy())
     return Drawn(label_of=label_of, polygons=polygons, in_pieces=in_pieces,
-                 crossed=_crossed(graph, cell_label, names), job_parts=job_parts)
+                 crossed=_crossed(graph, cell_label, names), job_parts=job_parts,
+                 job_errors=job_errors)
 
 
 def _pin_cells(tess, building_label: np.ndarray, old: np.ndarray, old_label: list[int],
                graph) -> np.ndarray:
-    """Label per cell: its buildings' label; an empty cell keeps its old area's, if alive."""
+    """Label per cell: its buildings' label; an empty cell goes with its old area.
+
+    ``old_label``: per old polygon, the label that took most of its buildings (its
+    own while it keeps any); land of an area whose buildings all left the map
+    goes to the neighbour it shares most boundary with.
+    """
     n = tess.n_cells
     cell = np.full(n, -1, dtype=np.int64)
     # Buildings sharing a cell (coincident points): the highest label wins, deterministically.
@@ -192,14 +209,18 @@ def _run_job(job: Job, cell_label, names, tess, graph, weight, b, band: Band):
     return out, names, parts[: int(labels.max()) + 1]
 
 
-def _labels_in_pieces(edges, cell_label, has_building, names) -> list[str]:
-    """Labels whose buildings lie in more than one connected piece of their cells."""
-    piece = pieces(len(cell_label), edges, cell_label)
-    occupied = np.unique(piece[has_building])
-    lab = np.zeros(piece.max() + 1 if len(piece) else 0, dtype=np.int64)
-    lab[piece] = cell_label
-    count = np.bincount(lab[occupied], minlength=len(names))
-    return [names[i] for i in np.flatnonzero(count > 1)]
+def _labels_in_pieces(geoms, used, building_xy, building_label, names) -> list[str]:
+    """Labels whose polygon is in several parts with buildings in more than one."""
+    out = []
+    for g, lab in zip(geoms, used, strict=True):
+        if shapely.get_type_id(g) != 6:
+            continue
+        parts = shapely.get_parts(g)
+        points = shapely.points(building_xy[building_label == lab])
+        holding = [shapely.intersects(p, points).any() for p in parts]
+        if sum(holding) > 1:
+            out.append(names[lab])
+    return out
 
 
 def _crossed(graph, cell_label, names) -> set[str]:
