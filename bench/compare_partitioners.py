@@ -98,24 +98,24 @@ def graphs_from_tasks(tasks) -> list[Township]:
 
 
 def andorra_graphs() -> list[Township]:
-    from eapart.partition.examples import andorra_tasks
+    """The parishes of the Andorra extract, read as `eapart run` reads them."""
+    from eapart.api import plan
+    from eapart.config import RunConfig
 
-    return graphs_from_tasks(andorra_tasks(DATA / "andorra.gpkg"))
+    return graphs_from_tasks(plan(RunConfig(input=DATA / "andorra.gpkg")).tasks)
 
 
 def synthetic_graphs(n_buildings: int) -> list[Township]:
     """The townships of a synthetic county of ``n_buildings`` buildings."""
+    from eapart.api import plan
     from eapart.config import RunConfig
-    from eapart.io.read import read_inputs
-    from eapart.pipeline import plan_tasks
     from eapart.synthetic.county import make_county, write_county
 
     n_townships = max(4, round(20 * n_buildings / 61_310))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "county.gpkg"
         write_county(path, make_county(n_buildings=n_buildings, n_townships=n_townships))
-        cfg = RunConfig(input=path)
-        tasks = plan_tasks(read_inputs(cfg), cfg)
+        tasks = plan(RunConfig(input=path)).tasks
     return graphs_from_tasks(tasks)
 
 

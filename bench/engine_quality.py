@@ -1,6 +1,6 @@
 """How good and how fast is the partition engine on a whole county?
 
-Reads a county through the real pipeline front end (``read_inputs`` + ``plan_tasks``),
+Reads a county through the real pipeline front end (``eapart.api.plan``),
 cuts every township with :func:`eapart.partition.township.partition_township`, once
 with census areas formed by the tool and once with the villages as census areas,
 and prints one table: share of small areas within +/-20% of the target, single-piece
@@ -38,11 +38,11 @@ from time import perf_counter
 import numpy as np
 import shapely
 
+from eapart.api import plan
 from eapart.config import PartitionConfig, RunConfig
 from eapart.io.read import read_inputs
 from eapart.partition import quality as q
 from eapart.partition.township import partition_township
-from eapart.pipeline import derive_target, plan_tasks
 
 STAGES = ("tessellate", "graph", "partition", "dissolve")
 
@@ -96,9 +96,7 @@ def holed(geoms: np.ndarray) -> int:
 
 def measure(inputs, label: str, part: PartitionConfig) -> dict:
     """Cut every township and gather the figures of one table row."""
-    cfg = RunConfig(partition=part)
-    derive_target(inputs, cfg)  # as `eapart run` does: --small-areas sets the target
-    tasks = plan_tasks(inputs, cfg)
+    tasks = plan(RunConfig(partition=part), inputs).tasks  # as `eapart run` plans them
     start = perf_counter()
     results = [partition_township(t) for t in tasks]
     total = perf_counter() - start
@@ -113,7 +111,7 @@ def measure(inputs, label: str, part: PartitionConfig) -> dict:
         "census areas": label,
         "CAs": summary["census_areas"],
         "SAs": summary["small_areas"],
-        "within ±20%": f"{summary['within_tolerance_share']:.1%}",
+        "within ±20%": f"{summary['size']['within_20pct_share']:.1%}",
         "same, less 1-building oversize": f"{balanceable_share(results, params):.1%}",
         "one piece": f"{tiling['single_piece_share']:.1%}",
         "overlap": f"{tiling['overlap_share']:.2e}",

@@ -1,6 +1,6 @@
 """Where does the partition engine spend its time? Profile the largest townships.
 
-Reads a county through the real pipeline front end (``read_inputs`` + ``plan_tasks``),
+Reads a county through the real pipeline front end (``eapart.api.plan``: read, size band, tasks),
 picks the townships with the most buildings, times each stage of
 :func:`eapart.partition.township.partition_township` (tessellate, graph, partition,
 dissolve) and prints, per stage, the functions that take the most time (pyinstrument,
@@ -25,10 +25,10 @@ from time import perf_counter
 
 from pyinstrument import Profiler
 
+from eapart.api import plan
 from eapart.config import PartitionConfig, RunConfig
 from eapart.io.read import read_inputs
 from eapart.partition.township import partition_township
-from eapart.pipeline import plan_tasks
 
 #: The stage each engine function belongs to, by the module it lives in.
 STAGE_OF_MODULE = {
@@ -47,8 +47,7 @@ def county_tasks(args: argparse.Namespace):
     """The county's township tasks: a file given, or the default synthetic county."""
     part = PartitionConfig(small_areas=args.small_areas, census_areas=args.census_areas)
     if args.input:
-        inputs = read_inputs(RunConfig(input=Path(args.input)))
-        return plan_tasks(inputs, RunConfig(partition=part))
+        return plan(RunConfig(input=Path(args.input), partition=part)).tasks
     from eapart.synthetic.county import make_county, write_county
 
     layers = make_county(n_buildings=args.buildings, n_townships=20, seed=0)
@@ -58,7 +57,7 @@ def county_tasks(args: argparse.Namespace):
         inputs = read_inputs(RunConfig(input=path))
     if args.no_villages:
         inputs.villages = None
-    return plan_tasks(inputs, RunConfig(partition=part))
+    return plan(RunConfig(partition=part), inputs).tasks
 
 
 def _engine_frames(frame, stack: tuple[str, ...], out: dict) -> None:

@@ -5,7 +5,7 @@ synthetic counties of several sizes and seeds, each twice (with the county's
 villages as census areas, and with census areas formed by the tool), and on the
 Andorra extract (``../shared/data/andorra.gpkg``), which has no villages, twice
 (census areas formed by the tool, and villages cut along its major roads and
-rivers), through the real front end (``read_inputs`` + ``plan_tasks``).
+rivers), through the real front end (``eapart.api.plan``).
 
 A township fails when the engine raises, or when its result breaks a hard rule:
 a building not placed exactly once, a small area that is not one Polygon, small
@@ -41,13 +41,13 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from eapart.api import plan
 from eapart.config import RunConfig
 from eapart.io.read import read_inputs
 from eapart.partition.cells.precision import linework
 from eapart.partition.cells.tessellate import FALLBACK_NOTE
 from eapart.partition.model import TownshipTask
 from eapart.partition.township import partition_township
-from eapart.pipeline import plan_tasks
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -106,7 +106,7 @@ def county_tasks(path: Path, villages: bool | str) -> list[TownshipTask]:
     inputs = read_inputs(RunConfig(input=path))
     if not villages:
         inputs.villages = None
-    tasks = plan_tasks(inputs, RunConfig())
+    tasks = plan(RunConfig(), inputs).tasks
     if villages == "cut":
         for task in tasks:
             task.villages = villages_along_barriers(task)

@@ -1,38 +1,44 @@
-"""The public API: one call runs the main job, as ``eapart run`` does.
+"""The public API: cut a county in memory (:func:`partition`) or as a file job (:func:`run`).
 
->>> from eapart.api import run                                    # doctest: +SKIP
->>> from eapart.config import RunConfig                            # doctest: +SKIP
->>> result = run(RunConfig(input=Path("county.gpkg"), out=Path("out")))  # doctest: +SKIP
->>> result.report["small_areas"]                                   # doctest: +SKIP
+:func:`partition` takes GeoDataFrames and returns an :class:`~eapart.domain.areas.Areas`,
+writing nothing, the way a notebook works; :func:`run` reads the files of a
+:class:`~eapart.config.RunConfig`, does the same, and writes the contract's outputs,
+as ``eapart run`` does. Both go through :func:`plan` (inputs, size band, one task per
+township) and :func:`cut` (partition, assemble, stages, report)::
+
+    >>> import eapart                                               # doctest: +SKIP
+    >>> areas = eapart.partition(buildings, townships, roads=roads,  # doctest: +SKIP
+    ...                          target_households=80)
+    >>> areas.small_areas.plot(column="households")                  # doctest: +SKIP
+    >>> areas.to_file("out/")                                        # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eapart.config import RunConfig
-from eapart.edits.registry import REGISTRY_LAYER, fresh_registry
+import geopandas as gpd
+
+from eapart.config import Columns, HouseholdParams, RunConfig
+from eapart.domain.areas import Areas
+from eapart.domain.rules import SizeBand
+from eapart.domain.schema import GPKG_NAME, MAP_DIR, REPORT_NAME, TOML, parameters
+from eapart.edits.registry import fresh_registry, write_registry
 from eapart.errors import InputError, UsageError
 from eapart.executors import map_townships
 from eapart.io.atomic import atomic_directory, check_destination, is_eapart_output
-from eapart.io.read import read_inputs
-from eapart.io.write import (
-    GPKG_NAME,
-    REPORT_NAME,
-    SUMMARY_NAME,
-    write_geopackage,
-    write_report,
-    write_summary,
-)
+from eapart.io.read import Inputs, prepare_inputs, read_inputs
+from eapart.partition.model import TownshipResult, TownshipTask
 from eapart.partition.quality import county_summary
 from eapart.partition.township import partition_township
-from eapart.pipeline import assemble, derive_target, plan_tasks
+from eapart.pipeline import assemble, derive_band, plan_tasks
 from eapart.progress import Progress
 from eapart.report import build_report, engine_seconds, summary_lines
-from eapart.stable_codes import carry_codes, read_previous
+from eapart.stages import RunContext, run_stages
 
 #: What the report names as the partition engine.
 ENGINE = (
@@ -42,8 +48,18 @@ ENGINE = (
 
 
 @dataclass
+class Plan:
+    """A county ready to cut: checked inputs, the run's size band, one task per township."""
+
+    config: RunConfig
+    inputs: Inputs
+    band: SizeBand
+    tasks: list[TownshipTask]
+
+
+@dataclass
 class RunResult:
-    """What a run made: where, the report, stage times, and the closing summary.
+    """What a run made: where, the areas and report, stage times, and the closing summary.
 
     ``timings`` are wall seconds per pipeline stage; ``engine_timings`` the engine's
     own stages (tessellate, graph, partition, dissolve) summed over townships,
@@ -55,6 +71,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     engine_timings: dict[str, float] = field(default_factory=dict)
     summary: list[str] = field(default_factory=list)
+    areas: Areas | None = None
 
 
 def bundled_sample() -> Path:
@@ -64,16 +81,103 @@ def bundled_sample() -> Path:
     return sample_path()
 
 
+def plan(cfg: RunConfig, inputs: Inputs | None = None) -> Plan:
+    """Read the inputs of ``cfg`` (unless given), derive the band, plan one task per township.
+
+    Neither ``cfg`` nor ``inputs`` is changed, so one read can be planned many ways
+    (``bench/`` does). A run with no input uses the bundled sample county.
+    """
+    if cfg.input is None and not cfg.layers and inputs is None:
+        cfg = dataclasses.replace(cfg, input=bundled_sample())
+    cfg.validate()
+    if inputs is None:
+        inputs = read_inputs(cfg)
+    band, note = derive_band(inputs, cfg.partition)
+    if note:
+        inputs = dataclasses.replace(inputs, notes=[*inputs.notes, note])
+    return Plan(config=cfg, inputs=inputs, band=band, tasks=plan_tasks(inputs, cfg, band))
+
+
+def cut(planned: Plan, progress: Progress | None = None) -> tuple[Areas, list[TownshipResult]]:
+    """Cut every township of ``planned``, assemble, run the stages and build the report."""
+    progress = progress or Progress(quiet=True)
+    cfg, inputs, band, tasks = planned.config, planned.inputs, planned.band, planned.tasks
+    with progress.stage("partition", total=len(tasks)) as advance:
+        results = map_townships(partition_township, tasks, jobs=cfg.jobs,
+                                scheduler=cfg.scheduler, advance=advance)
+    with progress.stage("assemble"):
+        areas = assemble(inputs, results, parameters=cfg.parameters(band))
+        areas = run_stages(areas, RunContext(config=cfg, inputs=inputs, band=band))
+        quality = county_summary(results, tasks[0].params) if tasks else {}
+        report = build_report(cfg, inputs, areas, results, ENGINE, band, quality)
+        areas = areas.replace(report={**report, **areas.report})
+    return areas, results
+
+
+def partition(
+    buildings: gpd.GeoDataFrame,
+    townships: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame | None = None,
+    rail: gpd.GeoDataFrame | None = None,
+    water: gpd.GeoDataFrame | None = None,
+    villages: gpd.GeoDataFrame | None = None,
+    county: gpd.GeoDataFrame | None = None,
+    *,
+    target_households: float | None = None,
+    columns: Columns | dict | None = None,
+    households: HouseholdParams | dict | None = None,
+    jobs: int | None = 1,
+    **options,
+) -> Areas:
+    """Cut a county given as GeoDataFrames into census areas and small areas; write nothing.
+
+    The layers are those of the input contract (docs/contract.md), in any CRS with
+    a definition. ``options`` are the run file's names for the other parameters
+    (``min_households``, ``max_households``, ``target_persons``, ``small_areas``,
+    ``census_areas``, ``census_area_households``, ``allow_barrier_crossing``,
+    ``institution_types``, ``seed``, ``county_code``, ...). ``columns`` maps the
+    contract's column roles to your names, ``households`` sets how households are
+    estimated. Returns the :class:`~eapart.domain.areas.Areas` of the run, with its
+    report; ``areas.to_file(dir)`` writes the contract's files.
+    """
+    cfg = RunConfig(jobs=jobs)
+    if target_households is not None:
+        options["target_households"] = target_households
+    known = {**parameters(TOML, "partition"), **parameters(TOML, "input")}
+    for user, value in options.items():
+        parameter = known.get(user)
+        if parameter is None or parameter.name in ("input", "layers"):
+            names = sorted(n for n, p in known.items() if p.name not in ("input", "layers"))
+            raise UsageError(f"partition(): unknown parameter {user!r}; known: {', '.join(names)}")
+        if parameter.kind in (tuple, float):
+            value = parameter.kind(value)
+        target = cfg.partition if parameter.section == "partition" else cfg
+        setattr(target, parameter.name, value)
+        if parameter.measure:
+            cfg.partition.measure = parameter.measure
+    if columns is not None:
+        cfg.columns = columns if isinstance(columns, Columns) else Columns(**columns)
+    if households is not None:
+        cfg.households = households if isinstance(households, HouseholdParams) \
+            else HouseholdParams(**households)
+    frames = {"buildings": buildings, "townships": townships, "villages": villages,
+              "roads": roads, "rail": rail, "water": water, "county": county}
+    cfg.validate()
+    areas, _ = cut(plan(cfg, prepare_inputs(frames, cfg)))
+    return areas
+
+
 def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     """Read, partition and write the contract's outputs into ``cfg.out``.
 
-    The output directory appears whole at the end, or not at all.
+    The output directory appears whole at the end, or not at all. ``cfg`` is not
+    changed.
     """
     progress = progress or Progress(quiet=True)
     if cfg.out is None:
         raise UsageError("say where the results go: --out DIR")
     if cfg.input is None and not cfg.layers:
-        cfg.input = bundled_sample()
+        cfg = dataclasses.replace(cfg, input=bundled_sample())
     cfg.validate()
     check_destination(Path(cfg.out), cfg.force)
     if cfg.edits is not None and cfg.previous is None:
@@ -83,27 +187,11 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
         inputs = read_inputs(cfg)
     if cfg.previous is not None:
         return _rerun(cfg, inputs, progress)
-    note = derive_target(inputs, cfg)
-    if note:
-        inputs.notes.append(note)
-    tasks = plan_tasks(inputs, cfg)
-    with progress.stage("partition", total=len(tasks)) as advance:
-        results = map_townships(partition_township, tasks, jobs=cfg.jobs,
-                                scheduler=cfg.scheduler, advance=advance)
-    previous = read_previous(cfg.keep_codes_from) if cfg.keep_codes_from else None
-    with progress.stage("assemble"):
-        layers = assemble(inputs, results)
-        carried = None
-        if previous is not None:
-            carried = carry_codes(layers, previous, inputs.villages is not None)
-        quality = county_summary(results, tasks[0].params) if tasks else {}
-        report = build_report(cfg, inputs, layers, results, ENGINE, quality)
-        if carried is not None:
-            report["codes_kept"] = carried.summary()
-        layers[REGISTRY_LAYER] = fresh_registry(layers)
+    areas, results = cut(plan(cfg, inputs), progress)
     with atomic_directory(Path(cfg.out), force=cfg.force) as tmp:
         with progress.stage("write"):
-            write_outputs(tmp, layers, report, cfg)
+            areas.to_file(tmp)
+            write_registry(tmp / GPKG_NAME, fresh_registry(areas.layers))
         if cfg.maps:
             from eapart.review.pages import build_review_maps
 
@@ -115,9 +203,10 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
 
             with progress.stage("export"):
                 export(tmp, cfg.formats, encoding=cfg.encoding or "UTF-8")
-    summary = summary_lines(report, Path(cfg.out), progress.timings)
-    return RunResult(out=Path(cfg.out), report=report, timings=dict(progress.timings),
-                     engine_timings=engine_seconds(results), summary=summary)
+    summary = summary_lines(areas.report, Path(cfg.out), progress.timings)
+    return RunResult(out=Path(cfg.out), report=areas.report, timings=dict(progress.timings),
+                     engine_timings=engine_seconds(results), summary=summary,
+                     areas=areas.replace(outdir=Path(cfg.out)))
 
 
 def _rerun(cfg: RunConfig, inputs, progress: Progress) -> RunResult:
@@ -126,9 +215,9 @@ def _rerun(cfg: RunConfig, inputs, progress: Progress) -> RunResult:
     from eapart.edits.rerun import rerun_plan
 
     with progress.stage("compare with previous"):
-        plan = rerun_plan(inputs, Path(cfg.previous), cfg.edits)
+        plan_ = rerun_plan(inputs, Path(cfg.previous), cfg.edits)
     source = "inputs" + (f" + {Path(cfg.edits).name}" if cfg.edits else "")
-    report = write_edition(plan, Path(cfg.out), force=cfg.force, maps=cfg.maps,
+    report = write_edition(plan_, Path(cfg.out), force=cfg.force, maps=cfg.maps,
                            progress=progress, source=source)
     summary = summary_lines(report, Path(cfg.out), progress.timings)
     summary.extend(codes_kept_lines(report))
@@ -169,27 +258,15 @@ def rebuild_maps(
     if not is_eapart_output(outdir):
         raise InputError(f"{outdir.name} is not an eapart output (no report.json written by "
                          "eapart): make one with `eapart run ... --out` first")
-    with atomic_directory(outdir / "map", owned=True) as staging:
+    with atomic_directory(outdir / MAP_DIR, owned=True) as staging:
         work = staging / ".work"
         work.mkdir()
         for name in (GPKG_NAME, REPORT_NAME):
             (work / name).symlink_to((outdir / name).resolve())
         pages = build_review_maps(work, basemap=basemap, attribution=attribution,
                                   progress=progress)
-        built = work / "map"
+        built = work / MAP_DIR
         for item in built.iterdir():
             item.rename(staging / item.name)
         shutil.rmtree(work)
-    return [outdir / "map" / page.relative_to(built) for page in pages]
-
-
-def write_outputs(directory: Path, layers: dict, report: dict, cfg: RunConfig) -> None:
-    """The contract's files: the GeoPackage (with QGIS styles), report and summary."""
-    from eapart import __version__
-    from eapart.io.qgis_styles import add_qgis_styles
-
-    gpkg = directory / GPKG_NAME
-    write_geopackage(gpkg, layers)
-    add_qgis_styles(gpkg, parameters=report["parameters"], version=__version__)
-    write_report(directory / REPORT_NAME, report)
-    write_summary(directory / SUMMARY_NAME, layers["small_areas"])
+    return [outdir / MAP_DIR / page.relative_to(built) for page in pages]

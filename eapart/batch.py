@@ -8,7 +8,7 @@ A manifest is a CSV with one row per county::
 
 ``input`` and ``out`` are required (relative paths are taken from the manifest's
 folder); ``county_code`` and any column named like a run option
-(:data:`PARAMETER_COLUMNS`) are optional, and ``config`` may name a TOML run file.
+(:data:`MANIFEST_COLUMNS`) are optional, and ``config`` may name a TOML run file.
 Counties run one after the other; each one's townships run over local processes
 or on a Dask cluster. A county whose output is already complete is skipped, so
 an interrupted batch resumes where it stopped; a partial output never exists
@@ -18,7 +18,6 @@ fails is recorded with its error and the batch goes on.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,20 +27,13 @@ import pandas as pd
 
 from eapart.api import run
 from eapart.config import RunConfig, load_config
+from eapart.domain.areas import read_report
+from eapart.domain.schema import GPKG_NAME, MANIFEST, SUMMARY_NAME, parameters
 from eapart.errors import EapartError, InputError
 from eapart.io.atomic import atomic_file, is_eapart_output
-from eapart.io.write import GPKG_NAME, REPORT_NAME, SUMMARY_NAME
 
-#: Optional manifest columns and the run parameter each one sets.
-PARAMETER_COLUMNS: dict[str, tuple[str, type]] = {
-    "target_households": ("target", float),
-    "min_households": ("min_size", float),
-    "max_households": ("max_size", float),
-    "small_areas": ("small_areas", int),
-    "census_areas": ("census_areas", int),
-    "census_area_households": ("census_area_target", float),
-    "seed": ("seed", int),
-}
+#: Manifest columns: every parameter a manifest may set (docs/contract.md).
+MANIFEST_COLUMNS = parameters(MANIFEST)
 REQUIRED_COLUMNS = ("input", "out")
 SUMMARY_FIELDS = (
     "county_code", "input", "out", "status", "buildings_in", "buildings_assigned",
@@ -77,7 +69,7 @@ def read_manifest(path: Path) -> pd.DataFrame:
             f"{path.name} needs the column(s) {', '.join(missing)}; it has "
             f"{', '.join(table.columns)}. One row per county: input, county_code, out, ..."
         )
-    known = set(REQUIRED_COLUMNS) | {"county_code", "config"} | set(PARAMETER_COLUMNS)
+    known = set(MANIFEST_COLUMNS)
     unknown = [c for c in table.columns if c not in known]
     if unknown:
         raise InputError(f"{path.name}: unknown column(s) {', '.join(unknown)}; known: "
@@ -103,14 +95,18 @@ def county_config(row: pd.Series, options: BatchOptions, row_number: int) -> Run
     cfg.out = Path(row["out"])
     if row.get("county_code"):
         cfg.county_code = row["county_code"]
-    for column, (attr, kind) in PARAMETER_COLUMNS.items():
+    for column, parameter in MANIFEST_COLUMNS.items():
         value = row.get(column, "")
-        if value:
-            try:
-                setattr(cfg.partition, attr, kind(value))
-            except ValueError as exc:
-                raise InputError(f"manifest row {row_number}: {column} must be a number, "
-                                 f"not {value!r}") from exc
+        if not value or parameter.section not in ("partition", "households"):
+            continue
+        part = cfg.partition if parameter.section == "partition" else cfg.households
+        try:
+            setattr(part, parameter.name, parameter.kind(value))
+        except ValueError as exc:
+            raise InputError(f"manifest row {row_number}: {column} must be a number, "
+                             f"not {value!r}") from exc
+        if parameter.measure:
+            cfg.partition.measure = parameter.measure
     cfg.jobs, cfg.scheduler = options.jobs, options.scheduler
     cfg.formats, cfg.maps, cfg.force = options.formats, options.maps, options.force
     return cfg
@@ -152,7 +148,7 @@ def _run_county(row: pd.Series, options: BatchOptions, row_number: int) -> dict:
              "out": out.name}
     start = time.perf_counter()
     if is_complete(out) and not options.force:
-        report = json.loads((out / REPORT_NAME).read_text(encoding="utf-8"))
+        report = read_report(out)
         return {**entry, **_figures(report), "status": "skipped (complete)",
                 "seconds": 0.0, "message": ""}
     try:

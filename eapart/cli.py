@@ -6,6 +6,7 @@ exceptions when ``--strict`` is given (see :mod:`eapart.errors`).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -14,17 +15,15 @@ from pathlib import Path
 import click
 
 from eapart import __version__
-from eapart.config import LAYERS, RunConfig, load_config
+from eapart.config import Columns, RunConfig, load_config
+from eapart.domain.schema import CLI, INPUT_LAYERS, parameters
 from eapart.errors import EXIT_FLAGGED, EapartError, UsageError
 from eapart.io.atomic import terminate_unwinds
-from eapart.progress import Progress
-from eapart.report import display_path
+from eapart.progress import Progress, display_path
+from eapart.report import warning_lines
 
-_COLUMN_ROLES = (
-    "building_id", "households", "persons", "floors", "building_type", "building_name",
-    "township_code", "township_name", "township_population", "township_households",
-    "village_code", "village_name", "barrier_class", "barrier_name", "csv_x", "csv_y", "csv_wkt",
-)
+#: The roles ``--column ROLE=NAME`` can map: the fields of :class:`~eapart.config.Columns`.
+_COLUMN_ROLES = tuple(f.name for f in dataclasses.fields(Columns))
 
 
 def _errors_to_exit_codes(func: Callable) -> Callable:
@@ -76,7 +75,7 @@ def main() -> None:
 # --- eapart run ------------------------------------------------------------------------
 
 def _layer_options(func: Callable) -> Callable:
-    for layer in reversed(LAYERS):
+    for layer in reversed(INPUT_LAYERS):
         func = click.option(
             f"--{layer}", f"layer_{layer}", metavar="FILE[:LAYER]",
             help=f"Read the {layer} layer from this file (any OGR format or CSV).",
@@ -103,6 +102,12 @@ def _layer_options(func: Callable) -> Callable:
 @click.option("--target-persons", type=float, help="Balance persons instead, with this target.")
 @click.option("--min-persons", type=float, help="Minimum persons per small area.")
 @click.option("--max-persons", type=float, help="Maximum persons per small area.")
+@click.option("--total-households", type=float,
+              help="The county's households: calibrates estimated households (townships "
+              "with their own population/households total keep it).")
+@click.option("--total-persons", type=float,
+              help="The county's persons: calibrates estimated households, as "
+              "--total-households does.")
 @click.option("--small-areas", type=int, help="Small areas for the whole county (e.g. 3316).")
 @click.option("--census-areas", type=int,
               help="Census areas for the county when no villages layer is given.")
@@ -130,7 +135,8 @@ def _layer_options(func: Callable) -> Callable:
 @click.option("--scheduler", metavar="ADDRESS", help="Run townships on this Dask scheduler.")
 @click.option("--force", is_flag=True, help="Replace an existing eapart output directory.")
 @click.option("--strict", is_flag=True, help="Exit with code 3 when any small area is flagged.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress, only errors.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress or summary; errors and warnings only.")
 @_errors_to_exit_codes
 def run_command(input, out, config_file, columns, quiet, strict, **options) -> None:  # noqa: A002
     """Cut INPUT (a GeoPackage with the contract's layers) into census areas and small areas.
@@ -150,6 +156,8 @@ def run_command(input, out, config_file, columns, quiet, strict, **options) -> N
     result = run(cfg, progress)
     if not quiet:
         click.echo("\n".join(result.summary))
+    for line in warning_lines(result.report):
+        click.echo(line, err=True)
     flagged = result.report["flagged_small_areas"]
     if strict and flagged:
         click.echo(f"strict: {flagged} flagged small area(s); exit code {EXIT_FLAGGED}", err=True)
@@ -162,7 +170,7 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
     if input is not None:
         cfg.input = input
     cfg.out = out
-    for layer in LAYERS:
+    for layer in INPUT_LAYERS:
         source = options.pop(f"layer_{layer}", None)
         if source:
             cfg.layers[layer] = source
@@ -172,35 +180,21 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
             raise UsageError(f"--column takes ROLE=NAME with ROLE one of {', '.join(_COLUMN_ROLES)}"
                              f"; got {item!r}")
         setattr(cfg.columns, role, name)
-    part = cfg.partition
-    for unit in ("households", "persons"):
-        for bound, attr in (("target", "target"), ("min", "min_size"), ("max", "max_size")):
-            value = options.pop(f"{bound}_{unit}", None)
-            if value is not None:
-                setattr(part, attr, value)
-                if unit == "persons":
-                    part.measure = "persons"
-    simple = {"small_areas": part, "census_areas": part, "seed": part,
-              "allow_barrier_crossing": part, "encoding": cfg, "csv_crs": cfg,
-              "county_code": cfg, "basemap": cfg, "attribution": cfg, "jobs": cfg,
-              "keep_codes_from": cfg, "previous": cfg, "edits": cfg,
-              "scheduler": cfg,
-              "force": cfg, "strict": cfg}
-    for name, target in simple.items():
-        value = options.pop(name, None)
-        if value is not None and value is not False:
-            setattr(target, name, value)
-    per_census_area = options.pop("census_area_households", None)
-    if per_census_area is not None:
-        part.census_area_target = per_census_area
-    types = options.pop("institution_types", None)
-    if types:
-        part.institution_types = tuple(t.strip().lower() for t in types.split(",") if t.strip())
-    formats = options.pop("formats", None)
-    if formats:
-        from eapart.io.export import parse_formats
+    for user, parameter in parameters(CLI).items():
+        value = options.pop(user, None)
+        if value is None or value is False or (value == "" and parameter.kind is tuple):
+            continue
+        if user == "institution_types":
+            value = tuple(t.strip().lower() for t in value.split(",") if t.strip())
+        elif user == "formats":
+            from eapart.io.export import parse_formats
 
-        cfg.formats = tuple(parse_formats(formats))
+            value = tuple(parse_formats(value))
+        part = {"partition": cfg.partition, "households": cfg.households}.get(parameter.section,
+                                                                               cfg)
+        setattr(part, parameter.name, value)
+        if parameter.measure:
+            cfg.partition.measure = parameter.measure
     if options.pop("no_maps", False):
         cfg.maps = False
     return cfg
@@ -370,12 +364,12 @@ def edit_group() -> None:
 @_errors_to_exit_codes
 def edit_template_command(outdir, edits) -> None:
     """Write an empty EDITS file (CSV or JSON by its suffix) tied to OUTDIR."""
+    from eapart.domain.areas import Areas
     from eapart.edits.format import fingerprint, write_edits_csv, write_edits_json
-    from eapart.io.results import read_results
 
     if edits.exists():
         raise UsageError(f"{edits.name} exists: choose another name, or edit it")
-    made_on = fingerprint(read_results(outdir, ("buildings",)).layers["buildings"])
+    made_on = fingerprint(Areas.read(outdir, ("buildings",), geometry=False).buildings)
     writer = write_edits_json if edits.suffix.lower() == ".json" else write_edits_csv
     writer(edits, made_on, [])
     click.echo(f"Wrote {display_path(edits)} (made_on {made_on})")
@@ -439,16 +433,62 @@ def edit_apply_command(outdir, edits, new_out, force, no_maps, quiet) -> None:
 @_errors_to_exit_codes
 def diff_command(old, new, table) -> None:
     """Write changes.csv: how each small area code of OLD became the codes of NEW."""
+    from eapart.domain.areas import Areas
     from eapart.edits.changes import CHANGES_NAME, change_counts, code_changes, write_changes
-    from eapart.io.results import read_results
 
-    before = read_results(old, ("buildings",)).layers["buildings"]
-    after = read_results(new, ("buildings",)).layers["buildings"]
+    before = Areas.read(old, ("buildings",), geometry=False).buildings
+    after = Areas.read(new, ("buildings",), geometry=False).buildings
     changes = code_changes(before, after)
     path = table or Path(new) / CHANGES_NAME
     write_changes(path, changes)
     counts = change_counts(changes)
     click.echo(f"Wrote {display_path(path)}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+# --- eapart assign ----------------------------------------------------------------------
+
+@main.command("assign")
+@click.argument("outdir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--staff", "staff_list", type=click.Path(path_type=Path, dir_okay=False),
+              help="Staff list CSV (id, name, role, township, home, capacity, available).")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="TOML run file; its [staff] table holds the norms.")
+@click.option("--households-per-enumerator", type=float, help="Norm per enumerator [80].")
+@click.option("--persons-per-enumerator", type=float, help="Norm per enumerator [250].")
+@click.option("--measure", type=click.Choice(["households", "persons", "both"]),
+              help="Balance on households [default], persons, or whichever fills first.")
+@click.option("--enumerators-per-supervisor", type=int, help="Team size norm [5].")
+@click.option("--tolerance", type=float, help="Share either side of the norm [0.2].")
+@click.option("--keep-census-areas", is_flag=True,
+              help="Never join a census area too small for a workload with a neighbour.")
+@click.option("--previous-assignments", type=click.Path(path_type=Path, dir_okay=False),
+              help="An earlier assignments.csv [OUTDIR/assignments.csv when present].")
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors.")
+@_errors_to_exit_codes
+def assign_command(outdir, staff_list, config_file, quiet, previous_assignments,
+                   keep_census_areas, **norms) -> None:
+    """Give every small area of OUTDIR an enumerator and every enumerator a supervisor.
+
+    \b
+    Examples:
+      eapart assign out/                              # workloads and teams, no names
+      eapart assign out/ --staff staff.csv            # a named person on each
+      eapart assign out/ --households-per-enumerator 100 --enumerators-per-supervisor 4
+    """
+    from eapart.staff.assign import assign
+
+    staff_norms = load_config(config_file).staff if config_file else RunConfig().staff
+    for name, value in norms.items():
+        if value is not None:
+            setattr(staff_norms, name, value)
+    if keep_census_areas:
+        staff_norms.join_small_census_areas = False
+    result = assign(outdir, staff_norms, staff_list, previous_assignments,
+                    Progress(quiet=quiet))
+    for line in result.summary:
+        if quiet and not line.startswith("Warning:"):
+            continue
+        click.echo(line, err=line.startswith("Warning:"))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,6 +27,10 @@ line win. The file uses the same names as the long options, grouped in tables::
     min_households = 64
     max_households = 96
 
+    [staff]                       # eapart assign: enumerators and supervisors
+    households_per_enumerator = 80
+    enumerators_per_supervisor = 5
+
     [output]
     formats = ["gpkg", "shp"]
     basemap = "none"
@@ -35,39 +39,28 @@ line win. The file uses the same names as the long options, grouped in tables::
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eapart.domain.rules import DEFAULT_TARGET, DEFAULT_TOLERANCE, SizeBand
+from eapart.domain.schema import INPUT_LAYERS, MEASURES, TOML, parameters
+from eapart.domain.vocabulary import (
+    DEFAULT_FLOORS_BY_TYPE,
+    DEFAULT_INSTITUTION_TYPES,
+    DEFAULT_NON_RESIDENTIAL_TYPES,
+    DEFAULT_SINGLE_DWELLING_TYPES,
+    GENERIC_RESIDENTIAL_TYPES,
+)
 from eapart.errors import UsageError
-from eapart.partition.model import DEFAULT_INSTITUTION_TYPES, DEFAULT_NON_RESIDENTIAL_TYPES
+from eapart.staff.norms import StaffNorms
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
-
-#: Contract layer names, in the order they are read.
-LAYERS = ("buildings", "townships", "villages", "roads", "rail", "water", "county")
-REQUIRED_LAYERS = ("buildings", "townships")
-
-#: Storeys assumed by building type when the data says nothing (OSM tags and
-#: their common Chinese-survey equivalents). ``"*"`` is the fallback.
-DEFAULT_FLOORS_BY_TYPE: dict[str, float] = {
-    "apartments": 6.0,
-    "residential": 3.0,
-    "dormitory": 4.0,
-    "house": 2.0,
-    "detached": 2.0,
-    "semidetached_house": 2.0,
-    "terrace": 2.0,
-    "bungalow": 1.0,
-    "farm": 2.0,
-    "hut": 1.0,
-    "cabin": 1.0,
-    "*": 2.0,
-}
 
 
 @dataclass
@@ -102,31 +95,50 @@ class Columns:
 class HouseholdParams:
     """How households are estimated when the buildings carry no count.
 
-    households = footprint area x storeys / ``dwelling_size``, rounded, at least
-    one for a residential building; buildings of a ``non_residential_types`` type
-    and footprints under ``min_dwelling_footprint`` m2 of unknown type get 0.
+    households = footprint area x storeys / ``dwelling_size``, as a fraction, at
+    least one for a residential building; one for a low-rise building of a
+    ``single_dwelling_types`` type and for an untyped (or only generically
+    residential) low-rise footprint up to ``small_untyped_footprint`` m2; 0 for a
+    ``non_residential_types`` type, a name that says so, an untyped footprint under
+    ``min_dwelling_footprint`` m2, beside a larger typed dwelling (within
+    ``outbuilding_distance`` m) or over ``large_untyped_footprint`` m2 with no
+    storeys (see :mod:`eapart.io.households`).
     Persons = households x ``persons_per_household``. When the townships layer
     carries a population or households total, each township's estimate is scaled
-    to match it (``scale_to_townships``).
+    to match it (``scale_to_townships``); ``total_households`` or ``total_persons``
+    is a county total shared by the townships that have none.
     """
 
     dwelling_size: float = 90.0
     persons_per_household: float = 2.62
     min_dwelling_footprint: float = 30.0
+    small_untyped_footprint: float = 150.0
+    large_untyped_footprint: float = 3000.0
+    low_rise_storeys: float = 2.0
+    outbuilding_distance: float = 20.0
     floors_by_type: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FLOORS_BY_TYPE))
     non_residential_types: tuple[str, ...] = DEFAULT_NON_RESIDENTIAL_TYPES
+    single_dwelling_types: tuple[str, ...] = DEFAULT_SINGLE_DWELLING_TYPES
+    generic_residential_types: tuple[str, ...] = GENERIC_RESIDENTIAL_TYPES
     scale_to_townships: bool = True
+    total_households: float | None = None
+    total_persons: float | None = None
 
 
 @dataclass
 class PartitionConfig:
-    """Targets for census areas and small areas, for the whole county."""
+    """Targets for census areas and small areas, for the whole county, as the user set them.
+
+    ``min_size`` and ``max_size`` are ``None`` when not given; :meth:`band` fills
+    them from ``tolerance``. The band a run uses is derived from this, never
+    written back (:func:`eapart.pipeline.derive_band`).
+    """
 
     measure: str = "households"
-    target: float = 80.0
+    target: float = DEFAULT_TARGET
     min_size: float | None = None
     max_size: float | None = None
-    tolerance: float = 0.2
+    tolerance: float = DEFAULT_TOLERANCE
     small_areas: int | None = None
     census_areas: int | None = None
     census_area_target: float | None = None
@@ -134,15 +146,11 @@ class PartitionConfig:
     institution_types: tuple[str, ...] = DEFAULT_INSTITUTION_TYPES
     seed: int = 0
 
-    @property
-    def min_value(self) -> float:
-        """The minimum size: given, or target x (1 - tolerance)."""
-        return self.min_size if self.min_size is not None else self.target * (1 - self.tolerance)
-
-    @property
-    def max_value(self) -> float:
-        """The maximum size: given, or target x (1 + tolerance)."""
-        return self.max_size if self.max_size is not None else self.target * (1 + self.tolerance)
+    def band(self) -> SizeBand:
+        """The size band as given: the minimum and maximum, else target -/+ tolerance."""
+        low = self.min_size if self.min_size is not None else self.target * (1 - self.tolerance)
+        high = self.max_size if self.max_size is not None else self.target * (1 + self.tolerance)
+        return SizeBand(self.measure, self.target, low, high)
 
 
 @dataclass
@@ -157,6 +165,7 @@ class RunConfig:
     columns: Columns = field(default_factory=Columns)
     households: HouseholdParams = field(default_factory=HouseholdParams)
     partition: PartitionConfig = field(default_factory=PartitionConfig)
+    staff: StaffNorms = field(default_factory=StaffNorms)
     out: Path | None = None
     formats: tuple[str, ...] = ()
     basemap: str | None = None
@@ -178,14 +187,15 @@ class RunConfig:
     def validate(self) -> None:
         """Raise :class:`UsageError` for parameters that cannot work together."""
         p = self.partition
-        if p.measure not in ("households", "persons"):
+        if p.measure not in MEASURES:
             raise UsageError(f"measure must be 'households' or 'persons', not {p.measure!r}")
         if p.target <= 0:
             raise UsageError(f"the target size must be positive, not {p.target}")
-        if p.min_value > p.target or p.max_value < p.target:
+        band = p.band()
+        if band.min_size > p.target or band.max_size < p.target:
             raise UsageError(
-                f"need min <= target <= max; got min {p.min_value:g}, target {p.target:g}, "
-                f"max {p.max_value:g}: adjust --min-households / --max-households"
+                f"need min <= target <= max; got min {band.min_size:g}, target {p.target:g}, "
+                f"max {band.max_size:g}: adjust --min-households / --max-households"
             )
         for name in ("small_areas", "census_areas"):
             value = getattr(p, name)
@@ -200,22 +210,43 @@ class RunConfig:
             )
         if self.households.dwelling_size <= 0:
             raise UsageError("households.dwelling_size must be positive")
+        self._validate_county_total()
         if self.jobs is not None and self.jobs < 1:
             raise UsageError(f"--jobs must be at least 1, not {self.jobs}")
-        unknown = set(self.layers) - set(LAYERS)
+        unknown = set(self.layers) - set(INPUT_LAYERS)
         if unknown:
             raise UsageError(
-                f"unknown layer name(s) {sorted(unknown)}; the layers are {', '.join(LAYERS)}"
+                f"unknown layer name(s) {sorted(unknown)}; the layers are {', '.join(INPUT_LAYERS)}"
             )
 
-    def parameters(self) -> dict[str, Any]:
-        """The parameters that shape the result, as plain JSON-ready values."""
+    def _validate_county_total(self) -> None:
+        h = self.households
+        if h.total_households is not None and h.total_persons is not None:
+            raise UsageError("give --total-households or --total-persons, not both")
+        for name in ("total_households", "total_persons"):
+            value = getattr(h, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not math.isfinite(value) or value <= 0:
+                raise UsageError(
+                    f"--{name.replace('_', '-')} (households.{name} in a run file) must be "
+                    f"a positive number, not {value!r}"
+                )
+
+    def parameters(self, band: SizeBand | None = None) -> dict[str, Any]:
+        """The parameters that shape the result, as plain JSON-ready values.
+
+        ``band`` is the band the run derived (:func:`eapart.pipeline.derive_band`);
+        without it, the band as given.
+        """
         p = self.partition
+        band = band or p.band()
         return {
-            "measure": p.measure,
-            "target": p.target,
-            "min": p.min_value,
-            "max": p.max_value,
+            "measure": band.measure,
+            "target": band.target,
+            "min_size": band.min_size,
+            "max_size": band.max_size,
             "small_areas": p.small_areas,
             "census_areas": p.census_areas,
             "census_area_target": p.census_area_target,
@@ -237,22 +268,13 @@ class RunConfig:
 _SECTION_FIELDS = {
     "columns": Columns,
     "households": HouseholdParams,
+    "staff": StaffNorms,
 }
 
-# Names in [partition] that read better with their unit, mapped to the fields.
-_PARTITION_ALIASES = {
-    "target_households": "target",
-    "target_persons": "target",
-    "target": "target",
-    "min_households": "min_size",
-    "min_persons": "min_size",
-    "max_households": "max_size",
-    "max_persons": "max_size",
-    "census_area_households": "census_area_target",
-}
-
-_INPUT_KEYS = {"path", "encoding", "csv_crs", "county_code", "layers"}
-_OUTPUT_KEYS = {"formats", "basemap", "attribution", "maps", "jobs", "scheduler", "strict"}
+#: The keys of the TOML tables that hold run parameters (docs/contract.md).
+_PARTITION_KEYS = parameters(TOML, "partition")
+_INPUT_KEYS = parameters(TOML, "input")
+_OUTPUT_KEYS = parameters(TOML, "output")
 
 
 def load_config(path: Path) -> RunConfig:
@@ -287,7 +309,7 @@ def load_config(path: Path) -> RunConfig:
         else:
             raise UsageError(
                 f"{path}: unknown table [{section}]; use [input], [columns], [households], "
-                "[partition] or [output]"
+                "[partition], [staff] or [output]"
             )
     return cfg
 
@@ -296,12 +318,13 @@ def _apply_input(cfg: RunConfig, values: dict, base: Path, path: Path) -> None:
     for key, value in values.items():
         if key not in _INPUT_KEYS:
             raise UsageError(f"{path} [input]: unknown key '{key}' (known: {sorted(_INPUT_KEYS)})")
-        if key == "path":
+        name = _INPUT_KEYS[key].name
+        if name == "input":
             cfg.input = base / value
-        elif key == "layers":
+        elif name == "layers":
             cfg.layers = {k: _relative_source(base, v) for k, v in value.items()}
         else:
-            setattr(cfg, key, str(value))
+            setattr(cfg, name, str(value))
 
 
 def _relative_source(base: Path, source: str) -> str:
@@ -323,16 +346,16 @@ def _apply_fields(target: object, values: dict, where: str) -> None:
 
 
 def _apply_partition(part: PartitionConfig, values: dict, path: Path) -> None:
-    names = {f.name for f in dataclasses.fields(part)}
     for key, value in values.items():
-        name = _PARTITION_ALIASES.get(key, key)
-        if name not in names:
-            raise UsageError(f"{path} [partition]: unknown key '{key}'")
-        if key.endswith("_persons"):
-            part.measure = "persons"
-        if isinstance(getattr(part, name), tuple):
+        if key not in _PARTITION_KEYS:
+            raise UsageError(f"{path} [partition]: unknown key '{key}' "
+                             f"(known: {sorted(_PARTITION_KEYS)})")
+        parameter = _PARTITION_KEYS[key]
+        if parameter.measure:
+            part.measure = parameter.measure
+        if isinstance(getattr(part, parameter.name), tuple):
             value = tuple(value)
-        setattr(part, name, value)
+        setattr(part, parameter.name, value)
 
 
 def _apply_output(cfg: RunConfig, values: dict, path: Path) -> None:
@@ -342,4 +365,4 @@ def _apply_output(cfg: RunConfig, values: dict, path: Path) -> None:
             raise UsageError(f"{path} [output]: unknown key '{key}' (known: {known})")
         if key == "formats":
             value = tuple(value) if isinstance(value, list) else tuple(str(value).split(","))
-        setattr(cfg, key, value)
+        setattr(cfg, _OUTPUT_KEYS[key].name, value)

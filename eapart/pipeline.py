@@ -9,68 +9,71 @@ over GeoDataFrames so they run the same in-process, over processes or on Dask.
 
 from __future__ import annotations
 
+import dataclasses
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from eapart.config import RunConfig
+from eapart.config import PartitionConfig, RunConfig
+from eapart.domain.areas import Areas
+from eapart.domain.rules import SMALL_AREAS_PER_CENSUS_AREA, SizeBand
+from eapart.domain.schema import BUILDING_ID, TOWNSHIP_CODE
 from eapart.io.read import Inputs
 from eapart.partition.model import PartitionParams, TownshipResult, TownshipTask
 from eapart.partition.regions.shares import share
-
-#: Without villages or a census-area count, a census area holds about this many
-#: small areas (domain.md: about 7.5 on average in a typical county).
-SMALL_AREAS_PER_CENSUS_AREA = 7.5
+from eapart.rounding import whole_counts
 
 
-def derive_target(inputs: Inputs, cfg: RunConfig) -> str | None:
-    """With a county total of small areas, the target is the county's mean size.
+def derive_band(inputs: Inputs, part: PartitionConfig) -> tuple[SizeBand, str | None]:
+    """The size band of the run, and a note for the report when it was derived.
 
     ``--small-areas N`` fixes how many small areas there are, so their mean size
     is the county's households (or persons) over N, whatever the default target
     says; balance is then judged against that mean, with the tolerance around it
-    unless a minimum and maximum were given. Returns a note for the report.
+    unless a minimum and maximum were given (and still fit). ``part`` is not
+    changed: the derived band is returned.
     """
-    part = cfg.partition
     if not part.small_areas:
-        return None
-    placed = inputs.buildings["township_code"].notna()
+        return part.band(), None
+    placed = inputs.buildings[TOWNSHIP_CODE].notna()
     total = float(inputs.buildings.loc[placed, part.measure].sum())
     if total <= 0:
-        return None
-    part.target = round(total / part.small_areas, 2)
-    if part.min_size is not None and part.min_size > part.target:
-        part.min_size = None
-    if part.max_size is not None and part.max_size < part.target:
-        part.max_size = None
-    return (f"target {part.measure} per small area is the county mean for "
-            f"{part.small_areas} small areas: {total:,.0f} / {part.small_areas} = "
-            f"{part.target:g}")
+        return part.band(), None
+    target = round(total / part.small_areas, 2)
+    fits = dataclasses.replace(
+        part, target=target,
+        min_size=part.min_size if part.min_size is not None and part.min_size <= target else None,
+        max_size=part.max_size if part.max_size is not None and part.max_size >= target else None,
+    )
+    note = (f"target {part.measure} per small area is the county mean for "
+            f"{part.small_areas} small areas: {total:,.0f} / {part.small_areas} = {target:g}")
+    return fits.band(), note
 
 
-def plan_tasks(inputs: Inputs, cfg: RunConfig) -> list[TownshipTask]:
+def plan_tasks(inputs: Inputs, cfg: RunConfig, band: SizeBand) -> list[TownshipTask]:
     """One task per township, in township-code order, with its share of the targets."""
     part = cfg.partition
-    townships = inputs.townships.sort_values("township_code").reset_index(drop=True)
-    buildings = inputs.buildings[inputs.buildings["township_code"].notna()]
-    measure = buildings.groupby("township_code")[part.measure].sum()
-    weights = townships["township_code"].map(measure).fillna(0).to_numpy(dtype=float)
+    townships = inputs.townships.sort_values(TOWNSHIP_CODE).reset_index(drop=True)
+    buildings = inputs.buildings[inputs.buildings[TOWNSHIP_CODE].notna()]
+    measure = buildings.groupby(TOWNSHIP_CODE)[band.measure].sum()
+    weights = townships[TOWNSHIP_CODE].map(measure).fillna(0).to_numpy(dtype=float)
     n_small = share(part.small_areas, weights) if part.small_areas else [None] * len(townships)
-    n_census = _census_area_counts(inputs, cfg, townships, weights)
+    n_census = _census_area_counts(inputs, part, band, weights)
     barriers = _clip_barriers(inputs.barriers, townships)
-    groups = dict(tuple(buildings.groupby("township_code", sort=False)))
-    villages = dict(tuple(inputs.villages.groupby("township_code", sort=False))) \
+    groups = dict(tuple(buildings.groupby(TOWNSHIP_CODE, sort=False)))
+    villages = dict(tuple(inputs.villages.groupby(TOWNSHIP_CODE, sort=False))) \
         if inputs.villages is not None else {}
     empty = buildings.iloc[:0]
     tasks = []
     for i, row in townships.iterrows():
-        code = row["township_code"]
+        code = row[TOWNSHIP_CODE]
         params = PartitionParams(
-            measure=part.measure,
-            target=float(part.target),
-            min_size=float(part.min_value),
-            max_size=float(part.max_value),
+            measure=band.measure,
+            target=float(band.target),
+            min_size=float(band.min_size),
+            max_size=float(band.max_size),
             n_small_areas=None if n_small[i] is None else int(n_small[i]),
             n_census_areas=None if n_census[i] is None else int(n_census[i]),
             census_area_target=part.census_area_target,
@@ -86,7 +89,7 @@ def plan_tasks(inputs: Inputs, cfg: RunConfig) -> list[TownshipTask]:
             name=row["name"],
             geometry=row.geometry,
             buildings=groups.get(code, empty)[
-                ["building_id", "households", "persons", "type", "geometry"]
+                [BUILDING_ID, "households", "persons", "type", "geometry"]
             ].reset_index(drop=True),
             barriers=barriers.get(i, inputs.barriers.iloc[:0]).reset_index(drop=True),
             params=params,
@@ -96,14 +99,13 @@ def plan_tasks(inputs: Inputs, cfg: RunConfig) -> list[TownshipTask]:
     return tasks
 
 
-def _census_area_counts(inputs: Inputs, cfg: RunConfig, townships, weights) -> list:
+def _census_area_counts(inputs: Inputs, part: PartitionConfig, band: SizeBand, weights) -> list:
     """Census areas per township when the tool forms them (None where villages are given)."""
-    part = cfg.partition
     if inputs.villages is not None:
-        return [None] * len(townships)
+        return [None] * len(weights)
     if part.census_areas:
         return list(share(part.census_areas, weights))
-    target = part.census_area_target or part.target * SMALL_AREAS_PER_CENSUS_AREA
+    target = part.census_area_target or band.target * SMALL_AREAS_PER_CENSUS_AREA
     return [max(1, int(round(w / target))) for w in weights]
 
 
@@ -124,8 +126,8 @@ def _clip_barriers(barriers: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) -> d
     return {k: g.drop(columns="_township") for k, g in frame.groupby("_township", sort=False)}
 
 
-def assemble(inputs: Inputs, results: list[TownshipResult]) -> dict[str, gpd.GeoDataFrame]:
-    """The contract's output layers, in the input CRS, sorted by code."""
+def assemble(inputs: Inputs, results: list[TownshipResult], parameters: dict) -> Areas:
+    """The contract's output layers, in the input CRS, sorted by code, as :class:`Areas`."""
     crs = inputs.input_crs
     names = inputs.townships.set_index("township_code")["name"]
     small = pd.concat([r.small_areas for r in results], ignore_index=True)
@@ -140,6 +142,7 @@ def assemble(inputs: Inputs, results: list[TownshipResult]) -> dict[str, gpd.Geo
     census = census.sort_values("census_area_code").reset_index(drop=True).to_crs(crs)
 
     buildings = _building_layer(inputs, results)
+    _report_whole_counts(buildings, small, census)
     townships = _township_layer(inputs, buildings, census, small)
     layers = {
         "townships": townships,
@@ -149,7 +152,7 @@ def assemble(inputs: Inputs, results: list[TownshipResult]) -> dict[str, gpd.Geo
         "unassigned": inputs.unassigned,
     }
     layers.update(inputs.features)
-    return layers
+    return Areas.from_layers(layers, parameters=parameters)
 
 
 def _building_layer(inputs: Inputs, results: list[TownshipResult]) -> gpd.GeoDataFrame:
@@ -166,6 +169,8 @@ def _building_layer(inputs: Inputs, results: list[TownshipResult]) -> gpd.GeoDat
             .to_numpy(dtype=object),
             "households": b["households"].to_numpy(),
             "persons": b["persons"].to_numpy(),
+            "households_estimated": b["households_estimated"].to_numpy(dtype=bool),
+            "persons_estimated": b["persons_estimated"].to_numpy(dtype=bool),
             "type": b["type"].to_numpy(dtype=object),
             "name": b["name"].to_numpy(dtype=object),
         },
@@ -175,6 +180,39 @@ def _building_layer(inputs: Inputs, results: list[TownshipResult]) -> gpd.GeoDat
     return out[out["township_code"].notna()].reset_index(drop=True)
 
 
+def _report_whole_counts(buildings: gpd.GeoDataFrame, small: gpd.GeoDataFrame,
+                         census: gpd.GeoDataFrame) -> None:
+    """Make estimated counts whole for the output, and the areas' totals their sums.
+
+    The partition used fractional estimates; :func:`eapart.rounding.whole_counts`
+    rounds them down the hierarchy, so each area's total is its fractional total
+    rounded and the county total is kept. ``households_estimate`` keeps the
+    fractional value each building was balanced with (only when some were
+    estimated). Given values are left exactly as they are.
+    """
+    levels = [buildings[c].to_numpy(dtype=object)
+              for c in ("township_code", "census_area_code", "small_area_code")]
+    fractional = buildings["households"].to_numpy(dtype=float)
+    estimated = buildings.pop("households_estimated").to_numpy(dtype=bool)
+    buildings["households"] = whole_counts(fractional, estimated, levels)
+    buildings["persons"] = whole_counts(buildings["persons"].to_numpy(dtype=float),
+                                        buildings.pop("persons_estimated").to_numpy(dtype=bool),
+                                        levels)
+    if estimated.any():
+        at = buildings.columns.get_loc("households") + 1
+        buildings.insert(at, "households_estimate", np.where(estimated, fractional, np.nan))
+    for frame, key in ((small, "small_area_code"), (census, "census_area_code")):
+        for column in ("households", "persons"):
+            frame[column] = count_column(frame[key].map(
+                buildings.groupby(key)[column].sum()).fillna(0).to_numpy())
+
+
+def count_column(values: np.ndarray) -> np.ndarray:
+    """Counts as int64 when all are whole, else as floats (fractions given in the data)."""
+    values = np.asarray(values, dtype=float)
+    return values.astype(np.int64) if np.all(np.mod(values, 1.0) == 0) else values
+
+
 def _township_layer(inputs: Inputs, buildings, census, small) -> gpd.GeoDataFrame:
     tw = inputs.townships
     codes = tw["township_code"]
@@ -182,10 +220,10 @@ def _township_layer(inputs: Inputs, buildings, census, small) -> gpd.GeoDataFram
         {
             "township_code": codes.to_numpy(dtype=object),
             "name": tw["name"].to_numpy(dtype=object),
-            "households": codes.map(buildings.groupby("township_code")["households"].sum())
-            .fillna(0).astype(np.int64).to_numpy(),
-            "persons": codes.map(buildings.groupby("township_code")["persons"].sum())
-            .fillna(0).to_numpy(),
+            "households": count_column(codes.map(
+                buildings.groupby("township_code")["households"].sum()).fillna(0).to_numpy()),
+            "persons": count_column(codes.map(
+                buildings.groupby("township_code")["persons"].sum()).fillna(0).to_numpy()),
             "census_areas": codes.map(census.groupby("township_code").size())
             .fillna(0).astype(np.int64).to_numpy(),
             "small_areas": codes.map(small.groupby("township_code").size())

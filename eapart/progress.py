@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TextIO
 
 from tqdm import tqdm
@@ -65,3 +66,15 @@ class Progress:
 
 _BAR = "{desc} {percentage:3.0f}%|{bar:30}| {n_fmt}/{total_fmt} {postfix}"
 _SPINNER = "{desc} {elapsed} {postfix}"
+
+
+def display_path(path: Path) -> str:
+    """``path`` for messages: relative to the working directory, else just its name.
+
+    Logs of a national run are shared; they hold no absolute path of the machine.
+    """
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix() or "."
+    except ValueError:
+        return path.name

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 
 from eapart import __version__
 from eapart.config import RunConfig
+from eapart.domain.areas import Areas
+from eapart.domain.flags import FLAG_DESCRIPTIONS, flag_counts
+from eapart.domain.rules import SizeBand
+from eapart.domain.schema import TOWNSHIP_CODE
 from eapart.io.crs import crs_label
 from eapart.io.read import Inputs
+from eapart.partition.ceiling import CEILING_WARNING_GAP, below_ceiling, ceiling_fields
 from eapart.partition.model import TownshipResult
-from eapart.partition.quality import FLAG_DESCRIPTIONS, flag_counts, size_summary
+from eapart.partition.quality import size_summary
+from eapart.progress import display_path
 
 
 def size_distribution(sizes: np.ndarray, target: float) -> list[dict]:
@@ -40,32 +45,28 @@ def engine_seconds(results: list[TownshipResult]) -> dict[str, float]:
     return total
 
 
-def share_between(sizes: np.ndarray, low: float, high: float) -> float:
-    """Share of areas whose size lies in [low, high] (1.0 for no areas).
-
-    The report's ``within_tolerance_share`` uses the run's minimum and maximum,
-    which need not be symmetric around the target.
-    """
-    sizes = np.asarray(sizes, dtype=float)
-    if not len(sizes):
-        return 1.0
-    return float(((sizes >= low) & (sizes <= high)).mean())
-
-
 def build_report(
     cfg: RunConfig,
     inputs: Inputs,
-    layers: dict[str, gpd.GeoDataFrame],
+    areas: Areas,
     results: list[TownshipResult],
     engine: str,
+    band: SizeBand,
     quality: dict | None = None,
 ) -> dict:
-    """The quality report of a run, ready for ``report.json``."""
-    part = cfg.partition
-    measure = part.measure
-    small = layers["small_areas"]
+    """The quality report of a run, ready for ``report.json`` (docs/contract.md).
+
+    ``band`` is the run's derived size band: the report's ``target_*``, ``min_*``,
+    ``max_*`` and ``within_tolerance_share`` keys and its ``band`` object come from
+    it, so every reader finds the same band whatever the measure.
+    """
+    measure = band.measure
+    small = areas.small_areas
     sizes = small[measure].to_numpy(dtype=float)
-    buildings = layers["buildings"]
+    buildings = areas.buildings
+    within = band.share_within(sizes)
+    per_township = _per_township(areas, results, band,
+                                 inputs.stats.get("households_by_township", {}))
     report: dict = {
         "software": "eapart",
         "version": __version__,
@@ -74,23 +75,25 @@ def build_report(
         "buildings_in": int(len(inputs.buildings)),
         "buildings_assigned": int(buildings["small_area_code"].notna().sum()),
         "buildings_unassigned": int(len(inputs.unassigned)),
-        "townships": int(len(layers["townships"])),
-        "census_areas": int(len(layers["census_areas"])),
+        "townships": int(len(areas.townships)),
+        "census_areas": int(len(areas.census_areas)),
         "small_areas": int(len(small)),
-        "households": int(buildings["households"].sum()),
-        "persons": float(np.nansum(buildings["persons"].to_numpy(dtype=float))),
+        "households": count_value(buildings["households"].sum()),
+        "persons": count_value(np.nansum(buildings["persons"].to_numpy(dtype=float))),
         "measure": measure,
-        f"target_{measure}": part.target,
-        f"min_{measure}": part.min_value,
-        f"max_{measure}": part.max_value,
-        "within_tolerance_share": share_between(sizes, part.min_value, part.max_value),
+        f"target_{measure}": band.target,
+        f"min_{measure}": band.min_size,
+        f"max_{measure}": band.max_size,
+        "within_tolerance_share": within,
+        "band": band.as_dict(),
+        **county_ceiling(results, len(small), within),
         "flags": flag_counts(small["flags"].to_numpy(dtype=object)),
         "flagged_small_areas": int((small["flags"].fillna("") != "").sum()),
         "flag_descriptions": dict(FLAG_DESCRIPTIONS),
-        "size_distribution": size_distribution(sizes, part.target),
+        "size_distribution": size_distribution(sizes, band.target),
         "quality": quality or {},
-        "per_township": _per_township(layers, results, part),
-        "parameters": cfg.parameters(),
+        "per_township": per_township,
+        "parameters": areas.parameters,
         "households_method": inputs.households_method,
         "repaired": inputs.stats.get("repaired", {}),
         "township_gaps": inputs.stats.get("township_gaps", {"count": 0, "area_m2": 0.0}),
@@ -100,13 +103,20 @@ def build_report(
             **inputs.stats.get("building_columns", {}),
         },
         "notes": list(inputs.notes) + [n for r in results for n in r.notes],
-        "warnings": list(inputs.warnings),
+        "warnings": list(inputs.warnings) + below_ceiling(per_township),
     }
     if measure != "households":
         report.setdefault("target_households", None)
     if cfg.config_file is not None:
         report["config_file"] = {"name": Path(cfg.config_file).name, "text": cfg.config_text}
     return report
+
+
+def county_ceiling(results: list[TownshipResult], n_small_areas: int, within: float) -> dict:
+    """The county's ``ceiling_share`` and ``ceiling_gap``: the townships' ceilings pooled
+    (:mod:`eapart.partition.ceiling`)."""
+    count = sum(int(r.metrics.get("ceiling_small_areas", len(r.small_areas))) for r in results)
+    return ceiling_fields(n_small_areas, count, within)
 
 
 def _input_section(cfg: RunConfig, inputs: Inputs) -> dict:
@@ -123,21 +133,32 @@ def _input_section(cfg: RunConfig, inputs: Inputs) -> dict:
     }
 
 
-def _per_township(layers, results: list[TownshipResult], part) -> list[dict]:
-    small = layers["small_areas"]
+def count_value(value) -> int | float:
+    """A count for the report: an int when whole, else the float (fractions given)."""
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+def _per_township(areas: Areas, results: list[TownshipResult], band: SizeBand,
+                  household_figures: dict) -> list[dict]:
+    small = areas.small_areas
     rows = []
     metrics = {r.township_code: r.metrics for r in results}
-    for tw in layers["townships"].itertuples():
-        mine = small[small["township_code"] == tw.township_code]
-        sizes = mine[part.measure].to_numpy(dtype=float)
+    for tw in areas.townships.itertuples():
+        mine = small[small[TOWNSHIP_CODE] == tw.township_code]
+        sizes = mine[band.measure].to_numpy(dtype=float)
+        within = band.share_within(sizes)
+        ceiling = metrics.get(tw.township_code, {}).get("ceiling_small_areas", len(sizes))
         rows.append({
             "township_code": tw.township_code,
             "name": tw.name,
             "buildings": int(tw.buildings),
-            "households": int(tw.households),
+            "households": count_value(tw.households),
             "census_areas": int(tw.census_areas),
             "small_areas": int(tw.small_areas),
-            "within_tolerance_share": share_between(sizes, part.min_value, part.max_value),
+            "within_tolerance_share": within,
+            **ceiling_fields(len(sizes), ceiling, within),
+            "household_figures": household_figures.get(tw.township_code, {}),
             "flags": {k: v for k, v in flag_counts(mine["flags"].to_numpy(dtype=object)).items()
                       if v},
             "metrics": {k: v for k, v in metrics.get(tw.township_code, {}).items()
@@ -147,16 +168,19 @@ def _per_township(layers, results: list[TownshipResult], part) -> list[dict]:
 
 
 def summary_lines(report: dict, out: Path, timings: dict[str, float]) -> list[str]:
-    """A short summary a person can read at the end of a run."""
-    measure = report["measure"]
+    """A short summary a person can read at the end of a run (warnings apart:
+    :func:`warning_lines`)."""
+    band = report["band"]
     flags = {k: v for k, v in report["flags"].items() if v}
     lines = [
         f"eapart {report['version']}: {report['buildings_assigned']:,} of "
         f"{report['buildings_in']:,} buildings placed in {report['townships']} townships, "
         f"{report['census_areas']:,} census areas, {report['small_areas']:,} small areas.",
         f"Balance: {report['within_tolerance_share']:.1%} of small areas within "
-        f"{report[f'min_{measure}']:g}-{report[f'max_{measure}']:g} {measure} "
-        f"(target {report[f'target_{measure}']:g}).",
+        f"{band['min_size']:g}-{band['max_size']:g} {band['measure']} "
+        f"(target {band['target']:g}); at most "
+        f"{report.get('ceiling_share', 1.0):.1%} attainable on this map.",
+        *township_balance_lines(report["per_township"]),
     ]
     if flags:
         lines.append("Flagged: " + ", ".join(f"{k} {v}" for k, v in flags.items())
@@ -168,20 +192,25 @@ def summary_lines(report: dict, out: Path, timings: dict[str, float]) -> list[st
     if report["buildings_unassigned"]:
         lines.append(f"Not placed: {report['buildings_unassigned']} building(s) outside every "
                      "township, listed in the 'unassigned' layer.")
-    for warning in report["warnings"]:
-        if "outside every township" not in warning:
-            lines.append(f"Warning: {warning}")
     lines.append(f"Took {sum(timings.values()):.1f} s. Results in {display_path(out)}")
     return lines
 
 
-def display_path(path: Path) -> str:
-    """``path`` for messages: relative to the working directory, else just its name.
+def township_balance_lines(rows: list[dict]) -> list[str]:
+    """One line per township: share within the band, achieved against attainable."""
+    if not rows:
+        return []
+    width = max(len(str(r["name"])) for r in rows)
+    lines = ["Within the band by township (achieved / attainable):"]
+    for r in rows:
+        ceiling = r.get("ceiling_share", 1.0)
+        mark = "  <- below its ceiling" if r.get("ceiling_gap", 0.0) > CEILING_WARNING_GAP else ""
+        lines.append(f"  {str(r['name']):<{width}}  {r['within_tolerance_share']:6.1%} / "
+                     f"{ceiling:6.1%}  of {r['small_areas']:,}{mark}")
+    return lines
 
-    Logs of a national run are shared; they hold no absolute path of the machine.
-    """
-    path = Path(path)
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix() or "."
-    except ValueError:
-        return path.name
+
+def warning_lines(report: dict) -> list[str]:
+    """The run's warnings, one line each, for stderr (shown even with ``--quiet``)."""
+    return [f"Warning: {w}" for w in report["warnings"]]
+

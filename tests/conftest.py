@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from paths import ANDORRA
+from paths import ANDORRA, KOTKA
 from tiny_county import tiny_county
 
 
@@ -15,6 +15,14 @@ def andorra() -> Path:
     if not ANDORRA.exists():
         pytest.skip(f"{ANDORRA} is absent: the shared data lies beside CI checkouts only")
     return ANDORRA
+
+
+@pytest.fixture(scope="session")
+def kotka() -> Path:
+    """The OSM extract of Karhula, Kotka (ODbL), when ../shared/data is beside the checkout."""
+    if not KOTKA.exists():
+        pytest.skip(f"{KOTKA} is absent: the shared data lies beside CI checkouts only")
+    return KOTKA
 
 
 @pytest.fixture()

@@ -161,6 +161,7 @@ def write_sample_output(outdir: str | Path, *, crs: str = "EPSG:32631",
         "small_areas": len(small_areas), "measure": "households",
         "target_households": target, "min_households": low, "max_households": high,
         "within_tolerance_share": within, "flags": flags,
+        "band": {"measure": "households", "target": target, "min_size": low, "max_size": high},
         "flag_descriptions": FLAG_DESCRIPTIONS | ({"odd<b>flag</b>": HOSTILE_IMG}
                                                   if hostile else {}),
         "size_distribution": [], "per_township": [], "parameters": {"seed": seed},

@@ -135,6 +135,7 @@ def report(layers: dict[str, gpd.GeoDataFrame]) -> dict:
         "small_areas": len(small), "measure": "households",
         "target_households": 80, "min_households": 64, "max_households": 96,
         "within_tolerance_share": 0.5, "flags": {"too_large": 1, "crosses_major_road": 1},
+        "band": {"measure": "households", "target": 80, "min_size": 64, "max_size": 96},
         "flag_descriptions": {"too_large": "above the maximum size"},
         "parameters": {"target": 80, "min_size": 64, "max_size": 96, "seed": 0,
                        "名称": "参数"},

@@ -278,6 +278,47 @@ def test_invalid_and_self_intersecting_polygons_are_repaired(tmp_path):
     assert shapely.is_valid(output_layer(tmp_path, "buildings").geometry.array).all()
 
 
+def test_collapsed_footprints_become_point_buildings_placed_in_their_areas(tmp_path):
+    layers = tiny_county()
+    # A ring drawn back on itself (a, b, a) and one whose vertices all lie on a line:
+    # make_valid leaves no area in either.
+    spike = shapely.Polygon([(X0 + 100, Y0 + 100), (X0 + 120, Y0 + 110), (X0 + 100, Y0 + 100)])
+    flat = shapely.Polygon([(X0 + 1100, Y0 + 100), (X0 + 1110, Y0 + 100), (X0 + 1130, Y0 + 100),
+                            (X0 + 1100, Y0 + 100)])
+    b = with_geometry(layers["buildings"], 0, spike)
+    layers["buildings"] = with_geometry(b, 20, flat)
+    ids = [layers["buildings"].loc[0, "id"], layers["buildings"].loc[20, "id"]]
+    write_county(tmp_path, layers)
+    proc = eapart_run(tmp_path, "c.gpkg", "--quiet")
+    report = assert_accounted(proc, tmp_path)
+    assert report["buildings_assigned"] == 42
+    assert report["repaired"]["collapsed_to_points"] == {"count": 2, "ids": ids}
+    warning = [line for line in proc.stderr.splitlines() if "collapsed" in line]
+    assert len(warning) == 1 and "2 footprint(s)" in warning[0], proc.stderr
+    assert all(i in warning[0] for i in ids)
+    assert any("collapsed" in w for w in report["warnings"])
+    placed = output_layer(tmp_path, "buildings").to_crs(CRS).set_index("building_id")
+    small = output_layer(tmp_path, "small_areas").to_crs(CRS).set_index("small_area_code")
+    for building_id, want in zip(ids, [(X0 + 110, Y0 + 105), (X0 + 1113.33, Y0 + 100)],
+                                 strict=True):
+        point = placed.geometry[building_id]
+        assert point.geom_type == "Point"
+        assert (point.x, point.y) == pytest.approx(want, abs=0.01)
+        area = small.geometry[placed.loc[building_id, "small_area_code"]]
+        assert shapely.dwithin(area, point, 0.05)
+        assert placed.loc[building_id, "township_code"] == placed.loc[
+            layers["buildings"].loc[1 if building_id == ids[0] else 21, "id"], "township_code"]
+
+
+def test_collapsed_township_is_still_an_error(tmp_path):
+    layers = tiny_county()
+    t = layers["townships"]
+    layers["townships"] = with_geometry(t, 1, shapely.Polygon(
+        [(X0 + 1000, Y0), (X0 + 2000, Y0), (X0 + 1000, Y0)]))
+    write_county(tmp_path, layers)
+    assert_clear_error(eapart_run(tmp_path, "c.gpkg"), tmp_path, "collapsed", "row 2")
+
+
 def test_lines_instead_of_polygons(tmp_path):
     layers = tiny_county()
     layers["buildings"] = with_geometry(layers["buildings"], 7,

@@ -88,6 +88,27 @@ def test_andorra_end_to_end(andorra, tmp_path):
     assert str(tmp_path) not in (out / "report.json").read_text(encoding="utf-8")
 
 
+def test_kotka_runs_with_collapsed_footprints_as_point_buildings(kotka, tmp_path):
+    out = tmp_path / "kotka"
+    proc = subprocess.run([*EAPART, "run", str(kotka), "--out", str(out), "--jobs", "1",
+                           "--county-code", "990100", "--no-maps", "--quiet"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "15 footprint(s) have no area left after repair" in proc.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    collapsed = report["repaired"]["collapsed_to_points"]
+    assert collapsed["count"] == 15
+    layers = _layers(out)
+    _check_nesting(layers)
+    buildings = layers["buildings"].set_index("building_id")
+    assert report["buildings_assigned"] + report["buildings_unassigned"] == 2208
+    points = buildings.loc[collapsed["ids"]]
+    assert (points.geom_type == "Point").all()
+    small = layers["small_areas"].set_index("small_area_code").geometry
+    areas = small[points["small_area_code"]].to_crs(3067).to_numpy()
+    assert shapely.dwithin(areas, points.geometry.to_crs(3067).to_numpy(), 0.05).all()
+
+
 def test_same_input_and_seed_give_identical_files(tmp_path):
     write_gpkg(tiny_county(), tmp_path / "c.gpkg")
     digests = []

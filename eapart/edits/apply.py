@@ -21,13 +21,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from eapart.domain.flags import flag_counts
+from eapart.domain.rules import SizeBand
 from eapart.edits.check import Plan
 from eapart.edits.recut import area_flags
-from eapart.edits.registry import new_small_area_codes, updated_registry
+from eapart.edits.registry import REGISTRY_LAYER, new_small_area_codes, updated_registry
 from eapart.errors import InputError
-from eapart.partition.quality import flag_counts
-from eapart.report import share_between, size_distribution
-from eapart.stable_codes import match_groups
+from eapart.report import size_distribution
+from eapart.stages.kept_codes import match_groups
 
 #: Relative area (in the work CRS) of the symmetric difference under which a census
 #: area's land is the same: what is left is the micrometre noise of redrawing.
@@ -81,7 +82,7 @@ def codes_for_labels(plan: Plan) -> dict[str, str]:
 
 
 def apply_plan(plan: Plan, edition: int) -> dict:
-    """The layers of the next edition (``layers`` dict, plus ``codes`` registry)."""
+    """The layers of the next edition, the code registry among them."""
     refuse_if_any(plan)
     out = plan.output
     layers = {k: v.copy() for k, v in out.layers.items()}
@@ -99,7 +100,7 @@ def apply_plan(plan: Plan, edition: int) -> dict:
     layers["small_areas"] = _small_areas(plan, layers, code_of)
     layers["census_areas"] = _census_areas(plan, layers)
     layers["townships"] = _townships(layers)
-    layers["codes"] = updated_registry(out.registry, layers, edition, plan.locks)
+    layers[REGISTRY_LAYER] = updated_registry(out.registry, layers, edition, plan.locks)
     return layers
 
 
@@ -138,9 +139,16 @@ def _small_areas(plan: Plan, layers: dict, code_of: dict[str, str]) -> gpd.GeoDa
     new = gpd.GeoDataFrame(rows, geometry="geometry", crs=sa.crs) if rows else sa.iloc[:0]
     table = pd.concat([kept, new[sa.columns]], ignore_index=True)
     table = gpd.GeoDataFrame(table, geometry="geometry", crs=sa.crs)
-    for column in ("households", "buildings"):
-        table[column] = table[column].astype(sa[column].dtype)
+    for column in ("households", "persons", "buildings"):
+        table[column] = _as_dtype(table[column], sa[column].dtype)
     return table.sort_values("small_area_code").reset_index(drop=True)
+
+
+def _as_dtype(values: pd.Series, dtype) -> pd.Series:
+    """``values`` in the column type the first run wrote (whole counts stay whole)."""
+    if np.issubdtype(dtype, np.integer):
+        return values.astype(float).round().astype(dtype)
+    return values.astype(dtype)
 
 
 def _census_areas(plan: Plan, layers: dict) -> gpd.GeoDataFrame:
@@ -161,10 +169,11 @@ def _census_areas(plan: Plan, layers: dict) -> gpd.GeoDataFrame:
         if diff > SAME_LAND * shapely.area(both.iloc[0]):
             ca.loc[i, "geometry"] = union
         held = b[b["census_area_code"] == code]
-        ca.loc[i, "households"] = int(held["households"].sum())
-        ca.loc[i, "persons"] = float(np.nansum(held["persons"].to_numpy(dtype=float)))
-        ca.loc[i, "small_areas"] = int(len(mine))
-        ca.loc[i, "buildings"] = int(len(held))
+        ca.loc[i, "households"] = held["households"].sum()
+        ca.loc[i, "persons"] = np.nansum(held["persons"].to_numpy(dtype=float)).astype(
+            ca["persons"].dtype)
+        ca.loc[i, "small_areas"] = len(mine)
+        ca.loc[i, "buildings"] = len(held)
     return ca.sort_values("census_area_code").reset_index(drop=True)
 
 
@@ -187,7 +196,8 @@ def _townships(layers: dict) -> gpd.GeoDataFrame:
     codes = tw["township_code"]
     tw["households"] = codes.map(b.groupby("township_code")["households"].sum()).fillna(0) \
         .astype(tw["households"].dtype)
-    tw["persons"] = codes.map(b.groupby("township_code")["persons"].sum()).fillna(0)
+    tw["persons"] = _as_dtype(codes.map(b.groupby("township_code")["persons"].sum()).fillna(0),
+                              tw["persons"].dtype)
     tw["census_areas"] = codes.map(ca.groupby("township_code").size()).fillna(0) \
         .astype(tw["census_areas"].dtype)
     tw["small_areas"] = codes.map(sa.groupby("township_code").size()).fillna(0) \
@@ -197,22 +207,21 @@ def _townships(layers: dict) -> gpd.GeoDataFrame:
     return tw
 
 
-def updated_report(old: dict, layers: dict, measure: str, low: float, high: float,
-                   extra: dict) -> dict:
+def updated_report(old: dict, layers: dict, band: SizeBand, extra: dict) -> dict:
     """The previous report with counts, balance and flags of the new layers."""
     report = dict(old)
     small = layers["small_areas"]
+    measure = band.measure
     sizes = small[measure].to_numpy(dtype=float)
     report.update({
         "buildings_assigned": int(layers["buildings"]["small_area_code"].notna().sum()),
         "census_areas": int(len(layers["census_areas"])),
         "small_areas": int(len(small)),
         "households": int(layers["buildings"]["households"].sum()),
-        "within_tolerance_share": share_between(sizes, low, high),
+        "within_tolerance_share": band.share_within(sizes),
         "flags": flag_counts(small["flags"].to_numpy(dtype=object)),
         "flagged_small_areas": int((small["flags"].fillna("") != "").sum()),
-        "size_distribution": size_distribution(sizes, float(report.get("parameters", {})
-                                                            .get("target") or 80.0)),
+        "size_distribution": size_distribution(sizes, band.target),
     })
     rows = []
     for row in report.get("per_township", []):
@@ -225,8 +234,7 @@ def updated_report(old: dict, layers: dict, measure: str, low: float, high: floa
                         "households": int(me["households"].iloc[0]),
                         "census_areas": int(me["census_areas"].iloc[0]),
                         "small_areas": int(me["small_areas"].iloc[0])})
-        row["within_tolerance_share"] = share_between(mine[measure].to_numpy(dtype=float),
-                                                      low, high)
+        row["within_tolerance_share"] = band.share_within(mine[measure].to_numpy(dtype=float))
         row["flags"] = {k: v for k, v in flag_counts(mine["flags"].to_numpy(dtype=object))
                         .items() if v}
         rows.append(row)

@@ -379,4 +379,4 @@ def redraw_touched(plan: Plan) -> None:
         polys = sa.set_index("small_area_code").loc[codes].geometry.to_numpy()
         region = Region(township=tw, codes=codes, polygons=polys, buildings=region_b)
         plan.drawn[tw] = redraw(region, plan.jobs.get(tw, []), out.barriers, out.work_crs,
-                                out.band)
+                                out.band, out.seed)

@@ -13,7 +13,8 @@ import csv
 import io
 from pathlib import Path
 
-from eapart.config import RunConfig
+from eapart.domain.areas import Areas
+from eapart.domain.schema import GPKG_NAME
 from eapart.edits.apply import apply_plan, updated_report
 from eapart.edits.changes import (
     CHANGES_NAME,
@@ -24,6 +25,7 @@ from eapart.edits.changes import (
 )
 from eapart.edits.check import Plan, plan_edits
 from eapart.edits.format import read_edits
+from eapart.edits.registry import REGISTRY_LAYER, write_registry
 from eapart.edits.state import read_output
 from eapart.io.atomic import atomic_directory, check_destination
 from eapart.progress import Progress
@@ -60,8 +62,7 @@ def write_edition(plan: Plan, new_out: Path, *, force: bool = False, maps: bool 
     kept = codes_kept(before, layers["buildings"])
     history = list(output.report.get("code_history", []))
     history.append({"edition": edition, "source": source, **change_counts(changes)})
-    report = updated_report(output.report, layers, output.band.measure, output.band.low,
-                            output.band.high, {
+    report = updated_report(output.report, layers, output.band, {
                                 "edition": edition, "code_history": history,
                                 "code_stability": kept,
                                 **output.extras.get("report", {}),
@@ -71,11 +72,13 @@ def write_edition(plan: Plan, new_out: Path, *, force: bool = False, maps: bool 
                                               int(sum(len(t) for t in plan.touched.values()))},
                             })
     _township_codes_kept(report, kept)
+    registry = layers.pop(REGISTRY_LAYER)
+    areas = Areas.from_layers(layers, parameters=output.report.get("parameters", {}),
+                              report=report)
     with atomic_directory(Path(new_out), force=force) as tmp:
-        from eapart.api import write_outputs
-
         with progress.stage("write"):
-            write_outputs(tmp, layers, report, RunConfig())
+            areas.to_file(tmp)
+            write_registry(tmp / GPKG_NAME, registry)
             write_changes(tmp / CHANGES_NAME, changes)
             write_applied(tmp / EDITS_APPLIED_NAME, plan)
         if maps:

@@ -17,7 +17,7 @@ Example::
 
     region = Region(township="200001001", codes=["200001001001001", ...],
                     polygons=..., buildings=frame_with_label_column)
-    drawn = redraw(region, jobs, barriers, work_crs, out_crs, band)
+    drawn = redraw(region, jobs, barriers, work_crs, band, seed)
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ import pyproj
 import shapely
 from scipy import sparse
 
-from eapart.edits.state import Band
-from eapart.partition import quality as q
+from eapart.domain import flags as q
+from eapart.domain.rules import SizeBand
 from eapart.partition.cells.dissolve import dissolve
 from eapart.partition.cells.graph import MAJOR_BARRIERS, block_lines, build_graph
 from eapart.partition.cells.tessellate import tessellate
@@ -99,7 +99,7 @@ class Region:
 
 
 def redraw(region: Region, jobs: list[Job], barriers: gpd.GeoDataFrame,
-           work_crs: pyproj.CRS, band: Band) -> Drawn:
+           work_crs: pyproj.CRS, band: SizeBand, seed: int = 0) -> Drawn:
     """Tessellate the region, pin its buildings, run the jobs, dissolve and snap."""
     out_crs = region.buildings.crs
     old = gpd.GeoSeries(region.polygons, crs=out_crs).to_crs(work_crs).to_numpy()
@@ -126,7 +126,7 @@ def redraw(region: Region, jobs: list[Job], barriers: gpd.GeoDataFrame,
     for job in jobs:
         try:
             cell_label, names, parts = _run_job(job, cell_label, names, tess, graph, weight,
-                                                b, band)
+                                                b, band, seed)
         except ValueError as exc:
             job_errors[job.edit] = f"cannot cut it so: {exc}"
             continue
@@ -177,7 +177,7 @@ def _pin_cells(tess, building_label: np.ndarray, old: np.ndarray, old_label: lis
     return np.where(filled < 0, 0, filled)
 
 
-def _run_job(job: Job, cell_label, names, tess, graph, weight, b, band: Band):
+def _run_job(job: Job, cell_label, names, tess, graph, weight, b, band: SizeBand, seed: int):
     """Cut the cells of ``job.labels`` into ``job.k`` parts; returns new labels and names."""
     ids = [names.index(lab) for lab in job.labels if lab in names]
     cells = np.flatnonzero(np.isin(cell_label, ids))
@@ -200,8 +200,8 @@ def _run_job(job: Job, cell_label, names, tess, graph, weight, b, band: Band):
                 if cell_of.get(bid) in local:
                     pinned[local[cell_of[bid]]] = g
     k = min(job.k, len(cells))
-    labels = partition(adj, weight[cells], k, pinned=pinned or None, seed=band.seed,
-                       band=(band.low, band.high))
+    labels = partition(adj, weight[cells], k, pinned=pinned or None, seed=seed,
+                       band=(band.min_size, band.max_size))
     names = names + parts
     first = len(names) - len(parts)
     out = cell_label.copy()
@@ -243,17 +243,17 @@ def _snap(geoms: np.ndarray, old: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
     return snapped
 
 
-def area_flags(sizes: float, n_buildings: int, heaviest: float, band: Band,
+def area_flags(sizes: float, n_buildings: int, heaviest: float, band: SizeBand,
                crossed: bool, kept: str, one_piece: bool) -> str:
     """The flags of a redrawn small area (``kept``: flags of its own kind it had before)."""
     flags = [f for f in kept.split(",") if f in (q.INSTITUTION, q.UNDERSIZE_ISOLATED)]
     if n_buildings == 0:
         flags.append(q.NO_BUILDINGS)
-    if heaviest > band.high:
+    if heaviest > band.max_size:
         flags.append(q.OVERSIZE_BUILDING)
-    elif sizes > band.high:
+    elif sizes > band.max_size:
         flags.append(q.OVERSIZE)
-    if n_buildings and sizes < band.low and q.UNDERSIZE_ISOLATED not in flags \
+    if n_buildings and sizes < band.min_size and q.UNDERSIZE_ISOLATED not in flags \
             and q.INSTITUTION not in flags:
         flags.append(q.UNDERSIZE)
     if crossed:

@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from eapart.domain.codes import MAX_SMALL_AREA_NUMBER, format_code, number_in_order
+from eapart.domain.schema import GPKG_NAME
 from eapart.errors import InputError
-from eapart.io.write import GPKG_NAME
-from eapart.partition.codes import MAX_SMALL_AREA_NUMBER, format_code, number_in_order
+from eapart.io.write import FIXED_TIMESTAMP
 
 #: The registry's table in ``eapart.gpkg``.
 REGISTRY_LAYER = "codes"
@@ -124,4 +125,8 @@ def write_registry(gpkg: Path, registry: pd.DataFrame) -> None:
     """Write the registry as a table (no geometry) into ``gpkg``."""
     frame = pd.DataFrame({c: registry[c] for c in COLUMNS})
     frame["retired_in"] = frame["retired_in"].astype("float64")
-    pyogrio.write_dataframe(frame, gpkg, layer=REGISTRY_LAYER, driver="GPKG")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})
+    try:
+        pyogrio.write_dataframe(frame, gpkg, layer=REGISTRY_LAYER, driver="GPKG")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})

@@ -43,6 +43,8 @@ def new_buildings(inputs: Inputs, previous: Output) -> tuple[gpd.GeoDataFrame, d
         "township_code": b["township_code"].to_numpy(dtype=object),
         "census_area_code": None, "small_area_code": None,
         "households": b["households"].to_numpy(),
+        "_estimated": b["households_estimated"].to_numpy(dtype=bool)
+        if "households_estimated" in b else np.zeros(len(b), dtype=bool),
         "persons": b["persons"].to_numpy(),
         "type": b["type"].to_numpy(dtype=object),
         "name": b["name"].to_numpy(dtype=object),
@@ -54,11 +56,13 @@ def new_buildings(inputs: Inputs, previous: Output) -> tuple[gpd.GeoDataFrame, d
     same_geom[known] = shapely.equals_exact(frame.geometry.to_numpy()[known],
                                             old.loc[ids[known]].geometry.to_numpy(), 1e-9)
     same_values = np.zeros(len(frame), dtype=bool)
-    same_values[known] = True
-    for column in ("households", "persons"):
-        a = frame.loc[known, column].to_numpy(dtype=float)
-        c = old.loc[ids[known], column].to_numpy(dtype=float)
-        same_values[known] &= (a == c) | (np.isnan(a) & np.isnan(c))
+    fractional = frame["households"].to_numpy(dtype=float)
+    before = old.loc[ids[known], "households"].to_numpy(dtype=float)
+    if "households_estimate" in old.columns:
+        estimate = old.loc[ids[known], "households_estimate"].to_numpy(dtype=float)
+        before = np.where(np.isnan(estimate), before, estimate)
+    same_values[known] = np.isclose(fractional[known], before, rtol=0, atol=1e-6)
+    _whole_counts(frame, old, known & same_values, ids)
     moved_township = np.zeros(len(frame), dtype=bool)
     moved_township[known] = (frame.loc[known, "township_code"].to_numpy()
                              != old.loc[ids[known], "township_code"].to_numpy())
@@ -70,6 +74,27 @@ def new_buildings(inputs: Inputs, previous: Output) -> tuple[gpd.GeoDataFrame, d
     removed = sorted(set(old.index) - set(ids))
     return frame, {"added": list(ids[added]), "removed": removed,
                    "changed": list(ids[changed])}
+
+
+def _whole_counts(frame: gpd.GeoDataFrame, old: pd.DataFrame, unchanged: np.ndarray,
+                  ids: pd.Series) -> None:
+    """Households and persons as the output writes them: whole counts.
+
+    An unchanged building keeps the whole counts it had (so its area's totals stay
+    as they were); a new or changed one gets its estimate rounded, and the
+    fractional estimate is kept in ``households_estimate`` as the first run does.
+    """
+    fractional = frame["households"].to_numpy(dtype=float)
+    for column in ("households", "persons"):
+        value = np.round(np.nan_to_num(frame[column].to_numpy(dtype=float)))
+        value[unchanged] = old.loc[ids[unchanged], column].to_numpy(dtype=float)
+        frame[column] = value.astype(np.int64)
+    if "households_estimate" in old.columns:
+        estimated = frame.pop("_estimated").to_numpy(dtype=bool)
+        at = frame.columns.get_loc("households") + 1
+        frame.insert(at, "households_estimate", np.where(estimated, fractional, np.nan))
+    else:
+        frame.pop("_estimated")
 
 
 def _locate(buildings: gpd.GeoDataFrame, previous: Output) -> np.ndarray:

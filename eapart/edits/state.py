@@ -2,7 +2,7 @@
 
 :class:`Output` holds what edits need from ``OUT``: its layers (in the output's
 CRS, codes as text), its report, the code registry and lock state
-(:mod:`eapart.edits.registry`), the balance band the run used, and the roads,
+(:mod:`eapart.edits.registry`), the size band and seed the run used, and the roads,
 rail and water as ranked barrier lines in the work CRS (the same lines the first
 run cut along, from the copies the output keeps).
 """
@@ -17,21 +17,11 @@ import pandas as pd
 import pyproj
 
 from eapart.config import RunConfig
+from eapart.domain.areas import Areas
+from eapart.domain.rules import SizeBand
 from eapart.edits.format import fingerprint
 from eapart.edits.registry import read_registry
 from eapart.io.read import prepare_barriers, work_crs_for
-from eapart.io.results import read_results
-
-
-@dataclass
-class Band:
-    """The size band of the run: measure, target, min and max, and the seed."""
-
-    measure: str
-    target: float
-    low: float
-    high: float
-    seed: int = 0
 
 
 @dataclass
@@ -42,7 +32,8 @@ class Output:
     layers: dict[str, gpd.GeoDataFrame]
     report: dict
     registry: pd.DataFrame
-    band: Band
+    band: SizeBand
+    seed: int
     work_crs: pyproj.CRS
     barriers: gpd.GeoDataFrame
     made_on: str = ""
@@ -56,20 +47,23 @@ class Output:
 
 def read_output(outdir: str | Path) -> Output:
     """Read ``outdir`` (an ``eapart run`` output) for editing."""
-    results = read_results(outdir)
-    layers = results.layers
-    report = results.report
-    params = report.get("parameters", {})
-    band = Band(measure=params.get("measure", "households"),
-                target=float(params.get("target") or 80.0),
-                low=float(report.get(f"min_{params.get('measure', 'households')}") or 0.0),
-                high=float(report.get(f"max_{params.get('measure', 'households')}") or 1e18),
-                seed=int(params.get("seed") or 0))
+    areas = Areas.read(outdir)
+    layers = areas.layers
+    report = areas.report
+    params = areas.parameters
+    measure = areas.measure
+    given = report.get("band") or {}
+    band = SizeBand(measure=measure,
+                    target=float(given.get("target") or params.get("target") or 80.0),
+                    min_size=float(given.get("min_size") or report.get(f"min_{measure}") or 0),
+                    max_size=float(given.get("max_size") or report.get(f"max_{measure}")
+                                   or 1e18))
     work_crs = work_crs_for(layers["townships"], layers["townships"].crs)
     frames = {name: layers[name] for name in ("roads", "rail", "water") if name in layers}
     wheres = {name: f"{outdir}/eapart.gpkg:{name}" for name in frames}
     barriers, _ = prepare_barriers(frames, wheres, RunConfig(), work_crs)
     return Output(outdir=Path(outdir), layers=layers, report=report,
-                  registry=read_registry(Path(outdir), layers), band=band, work_crs=work_crs,
+                  registry=read_registry(Path(outdir), layers), band=band,
+                  seed=int(params.get("seed") or 0), work_crs=work_crs,
                   barriers=barriers, made_on=fingerprint(layers["buildings"]))
 

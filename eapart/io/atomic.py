@@ -9,7 +9,6 @@ eapart output (no ``report.json`` written by eapart) is never replaced.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -19,19 +18,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from eapart.errors import OutputError
+from eapart.errors import InputError, OutputError
 
-MARKER = "report.json"
 _TMP_PREFIX = ".eapart-tmp-"
 _OLD_PREFIX = ".eapart-old-"
 
 
 def is_eapart_output(path: Path) -> bool:
     """True when ``path`` holds a report written by eapart."""
-    report = Path(path) / MARKER
+    from eapart.domain.areas import read_report  # lazily: keeps `eapart --help` quick
+
     try:
-        return json.loads(report.read_text(encoding="utf-8")).get("software") == "eapart"
-    except (OSError, ValueError, AttributeError):
+        return read_report(path).get("software") == "eapart"
+    except (OSError, InputError):
         return False
 
 

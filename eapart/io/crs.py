@@ -42,6 +42,15 @@ def is_metric(crs: pyproj.CRS) -> bool:
     )
 
 
+def metric_crs(frame) -> pyproj.CRS:
+    """A metric CRS for a GeoDataFrame: its own when projected in metres, else the
+    UTM zone of its data (for drawing pages and sheets in metres, north up)."""
+    crs = pyproj.CRS.from_user_input(frame.crs)
+    if is_metric(crs):
+        return crs
+    return frame.estimate_utm_crs()
+
+
 def metric_crs_for(crs: pyproj.CRS, lon: float, lat: float) -> pyproj.CRS:
     """Choose the CRS to work in for data in ``crs`` centred at ``lon``, ``lat`` (degrees).
 

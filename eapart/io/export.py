@@ -34,14 +34,14 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 
+from eapart.domain.areas import Areas
+from eapart.domain.schema import EXPORT_DIR
 from eapart.errors import UsageError
 from eapart.io.qgis_styles import add_qgis_styles
-from eapart.io.results import Results, read_results
 from eapart.io.shapefile import normalise_encoding, write_shapefile_zip
 from eapart.io.tables import LEVELS, attribute_table, write_csv, write_xlsx
 
 FORMATS = ("gpkg", "shp", "geojson", "parquet", "fgb", "csv", "xlsx")
-EXPORT_DIR = "export"
 GEOJSON_DECIMALS = 7
 
 #: Called as ``progress(done, total)`` in formats, after each format is written.
@@ -67,9 +67,9 @@ def parse_formats(formats: str | Iterable[str]) -> list[str]:
     return [f for f in FORMATS if f in wanted]
 
 
-def _layers(results: Results) -> dict[str, gpd.GeoDataFrame]:
+def _layers(areas: Areas) -> dict[str, gpd.GeoDataFrame]:
     """The non-empty layers to export, in layer order."""
-    return {name: frame for name, frame in results.layers.items() if len(frame)}
+    return {name: frame for name, frame in areas.layers.items() if len(frame)}
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
@@ -81,69 +81,69 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
-def export_gpkg(results: Results, folder: Path) -> list[Path]:
+def export_gpkg(areas: Areas, folder: Path) -> list[Path]:
     """Write every layer into one GeoPackage with spatial indexes, styles and metadata."""
     path = folder / "eapart.gpkg"
 
     def write(target: Path) -> None:
-        for name, frame in _layers(results).items():
+        for name, frame in _layers(areas).items():
             pyogrio.write_dataframe(frame, target, layer=name, driver="GPKG",
                                     layer_options={"SPATIAL_INDEX": "YES"})
-        add_qgis_styles(target, parameters=results.report.get("parameters", {}),
-                        version=results.report.get("version"))
+        add_qgis_styles(target, parameters=areas.parameters,
+                        version=areas.report.get("version"))
 
     return [_atomic_write(path, write)]
 
 
-def export_shp(results: Results, folder: Path, encoding: str = "UTF-8") -> list[Path]:
+def export_shp(areas: Areas, folder: Path, encoding: str = "UTF-8") -> list[Path]:
     """Write one zipped Shapefile per layer in ``encoding`` (``UTF-8`` or ``GBK``)."""
     return [write_shapefile_zip(frame, name, folder / f"{name}.zip", encoding)
-            for name, frame in _layers(results).items()]
+            for name, frame in _layers(areas).items()]
 
 
-def export_geojson(results: Results, folder: Path) -> list[Path]:
+def export_geojson(areas: Areas, folder: Path) -> list[Path]:
     """Write one RFC 7946 GeoJSON file per layer (WGS 84 lon/lat, no ``crs`` member)."""
     options = {"RFC7946": "YES", "COORDINATE_PRECISION": str(GEOJSON_DECIMALS),
                "WRITE_NAME": "NO"}
     return [
         _atomic_write(folder / f"{name}.geojson", lambda target, f=frame: pyogrio.write_dataframe(
             f.to_crs(4326), target, driver="GeoJSON", layer_options=options))
-        for name, frame in _layers(results).items()
+        for name, frame in _layers(areas).items()
     ]
 
 
-def export_parquet(results: Results, folder: Path) -> list[Path]:
+def export_parquet(areas: Areas, folder: Path) -> list[Path]:
     """Write one GeoParquet file per layer (geometry as WKB, ``geo`` metadata)."""
     return [
         _atomic_write(folder / f"{name}.parquet",
                       lambda target, f=frame: f.to_parquet(target, index=False))
-        for name, frame in _layers(results).items()
+        for name, frame in _layers(areas).items()
     ]
 
 
-def export_fgb(results: Results, folder: Path) -> list[Path]:
+def export_fgb(areas: Areas, folder: Path) -> list[Path]:
     """Write one FlatGeobuf file per layer, with its packed R-tree index."""
     return [
         _atomic_write(folder / f"{name}.fgb", lambda target, f=frame: pyogrio.write_dataframe(
             f, target, driver="FlatGeobuf", promote_to_multi=True))
-        for name, frame in _layers(results).items()
+        for name, frame in _layers(areas).items()
     ]
 
 
-def summary_tables(results: Results) -> dict[str, object]:
+def summary_tables(areas: Areas) -> dict[str, object]:
     """Attribute tables of the three levels, keyed by sheet/file name."""
-    return {sheet: attribute_table(results.layers[layer]) for layer, sheet in LEVELS.items()}
+    return {sheet: attribute_table(areas.layers[layer]) for layer, sheet in LEVELS.items()}
 
 
-def export_csv(results: Results, folder: Path) -> list[Path]:
+def export_csv(areas: Areas, folder: Path) -> list[Path]:
     """Write one CSV (UTF-8 with BOM) per level."""
     return [write_csv(table, folder / f"{name}.csv")
-            for name, table in summary_tables(results).items()]
+            for name, table in summary_tables(areas).items()]
 
 
-def export_xlsx(results: Results, folder: Path) -> list[Path]:
+def export_xlsx(areas: Areas, folder: Path) -> list[Path]:
     """Write ``summary.xlsx`` with one sheet per level, codes as text cells."""
-    return [write_xlsx(summary_tables(results), folder / "summary.xlsx")]
+    return [write_xlsx(summary_tables(areas), folder / "summary.xlsx")]
 
 
 _WRITERS: dict[str, Callable[..., list[Path]]] = {
@@ -173,15 +173,15 @@ def export(
     wanted = parse_formats(formats)
     if "shp" in wanted:
         encoding = normalise_encoding(encoding)
-    results = read_results(outdir)
+    areas = Areas.read(outdir)
     written: list[Path] = []
     for done, name in enumerate(wanted, start=1):
         folder = Path(outdir) / EXPORT_DIR / name
         folder.mkdir(parents=True, exist_ok=True)
         if name == "shp":
-            written += export_shp(results, folder, encoding)
+            written += export_shp(areas, folder, encoding)
         else:
-            written += _WRITERS[name](results, folder)
+            written += _WRITERS[name](areas, folder)
         if progress is not None:
             progress(done, len(wanted))
     return written

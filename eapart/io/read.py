@@ -19,30 +19,19 @@ import pandas as pd
 import pyproj
 import shapely
 
-from eapart.config import LAYERS, REQUIRED_LAYERS, RunConfig
+from eapart.config import RunConfig
+from eapart.domain.codes import format_code, is_code, number_in_order
+from eapart.domain.schema import INPUT_LAYERS, REQUIRED_INPUT_LAYERS
+from eapart.domain.vocabulary import BARRIER_LAYERS, barrier_ranks
 from eapart.errors import InputError, UsageError, list_ids
 from eapart.io.crs import check_coordinates, crs_label, metric_crs_for, require_crs
 from eapart.io.fields import as_numbers, as_text, find_column
+from eapart.io.household_checks import plausibility_checks
 from eapart.io.households import household_counts, lower_types
 from eapart.io.repair import repair_polygons
 from eapart.io.sources import list_layers, read_layer, require_file, split_source
-from eapart.partition.codes import format_code, is_code, number_in_order
 
 DEFAULT_COUNTY_CODE = "000000"
-
-_MAJOR_ROADS = frozenset(
-    {"major", "motorway", "trunk", "primary", "secondary", "motorway_link", "trunk_link",
-     "primary_link", "secondary_link", "arterial", "expressway", "highway", "国道", "省道",
-     "主干道", "高速公路", "快速路"}
-)
-_PATHS = frozenset(
-    {"path", "footway", "track", "steps", "cycleway", "bridleway", "via_ferrata", "corridor",
-     "小路", "步行道"}
-)
-_MAJOR_WATER = frozenset(
-    {"river", "canal", "water", "riverbank", "lake", "reservoir", "dam", "河流", "水库", "湖泊"}
-)
-_MINOR_RAIL = frozenset({"abandoned", "disused", "razed", "dismantled"})
 
 #: Gaps between townships narrower than twice this (metres) are found even when
 #: they open onto the county's edge; enclosed gaps are found whatever their size.
@@ -97,14 +86,14 @@ def resolve_sources(cfg: RunConfig) -> dict[str, tuple[Path, str | None]]:
         path = Path(cfg.input)
         require_file(path)
         available = list_layers(path)
-    for layer in LAYERS:
+    for layer in INPUT_LAYERS:
         if layer in cfg.layers:
             sources[layer] = split_source(cfg.layers[layer])
         elif layer in available:
             sources[layer] = (Path(cfg.input), layer)
     if cfg.input is None and not cfg.layers:
         raise UsageError("give an input GeoPackage, or --buildings and --townships files")
-    for layer in REQUIRED_LAYERS:
+    for layer in REQUIRED_INPUT_LAYERS:
         if layer not in sources:
             where = f"{Path(cfg.input).name} (layers: {', '.join(available) or 'none'})" \
                 if cfg.input is not None else "the options"
@@ -128,6 +117,21 @@ def read_inputs(cfg: RunConfig) -> Inputs:
             path, layer_name, encoding=cfg.encoding, csv_crs=cfg.csv_crs,
             csv_columns=(cols.csv_x, cols.csv_y, cols.csv_wkt),
         )
+    return prepare_inputs(frames, cfg, wheres)
+
+
+def prepare_inputs(frames: dict[str, gpd.GeoDataFrame], cfg: RunConfig,
+                   wheres: dict[str, str] | None = None) -> Inputs:
+    """Check and prepare input layers already in memory (contract names as keys).
+
+    ``wheres`` names each layer's source in messages; by default the layer's name
+    (``buildings (GeoDataFrame)``), as for frames given to :func:`eapart.partition`.
+    """
+    missing = [layer for layer in REQUIRED_INPUT_LAYERS if frames.get(layer) is None]
+    if missing:
+        raise UsageError(f"give the {' and '.join(missing)} layer(s): they are required")
+    frames = {layer: frame for layer, frame in frames.items() if frame is not None}
+    wheres = wheres or {layer: f"{layer} (GeoDataFrame)" for layer in frames}
     notes: list[str] = []
     warnings: list[str] = []
     input_crs = require_crs(frames["buildings"].crs, wheres["buildings"])
@@ -150,7 +154,8 @@ def read_inputs(cfg: RunConfig) -> Inputs:
     stats: dict = {"layers": {k: len(v) for k, v in frames.items()}, "repaired": {}}
 
     townships = _prepare_townships(frames["townships"], wheres["townships"], cfg, warnings, stats)
-    buildings = _prepare_buildings(frames["buildings"], wheres["buildings"], cfg, stats)
+    buildings = _prepare_buildings(frames["buildings"], wheres["buildings"], cfg, warnings,
+                                   stats)
     work = {
         "buildings": buildings.to_crs(work_crs),
         "townships": townships.to_crs(work_crs),
@@ -182,6 +187,11 @@ def read_inputs(cfg: RunConfig) -> Inputs:
     hh = _households(frames["buildings"], work["buildings"], work["townships"], cfg, wheres)
     work["buildings"]["households"] = hh.households
     work["buildings"]["persons"] = hh.persons
+    work["buildings"]["households_estimated"] = hh.estimated_households
+    work["buildings"]["persons_estimated"] = hh.estimated_persons
+    figures, checks = plausibility_checks(work["buildings"], work["townships"], hh.method)
+    stats["households_by_township"] = figures
+    warnings.extend(checks)
     return Inputs(
         buildings=work["buildings"],
         townships=work["townships"],
@@ -224,7 +234,8 @@ def work_crs_for(townships: gpd.GeoDataFrame, crs: pyproj.CRS) -> pyproj.CRS:
 
 # --- buildings -----------------------------------------------------------------------
 
-def _prepare_buildings(frame: gpd.GeoDataFrame, where: str, cfg: RunConfig, stats: dict):
+def _prepare_buildings(frame: gpd.GeoDataFrame, where: str, cfg: RunConfig,
+                       warnings: list[str], stats: dict):
     cols = cfg.columns
     id_col = find_column(frame, "building_id", cols.building_id, where)
     if id_col is None:
@@ -250,6 +261,14 @@ def _prepare_buildings(frame: gpd.GeoDataFrame, where: str, cfg: RunConfig, stat
     repaired, count = repair_polygons(frame, ids, where, allow_points=True)
     stats["repaired"]["buildings"] = count.invalid_repaired
     stats["repaired"].setdefault("multipart", {})["buildings"] = count.multipart
+    collapsed = count.collapsed_to_points
+    stats["repaired"]["collapsed_to_points"] = {"count": len(collapsed), "ids": collapsed}
+    if collapsed:
+        warnings.append(
+            f"{where}: {len(collapsed)} footprint(s) have no area left after repair "
+            "(collapsed rings); each is placed as a point building at the centre of its "
+            f"vertices, keeping its id: {list_ids(collapsed)}. Redraw them to use their shape."
+        )
     out = gpd.GeoDataFrame(
         {"building_id": ids.to_numpy(dtype=object)}, geometry=repaired.geometry.array, crs=frame.crs
     )
@@ -283,6 +302,7 @@ def _households(raw, buildings, townships, cfg: RunConfig, wheres):
         area, numbers["households"], numbers["persons"], floors, types, groups, cfg.households,
         township_households=tw["households_total"].to_dict() if "households_total" in tw else None,
         township_persons=tw["population_total"].to_dict() if "population_total" in tw else None,
+        names=buildings["name"].to_numpy(dtype=object), geoms=buildings.geometry.to_numpy(),
     )
     result.method["columns"] = {k: v for k, v in used.items() if v}
     return result
@@ -559,7 +579,7 @@ def prepare_barriers(frames, wheres, cfg: RunConfig, work_crs):
     """Roads, rail and water as ranked lines in the work CRS, and as read for output."""
     parts = []
     features = {}
-    for kind, layer in (("road", "roads"), ("rail", "rail"), ("water", "water")):
+    for kind, layer in BARRIER_LAYERS.items():
         if layer not in frames or not len(frames[layer]):
             continue
         frame = frames[layer]
@@ -578,7 +598,7 @@ def prepare_barriers(frames, wheres, cfg: RunConfig, work_crs):
         lines = shapely.make_valid(np.asarray(geoms[ok]))
         polygonal = np.isin(shapely.get_type_id(lines), (3, 6))
         lines[polygonal] = shapely.boundary(lines[polygonal])
-        ranks = _ranks(kind, classes[ok].str.lower().to_numpy(dtype=object))
+        ranks = barrier_ranks(kind, classes[ok].str.lower().to_numpy(dtype=object))
         parts.append(gpd.GeoDataFrame(
             {"kind": kind, "rank": ranks, "name": names[ok].to_numpy(dtype=object)},
             geometry=lines, crs=frame.crs,
@@ -588,12 +608,3 @@ def prepare_barriers(frames, wheres, cfg: RunConfig, work_crs):
         return empty, features
     barriers = pd.concat(parts, ignore_index=True).to_crs(work_crs)
     return barriers[~shapely.is_empty(barriers.geometry.array)].reset_index(drop=True), features
-
-
-def _ranks(kind: str, classes: np.ndarray) -> np.ndarray:
-    if kind == "road":
-        return np.where(np.isin(classes, list(_MAJOR_ROADS)), "major",
-                        np.where(np.isin(classes, list(_PATHS)), "path", "minor"))
-    if kind == "rail":
-        return np.where(np.isin(classes, list(_MINOR_RAIL)), "minor", "major")
-    return np.where(np.isin(classes, list(_MAJOR_WATER)) | (classes == ""), "major", "minor")

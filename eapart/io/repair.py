@@ -3,11 +3,14 @@
 Invalid polygons (self-intersections, bow-ties, wrong ring order) are repaired
 with GEOS ``make_valid`` and counted; what cannot be used (empty or missing
 geometry, a line where a polygon is needed) is an error that lists the ids.
+A building footprint whose ring collapses on repair (no area left: a sliver cut at
+an extract's edge, a ring drawn back on itself) becomes a point building at the
+centroid of its vertices, keeps its id and is counted, so that it is still placed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +29,8 @@ class RepairCount:
     invalid_repaired: int = 0
     #: Features of more than one polygon (a MultiPolygon of one part does not count).
     multipart: int = 0
+    #: Ids of footprints that collapsed on repair and became point buildings.
+    collapsed_to_points: list = field(default_factory=list)
 
 
 def require_geometries(frame: gpd.GeoDataFrame, ids, where: str) -> None:
@@ -51,12 +56,28 @@ def polygonal_only(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def vertex_centroids(geoms: np.ndarray) -> np.ndarray:
+    """A point at the mean of each geometry's distinct vertices.
+
+    For a ring that collapsed to a line or a point this lies on what was drawn,
+    which is where the building was meant to be.
+    """
+    points = np.empty(len(geoms), dtype=object)
+    for i, geom in enumerate(geoms):
+        coords = np.unique(shapely.get_coordinates(geom), axis=0)
+        points[i] = shapely.Point(coords.mean(axis=0))
+    return points
+
+
 def repair_polygons(
     frame: gpd.GeoDataFrame, ids, where: str, *, allow_points: bool = False
 ) -> tuple[gpd.GeoDataFrame, RepairCount]:
     """Check that a layer is polygonal (or points, where allowed) and repair invalid shapes.
 
     Returns a copy with repaired geometries and the counts of what was done.
+    Where points are allowed (buildings), a polygon with no area left after repair
+    becomes a point (:func:`vertex_centroids`) and its id is recorded; elsewhere
+    it is an error.
     """
     require_geometries(frame, ids, where)
     count = RepairCount(layer=where)
@@ -78,8 +99,13 @@ def repair_polygons(
         fixed = polygonal_only(shapely.make_valid(geoms[invalid]))
         lost = shapely.is_empty(fixed) | (shapely.area(fixed) <= 0)
         polygon_rows = np.isin(types[invalid], (3, 6))
-        if (lost & polygon_rows).any():
-            bad = np.asarray(ids)[np.flatnonzero(invalid)[lost & polygon_rows]]
+        collapsed = lost & polygon_rows
+        if collapsed.any() and allow_points:
+            fixed[collapsed] = vertex_centroids(geoms[invalid][collapsed])
+            count.collapsed_to_points = [
+                str(i) for i in np.asarray(ids)[np.flatnonzero(invalid)[collapsed]]]
+        elif collapsed.any():
+            bad = np.asarray(ids)[np.flatnonzero(invalid)[collapsed]]
             raise InputError(
                 f"{where}: ids {list_ids(bad)} have polygons with no area left after repair "
                 "(collapsed rings). Redraw or delete them, then run again."

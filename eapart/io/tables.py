@@ -17,7 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from eapart.io.results import CODE_COLUMNS
+from eapart.domain.schema import CODE_COLUMNS
 
 #: Level (layer) -> sheet and file name, coarse to fine.
 LEVELS: dict[str, str] = {
@@ -77,6 +77,8 @@ def _append_sheet(book: Workbook, name: str, table: pd.DataFrame) -> None:
         cells = []
         for value, as_text in zip(row, text_columns, strict=True):
             cell = WriteOnlyCell(sheet, value=_cell_value(value))
+            if cell.data_type == "f":  # text starting with '=' is data, never a formula
+                cell.data_type = "s"
             if as_text:
                 cell.number_format = "@"
             cells.append(cell)

@@ -1,8 +1,8 @@
 """Writing a run's contract outputs into a directory.
 
-``eapart.gpkg`` (layers ``buildings``, ``small_areas``, ``census_areas``,
-``townships``, ``unassigned`` and the roads, rail and water read from the input),
-``report.json`` and ``summary.csv``. The caller writes into a temporary directory
+``eapart.gpkg`` (the layers of :data:`eapart.domain.schema.OUTPUT_LAYERS`),
+``report.json`` and ``summary.csv`` (docs/contract.md); :meth:`eapart.domain.areas.Areas.to_file`
+is the one caller. The caller writes into a temporary directory
 made by :func:`eapart.io.atomic.atomic_directory`, so that the whole output appears
 at once. Writing is deterministic: the GeoPackage's timestamps are pinned, the
 report holds no clock time and no absolute path, so the same input and seed give
@@ -21,40 +21,41 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-GPKG_NAME = "eapart.gpkg"
-REPORT_NAME = "report.json"
-SUMMARY_NAME = "summary.csv"
+from eapart.domain.schema import (
+    GPKG_NAME,
+    OUTPUT_LAYERS,
+    REPORT_NAME,
+    SUMMARY_COLUMNS,
+    SUMMARY_NAME,
+)
 
 #: GeoPackage timestamps are pinned so that identical runs write identical files.
 FIXED_TIMESTAMP = "2000-01-01T00:00:00.000Z"
 
-#: Layers of ``eapart.gpkg``, in the order they are written.
-LAYER_ORDER = (
-    "townships", "census_areas", "small_areas", "buildings", "unassigned", "roads", "rail",
-    "water",
-)
 
-SUMMARY_COLUMNS = (
-    "small_area_code", "census_area_code", "township_code", "township_name",
-    "census_area_name", "households", "persons", "buildings", "flags",
-)
+def write_contract(directory: Path, layers: dict[str, gpd.GeoDataFrame], report: dict) -> None:
+    """The contract's files in ``directory``: the GeoPackage (with QGIS styles), the
+    report and the summary table."""
+    from eapart import __version__
+    from eapart.io.qgis_styles import add_qgis_styles
+
+    gpkg = directory / GPKG_NAME
+    write_geopackage(gpkg, layers)
+    add_qgis_styles(gpkg, parameters=report["parameters"], version=__version__)
+    write_report(directory / REPORT_NAME, report)
+    write_summary(directory / SUMMARY_NAME, layers["small_areas"])
 
 
 def write_geopackage(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
     """Write ``layers`` into one GeoPackage with a spatial index per layer.
 
-    Layers are written in :data:`LAYER_ORDER`, then any others in name order; a
-    plain DataFrame (no geometry) is written as an attribute table.
+    Layers are written in :data:`OUTPUT_LAYERS`, then any others in name order.
     """
-    order = [n for n in LAYER_ORDER if n in layers] + sorted(set(layers) - set(LAYER_ORDER))
+    order = [n for n in OUTPUT_LAYERS if n in layers] + sorted(set(layers) - set(OUTPUT_LAYERS))
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})
     try:
         for name in order:
             frame = layers[name]
-            if not isinstance(frame, gpd.GeoDataFrame):
-                # A table with no geometry (the code registry).
-                pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
-                continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio",

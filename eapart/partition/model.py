@@ -13,24 +13,6 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 
-#: Building types that house nobody by default (OSM building tags and common
-#: Chinese-office terms). They get 0 households but still belong to a small area.
-DEFAULT_NON_RESIDENTIAL_TYPES: tuple[str, ...] = (
-    "office", "commercial", "retail", "industrial", "warehouse", "garage", "garages",
-    "shed", "barn", "farm_auxiliary", "greenhouse", "service", "transformer_tower",
-    "church", "chapel", "cathedral", "mosque", "temple", "shrine", "public",
-    "civic", "government", "school", "kindergarten", "university", "college",
-    "hospital_outbuilding", "parking", "carport", "roof", "ruins", "construction",
-    "stadium", "sports_hall", "train_station", "transportation", "hangar", "kiosk",
-    "supermarket", "hotel", "bunker", "water_tower", "storage_tank", "silo",
-    "factory", "industry", "shop",
-)
-
-#: Institutional quarters that may be kept as small areas of their own.
-DEFAULT_INSTITUTION_TYPES: tuple[str, ...] = (
-    "dormitory", "barracks", "hospital", "prison", "nursing_home", "institution",
-)
-
 
 @dataclass(frozen=True)
 class PartitionParams:

@@ -1,8 +1,7 @@
-"""Quality of a cut: the flags on small areas and the figures of the report.
+"""Quality of a cut: the figures of the report.
 
-Flags are short names, joined by commas on each small area (empty when clean);
-:data:`FLAG_DESCRIPTIONS` explains each one in a line, for the review map's legend
-and the report. The figures: sizes against the target, Polsby-Popper compactness
+The flags themselves (names, severities, descriptions) live in
+:mod:`eapart.domain.flags`. The figures: sizes against the target, Polsby-Popper compactness
 (4 pi area / perimeter^2: 1 for a disc, near 0 for a ribbon), and how much of the
 boundary between small areas runs along roads, rivers or rail rather than across
 open land (an enumerator can see the former on the ground).
@@ -15,39 +14,13 @@ import math
 import numpy as np
 import shapely
 
-OVERSIZE_BUILDING = "oversize_building"
-UNDERSIZE_ISOLATED = "undersize_isolated"
-OVERSIZE = "oversize"
-UNDERSIZE = "undersize"
-CROSSES_MAJOR_ROAD = "crosses_major_road"
-INSTITUTION = "institution"
-NO_BUILDINGS = "no_buildings"
-ENCLAVE = "enclave"
-NOT_ONE_PIECE = "not_one_piece"
-
-#: One line per flag, in the order the legend shows them.
-FLAG_DESCRIPTIONS: dict[str, str] = {
-    OVERSIZE_BUILDING: "holds a single building above the maximum size: a small area of its own",
-    UNDERSIZE_ISOLATED: "below the minimum, cut off by a major road, river or rail",
-    OVERSIZE: "above the maximum size",
-    UNDERSIZE: "below the minimum size",
-    CROSSES_MAJOR_ROAD: "a major road, river or railway runs through it",
-    INSTITUTION: "institutional quarters (dormitory, barracks, hospital, ...) kept on their own",
-    NO_BUILDINGS: "has no building (e.g. a village with no marked building)",
-    ENCLAVE: "lies wholly inside one other small area (alone or with its neighbours)",
-    NOT_ONE_PIECE: "is not a single polygon (should not happen: please report)",
-}
+from eapart.domain.flags import flag_counts
 
 #: Balance band: a small area within +/- this share of the target is on target.
 TOLERANCE = 0.2
 
 #: Edges of the size histogram, as ratios of size to target.
 SIZE_BINS: tuple[float, ...] = (0.5, 0.8, 1.2, 1.5)
-
-
-def join_flags(flags: list[str]) -> str:
-    """Comma-separated flags in :data:`FLAG_DESCRIPTIONS` order (empty when clean)."""
-    return ",".join(f for f in FLAG_DESCRIPTIONS if f in flags)
 
 
 def polsby_popper(geoms: np.ndarray) -> np.ndarray:
@@ -86,7 +59,7 @@ def size_summary(sizes: np.ndarray, target: float) -> dict:
         "max": float(sizes.max()),
         "p10": float(np.percentile(sizes, 10)),
         "p90": float(np.percentile(sizes, 90)),
-        "within_tolerance_share": within_share(sizes, target),
+        "within_20pct_share": within_share(sizes, target),
         "ratio_histogram": dict(zip(labels, hist.tolist(), strict=True)),
     }
 
@@ -110,16 +83,6 @@ def barrier_share(lengths: dict[str, float]) -> float:
     if total <= 0:
         return 1.0
     return float(1.0 - lengths.get("none", 0.0) / total)
-
-
-def flag_counts(flags: list[str] | np.ndarray) -> dict[str, int]:
-    """Number of small areas carrying each flag (every flag listed, zero included)."""
-    counts = dict.fromkeys(FLAG_DESCRIPTIONS, 0)
-    for entry in flags:
-        for f in str(entry).split(","):
-            if f in counts:
-                counts[f] += 1
-    return counts
 
 
 def county_summary(results: list, params) -> dict:
@@ -156,7 +119,6 @@ def county_summary(results: list, params) -> dict:
         "target": float(target),
         "min_size": float(params.min_size),
         "max_size": float(params.max_size),
-        "within_tolerance_share": within_share(sizes, target),
         "size": size_summary(sizes, target),
         "flags": flag_counts(flags),
         "polsby_popper_mean": float(pp.mean()) if len(pp) else 0.0,

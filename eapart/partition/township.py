@@ -29,8 +29,11 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
+from eapart.domain import flags as fl
+from eapart.domain.codes import number_in_order
 from eapart.errors import InputError, UsageError, list_ids
 from eapart.partition import quality as q
+from eapart.partition.ceiling import band_ceiling
 from eapart.partition.cells.dissolve import dissolve
 from eapart.partition.cells.graph import (
     BARRIER_NAMES,
@@ -41,7 +44,6 @@ from eapart.partition.cells.graph import (
 )
 from eapart.partition.cells.invariants import check_township
 from eapart.partition.cells.tessellate import Tessellation, tessellate
-from eapart.partition.codes import number_in_order
 from eapart.partition.model import PartitionParams, TownshipResult, TownshipTask
 from eapart.partition.regions import split as regions
 from eapart.partition.regions.labels import (
@@ -134,7 +136,7 @@ def partition_township(task: TownshipTask) -> TownshipResult:
             "census_area_code": pd.array(np.asarray(ca_codes, dtype=object)[sa_ca].astype(str),
                                          dtype="string"),
             "township_code": task.township_code,
-            "households": np.bincount(b_sa, households, minlength=n_sa).astype(np.int64),
+            "households": np.bincount(b_sa, households, minlength=n_sa),
             "persons": np.bincount(b_sa, persons, minlength=n_sa),
             "buildings": np.bincount(b_sa, minlength=n_sa).astype(np.int64),
             "flags": sa_flags,
@@ -153,6 +155,10 @@ def partition_township(task: TownshipTask) -> TownshipResult:
         }
     )
     metrics = township_metrics(small, graph, sa_of_cell, params, seconds)
+    band_group = ca_of_cell if task.villages is not None else np.zeros(tess.n_cells, np.int64)
+    metrics["ceiling_small_areas"] = band_ceiling(
+        graph, cell_weight, band_group, sa_of_cell, sa_kind, params
+    )
     metrics["cells"] = int(tess.n_cells)
     metrics["blocks"] = int(len(tess.blocks))
     return TownshipResult(
@@ -410,24 +416,24 @@ def _flags(
     for i in range(n_sa):
         f = [sa_kind[i]] if sa_kind[i] else []
         if n_buildings[i] == 0:
-            f.append(q.NO_BUILDINGS)
+            f.append(fl.NO_BUILDINGS)
         if heavy[i]:
-            f.append(q.OVERSIZE_BUILDING)
+            f.append(fl.OVERSIZE_BUILDING)
         elif sa_values[i] > params.max_size:
-            f.append(q.OVERSIZE)
+            f.append(fl.OVERSIZE)
         if (
             n_buildings[i] > 0
             and sa_values[i] < params.min_size
-            and sa_kind[i] not in (q.UNDERSIZE_ISOLATED, q.INSTITUTION)
+            and sa_kind[i] not in (fl.UNDERSIZE_ISOLATED, fl.INSTITUTION)
         ):
-            f.append(q.UNDERSIZE)
+            f.append(fl.UNDERSIZE)
         if crossed[i] > CROSSING_MIN_LENGTH:
-            f.append(q.CROSSES_MAJOR_ROAD)
+            f.append(fl.CROSSES_MAJOR_ROAD)
         if enclave[i]:
-            f.append(q.ENCLAVE)
+            f.append(fl.ENCLAVE)
         if not single[i]:
-            f.append(q.NOT_ONE_PIECE)
-        out.append(q.join_flags(f))
+            f.append(fl.NOT_ONE_PIECE)
+        out.append(fl.join_flags(f))
     return out
 
 
@@ -450,7 +456,7 @@ def _census_table(
             "census_area_code": pd.array(list(ca_codes), dtype="string"),
             "township_code": task.township_code,
             "name": pd.array(list(ca_names), dtype="string"),
-            "households": np.bincount(b_ca, households, minlength=n_ca).astype(np.int64),
+            "households": np.bincount(b_ca, households, minlength=n_ca),
             "persons": np.bincount(b_ca, persons, minlength=n_ca),
             "small_areas": np.bincount(sa_ca, minlength=n_ca).astype(np.int64),
             "buildings": np.bincount(b_ca, minlength=n_ca).astype(np.int64),
@@ -481,9 +487,8 @@ def township_metrics(
         "small_areas": int(len(small)),
         "buildings": int(small["buildings"].sum()),
         params.measure: float(sizes.sum()),
-        "flags": q.flag_counts(small["flags"].to_numpy(dtype=object)),
+        "flags": fl.flag_counts(small["flags"].to_numpy(dtype=object)),
         "size": q.size_summary(sizes, target),
-        "within_tolerance_share": q.within_share(sizes, target),
         "polsby_popper_mean": float(pp.mean()) if len(pp) else 0.0,
         "polsby_popper_median": float(np.median(pp)) if len(pp) else 0.0,
         "boundary_length_m": lengths,

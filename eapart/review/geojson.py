@@ -31,14 +31,6 @@ def display_crs_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.to_crs(4326)
 
 
-def metric_crs(frame: gpd.GeoDataFrame) -> CRS:
-    """A metric CRS for ``frame``: its own when projected, else a UTM zone that fits."""
-    crs = CRS.from_user_input(frame.crs)
-    if crs.is_projected:
-        return crs
-    return frame.estimate_utm_crs()
-
-
 def simplify_coverage(geoms: np.ndarray, tolerance: float) -> np.ndarray:
     """Simplify polygons that tile an area, keeping shared edges shared.
 

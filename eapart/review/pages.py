@@ -11,7 +11,6 @@ disk requests nothing except the basemap tiles its user chose.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,14 +22,18 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
-from eapart.errors import InputError, UsageError
+from eapart.domain.areas import Areas
+from eapart.domain.flags import flag_counts
+from eapart.domain.schema import BUILDING_ID, MAP_DIR, RESULT_LAYERS
+from eapart.errors import UsageError
+from eapart.io.crs import metric_crs
 from eapart.review import assets
 from eapart.review.colouring import colour_indices, palette_for
-from eapart.review.geojson import display_crs_frame, metric_crs, simplify_coverage
+from eapart.review.edit_data import edit_meta
+from eapart.review.geojson import display_crs_frame, simplify_coverage
 from eapart.review.layers import (
     BUILDINGS,
     CENSUS_AREAS,
@@ -42,14 +45,13 @@ from eapart.review.layers import (
     spec_json,
 )
 from eapart.review.panels import (
-    flag_counts,
     flag_legend,
     panel_html,
     size_histogram,
     summary_rows,
 )
 
-REQUIRED_LAYERS = ("townships", "census_areas", "small_areas", "buildings")
+#: The roads, rail and water layers, in the order they are drawn (water at the bottom).
 LINE_LAYERS = ("water", "rail", "roads")
 #: Simplification tolerance in metres for each area level (display only).
 SIMPLIFY_METRES = {"townships": 3.0, "census_areas": 2.0, "small_areas": 1.5}
@@ -116,7 +118,7 @@ def build_review_maps(outdir: str | Path, *, basemap: str | None = None,
     """
     tiles = basemap_options(basemap, attribution)
     data = read_review_data(outdir)
-    mapdir = data.outdir / "map"
+    mapdir = data.outdir / MAP_DIR
     (mapdir / "townships").mkdir(parents=True, exist_ok=True)
     townships = data.layers["townships"]
     total = 1 + len(townships)
@@ -170,44 +172,15 @@ def basemap_options(basemap: str | None, attribution: str | None) -> dict | None
 
 def read_review_data(outdir: str | Path) -> ReviewData:
     """Read the layers and report of an output directory, ready to draw."""
-    outdir = Path(outdir)
-    gpkg = outdir / "eapart.gpkg"
-    if not gpkg.is_file():
-        raise InputError(f"{gpkg} not found: the map is drawn from the output of "
-                         "'eapart run INPUT --out DIR'; give that DIR")
-    report = read_report(outdir / "report.json")
-    available = {name for name, _ in pyogrio.list_layers(gpkg)}
-    missing = [name for name in REQUIRED_LAYERS if name not in available]
-    if missing:
-        raise InputError(f"{gpkg} has no layer {', '.join(missing)}: rerun 'eapart run' "
-                         "to write a complete output")
-    raw = {name: read_layer(gpkg, name) for name in REQUIRED_LAYERS}
-    for name in ("unassigned", *LINE_LAYERS):
-        if name in available:
-            raw[name] = read_layer(gpkg, name)
-    return prepare(outdir, report, raw)
+    areas = Areas.read(outdir, (*RESULT_LAYERS, "unassigned", *LINE_LAYERS))
+    raw = {name: plain_codes(frame) for name, frame in areas.layers.items()}
+    return prepare(Path(outdir), areas.report, raw)
 
 
-def read_report(path: Path) -> dict:
-    """The run's report, or an empty one when the file is missing."""
-    if not path.is_file():
-        return {}
-    try:
-        report = json.loads(path.read_text("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"{path} is not valid JSON ({err}): rerun 'eapart run'") from err
-    if not isinstance(report, dict):
-        raise InputError(f"{path} does not hold a JSON object: rerun 'eapart run'")
-    return report
-
-
-def read_layer(gpkg: Path, layer: str) -> gpd.GeoDataFrame:
-    """One layer of the output GeoPackage; it must have a CRS."""
-    frame = gpd.read_file(gpkg, layer=layer, engine="pyogrio")
-    if frame.crs is None:
-        raise InputError(f"{gpkg}, layer {layer!r} has no CRS: rerun 'eapart run'")
+def plain_codes(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Code columns as Python strings, ``None`` where missing: pages carry them as JSON."""
     for column in frame.columns:
-        if column.endswith("_code") or column == "building_id":
+        if column.endswith("_code") or column == BUILDING_ID:
             frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
             frame[column] = [None if v is None else str(v) for v in frame[column]]
     return frame
@@ -307,8 +280,9 @@ def township_page(data: ReviewData, code: str, tiles: dict | None,
         legend=legend_for(data, pick["small_areas"]),
         histogram=histogram_for(data, pick["small_areas"]), warnings=[])
     bounds = township.total_bounds if len(township) else pick["buildings"].total_bounds
+    edit = edit_meta(data.outdir, data.report, layers["buildings"], pick["small_areas"])
     return render_page(title=f"Township {title} – review map", parts=parts, bounds=bounds,
-                       tiles=tiles, data=data, page="township", panel=panel)
+                       tiles=tiles, data=data, page="township", panel=panel, edit=edit)
 
 
 def first(series: pd.Series | None) -> str | None:
@@ -350,7 +324,7 @@ def legend_for(data: ReviewData, small: gpd.GeoDataFrame) -> str:
     """Flag legend for the given small areas, with the report's explanations."""
     descriptions = data.report.get("flag_descriptions") or {}
     flags = small["flags"].tolist() if "flags" in small.columns else []
-    counts = flag_counts(flags)
+    counts = {name: n for name, n in flag_counts(flags).items() if n}
     if not isinstance(descriptions, dict):
         descriptions = {}
     return ("<p class='eapart-muted'>Flagged small areas have a red dashed outline.</p>"
@@ -364,24 +338,19 @@ def measure_column(data: ReviewData) -> str:
 
 
 def histogram_for(data: ReviewData, small: gpd.GeoDataFrame) -> str:
-    """Size distribution of ``small`` against the run's target and tolerance."""
-    report = data.report
-    params = report.get("parameters") if isinstance(report.get("parameters"), dict) else {}
+    """Size distribution of ``small`` against the run's band (the report's ``band``)."""
+    band = data.report.get("band") if isinstance(data.report.get("band"), dict) else {}
     measure = measure_column(data)
 
-    def number(*keys: str) -> float | None:
-        for source in (report, params):
-            for key in keys:
-                value = source.get(key)
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    return float(value)
+    def number(key: str) -> float | None:
+        value = band.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
         return None
 
     values = pd.to_numeric(small.get(measure, pd.Series(dtype=float)), errors="coerce")
-    return size_histogram(values.dropna().tolist(),
-                          target=number("target_households", "target"),
-                          low=number("min_households", "min_size"),
-                          high=number("max_households", "max_size"), measure=measure)
+    return size_histogram(values.dropna().tolist(), target=number("target"),
+                          low=number("min_size"), high=number("max_size"), measure=measure)
 
 
 def township_rows(data: ReviewData, township: gpd.GeoDataFrame,
@@ -418,8 +387,12 @@ def township_list(townships: gpd.GeoDataFrame) -> str:
 
 def render_page(*, title: str, parts: list[tuple[LayerSpec, gpd.GeoDataFrame]],
                 bounds: np.ndarray, tiles: dict | None, data: ReviewData, page: str,
-                panel: str) -> str:
-    """One self-contained HTML page drawing ``parts`` in this order."""
+                panel: str, edit: dict | None = None) -> str:
+    """One self-contained HTML page drawing ``parts`` in this order.
+
+    ``edit``: the data of the edit mode (:mod:`eapart.review.edit_data`), whose
+    script ``assets/edit.js`` is added when it is given.
+    """
     figure = Figure(title=escape(title))
     west, south, east, north = (float(v) for v in bounds)
     fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=12,
@@ -441,6 +414,8 @@ def render_page(*, title: str, parts: list[tuple[LayerSpec, gpd.GeoDataFrame]],
             "measure": measure_column(data),
             "flags": {str(k): str(v) for k, v in
                       (data.report.get("flag_descriptions") or {}).items()}}
+    if edit is not None:
+        meta["edit"] = edit
     payload = ('{"meta":' + assets.safe_json(meta) + ',"layers":['
                + ",".join(spec_json(spec, frame) for spec, frame in parts) + "]}")
     header = figure.header
@@ -448,6 +423,9 @@ def render_page(*, title: str, parts: list[tuple[LayerSpec, gpd.GeoDataFrame]],
     header.add_child(RawHtml(assets.style_tag(assets.review_asset("review.css")), "review_css"))
     header.add_child(RawHtml(assets.script_tag(assets.leaflet_js()), "leaflet_js"))
     header.add_child(RawHtml(assets.script_tag(assets.review_asset("review.js")), "review_js"))
+    if edit is not None:
+        header.add_child(RawHtml(assets.style_tag(assets.review_asset("edit.css")), "edit_css"))
+        header.add_child(RawHtml(assets.script_tag(assets.review_asset("edit.js")), "edit_js"))
     figure.html.add_child(RawHtml(
         f'<script type="application/json" id="eapart-data">{payload}</script>', "data"))
     figure.html.add_child(RawHtml(panel, "panel"))

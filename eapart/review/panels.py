@@ -10,7 +10,8 @@ from html import escape
 
 import numpy as np
 
-#: Report keys shown in the summary, with their labels, in this order.
+#: Report keys shown in the summary, with their labels, in this order (``a.b`` is
+#: key ``b`` of the report's object ``a``).
 SUMMARY_KEYS: tuple[tuple[str, str], ...] = (
     ("buildings_in", "Buildings in"),
     ("buildings_assigned", "Buildings assigned"),
@@ -19,9 +20,9 @@ SUMMARY_KEYS: tuple[tuple[str, str], ...] = (
     ("census_areas", "Census areas"),
     ("small_areas", "Small areas"),
     ("measure", "Size measure"),
-    ("target_households", "Target size"),
-    ("min_households", "Minimum size"),
-    ("max_households", "Maximum size"),
+    ("band.target", "Target size"),
+    ("band.min_size", "Minimum size"),
+    ("band.max_size", "Maximum size"),
     ("within_tolerance_share", "Within tolerance"),
     ("engine", "Engine"),
     ("version", "Version"),
@@ -53,9 +54,11 @@ def summary_rows(report: Mapping) -> list[tuple[str, object]]:
     """The report's headline figures, skipping keys it does not have."""
     rows = []
     for key, label in SUMMARY_KEYS:
-        if key not in report:
+        parent, _, child = key.rpartition(".")
+        source = report.get(parent) if parent else report
+        if not isinstance(source, Mapping) or child not in source:
             continue
-        value = report[key]
+        value = source[child]
         if key == "within_tolerance_share" and isinstance(value, int | float):
             value = f"{100 * float(value):.1f} %"
         rows.append((label, value))
@@ -124,17 +127,6 @@ def size_histogram(values: Iterable[float], *, target: float | None, low: float 
     return (f"<div class='eapart-hist'>{''.join(bars)}</div>"
             f"<div class='eapart-axis'><span>0</span><span>{escape(f'{edges[-1]:g}')}+</span>"
             f"</div><p class='eapart-muted'>{caption}</p>")
-
-
-def flag_counts(flags: Iterable[str | None]) -> dict[str, int]:
-    """How many areas carry each flag, from comma-separated flag strings."""
-    counts: dict[str, int] = {}
-    for text in flags:
-        for name in (text or "").split(","):
-            name = name.strip()
-            if name:
-                counts[name] = counts.get(name, 0) + 1
-    return counts
 
 
 def panel_html(*, title: str, links: list[tuple[str, str]], rows: list[tuple[str, object]],

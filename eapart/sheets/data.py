@@ -15,11 +15,13 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
-from eapart.io.results import as_code_strings, gpkg_path, read_report
+from eapart.domain.areas import Areas
+from eapart.domain.schema import CENSUS_AREA_CODE, FEATURE_LAYERS, SMALL_AREA_CODE, TOWNSHIP_CODE
+from eapart.io.crs import metric_crs
 
+#: The roads, water and rail layers, in the order a sheet draws them.
 CONTEXT_LAYERS: tuple[str, ...] = ("roads", "water", "rail")
 
 
@@ -89,40 +91,24 @@ class SheetData:
         return np.sort(self.building_tree.query(box))
 
 
-def metric_crs(frame: gpd.GeoDataFrame):
-    """The frame's CRS when it is projected in metres, else its UTM zone."""
-    crs = frame.crs
-    if crs.is_projected and crs.axis_info[0].unit_name in ("metre", "meter"):
-        return crs
-    return frame.estimate_utm_crs()
-
-
-def _names(path: Path, small: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Fill township and census area names from their layers when missing."""
-    for column, layer, key in (("township_name", "townships", "township_code"),
-                               ("census_area_name", "census_areas", "census_area_code")):
+def _with_names(areas: Areas) -> gpd.GeoDataFrame:
+    """Small areas indexed by code, with township and census area names filled in
+    from their layers where missing."""
+    small = areas.small_areas
+    for column, layer, key in (("township_name", areas.townships, TOWNSHIP_CODE),
+                               ("census_area_name", areas.census_areas, CENSUS_AREA_CODE)):
         if column in small.columns and small[column].notna().all():
             continue
-        table = pyogrio.read_dataframe(path, layer=layer, columns=[key, "name"],
-                                       read_geometry=False)
-        lookup = table.astype({key: "str"}).set_index(key)["name"]
-        small[column] = small[key].map(lookup)
-    return small
+        small[column] = small[key].map(layer.set_index(key)["name"])
+    return small.set_index(SMALL_AREA_CODE, drop=False).sort_index()
 
 
-def _small_areas(path: Path) -> gpd.GeoDataFrame:
-    small = as_code_strings(gpd.read_file(path, layer="small_areas", engine="pyogrio"))
-    small = _names(path, small)
-    return small.set_index("small_area_code", drop=False).sort_index()
-
-
-def _context(path: Path, crs) -> dict[str, Context]:
-    present = set(pyogrio.list_layers(path)[:, 0])
+def _context(areas: Areas, crs) -> dict[str, Context]:
     layers = {}
     for name in CONTEXT_LAYERS:
-        if name not in present:
+        if name not in areas.features:
             continue
-        frame = gpd.read_file(path, layer=name, engine="pyogrio").to_crs(crs)
+        frame = areas.features[name].to_crs(crs)
         frame = frame[~frame.geometry.is_empty & frame.geometry.notna()]
         if not len(frame):
             continue
@@ -136,19 +122,19 @@ def _context(path: Path, crs) -> dict[str, Context]:
 
 def load_sheet_data(outdir: str | Path) -> SheetData:
     """Read ``outdir/eapart.gpkg`` and ``report.json`` into a :class:`SheetData`."""
-    path = gpkg_path(outdir)
-    small = _small_areas(path)
+    areas = Areas.read(outdir, ("townships", "census_areas", "small_areas", "buildings",
+                                *FEATURE_LAYERS),
+                       columns={"townships": (TOWNSHIP_CODE, "name"),
+                                "census_areas": (CENSUS_AREA_CODE, "name"),
+                                "buildings": ("building_id", SMALL_AREA_CODE, "households")})
+    small = _with_names(areas)
     crs = metric_crs(small)
     small = small.to_crs(crs)
-    buildings = as_code_strings(gpd.read_file(
-        path, layer="buildings", engine="pyogrio",
-        columns=["building_id", "small_area_code", "households"],
-    )).to_crs(crs)
+    buildings = areas.buildings.to_crs(crs)
     geometry = np.asarray(buildings.geometry.array)
     points = shapely.get_coordinates(shapely.point_on_surface(geometry))
     members = {code: np.asarray(rows) for code, rows in
-               buildings.groupby("small_area_code", sort=False).indices.items()}
-    report = read_report(outdir)
+               buildings.groupby(SMALL_AREA_CODE, sort=False).indices.items()}
     return SheetData(
         small=small,
         building_geometry=geometry,
@@ -156,8 +142,8 @@ def load_sheet_data(outdir: str | Path) -> SheetData:
         building_households=buildings["households"].fillna(0).to_numpy(),
         building_point=points,
         members=members,
-        context=_context(path, crs),
-        version=str(report.get("version", "")),
+        context=_context(areas, crs),
+        version=str(areas.report.get("version", "")),
         made_on=date.today().isoformat(),
     )
 
@@ -168,18 +154,12 @@ def data_text(outdir: str | Path) -> str:
     Names of townships, census areas, roads, water and rail, flags and
     building ids: read without geometry, so this is cheap even for a county.
     """
-    path = gpkg_path(outdir)
-    present = set(pyogrio.list_layers(path)[:, 0])
     wanted = {"small_areas": ("township_name", "census_area_name", "flags"),
               "census_areas": ("name",), "townships": ("name",), "buildings": ("building_id",)}
-    wanted.update({name: ("name",) for name in CONTEXT_LAYERS})
+    wanted.update({name: ("name",) for name in FEATURE_LAYERS})
+    areas = Areas.read(outdir, wanted, columns=wanted, geometry=False)
     chars: set[str] = set()
-    for layer, columns in wanted.items():
-        if layer not in present:
-            continue
-        fields = set(pyogrio.read_info(path, layer=layer)["fields"])
-        table = pyogrio.read_dataframe(path, layer=layer, read_geometry=False,
-                                       columns=[c for c in columns if c in fields])
+    for table in areas.layers.values():
         for column in table.columns:
             chars.update("".join(table[column].dropna().astype(str).unique()))
     return "".join(sorted(chars))

@@ -25,11 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import pyogrio
 
-from eapart.errors import InputError, UsageError, list_ids
-from eapart.io.results import gpkg_path
-from eapart.partition.codes import CENSUS_AREA_DIGITS, SMALL_AREA_DIGITS, TOWNSHIP_DIGITS
+from eapart.domain.areas import Areas
+from eapart.domain.codes import CENSUS_AREA_DIGITS, SMALL_AREA_DIGITS, TOWNSHIP_DIGITS
+from eapart.domain.schema import (
+    CENSUS_AREA_CODE,
+    GPKG_NAME,
+    SHEETS_DIR,
+    SMALL_AREA_CODE,
+    TOWNSHIP_CODE,
+)
+from eapart.errors import UsageError, list_ids
 from eapart.sheets.canvas import Canvas
 from eapart.sheets.data import SheetData, data_text, load_sheet_data
 from eapart.sheets.fonts import find_cjk_font, write_subset_fonts
@@ -43,7 +49,6 @@ from eapart.sheets.page import (
 )
 from eapart.sheets.pdf import PdfDocument, PdfFont
 
-SHEETS_DIR = "sheets"
 #: Called as ``progress(done, total)`` in small areas (sheets), after each PDF.
 Progress = Callable[[int, int], None]
 
@@ -62,15 +67,10 @@ class SheetJob:
 
 def _index(outdir: Path) -> pd.DataFrame:
     """Small area codes, their census area and township, and building counts (no geometry)."""
-    path = gpkg_path(outdir)
-    if not path.exists():
-        raise InputError(f"{path} not found: give the output directory of `eapart run`.")
-    table = pyogrio.read_dataframe(path, layer="small_areas", read_geometry=False,
-                                   columns=["small_area_code", "census_area_code",
-                                            "township_code", "buildings"])
-    codes = ["small_area_code", "census_area_code", "township_code"]
-    table[codes] = table[codes].astype("str")
-    return table.sort_values("small_area_code").reset_index(drop=True)
+    codes = [SMALL_AREA_CODE, CENSUS_AREA_CODE, TOWNSHIP_CODE]
+    table = Areas.read(outdir, ("small_areas",), columns={"small_areas": (*codes, "buildings")},
+                       geometry=False).small_areas
+    return table.sort_values(SMALL_AREA_CODE).reset_index(drop=True)
 
 
 def plan_sheets(outdir: str | Path, codes: Iterable[str] | None = None) -> list[SheetJob]:
@@ -86,7 +86,7 @@ def plan_sheets(outdir: str | Path, codes: Iterable[str] | None = None) -> list[
     if unknown:
         raise UsageError(
             f"--codes {list_ids(unknown)}: not a small area (15 digits), census area (12) "
-            f"or township (9) code of {gpkg_path(outdir)}; see summary.csv for the codes."
+            f"or township (9) code of {outdir / GPKG_NAME}; see summary.csv for the codes."
         )
     singles = [c for c in wanted if len(c) == SMALL_AREA_DIGITS]
     parents = [c for c in wanted if len(c) != SMALL_AREA_DIGITS]

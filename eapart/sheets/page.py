@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eapart.partition.codes import serpentine_order
+from eapart.domain.codes import serpentine_order
 from eapart.sheets.canvas import Canvas, rgb
 from eapart.sheets.data import SheetData
 from eapart.sheets.map import STYLE, draw_map

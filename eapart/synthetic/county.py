@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from eapart.domain.codes import is_code
 from eapart.errors import OutputError, UsageError
-from eapart.partition.codes import is_code
 from eapart.synthetic import names as nm
 from eapart.synthetic.divisions import (
     VILLAGES_PER_BUILDING,

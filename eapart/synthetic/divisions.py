@@ -17,7 +17,7 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from eapart.partition.codes import format_code, serpentine_order
+from eapart.domain.codes import format_code, serpentine_order
 from eapart.synthetic.landscape import Landscape
 from eapart.synthetic.placement import locate
 from eapart.synthetic.settlements import block_boxes, block_grid

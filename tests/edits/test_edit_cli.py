@@ -13,17 +13,23 @@ import subprocess
 import sys
 from pathlib import Path
 
-import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from edit_helpers import (
+    METRIC,
+    border_building,
+    layer,
+    made_on,
+    mergeable,
+    movable,
+    neighbours,
+)
 
-from eapart.edits.format import fingerprint, write_edits_csv, write_edits_json
+from eapart.edits.format import write_edits_csv, write_edits_json
 
 EAPART = [sys.executable, "-m", "eapart.cli"]
-METRIC = 32631  # UTM 31N: Andorra
 
 
 def eapart(*args) -> subprocess.CompletedProcess:
@@ -38,41 +44,6 @@ def first(andorra, tmp_path_factory) -> Path:
                   "--jobs", "1")
     assert done.returncode == 0, done.stderr
     return out
-
-
-def layer(out: Path, name: str) -> gpd.GeoDataFrame:
-    frame = gpd.read_file(out / "eapart.gpkg", layer=name)
-    for c in ("building_id", "small_area_code", "census_area_code", "township_code"):
-        if c in frame:
-            frame[c] = frame[c].astype(str)
-    return frame
-
-
-def made_on(out: Path) -> str:
-    return fingerprint(layer(out, "buildings"))
-
-
-def neighbours(out: Path):
-    """Pairs of small areas of one census area sharing more than 20 m of boundary."""
-    sa = layer(out, "small_areas").to_crs(METRIC)
-    tree = shapely.STRtree(sa.geometry.to_numpy())
-    left, right = tree.query(sa.geometry.to_numpy(), predicate="touches")
-    pairs = []
-    for i, j in zip(left, right, strict=True):
-        a, b = sa.iloc[i], sa.iloc[j]
-        if i < j and a.census_area_code == b.census_area_code and \
-                a.geometry.intersection(b.geometry).length > 20:
-            pairs.append((a.small_area_code, b.small_area_code))
-    return pairs
-
-
-def border_building(out: Path, source: str, target: str) -> str:
-    """The building of ``source`` nearest ``target``."""
-    b = layer(out, "buildings").to_crs(METRIC)
-    sa = layer(out, "small_areas").to_crs(METRIC).set_index("small_area_code")
-    mine = b[b.small_area_code == source]
-    dist = mine.geometry.distance(sa.geometry[target])
-    return mine.building_id.iloc[int(np.argmin(dist.to_numpy()))]
 
 
 def apply(first: Path, tmp_path: Path, rows: list[dict], fmt: str = "csv"):
@@ -111,8 +82,7 @@ def codes_of(out: Path) -> pd.Series:
 
 
 def test_move_and_lock_leave_everything_else_identical(first, tmp_path):
-    a, b = neighbours(first)[0]
-    bid = border_building(first, a, b)
+    a, b, bid = movable(first)
     other = neighbours(first)[-1][0]
     done, out = apply(first, tmp_path, [
         {"id": "m1", "op": "move", "buildings": bid, "target": b, "note": "across the lane"},
@@ -148,7 +118,7 @@ def test_move_and_lock_leave_everything_else_identical(first, tmp_path):
 
 
 def test_merge_retires_the_second_code(first, tmp_path):
-    a, b = neighbours(first)[1]
+    a, b = mergeable(first)
     done, out = apply(first, tmp_path, [{"id": "g", "op": "merge", "areas": f"{a} {b}"}])
     assert done.returncode == 0, done.stderr
     old, new = codes_of(first), codes_of(out)
@@ -190,8 +160,7 @@ def test_split_issues_codes_never_used(first, tmp_path, kind):
 
 
 def test_move_block(first, tmp_path):
-    a, b = neighbours(first)[2]
-    bid = border_building(first, a, b)
+    a, b, bid = movable(first, "move_block")
     done, out = apply(first, tmp_path, [
         {"id": "blk", "op": "move_block", "buildings": bid, "target": b}])
     assert done.returncode == 0, done.stderr
@@ -211,8 +180,7 @@ def _emptied_neighbours(old: Path, new: Path) -> set[str]:
 
 
 def test_redraw_polygon(first, tmp_path):
-    c, d = neighbours(first)[0]
-    bid = border_building(first, c, d)
+    c, d, bid = movable(first, skip=1)
     buildings = layer(first, "buildings").set_index("building_id")
     poly = shapely.buffer(shapely.point_on_surface(buildings.geometry[bid]), 1e-6)
     done, out = apply(first, tmp_path, [
@@ -240,17 +208,17 @@ def test_set_count_recuts_one_census_area(first, tmp_path):
 def test_refused_lines_are_named_and_nothing_applies(first, tmp_path):
     sa = layer(first, "small_areas")
     towns = sa.groupby("township_code").small_area_code.first()
-    a, b = neighbours(first)[0]
+    a, b, bid = movable(first)
     far = sa[(sa.township_code == a[:9])].small_area_code
     far = [c for c in far if c not in {a, b} and c[:12] != a[:12]][-1]
     edits = tmp_path / "e.csv"
     write_edits_csv(edits, made_on(first), [
-        {"id": "ok", "op": "move", "buildings": border_building(first, a, b), "target": b},
+        {"id": "ok", "op": "move", "buildings": bid, "target": b},
         {"id": "unknown", "op": "move", "buildings": "no-such-building", "target": b},
         {"id": "town", "op": "move", "buildings": codes_of(first)[codes_of(first) ==
                                                                   towns.iloc[1]].index[0],
          "target": towns.iloc[0]},
-        {"id": "twice", "op": "move", "buildings": border_building(first, a, b), "target": a},
+        {"id": "twice", "op": "move", "buildings": bid, "target": a},
         {"id": "far", "op": "move",
          "buildings": codes_of(first)[codes_of(first) == far].index[0], "target": a},
     ])
@@ -271,9 +239,8 @@ def test_refused_lines_are_named_and_nothing_applies(first, tmp_path):
 
 
 def test_stale_file_is_refused(first, tmp_path):
-    a, b = neighbours(first)[0]
-    done, out = apply(first, tmp_path, [
-        {"id": "m", "op": "move", "buildings": border_building(first, a, b), "target": b}])
+    a, b, bid = movable(first)
+    done, out = apply(first, tmp_path, [{"id": "m", "op": "move", "buildings": bid, "target": b}])
     assert done.returncode == 0
     again = eapart("edit", "apply", out, tmp_path / "edits.csv", "--out", tmp_path / "o3",
                    "--no-maps")
@@ -282,7 +249,7 @@ def test_stale_file_is_refused(first, tmp_path):
 
 
 def test_diff_accounts_for_every_code(first, tmp_path):
-    a, b = neighbours(first)[1]
+    a, b = mergeable(first)
     done, out = apply(first, tmp_path, [{"id": "g", "op": "merge", "areas": f"{a} {b}"}])
     assert done.returncode == 0
     table = tmp_path / "changes.csv"

@@ -19,10 +19,11 @@ from openpyxl import load_workbook
 from outdir_builder import CENSUS_AREAS, TOWNSHIP_NAME, build_output
 from pyproj import CRS
 
+from eapart.domain.areas import Areas
+from eapart.domain.schema import CODE_COLUMNS
 from eapart.errors import InputError, UsageError
 from eapart.io.export import FORMATS, export, parse_formats
 from eapart.io.qgis_styles import JSON_URI, add_qgis_styles
-from eapart.io.results import CODE_COLUMNS, read_results
 from eapart.io.shapefile import SHAPEFILE_FIELDS, field_names
 from eapart.io.tables import read_csv
 
@@ -40,7 +41,7 @@ def exported(request, tmp_path_factory):
     epsg, encoding = request.param
     outdir = build_output(tmp_path_factory.mktemp(f"out{epsg}"), crs=epsg)
     files = export(outdir, FORMATS, encoding=encoding)
-    return outdir, epsg, encoding, files, read_results(outdir)
+    return outdir, epsg, encoding, files, Areas.read(outdir)
 
 
 def _key(frame: pd.DataFrame) -> list[str]:
@@ -267,7 +268,7 @@ def test_export_of_the_sample_output(request, tmp_path):
         if (Path(sample) / name).exists():
             (outdir / name).write_bytes((Path(sample) / name).read_bytes())
     files = export(outdir, ["gpkg", "shp", "csv"], encoding="GBK")
-    results = read_results(outdir)
+    results = Areas.read(outdir)
     got, _ = _read_zipped_shapefile(outdir / "export" / "shp" / "small_areas.zip",
                                     "small_areas")
     assert_same_attributes(got, results.layers["small_areas"], blank_is_null=True)

@@ -126,7 +126,8 @@ def test_config_file_sets_columns_and_parameters(tmp_path):
     )
     cfg = load_config(tmp_path / "run.toml")
     assert cfg.input == tmp_path / "c.gpkg"
-    assert (cfg.partition.target, cfg.partition.min_value, cfg.partition.max_value) == (50, 40, 60)
+    band = cfg.partition.band()
+    assert (band.target, band.min_size, band.max_size) == (50, 40, 60)
     inputs = read_inputs(cfg)
     assert inputs.buildings["households"].sum() == layers["buildings"]["HU"].sum()
 
@@ -218,6 +219,25 @@ def test_andorra_nine_buildings_outside_parishes(andorra):
     assert inputs.households_method["storeys_known"] == 167
 
 
+def test_kotka_collapsed_footprints_are_read_as_point_buildings(kotka):
+    raw = gpd.read_file(kotka, layer="buildings")
+    inputs = read_inputs(RunConfig(input=kotka, county_code="990100"))
+    collapsed = inputs.stats["repaired"]["collapsed_to_points"]
+    assert collapsed["count"] == 15 == len(collapsed["ids"])
+    assert len(inputs.buildings) == len(raw) == 2208
+    assert inputs.buildings["building_id"].tolist() == raw["id"].astype(str).tolist()
+    rows = inputs.buildings["building_id"].isin(collapsed["ids"]).to_numpy()
+    assert (inputs.buildings.geom_type[rows] == "Point").all()
+    assert (inputs.buildings.geom_type[~rows] != "Point").all()
+    assert inputs.buildings["township_code"][rows].notna().all()
+    # Each point lies on the ring it came from.
+    original = raw.set_index(raw["id"].astype(str)).geometry.to_crs(inputs.work_crs)
+    points = inputs.buildings.geometry[rows]
+    ids = inputs.buildings["building_id"][rows]
+    assert (shapely.distance(original[ids].to_numpy(), points.to_numpy()) < 0.5).all()
+    assert sum("collapsed" in w and "15 footprint(s)" in w for w in inputs.warnings) == 1
+
+
 def test_household_estimate_from_footprint_and_storeys(tmp_path):
     layers = tiny_county()
     b = layers["buildings"].drop(columns=["households"])
@@ -229,8 +249,9 @@ def test_household_estimate_from_footprint_and_storeys(tmp_path):
     hh = inputs.buildings.set_index("building_id")["households"]
     assert hh["APT1"] == 160
     assert hh["OFF1"] == 0  # offices house nobody but still count as buildings
-    assert hh["T0H00"] == 5  # 240 m2 x 2 storeys (house default) / 90 m2 = 5.3
+    assert hh["T0H00"] == 1  # a low-rise house is one dwelling, whatever its footprint
     assert inputs.households_method["method"].startswith("footprint area x storeys")
+    assert inputs.households_method["single_dwelling_types_as_one"] == 40
 
 
 def test_household_estimate_is_scaled_to_township_population(tmp_path):
@@ -240,8 +261,15 @@ def test_household_estimate_is_scaled_to_township_population(tmp_path):
     write_gpkg(layers, tmp_path / "c.gpkg")
     inputs = read_inputs(_cfg(tmp_path / "c.gpkg"))
     per = inputs.buildings.groupby("township_code")["households"].sum()
-    assert per["420117001"] == 100  # 262 persons / 2.62 persons per household
-    assert "420117001" in inputs.households_method["scaled_to_township_totals"]
+    assert per["420117001"] == pytest.approx(100)  # 262 persons / 2.62 persons per household
+    scaled = inputs.households_method["scaled_to_totals"]["420117001"]
+    assert scaled["from"] == "population" and scaled["households"] == pytest.approx(100)
+    assert "420117100" not in inputs.households_method["scaled_to_totals"]
+    assert inputs.households_method["calibration"] == "partly calibrated"
+    figures = inputs.stats["households_by_township"]
+    assert figures["420117001"]["calibration"] == "scaled to population"
+    assert figures["420117100"]["calibration"] == "uncalibrated estimate"
+    assert any("1 of 2 townships (420117100)" in w for w in inputs.warnings)
 
 
 def test_negative_and_text_households_are_errors(tmp_path):

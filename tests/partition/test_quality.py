@@ -1,4 +1,4 @@
-"""Flags, compactness and the county summary."""
+"""Compactness and the county summary."""
 
 from __future__ import annotations
 
@@ -8,26 +8,13 @@ from dataclasses import replace
 
 import numpy as np
 import shapely
+from township_builders import square_task
 
 from eapart.partition import quality as q
-from eapart.partition.examples import square_task
 from eapart.partition.model import PartitionParams
 from eapart.partition.township import partition_township
 
 PARAMS = PartitionParams(target=40, min_size=32, max_size=48)
-
-
-def test_flag_set_is_documented():
-    required = {
-        "oversize_building", "undersize_isolated", "oversize", "undersize",
-        "crosses_major_road", "institution", "no_buildings",
-    }
-    assert required <= set(q.FLAG_DESCRIPTIONS)
-    assert all(isinstance(v, str) and v for v in q.FLAG_DESCRIPTIONS.values())
-    assert q.join_flags(["undersize", "oversize_building"]) == "oversize_building,undersize"
-    assert q.join_flags([]) == ""
-    counts = q.flag_counts(["oversize,enclave", "", "oversize"])
-    assert counts["oversize"] == 2 and counts["enclave"] == 1 and counts["undersize"] == 0
 
 
 def test_polsby_popper():

@@ -16,8 +16,8 @@ import shapely
 from matplotlib.image import imread
 from outdir_builder import CENSUS_AREAS, TOWNSHIP_NAME, build_output
 
+from eapart.domain.codes import serpentine_order
 from eapart.errors import InputError, UsageError
-from eapart.partition.codes import serpentine_order
 from eapart.sheets.fonts import FONT_ENV
 from eapart.sheets.packs import make_sheets
 from eapart.sheets.page import page_count

@@ -78,6 +78,10 @@ OUTLINE_JITTER = 0.001
 #: Rounds of refinement: a footprint next to a refined one may poke out in turn.
 REFINE_ROUNDS = 3
 
+#: Largest relative shortfall of a block's clipped cells against the block's area
+#: before the block is clipped again on the grid (see :func:`_clip`).
+CLIP_TOLERANCE = 1e-9
+
 #: How the township's notes begin when :data:`FALLBACK_GRIDS` had to be used.
 FALLBACK_NOTE = "cells snapped to a"
 
@@ -242,7 +246,7 @@ def _voronoi_in_blocks(site_xy: np.ndarray, site_block: np.ndarray, blocks: np.n
     vectorised call, before it is clipped.
     """
     cells, multi = _raw_cells(site_xy, site_block, blocks)
-    cells[multi] = _clip(cells[multi], blocks[site_block[multi]])
+    cells[multi] = _clip(cells[multi], blocks[site_block[multi]], site_block[multi])
     return cells
 
 
@@ -281,17 +285,31 @@ def _raw_cells(site_xy: np.ndarray, site_block: np.ndarray, blocks: np.ndarray,
     return cells, multi
 
 
-def _clip(cells: np.ndarray, block_of_cell: np.ndarray) -> np.ndarray:
+def _clip(cells: np.ndarray, block_of_cell: np.ndarray, block_id: np.ndarray) -> np.ndarray:
     """Each cell intersected with its block; cells wholly inside it are kept as they are.
 
     The containment test runs on prepared blocks and is far cheaper than the
-    overlay, which only the cells crossing a block's outline need.
+    overlay, which only the cells crossing a block's outline need. ``block_id``
+    names each cell's block: the cells of one block must tile it, so their areas
+    must add up to the block's. GEOS's floating-point overlay now and then returns a
+    hair where a whole piece belongs (measured on a real town: 530 m2 around a
+    building came back as 6e-10 m2, a gap holding the building); the cells of a
+    block whose areas fall short are clipped again snap-rounded onto the
+    :data:`GRID`, which is robust.
     """
     shapely.prepare(block_of_cell)
     inside = shapely.contains_properly(block_of_cell, cells)
     out = cells.copy()
     cross = ~inside
     out[cross] = shapely.intersection(cells[cross], block_of_cell[cross])
+    ids, first, local = np.unique(block_id, return_index=True, return_inverse=True)
+    local = local.reshape(-1)
+    got = np.bincount(local, shapely.area(out), minlength=len(ids))
+    want = shapely.area(block_of_cell[first])
+    short = np.flatnonzero(got < want * (1 - CLIP_TOLERANCE))
+    if len(short):
+        again = np.flatnonzero(np.isin(local, short) & cross)
+        out[again] = shapely.intersection(cells[again], block_of_cell[again], grid_size=GRID)
     return out
 
 
@@ -381,7 +399,7 @@ def _outline_cells(cells, site_xy, site_block, footprints, footprint_site, redo,
     raw, _ = _raw_cells(xy[order], site_hole[owner][order], holes, hull=False)
     # One union per site of its pieces, then one clip per site, not one per point.
     merged = dissolve(raw, owner[order], len(sites))
-    return _clip(merged, holes[site_hole])
+    return _clip(merged, holes[site_hole], site_hole)
 
 
 def _outline_points(footprints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -9,8 +9,9 @@ Each census area's cells are cut into parts near the target (households or perso
    area in the same call: one part per cell above the maximum plus the rest's total
    over the target, rounded (or the census area's share of a requested count);
    census areas whose cut leaves a part outside [min, max] are cut again with one
-   part more, then one less, and keep whichever fits the band best
-   (:func:`band_score`);
+   part more, then one less, and keep whichever brings the larger share of its
+   parts into the band (:func:`best_cut`); land with no household takes no part
+   of the count (:func:`eapart.partition.regions.split.allocate_parts`);
 3. :func:`eapart.partition.regions.band_repair.repair_band` moves single boundary cells
    between neighbouring parts of a census area to bring more of them into the band,
    never across a major barrier;
@@ -31,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from eapart.partition import quality as q
+from eapart.domain import flags as fl
 from eapart.partition.cells.graph import MAJOR_BARRIERS, CellGraph
 from eapart.partition.model import PartitionParams
 from eapart.partition.regions import split as regions
@@ -67,7 +68,7 @@ def fixed_parts(
         comp = components(n, e, same & inst[e[:, 0]] & inst[e[:, 1]])
         comps, first = np.unique(comp[inst], return_index=True)
         fixed[inst] = np.searchsorted(comps, comp[inst])
-        kinds += [q.INSTITUTION] * len(comps)
+        kinds += [fl.INSTITUTION] * len(comps)
         groups += group[np.flatnonzero(inst)[first]].tolist()
     if params.allow_barrier_crossing:
         return fixed, kinds, groups
@@ -93,7 +94,7 @@ def fixed_parts(
     index[chosen] = len(kinds) + np.arange(len(chosen))
     isolated = free & (index[comp] >= 0)
     fixed[isolated] = index[comp[isolated]]
-    kinds += [q.UNDERSIZE_ISOLATED] * len(chosen)
+    kinds += [fl.UNDERSIZE_ISOLATED] * len(chosen)
     groups += comp_group[chosen].tolist()
     return fixed, kinds, groups
 
@@ -122,17 +123,20 @@ def part_counts(weight: np.ndarray, group: np.ndarray, n_groups: int, params) ->
 
 
 def _scores(labels: np.ndarray, weight: np.ndarray, group: np.ndarray, n_groups: int, params):
-    """Per group: parts outside the band, and total excess outside it (see band_score)."""
+    """Per group: its parts, the parts inside the band, and total excess outside it
+    (see :func:`band_score`)."""
     n_parts = int(labels.max()) + 1
     w = np.bincount(labels, weight, minlength=n_parts)
     cells = np.bincount(labels, minlength=n_parts)
     part_group = np.zeros(n_parts, dtype=np.int64)
     part_group[labels] = group
     heavy = (cells == 1) & (w > params.max_size)
-    outside = ~(((w >= params.min_size) & (w <= params.max_size)) | heavy)
+    inside = ((w >= params.min_size) & (w <= params.max_size)) | heavy
     excess = (np.maximum(params.min_size - w, 0) + np.maximum(w - params.max_size, 0)) * ~heavy
+    present = np.bincount(labels, minlength=n_parts) > 0
     return (
-        np.bincount(part_group, outside, minlength=n_groups),
+        np.bincount(part_group[present], minlength=n_groups),
+        np.bincount(part_group, inside & present, minlength=n_groups),
         np.bincount(part_group, excess, minlength=n_groups),
     )
 
@@ -147,6 +151,11 @@ def best_cut(
 ) -> np.ndarray:
     """Cut every group into its parts; retry groups off the band with one part more or less.
 
+    A retry is kept when it brings a larger *share* of the group's parts into the
+    band (the report's measure), or the same share with less excess outside it:
+    counting parts out of the band instead would prefer one part fewer whatever
+    became of the others (4 parts with 1 outside beats 5 parts with 1 outside,
+    though 4 of 5 inside is the better plan).
     ``free_count``: when False the counts are a requested share and are kept as given.
     Returns labels (unique over all groups).
     """
@@ -156,12 +165,12 @@ def best_cut(
     )
     if not free_count:
         return labels
-    out, excess = _scores(labels, weight, group, n_groups, params)
+    total, inside, excess = _scores(labels, weight, group, n_groups, params)
     count = np.bincount(group, minlength=n_groups)
     heavy = np.bincount(group, weight > params.max_size, minlength=n_groups)
     for delta in (1, -1):
-        retry = np.flatnonzero((out > 0) & (n_parts + delta > heavy) & (n_parts + delta >= 1)
-                               & (n_parts + delta <= count))
+        retry = np.flatnonzero((inside < total) & (n_parts + delta > heavy)
+                               & (n_parts + delta >= 1) & (n_parts + delta <= count))
         if len(retry) == 0:
             continue
         nodes = np.flatnonzero(np.isin(group, retry))
@@ -170,13 +179,17 @@ def best_cut(
             adj[nodes][:, nodes], weight[nodes], local, n_parts[retry] + delta,
             max_weight=params.max_size, seed=params.seed,
         )
-        t_out, t_excess = _scores(trial, weight[nodes], local, len(retry), params)
-        better = (t_out < out[retry]) | ((t_out == out[retry]) & (t_excess < excess[retry] - 1e-9))
+        t_total, t_inside, t_excess = _scores(trial, weight[nodes], local, len(retry), params)
+        # Compare inside/total shares without dividing: a/b > c/d <=> a*d > c*b.
+        new, old = t_inside * total[retry], inside[retry] * t_total
+        better = (new > old) | ((new == old) & (t_excess < excess[retry] - 1e-9))
         if not better.any():
             continue
         take = np.isin(local, np.flatnonzero(better))
         labels[nodes[take]] = trial[take] + int(labels.max()) + 1
-        out[retry[better]], excess[retry[better]] = t_out[better], t_excess[better]
+        chosen = retry[better]
+        total[chosen], inside[chosen] = t_total[better], t_inside[better]
+        excess[chosen] = t_excess[better]
     return np.unique(labels, return_inverse=True)[1].reshape(-1)
 
 

@@ -7,11 +7,11 @@ import pytest
 import shapely
 from paths import ANDORRA
 from scipy.sparse import csgraph
+from township_builders import andorra_tasks, square_task
 
 from eapart.partition.cells import graph as g
 from eapart.partition.cells.shared_edges import cell_segments, match_segments
 from eapart.partition.cells.tessellate import Tessellation
-from eapart.partition.examples import andorra_tasks, square_task
 
 DATA = ANDORRA
 

@@ -12,11 +12,11 @@ import shapely.affinity
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from paths import ANDORRA, FIXTURES
+from township_builders import SQUARE_CRS, andorra_tasks, square_task
 
 from eapart.partition.cells.graph import block_lines
 from eapart.partition.cells.precision import GRID
 from eapart.partition.cells.tessellate import clean_coverage, make_blocks, merge_sites, tessellate
-from eapart.partition.examples import SQUARE_CRS, andorra_tasks, square_task
 
 DATA = ANDORRA
 

@@ -73,9 +73,11 @@ def expected_k(adjacency, weights, n_parts, max_weight=None) -> int:
         return int(heavy.sum())
     n_comp, comp = csgraph.connected_components(adjacency[rest][:, rest], directed=False)
     comp_w = np.bincount(comp, weights[rest], n_comp)
-    caps = np.where(comp_w > 0, np.bincount(comp, minlength=n_comp), 1)
-    wanted = max(n_parts - int(heavy.sum()), n_comp)
-    return int(heavy.sum()) + min(wanted, int(caps.sum()))
+    weighted = comp_w > 0
+    caps = np.bincount(comp, minlength=n_comp)[weighted]
+    # Weightless components take one part each, on top of the count.
+    wanted = max(n_parts - int(heavy.sum()), int(weighted.sum()))
+    return int(heavy.sum()) + min(wanted, int(caps.sum())) + int((~weighted).sum())
 
 
 def assert_valid(adjacency, labels, n: int) -> int:
@@ -331,7 +333,22 @@ def test_allocate_parts_respects_minimum_and_capacity():
     weights, capacity = np.array([900.0, 100, 0]), np.array([4, 50, 50])
     minimum = np.array([0, 3, 2])
     alloc = allocate_parts(weights, 10, capacity, minimum)
-    assert alloc.tolist() == [4, 4, 2]
+    # The empty component's 2 parts come on top of the 10: the weighted ones share them.
+    assert alloc.tolist() == [4, 6, 2]
+
+
+@given(st.lists(st.floats(0, 1000), min_size=1, max_size=12), st.integers(1, 60))
+def test_empty_components_never_take_parts_from_weighted_ones(weights, n_parts):
+    weights = np.array(weights)
+    capacity = np.full(len(weights), 1000)
+    alloc = allocate_parts(weights, n_parts, capacity)
+    weighted = weights > 0
+    assert (alloc[~weighted] == 1).all()
+    if weighted.any():
+        assert alloc[weighted].sum() == max(n_parts, int(weighted.sum()))
+        # the same components without the empty ones get the same parts
+        assert alloc[weighted].tolist() == allocate_parts(
+            weights[weighted], n_parts, capacity[weighted]).tolist()
 
 
 # ---------------------------------------------------------------- quality

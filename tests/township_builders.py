@@ -1,4 +1,4 @@
-"""Small township tasks with every special case, for tests, docs and benchmarks.
+"""Small township tasks with every special case, built by hand for the engine's tests.
 
 :func:`square_task` builds by hand a 1 km square township (metres) with a major
 road through it, a minor road, a river with one house cut off across it, a very

@@ -1,6 +1,6 @@
 """Stable hierarchical codes and the serpentine order that numbers them.
 
-Codes follow the 12-digit statistical division code (domain.md): county (6 digits)
+Codes follow the 12-digit statistical division code (docs/domain.md): county (6 digits)
 + township (3) + village-level unit (3) = census area; a small area adds 3 digits
 from ``001``. Numbering follows a serpentine walk from the north-west: the parent
 is cut into horizontal bands from north to south, areas run west to east in odd

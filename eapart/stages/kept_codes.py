@@ -1,4 +1,4 @@
-"""Keeping the codes of a previous run for the areas that did not change.
+"""Stage: keeping the codes of a previous run for the areas that did not change.
 
 Mapping staff correct their inputs and run again; enumerators, supervisors and
 printed sheets already know the old codes. With ``--keep-codes-from OUTDIR`` a
@@ -6,22 +6,27 @@ new area that holds most of the same buildings as an old one (more than half of
 each, so the match is unique) takes the old code; every other area gets the next
 free number after the kept ones, in the new run's serpentine order. Census areas
 formed by the tool are matched the same way inside their township; census areas
-given as villages keep their input codes as always.
+given as villages keep their input codes as always. The report's ``codes_kept``
+section says how many kept theirs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 
+from eapart.domain.areas import AREA_LAYERS, Areas
+from eapart.domain.codes import MAX_SMALL_AREA_NUMBER, format_code
+from eapart.domain.schema import BUILDING_ID, CENSUS_AREA_CODE, GPKG_NAME, SMALL_AREA_CODE
 from eapart.errors import InputError
-from eapart.io.write import GPKG_NAME
-from eapart.partition.codes import MAX_SMALL_AREA_NUMBER, format_code
+
+if TYPE_CHECKING:
+    from eapart.stages import RunContext
 
 
 @dataclass
@@ -43,15 +48,27 @@ class CodeCarry:
                                             if a != b)}
 
 
+def keep_codes(areas: Areas, run: RunContext) -> Areas:
+    """The stage: with ``--keep-codes-from OUTDIR``, rename areas to keep its codes."""
+    source = run.config.keep_codes_from
+    if source is None:
+        return areas
+    previous = read_previous(source)
+    layers = {name: frame.copy() if name in _RENAMED else frame
+              for name, frame in areas.layers.items()}
+    carried = carry_codes(layers, previous, run.inputs.villages is not None)
+    return areas.replace(**{name: layers.get(name) for name in AREA_LAYERS},
+                         report={**areas.report, "codes_kept": carried.summary()})
+
+
 def read_previous(outdir: Path) -> pd.DataFrame:
     """Building ids and their codes from an earlier output (``eapart.gpkg``)."""
-    path = Path(outdir) / GPKG_NAME
-    if not path.exists():
+    if not (Path(outdir) / GPKG_NAME).exists():
         raise InputError(f"--keep-codes-from: {Path(outdir).name} holds no {GPKG_NAME}; "
                          "give the folder of an earlier eapart output")
-    columns = ["building_id", "census_area_code", "small_area_code"]
-    frame = pyogrio.read_dataframe(path, layer="buildings", columns=columns,
-                                   read_geometry=False)
+    columns = [BUILDING_ID, CENSUS_AREA_CODE, SMALL_AREA_CODE]
+    frame = Areas.read(outdir, ("buildings",), columns={"buildings": columns},
+                       geometry=False).buildings
     return pd.DataFrame({c: frame[c].astype(object) for c in columns})
 
 
@@ -135,8 +152,12 @@ def _renamed_name(name, old: str, new: str):
     return name
 
 
+#: The layers whose codes a carry changes.
+_RENAMED = ("buildings", "small_areas", "census_areas")
+
+
 def _apply(layers: dict, ca_map: dict[str, str], sa_map: dict[str, str]) -> None:
-    for name in ("buildings", "small_areas", "census_areas"):
+    for name in _RENAMED:
         frame = layers[name]
         if "small_area_code" in frame:
             frame["small_area_code"] = frame["small_area_code"].map(

@@ -8,7 +8,7 @@ import pytest
 
 from eapart.api import run
 from eapart.config import PartitionConfig, RunConfig
-from eapart.stable_codes import match_groups
+from eapart.stages.kept_codes import match_groups
 from eapart.synthetic.county import make_county, write_county
 
 
