@@ -22,6 +22,8 @@ def perturb_buildings(buildings: gpd.GeoDataFrame, share: float = 0.01, seed: in
                       ) -> tuple[gpd.GeoDataFrame, dict[str, list[str]]]:
     """Remove ``share`` of the buildings, add as many, and change the storeys of as many.
 
+    Where the buildings carry a ``households`` count, the changed ones get 3 more
+    households too (storeys alone would not change a given count).
     Returns the new frame and the ids ``{"removed", "added", "changed"}``.
     """
     rng = np.random.default_rng(seed)
@@ -37,6 +39,11 @@ def perturb_buildings(buildings: gpd.GeoDataFrame, share: float = 0.01, seed: in
     frame[levels_column] = levels.astype(float)
     frame.iloc[changed, frame.columns.get_loc(levels_column)] = \
         levels.iloc[changed].fillna(2.0).to_numpy() + 2.0
+    if "households" in frame:
+        counts = pd.to_numeric(frame["households"], errors="coerce").fillna(0)
+        frame["households"] = counts.to_numpy()
+        frame.iloc[changed, frame.columns.get_loc("households")] = \
+            counts.iloc[changed].to_numpy() + 3
     metric = frame.geometry.iloc[copied].to_crs(frame.estimate_utm_crs())
     moved = shapely.transform(metric.to_numpy(), lambda xy: xy + ADDED_OFFSET_M)
     added = frame.iloc[copied].copy()
