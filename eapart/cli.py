@@ -436,9 +436,11 @@ def diff_command(old, new, table) -> None:
     from eapart.domain.areas import Areas
     from eapart.edits.changes import CHANGES_NAME, change_counts, code_changes, write_changes
 
-    before = Areas.read(old, ("buildings",), geometry=False).buildings
-    after = Areas.read(new, ("buildings",), geometry=False).buildings
-    changes = code_changes(before, after)
+    before = Areas.read(old, ("buildings", "small_areas"), geometry=False)
+    after = Areas.read(new, ("buildings", "small_areas"), geometry=False)
+    changes = code_changes(before.buildings, after.buildings, None,
+                           before.small_areas["small_area_code"],
+                           after.small_areas["small_area_code"])
     path = table or Path(new) / CHANGES_NAME
     write_changes(path, changes)
     counts = change_counts(changes)

@@ -32,10 +32,13 @@ COLUMNS: tuple[str, ...] = (
 
 
 def code_changes(old: pd.DataFrame, new: pd.DataFrame,
-                 causes: dict[str, list[str]] | None = None) -> pd.DataFrame:
+                 causes: dict[str, list[str]] | None = None,
+                 old_codes=(), new_codes=()) -> pd.DataFrame:
     """One row per (old code, new code) change; ``old``/``new``: buildings layers.
 
     ``causes``: per small area code, the ids of the edits that touched it.
+    ``old_codes``/``new_codes``: every small area code of each edition, so that
+    areas holding no building (a village with none marked) are listed too.
     """
     causes = causes or {}
     o = old.set_index("building_id")["small_area_code"]
@@ -88,6 +91,15 @@ def code_changes(old: pd.DataFrame, new: pd.DataFrame,
     for b in sorted(n_count.index):
         if b not in sources:
             row("", b, "N")
+    empty_old = set(old_codes) - set(o_count.index)
+    empty_new = set(new_codes) - set(n_count.index)
+    for code in sorted(empty_old | empty_new):
+        if code in empty_old and code in empty_new:
+            row(code, code, "U")
+        elif code in empty_old:
+            row(code, "", "R")
+        elif code not in o_count.index:
+            row("", code, "N")
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 

@@ -58,7 +58,9 @@ def write_edition(plan: Plan, new_out: Path, *, force: bool = False, maps: bool 
         if "#" in label:
             why.setdefault(code, []).append(label.rsplit("#", 1)[0])
     before = output.extras.get("previous_buildings", output.layers["buildings"])
-    changes = code_changes(before, layers["buildings"], why)
+    changes = code_changes(before, layers["buildings"], why,
+                           output.layers["small_areas"]["small_area_code"],
+                           layers["small_areas"]["small_area_code"])
     kept = codes_kept(before, layers["buildings"])
     history = list(output.report.get("code_history", []))
     history.append({"edition": edition, "source": source, **change_counts(changes)})

@@ -181,7 +181,6 @@ def _run_job(job: Job, cell_label, names, tess, graph, weight, b, band: SizeBand
     """Cut the cells of ``job.labels`` into ``job.k`` parts; returns new labels and names."""
     ids = [names.index(lab) for lab in job.labels if lab in names]
     cells = np.flatnonzero(np.isin(cell_label, ids))
-    parts = [f"{job.edit}#{i + 1}" for i in range(job.k)]
     if len(cells) == 0:
         return cell_label, names, []
     local = {c: i for i, c in enumerate(cells)}
@@ -202,11 +201,13 @@ def _run_job(job: Job, cell_label, names, tess, graph, weight, b, band: SizeBand
     k = min(job.k, len(cells))
     labels = partition(adj, weight[cells], k, pinned=pinned or None, seed=seed,
                        band=(band.min_size, band.max_size))
-    names = names + parts
-    first = len(names) - len(parts)
+    # The partitioner may make more parts than asked (a building above the maximum
+    # stands alone): one label each.
+    parts = [f"{job.edit}#{i + 1}" for i in range(int(labels.max()) + 1)]
+    first = len(names)
     out = cell_label.copy()
     out[cells] = first + labels
-    return out, names, parts[: int(labels.max()) + 1]
+    return out, names + parts, parts
 
 
 def _labels_in_pieces(geoms, used, building_xy, building_label, names) -> list[str]:

@@ -258,3 +258,24 @@ def test_diff_accounts_for_every_code(first, tmp_path):
     changes = pd.read_csv(table, dtype=str, encoding="utf-8-sig").fillna("")
     assert set(changes.old_code) - {""} == set(layer(first, "small_areas").small_area_code)
     assert set(changes.new_code) - {""} == set(layer(out, "small_areas").small_area_code)
+
+
+def test_excel_mangled_codes_and_formulas(first, tmp_path):
+    a, b, bid = movable(first)
+    edits = tmp_path / "excel.csv"
+    write_edits_csv(edits, made_on(first), [
+        {"id": "m", "op": "move", "buildings": bid, "target": "2.00001E+14",
+         "note": "=HYPERLINK(\"x\")"}])
+    raw = edits.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b",'=HYPERLINK" in raw
+    done = eapart("edit", "check", first, edits)
+    assert done.returncode == 1
+    assert "line 2" in done.stderr and "Excel" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_edits_need_previous(first, tmp_path):
+    edits = tmp_path / "e.csv"
+    write_edits_csv(edits, made_on(first), [])
+    done = eapart("run", "--out", tmp_path / "o", "--edits", edits)
+    assert done.returncode == 2 and "--previous" in done.stderr
