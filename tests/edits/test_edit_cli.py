@@ -116,6 +116,14 @@ def test_move_and_lock_leave_everything_else_identical(first, tmp_path):
     assert "line 2 (x)" in done.stderr and "locked" in done.stderr
     assert not (tmp_path / "out2").exists()
 
+    # Unlocked, it is free again; the unlock changes no polygon.
+    write_edits_csv(edits, made_on(out), [{"id": "u", "op": "unlock", "areas": other}])
+    done = eapart("edit", "apply", out, edits, "--out", tmp_path / "out3", "--no-maps")
+    assert done.returncode == 0, done.stderr
+    registry = pyogrio.read_dataframe(tmp_path / "out3" / "eapart.gpkg", layer="codes")
+    assert registry.loc[registry.code == other, "locked"].tolist() == [0]
+    untouched_identical(out, tmp_path / "out3", set())
+
 
 def test_merge_retires_the_second_code(first, tmp_path):
     a, b = mergeable(first)
@@ -267,7 +275,7 @@ def test_excel_mangled_codes_and_formulas(first, tmp_path):
         {"id": "m", "op": "move", "buildings": bid, "target": "2.00001E+14",
          "note": "=HYPERLINK(\"x\")"}])
     raw = edits.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf") and b",'=HYPERLINK" in raw
+    assert raw.startswith(b"\xef\xbb\xbf") and b"'=HYPERLINK" in raw
     done = eapart("edit", "check", first, edits)
     assert done.returncode == 1
     assert "line 2" in done.stderr and "Excel" in done.stderr
