@@ -19,11 +19,11 @@ import shapely
 from eapart.config import PartitionConfig, RunConfig
 from eapart.domain.areas import Areas
 from eapart.domain.rules import SMALL_AREAS_PER_CENSUS_AREA, SizeBand
-from eapart.domain.schema import BUILDING_ID, TOWNSHIP_CODE
+from eapart.domain.schema import BUILDING_ID, HOUSEHOLDS_ESTIMATE, TOWNSHIP_CODE
 from eapart.io.read import Inputs
 from eapart.partition.model import PartitionParams, TownshipResult, TownshipTask
 from eapart.partition.regions.shares import share
-from eapart.rounding import whole_counts
+from eapart.rounding import count_column, whole_counts
 
 
 def derive_band(inputs: Inputs, part: PartitionConfig) -> tuple[SizeBand, str | None]:
@@ -185,8 +185,8 @@ def _report_whole_counts(buildings: gpd.GeoDataFrame, small: gpd.GeoDataFrame,
     """Make estimated counts whole for the output, and the areas' totals their sums.
 
     The partition used fractional estimates; :func:`eapart.rounding.whole_counts`
-    rounds them down the hierarchy, so each area's total is its fractional total
-    rounded and the county total is kept. ``households_estimate`` keeps the
+    rounds them down the hierarchy by largest remainder, so every level adds up and
+    the county total is the rounded county sum. ``households_estimate`` keeps the
     fractional value each building was balanced with (only when some were
     estimated). Given values are left exactly as they are.
     """
@@ -200,17 +200,11 @@ def _report_whole_counts(buildings: gpd.GeoDataFrame, small: gpd.GeoDataFrame,
                                         levels)
     if estimated.any():
         at = buildings.columns.get_loc("households") + 1
-        buildings.insert(at, "households_estimate", np.where(estimated, fractional, np.nan))
+        buildings.insert(at, HOUSEHOLDS_ESTIMATE, np.where(estimated, fractional, np.nan))
     for frame, key in ((small, "small_area_code"), (census, "census_area_code")):
         for column in ("households", "persons"):
             frame[column] = count_column(frame[key].map(
                 buildings.groupby(key)[column].sum()).fillna(0).to_numpy())
-
-
-def count_column(values: np.ndarray) -> np.ndarray:
-    """Counts as int64 when all are whole, else as floats (fractions given in the data)."""
-    values = np.asarray(values, dtype=float)
-    return values.astype(np.int64) if np.all(np.mod(values, 1.0) == 0) else values
 
 
 def _township_layer(inputs: Inputs, buildings, census, small) -> gpd.GeoDataFrame:

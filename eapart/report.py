@@ -23,6 +23,7 @@ from eapart.partition.ceiling import CEILING_WARNING_GAP, below_ceiling, ceiling
 from eapart.partition.model import TownshipResult
 from eapart.partition.quality import size_summary
 from eapart.progress import display_path
+from eapart.rounding import count_value
 
 
 def size_distribution(sizes: np.ndarray, target: float) -> list[dict]:
@@ -131,12 +132,6 @@ def _input_section(cfg: RunConfig, inputs: Inputs) -> dict:
         "crs": crs_label(inputs.input_crs),
         "work_crs": crs_label(inputs.work_crs),
     }
-
-
-def count_value(value) -> int | float:
-    """A count for the report: an int when whole, else the float (fractions given)."""
-    value = float(value)
-    return int(value) if value.is_integer() else value
 
 
 def _per_township(areas: Areas, results: list[TownshipResult], band: SizeBand,

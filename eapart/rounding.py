@@ -5,8 +5,10 @@ balances their sums. People read whole numbers, so the reported counts are made
 whole by largest-remainder rounding down the hierarchy: the county's total is
 rounded once, shared among townships, each township's among its census areas,
 each census area's among its small areas and each small area's among its
-buildings. So every level's reported total is its fractional total rounded up or
-down, the levels add up exactly, and the county total is the rounded county sum.
+buildings. So the levels add up exactly, the county total is the rounded county
+sum, a township whose total was given keeps it, and every area's reported total
+is its share of its parent's whole total rounded up or down (within a household
+or so of its fractional total).
 Inside a small area every inhabited building gets at least one household when
 the area's total allows it. Values given in the data are never rounded.
 """
@@ -38,7 +40,9 @@ def largest_remainder(values: np.ndarray, groups: np.ndarray, totals: np.ndarray
     base = np.floor(quota + 1e-9)
     short = totals - np.bincount(groups, base, minlength=len(totals)).round().astype(np.int64)
     remainder = quota - base
-    order = np.lexsort((np.arange(len(values)), -remainder, groups))
+    # Largest remainder first; ties to the larger value, then by position, so that a
+    # value of 0 gets a unit only when its group has nothing else to take it.
+    order = np.lexsort((np.arange(len(values)), -values, -remainder, groups))
     sorted_groups = groups[order]
     starts = np.searchsorted(sorted_groups, sorted_groups, side="left")
     rank = np.arange(len(values)) - starts
@@ -113,3 +117,19 @@ def whole_counts(values: np.ndarray, estimated: np.ndarray,
         out = out + nested_whole(np.where(estimated, values, 0.0), levels)
     whole = np.all(np.mod(out[~estimated], 1.0) == 0) if (~estimated).any() else True
     return out.astype(np.int64) if whole else out
+
+
+def count_column(values: np.ndarray) -> np.ndarray:
+    """Counts as int64 when all are whole, else as floats (fractions given in the data)."""
+    values = np.asarray(values, dtype=float)
+    return values.astype(np.int64) if np.all(np.mod(values, 1.0) == 0) else values
+
+
+def count_value(value) -> int | float:
+    """One count for a report or a page: an int when whole, else the float as given.
+
+    >>> count_value(12.0), count_value(10.5)
+    (12, 10.5)
+    """
+    value = float(value)
+    return int(value) if value.is_integer() else value

@@ -62,6 +62,10 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     **{layer: ("class", "name") for layer in FEATURE_LAYERS},
 }
 
+#: Written after ``households`` in the buildings layer when households were
+#: estimated: the fraction each building was balanced with (``households`` is whole).
+HOUSEHOLDS_ESTIMATE = "households_estimate"
+
 #: Each area layer's own code column.
 CODE_OF_LAYER: dict[str, str] = {
     "townships": TOWNSHIP_CODE, "census_areas": CENSUS_AREA_CODE,

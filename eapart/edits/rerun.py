@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from eapart.domain.schema import HOUSEHOLDS_ESTIMATE
 from eapart.edits.check import Plan, plan_edits, redraw_touched
 from eapart.edits.format import read_edits
 from eapart.edits.state import Output, read_output
@@ -58,8 +59,8 @@ def new_buildings(inputs: Inputs, previous: Output) -> tuple[gpd.GeoDataFrame, d
     same_values = np.zeros(len(frame), dtype=bool)
     fractional = frame["households"].to_numpy(dtype=float)
     before = old.loc[ids[known], "households"].to_numpy(dtype=float)
-    if "households_estimate" in old.columns:
-        estimate = old.loc[ids[known], "households_estimate"].to_numpy(dtype=float)
+    if HOUSEHOLDS_ESTIMATE in old.columns:
+        estimate = old.loc[ids[known], HOUSEHOLDS_ESTIMATE].to_numpy(dtype=float)
         before = np.where(np.isnan(estimate), before, estimate)
     same_values[known] = np.isclose(fractional[known], before, rtol=0, atol=1e-6)
     _whole_counts(frame, old, known & same_values, ids)
@@ -89,10 +90,10 @@ def _whole_counts(frame: gpd.GeoDataFrame, old: pd.DataFrame, unchanged: np.ndar
         value = np.round(np.nan_to_num(frame[column].to_numpy(dtype=float)))
         value[unchanged] = old.loc[ids[unchanged], column].to_numpy(dtype=float)
         frame[column] = value.astype(np.int64)
-    if "households_estimate" in old.columns:
+    if HOUSEHOLDS_ESTIMATE in old.columns:
         estimated = frame.pop("_estimated").to_numpy(dtype=bool)
         at = frame.columns.get_loc("households") + 1
-        frame.insert(at, "households_estimate", np.where(estimated, fractional, np.nan))
+        frame.insert(at, HOUSEHOLDS_ESTIMATE, np.where(estimated, fractional, np.nan))
     else:
         frame.pop("_estimated")
 

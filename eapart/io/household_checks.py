@@ -90,7 +90,7 @@ def implausible(figures: dict[str, dict], names: dict[str, str]) -> list[str]:
 
 def calibration_warning(figures: dict[str, dict]) -> str | None:
     """The warning for townships whose households are an uncalibrated estimate, or None."""
-    loose = [code for code, row in figures.items()
+    loose = [code for code, row in sorted(figures.items())
              if row["calibration"] == "uncalibrated estimate" and row["households"] > 0]
     if not loose:
         return None

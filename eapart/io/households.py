@@ -19,8 +19,9 @@ The estimate, building by building (``households`` as fractions):
 - a low-rise building (storeys unknown or at most ``low_rise_storeys``) that is
   untyped or only "residential": one dwelling (a house) up to
   ``small_untyped_footprint``, and one more dwelling per ``dwelling size`` of floor
-  area beyond it (``1 + (area - small) x storeys / dwelling size``), so that a
-  few square metres more never turn a house into six flats; a low-rise building of
+  area beyond it (``1 + (area - small) x storeys / dwelling size``, counting at
+  most ``low_rise_storeys`` storeys where the data gives none), so that a few
+  square metres more never turn a house into six flats; a low-rise building of
   a single-dwelling type (``house``, ``detached``, ``bungalow``, ..., which OSM
   defines as one dwelling) is one dwelling whatever its size;
 - otherwise ``footprint area x storeys / dwelling size``, at least 1, with storeys
@@ -135,7 +136,7 @@ def estimate_from_footprints(
     ...     np.array([4.0, np.nan, 1.0, np.nan, np.nan, np.nan, np.nan, np.nan]),
     ...     np.array(["apartments", "yes", "office", "yes", "yes", "house", "residential",
     ...               "yes"]), p)[0].round(2).tolist()
-    [20.0, 0.0, 0.0, 1.0, 0.0, 1.0, 2.5, 3.0]
+    [20.0, 0.0, 0.0, 1.0, 0.0, 1.0, 2.0, 3.0]
     >>> estimate_from_footprints(np.array([240.0, 240.0]), np.array([np.nan, 4.0]),
     ...                          np.array(["house", "house"]), p)[0].round(2).tolist()
     [1.0, 10.67]
@@ -165,8 +166,10 @@ def estimate_from_footprints(
 
     households = np.maximum(area_m2 * storeys / params.dwelling_size, 1.0)
     ramp = free & generic & low_rise & footprint & ~small_house & ~shed & ~outbuilding & ~large
+    # Taken as low-rise, so at most low_rise_storeys storeys where the data says none.
+    ramp_storeys = np.where(known, storeys, np.minimum(storeys, params.low_rise_storeys))
     households[ramp] = 1.0 + (area_m2[ramp] - params.small_untyped_footprint) \
-        * storeys[ramp] / params.dwelling_size
+        * ramp_storeys[ramp] / params.dwelling_size
     households[small_house | single] = 1.0
     households[~free | shed | outbuilding | large] = 0.0
     method = {

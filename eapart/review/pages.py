@@ -50,6 +50,7 @@ from eapart.review.panels import (
     size_histogram,
     summary_rows,
 )
+from eapart.rounding import count_value
 
 #: The roads, rail and water layers, in the order they are drawn (water at the bottom).
 LINE_LAYERS = ("water", "rail", "roads")
@@ -363,8 +364,8 @@ def township_rows(data: ReviewData, township: gpd.GeoDataFrame,
     return [
         ("Code", first(township.get("township_code"))),
         ("Buildings", len(pick["buildings"])),
-        ("Households", int(pd.to_numeric(pick["buildings"].get("households"),
-                                          errors="coerce").fillna(0).sum())
+        ("Households", count_value(pd.to_numeric(pick["buildings"].get("households"),
+                                                  errors="coerce").fillna(0).sum())
          if "households" in pick["buildings"] else None),
         ("Census areas", len(pick["census_areas"])),
         ("Small areas", len(small)),

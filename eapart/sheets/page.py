@@ -147,9 +147,12 @@ def _legend(canvas: Canvas, fonts: SheetFonts) -> None:
 
 
 def _number(value) -> str:
+    """A count as printed: whole numbers as such, fractions given in the data kept."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    return f"{value:,.0f}"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}".rstrip("0")
 
 
 def _text(value) -> str:

@@ -7,9 +7,9 @@ from dataclasses import replace
 import geopandas as gpd
 import numpy as np
 import shapely
-from eapart.partition.examples import SQUARE_CRS, square_barriers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from township_builders import SQUARE_CRS, square_barriers
 
 from eapart.partition.ceiling import _fits_whole_number, below_ceiling
 from eapart.partition.model import PartitionParams, TownshipTask
