@@ -27,7 +27,6 @@ from eapart.config import Columns, HouseholdParams, RunConfig
 from eapart.domain.areas import Areas
 from eapart.domain.rules import SizeBand
 from eapart.domain.schema import GPKG_NAME, MAP_DIR, REPORT_NAME, TOML, parameters
-from eapart.edits.registry import fresh_registry, write_registry
 from eapart.errors import InputError, UsageError
 from eapart.executors import map_townships
 from eapart.io.atomic import atomic_directory, check_destination, is_eapart_output
@@ -188,6 +187,8 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     if cfg.previous is not None:
         return _rerun(cfg, inputs, progress)
     areas, results = cut(plan(cfg, inputs), progress)
+    from eapart.edits.registry import fresh_registry, write_registry
+
     with atomic_directory(Path(cfg.out), force=cfg.force) as tmp:
         with progress.stage("write"):
             areas.to_file(tmp)

@@ -20,7 +20,6 @@ from eapart.domain.schema import CLI, INPUT_LAYERS, parameters
 from eapart.errors import EXIT_FLAGGED, EapartError, UsageError
 from eapart.io.atomic import terminate_unwinds
 from eapart.progress import Progress, display_path
-from eapart.report import warning_lines
 
 #: The roles ``--column ROLE=NAME`` can map: the fields of :class:`~eapart.config.Columns`.
 _COLUMN_ROLES = tuple(f.name for f in dataclasses.fields(Columns))
@@ -150,6 +149,7 @@ def run_command(input, out, config_file, columns, quiet, strict, **options) -> N
       eapart run county.gpkg --out out/ --small-areas 3316 --formats shp,xlsx
     """
     from eapart.api import run
+    from eapart.report import warning_lines
 
     cfg = build_config(input, out, config_file, columns, strict=strict, **options)
     progress = Progress(quiet=quiet)
