@@ -142,18 +142,15 @@ def partition(
     cfg = RunConfig(jobs=jobs)
     if target_households is not None:
         options["target_households"] = target_households
-    known = {**parameters(TOML, "partition"), **parameters(TOML, "input")}
+    known = {**parameters(TOML, "partition"), **parameters(TOML, "households"),
+             **parameters(TOML, "input")}
     for user, value in options.items():
         parameter = known.get(user)
         if parameter is None or parameter.name in ("input", "layers"):
             names = sorted(n for n, p in known.items() if p.name not in ("input", "layers"))
             raise UsageError(f"partition(): unknown parameter {user!r}; known: {', '.join(names)}")
-        if parameter.kind in (tuple, float):
-            value = parameter.kind(value)
-        target = cfg.partition if parameter.section == "partition" else cfg
-        setattr(target, parameter.name, value)
-        if parameter.measure:
-            cfg.partition.measure = parameter.measure
+        cfg.set_parameter(parameter, parameter.kind(value) if parameter.kind in (tuple, float)
+                          else value)
     if columns is not None:
         cfg.columns = columns if isinstance(columns, Columns) else Columns(**columns)
     if households is not None:
@@ -191,7 +188,7 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
 
     with atomic_directory(Path(cfg.out), force=cfg.force) as tmp:
         with progress.stage("write"):
-            areas.to_file(tmp)
+            areas.to_file(tmp, cfg.gpkg_version)
             write_registry(tmp / GPKG_NAME, fresh_registry(areas.layers))
         if cfg.maps:
             from eapart.review.pages import build_review_maps
@@ -203,7 +200,8 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
             from eapart.io.export import export
 
             with progress.stage("export"):
-                export(tmp, cfg.formats, encoding=cfg.encoding or "UTF-8")
+                export(tmp, cfg.formats, encoding=cfg.encoding or "UTF-8",
+                       language=cfg.language, gpkg_version=cfg.gpkg_version)
     summary = summary_lines(areas.report, Path(cfg.out), progress.timings)
     return RunResult(out=Path(cfg.out), report=areas.report, timings=dict(progress.timings),
                      engine_timings=engine_seconds(results), summary=summary,

@@ -99,14 +99,11 @@ def county_config(row: pd.Series, options: BatchOptions, row_number: int) -> Run
         value = row.get(column, "")
         if not value or parameter.section not in ("partition", "households"):
             continue
-        part = cfg.partition if parameter.section == "partition" else cfg.households
         try:
-            setattr(part, parameter.name, parameter.kind(value))
+            cfg.set_parameter(parameter, parameter.kind(value))
         except ValueError as exc:
             raise InputError(f"manifest row {row_number}: {column} must be a number, "
                              f"not {value!r}") from exc
-        if parameter.measure:
-            cfg.partition.measure = parameter.measure
     cfg.jobs, cfg.scheduler = options.jobs, options.scheduler
     cfg.formats, cfg.maps, cfg.force = options.formats, options.maps, options.force
     return cfg

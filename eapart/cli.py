@@ -127,6 +127,11 @@ def _layer_options(func: Callable) -> Callable:
               help="An edits file (edits.csv or .json) to apply on --previous.")
 @click.option("--formats", metavar="FMT,...",
               help="Also export: gpkg,shp,geojson,parquet,fgb,csv,xlsx.")
+@click.option("--language", type=click.Choice(["zh", "en"]),
+              help="Headers of the exported workbook: zh (Chinese, default) or en.")
+@click.option("--gpkg-version", type=click.Choice(["1.2", "1.3", "1.4"]),
+              help="GeoPackage version written [1.2: opens in QGIS 3.22 and ArcGIS Pro 3 "
+              "without a warning].")
 @click.option("--basemap", help="Review-map basemap: none (default), osm, or an XYZ URL.")
 @click.option("--attribution", help="Credit line shown for an XYZ basemap.")
 @click.option("--no-maps", is_flag=True, help="Skip the HTML review maps.")
@@ -190,11 +195,7 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
             from eapart.io.export import parse_formats
 
             value = tuple(parse_formats(value))
-        part = {"partition": cfg.partition, "households": cfg.households}.get(parameter.section,
-                                                                               cfg)
-        setattr(part, parameter.name, value)
-        if parameter.measure:
-            cfg.partition.measure = parameter.measure
+        cfg.set_parameter(parameter, value)
     if options.pop("no_maps", False):
         cfg.maps = False
     return cfg
@@ -314,15 +315,26 @@ def map_command(outdir, basemap, attribution, quiet) -> None:
               show_default=True, help="Comma-separated formats.")
 @click.option("--encoding", default="UTF-8", show_default=True,
               help="Shapefile code page: UTF-8, or GBK for older ArcGIS.")
+@click.option("--language", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Workbook headers: zh (Chinese, for a census office) or en (English).")
+@click.option("--gpkg-version", type=click.Choice(["1.2", "1.3", "1.4"]), default="1.2",
+              show_default=True,
+              help="GeoPackage version: 1.2 opens in QGIS 3.22 and ArcGIS Pro 3 without a warning.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
 @_errors_to_exit_codes
-def export_command(outdir, formats, encoding, quiet) -> None:
-    """Export an output's layers and tables for QGIS, ArcGIS and Excel (OUTDIR/export/)."""
+def export_command(outdir, formats, encoding, language, gpkg_version, quiet) -> None:
+    """Export an output's layers and tables for QGIS, ArcGIS and Excel (OUTDIR/export/).
+
+    \b
+    Example:
+      eapart export out/ --format shp,xlsx --encoding GBK --language zh
+    """
     from eapart.io.export import export, parse_formats
 
     progress = Progress(quiet=quiet)
     with progress.stage("export"):
-        paths = export(outdir, parse_formats(formats), encoding=encoding)
+        paths = export(outdir, parse_formats(formats), encoding=encoding, language=language,
+                       gpkg_version=gpkg_version)
     progress.message(f"Wrote {len(paths)} file(s) in {display_path(outdir)}/export")
 
 

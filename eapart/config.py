@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from eapart.domain.rules import DEFAULT_TARGET, DEFAULT_TOLERANCE, SizeBand
-from eapart.domain.schema import INPUT_LAYERS, MEASURES, TOML, parameters
+from eapart.domain.schema import INPUT_LAYERS, MEASURES, TOML, Parameter, parameters
 from eapart.domain.vocabulary import (
     DEFAULT_FLOORS_BY_TYPE,
     DEFAULT_INSTITUTION_TYPES,
@@ -168,6 +168,8 @@ class RunConfig:
     staff: StaffNorms = field(default_factory=StaffNorms)
     out: Path | None = None
     formats: tuple[str, ...] = ()
+    language: str = "zh"
+    gpkg_version: str = "1.2"
     basemap: str | None = None
     attribution: str | None = None
     maps: bool = True
@@ -183,6 +185,18 @@ class RunConfig:
     edits: Path | None = None
     config_file: Path | None = None
     config_text: str | None = None
+
+    def section(self, name: str) -> object:
+        """The object that holds the parameters of a :data:`~eapart.domain.schema.PARAMETERS`
+        section: ``partition`` and ``households`` have their own, ``input`` and
+        ``output`` are fields of the run itself."""
+        return {"partition": self.partition, "households": self.households}.get(name, self)
+
+    def set_parameter(self, parameter: Parameter, value: object) -> None:
+        """Set one parameter by its table entry (and the measure its name selects)."""
+        setattr(self.section(parameter.section), parameter.name, value)
+        if parameter.measure:
+            self.partition.measure = parameter.measure
 
     def validate(self) -> None:
         """Raise :class:`UsageError` for parameters that cannot work together."""

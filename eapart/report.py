@@ -1,6 +1,6 @@
 """The run's report: what went in, what came out, how good it is, what to look at.
 
-:func:`build_report` gives the dict written as ``report.json`` (contract.md);
+:func:`build_report` gives the dict written as ``report.json`` (docs/contract.md);
 :func:`summary_lines` the few lines printed at the end of every run. The report
 holds no clock time and no absolute path, so identical runs give identical files.
 """

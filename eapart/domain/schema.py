@@ -156,6 +156,8 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("scheduler", "output", "scheduler", str, _FILES),
     Parameter("strict", "output", "strict", bool, _FILES),
     Parameter("formats", "output", "formats", tuple, _FILES),
+    Parameter("language", "output", "language", str, _FILES),
+    Parameter("gpkg_version", "output", "gpkg_version", str, _FILES),
     Parameter("maps", "output", "maps", bool, frozenset({TOML})),
     Parameter("out", "output", "out", str, frozenset({CLI, MANIFEST})),
     Parameter("force", "output", "force", bool, frozenset({CLI})),

@@ -54,8 +54,8 @@ def metric_crs(frame) -> pyproj.CRS:
 def metric_crs_for(crs: pyproj.CRS, lon: float, lat: float) -> pyproj.CRS:
     """Choose the CRS to work in for data in ``crs`` centred at ``lon``, ``lat`` (degrees).
 
-    >>> metric_crs_for(pyproj.CRS("EPSG:4490"), 114.3, 30.6).to_epsg()
-    4548
+    >>> metric_crs_for(pyproj.CRS("EPSG:4490"), 114.3, 30.6).to_epsg()  # CM 114E
+    4547
     >>> metric_crs_for(pyproj.CRS("EPSG:4326"), 1.55, 42.55).to_epsg()
     32631
     """

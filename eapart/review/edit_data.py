@@ -21,17 +21,20 @@ from eapart.edits.format import fingerprint
 from eapart.edits.registry import REGISTRY_LAYER
 
 
-def edit_meta(outdir: Path, report: dict, buildings: pd.DataFrame,
+def edit_meta(outdir: Path, band, buildings: pd.DataFrame,
               small_areas: pd.DataFrame) -> dict:
-    """The ``edit`` section of a township page's data (see module docstring)."""
-    band = report.get("band") or {}
+    """The ``edit`` section of a township page's data (see module docstring).
+
+    ``band``: the page's :class:`eapart.io.band.Band` (measure, target, low, high).
+    """
     return {
         "madeOn": _fingerprint(outdir, len(buildings), buildings),
-        "band": {k: band.get(k) for k in ("measure", "target", "min_size", "max_size")},
+        "band": {"measure": band.measure, "target": band.target, "min_size": band.low,
+                 "max_size": band.high},
         "areas": {str(code): {"census_area": str(ca), "size": float(size or 0)}
                   for code, ca, size in zip(small_areas["small_area_code"],
                                             small_areas["census_area_code"],
-                                            small_areas[band.get("measure") or "households"],
+                                            small_areas[band.measure],
                                             strict=True)},
         "locked": sorted(_locked(Path(outdir))),
         "changed": sorted(changed_codes(Path(outdir))),
