@@ -68,7 +68,8 @@ def test_the_20pct_yardstick_has_its_own_key(wide_band):
 def test_a_persons_run_states_its_band_and_the_map_draws_it(tmp_path):
     report = run_sample(tmp_path / "out", "--target-persons", "250", maps=True)
     html = (tmp_path / "out" / "map" / "index.html").read_text(encoding="utf-8")
-    assert "Small areas by persons; target 250, green = within 200–300" in html
+    assert "Small areas by persons; target 250" in html
+    assert "within 200–300 (green)" in html
     assert "eapart-bar in" in html
     assert (report["target_persons"], report["min_persons"], report["max_persons"]) == \
         (250.0, 200.0, 300.0)
