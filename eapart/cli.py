@@ -20,7 +20,7 @@ import click
 from eapart import __version__
 from eapart.config import Columns, RunConfig, load_config
 from eapart.domain.flags import check_names
-from eapart.domain.schema import CLI, INPUT_LAYERS, parameters
+from eapart.domain.schema import CLI, INPUT_LAYERS, SMALL_AREA_CODE, parameters
 from eapart.errors import (
     EXIT_FLAGGED,
     EXIT_INPUT,
@@ -538,8 +538,8 @@ def diff_command(old, new, table) -> None:
     before = Areas.read(old, ("buildings", "small_areas"), geometry=False)
     after = Areas.read(new, ("buildings", "small_areas"), geometry=False)
     changes = code_changes(before.buildings, after.buildings, None,
-                           before.small_areas["small_area_code"],
-                           after.small_areas["small_area_code"])
+                           before.small_areas[SMALL_AREA_CODE],
+                           after.small_areas[SMALL_AREA_CODE])
     path = table or Path(new) / CHANGES_NAME
     write_changes(path, changes)
     counts = change_counts(changes)

@@ -19,7 +19,14 @@ import shapely
 from eapart.config import PartitionConfig, RunConfig
 from eapart.domain.areas import Areas
 from eapart.domain.rules import SMALL_AREAS_PER_CENSUS_AREA, SizeBand
-from eapart.domain.schema import BUILDING_ID, HOUSEHOLDS_ESTIMATE, TOWNSHIP_CODE, WALK_NUMBER
+from eapart.domain.schema import (
+    BUILDING_ID,
+    CENSUS_AREA_CODE,
+    HOUSEHOLDS_ESTIMATE,
+    SMALL_AREA_CODE,
+    TOWNSHIP_CODE,
+    WALK_NUMBER,
+)
 from eapart.io.read import Inputs
 from eapart.partition.model import PartitionParams, TownshipResult, TownshipTask
 from eapart.partition.regions.shares import share
@@ -131,17 +138,17 @@ def _clip_barriers(barriers: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) -> d
 def assemble(inputs: Inputs, results: list[TownshipResult], parameters: dict) -> Areas:
     """The contract's output layers, in the input CRS, sorted by code, as :class:`Areas`."""
     crs = inputs.input_crs
-    names = inputs.townships.set_index("township_code")["name"]
+    names = inputs.townships.set_index(TOWNSHIP_CODE)["name"]
     small = pd.concat([r.small_areas for r in results], ignore_index=True)
     census = pd.concat([r.census_areas for r in results], ignore_index=True)
     small = gpd.GeoDataFrame(small, geometry="geometry", crs=inputs.work_crs)
     census = gpd.GeoDataFrame(census, geometry="geometry", crs=inputs.work_crs)
-    ca_names = census.set_index("census_area_code")["name"]
-    small["township_name"] = small["township_code"].map(names)
-    small["census_area_name"] = small["census_area_code"].map(ca_names)
-    census["township_name"] = census["township_code"].map(names)
-    small = small.sort_values("small_area_code").reset_index(drop=True).to_crs(crs)
-    census = census.sort_values("census_area_code").reset_index(drop=True).to_crs(crs)
+    ca_names = census.set_index(CENSUS_AREA_CODE)["name"]
+    small["township_name"] = small[TOWNSHIP_CODE].map(names)
+    small["census_area_name"] = small[CENSUS_AREA_CODE].map(ca_names)
+    census["township_name"] = census[TOWNSHIP_CODE].map(names)
+    small = small.sort_values(SMALL_AREA_CODE).reset_index(drop=True).to_crs(crs)
+    census = census.sort_values(CENSUS_AREA_CODE).reset_index(drop=True).to_crs(crs)
 
     buildings = _building_layer(inputs, results)
     buildings[WALK_NUMBER] = _walk_numbers(inputs, buildings, small)
@@ -165,10 +172,10 @@ def _building_layer(inputs: Inputs, results: list[TownshipResult]) -> gpd.GeoDat
     out = gpd.GeoDataFrame(
         {
             "building_id": b["building_id"].to_numpy(dtype=object),
-            "township_code": b["township_code"].to_numpy(dtype=object),
-            "census_area_code": b["building_id"].map(assignment["census_area_code"])
+            TOWNSHIP_CODE: b[TOWNSHIP_CODE].to_numpy(dtype=object),
+            CENSUS_AREA_CODE: b["building_id"].map(assignment[CENSUS_AREA_CODE])
             .to_numpy(dtype=object),
-            "small_area_code": b["building_id"].map(assignment["small_area_code"])
+            SMALL_AREA_CODE: b["building_id"].map(assignment[SMALL_AREA_CODE])
             .to_numpy(dtype=object),
             "households": b["households"].to_numpy(),
             "persons": b["persons"].to_numpy(),
@@ -182,7 +189,7 @@ def _building_layer(inputs: Inputs, results: list[TownshipResult]) -> gpd.GeoDat
         geometry=inputs.building_geometry.array,
         crs=inputs.input_crs,
     )
-    return out[out["township_code"].notna()].reset_index(drop=True)
+    return out[out[TOWNSHIP_CODE].notna()].reset_index(drop=True)
 
 
 def _walk_numbers(inputs: Inputs, buildings: gpd.GeoDataFrame,
@@ -191,12 +198,12 @@ def _walk_numbers(inputs: Inputs, buildings: gpd.GeoDataFrame,
     :mod:`eapart.partition.walk`), computed in the work CRS."""
     work = buildings.geometry.to_crs(inputs.work_crs).array
     points = shapely.get_coordinates(shapely.point_on_surface(work))
-    areas = dict(zip(small["small_area_code"], small.geometry.to_crs(inputs.work_crs).array,
+    areas = dict(zip(small[SMALL_AREA_CODE], small.geometry.to_crs(inputs.work_crs).array,
                      strict=True))
     barriers = inputs.barriers
     lines = np.asarray(barriers.geometry.array)[barriers["rank"].to_numpy() != "path"] \
         if len(barriers) else np.zeros(0, dtype=object)
-    return walk_numbers(points, buildings["small_area_code"].to_numpy(dtype=object), areas,
+    return walk_numbers(points, buildings[SMALL_AREA_CODE].to_numpy(dtype=object), areas,
                         lines)
 
 
@@ -211,7 +218,7 @@ def _report_whole_counts(buildings: gpd.GeoDataFrame, small: gpd.GeoDataFrame,
     estimated). Given values are left exactly as they are.
     """
     levels = [buildings[c].to_numpy(dtype=object)
-              for c in ("township_code", "census_area_code", "small_area_code")]
+              for c in (TOWNSHIP_CODE, CENSUS_AREA_CODE, SMALL_AREA_CODE)]
     fractional = buildings["households"].to_numpy(dtype=float)
     estimated = buildings.pop("households_estimated").to_numpy(dtype=bool)
     buildings["households"] = whole_counts(fractional, estimated, levels)
@@ -221,7 +228,7 @@ def _report_whole_counts(buildings: gpd.GeoDataFrame, small: gpd.GeoDataFrame,
     if estimated.any():
         at = buildings.columns.get_loc("households") + 1
         buildings.insert(at, HOUSEHOLDS_ESTIMATE, np.where(estimated, fractional, np.nan))
-    for frame, key in ((small, "small_area_code"), (census, "census_area_code")):
+    for frame, key in ((small, SMALL_AREA_CODE), (census, CENSUS_AREA_CODE)):
         for column in ("households", "persons"):
             frame[column] = count_column(frame[key].map(
                 buildings.groupby(key)[column].sum()).fillna(0).to_numpy())
@@ -229,26 +236,26 @@ def _report_whole_counts(buildings: gpd.GeoDataFrame, small: gpd.GeoDataFrame,
 
 def _township_layer(inputs: Inputs, buildings, census, small) -> gpd.GeoDataFrame:
     tw = inputs.townships
-    codes = tw["township_code"]
+    codes = tw[TOWNSHIP_CODE]
     frame = gpd.GeoDataFrame(
         {
-            "township_code": codes.to_numpy(dtype=object),
+            TOWNSHIP_CODE: codes.to_numpy(dtype=object),
             "name": tw["name"].to_numpy(dtype=object),
             "households": count_column(codes.map(
-                buildings.groupby("township_code")["households"].sum()).fillna(0).to_numpy()),
+                buildings.groupby(TOWNSHIP_CODE)["households"].sum()).fillna(0).to_numpy()),
             "persons": count_column(codes.map(
-                buildings.groupby("township_code")["persons"].sum()).fillna(0).to_numpy()),
-            "census_areas": codes.map(census.groupby("township_code").size())
+                buildings.groupby(TOWNSHIP_CODE)["persons"].sum()).fillna(0).to_numpy()),
+            "census_areas": codes.map(census.groupby(TOWNSHIP_CODE).size())
             .fillna(0).astype(np.int64).to_numpy(),
-            "small_areas": codes.map(small.groupby("township_code").size())
+            "small_areas": codes.map(small.groupby(TOWNSHIP_CODE).size())
             .fillna(0).astype(np.int64).to_numpy(),
-            "buildings": codes.map(buildings.groupby("township_code").size())
+            "buildings": codes.map(buildings.groupby(TOWNSHIP_CODE).size())
             .fillna(0).astype(np.int64).to_numpy(),
         },
         geometry=inputs.township_geometry.array,
         crs=inputs.input_crs,
     )
-    return frame.sort_values("township_code").reset_index(drop=True)
+    return frame.sort_values(TOWNSHIP_CODE).reset_index(drop=True)
 
 
 def count_shortfalls(cfg: RunConfig, tasks: list[TownshipTask],
@@ -260,9 +267,9 @@ def count_shortfalls(cfg: RunConfig, tasks: list[TownshipTask],
     a small area).
     """
     part = cfg.partition
-    small = layers["small_areas"].groupby("township_code").size()
-    census = layers["census_areas"].groupby("township_code").size()
-    measure = layers["buildings"].groupby("township_code")[part.measure].apply(
+    small = layers["small_areas"].groupby(TOWNSHIP_CODE).size()
+    census = layers["census_areas"].groupby(TOWNSHIP_CODE).size()
+    measure = layers["buildings"].groupby(TOWNSHIP_CODE)[part.measure].apply(
         lambda v: int((v > 0).sum()))
     warnings = []
     for option, asked_total, asked_of, made, holds in (

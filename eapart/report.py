@@ -16,7 +16,7 @@ from eapart.config import RunConfig
 from eapart.domain.areas import Areas
 from eapart.domain.flags import FLAG_DESCRIPTIONS, flag_counts, problems
 from eapart.domain.rules import SizeBand
-from eapart.domain.schema import TOWNSHIP_CODE
+from eapart.domain.schema import SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.io.crs import crs_label
 from eapart.io.read import Inputs
 from eapart.partition.ceiling import CEILING_WARNING_GAP, below_ceiling, ceiling_fields
@@ -74,7 +74,7 @@ def build_report(
         "engine": engine,
         "input": _input_section(cfg, inputs),
         "buildings_in": int(len(inputs.buildings)),
-        "buildings_assigned": int(buildings["small_area_code"].notna().sum()),
+        "buildings_assigned": int(buildings[SMALL_AREA_CODE].notna().sum()),
         "buildings_unassigned": int(len(inputs.unassigned)),
         "townships": int(len(areas.townships)),
         "census_areas": int(len(areas.census_areas)),
@@ -146,7 +146,7 @@ def _per_township(areas: Areas, results: list[TownshipResult], band: SizeBand,
         within = band.share_within(sizes)
         ceiling = metrics.get(tw.township_code, {}).get("ceiling_small_areas", len(sizes))
         rows.append({
-            "township_code": tw.township_code,
+            TOWNSHIP_CODE: tw.township_code,
             "name": tw.name,
             "buildings": int(tw.buildings),
             "households": count_value(tw.households),

@@ -23,6 +23,7 @@ import shapely
 
 from eapart.domain.flags import flag_counts
 from eapart.domain.rules import SizeBand
+from eapart.domain.schema import CENSUS_AREA_CODE, SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.edits.check import Plan
 from eapart.edits.recut import area_flags
 from eapart.edits.registry import REGISTRY_LAYER, new_small_area_codes, updated_registry
@@ -47,7 +48,7 @@ def codes_for_labels(plan: Plan) -> dict[str, str]:
     """The code of every label the redraw produced (old codes kept, parts matched)."""
     out = plan.output
     registry = out.registry
-    old = out.layers["buildings"].set_index("building_id")["small_area_code"]
+    old = out.layers["buildings"].set_index("building_id")[SMALL_AREA_CODE]
     codes: dict[str, str] = {}
     pending: dict[str, list[tuple[str, object]]] = {}
     for drawn in plan.drawn.values():
@@ -94,8 +95,8 @@ def apply_plan(plan: Plan, edition: int) -> dict:
         moved = pd.concat([moved, drawn.label_of.map(code_of)])
     new_sa = b["building_id"].map(moved)
     keep = new_sa.isna()
-    b["small_area_code"] = np.where(keep, b["small_area_code"], new_sa).astype(object)
-    b["census_area_code"] = b["small_area_code"].str[:12]
+    b[SMALL_AREA_CODE] = np.where(keep, b[SMALL_AREA_CODE], new_sa).astype(object)
+    b[CENSUS_AREA_CODE] = b[SMALL_AREA_CODE].str[:12]
     layers["buildings"] = b
     layers["small_areas"] = _small_areas(plan, layers, code_of)
     layers["census_areas"] = _census_areas(plan, layers)
@@ -109,13 +110,13 @@ def _small_areas(plan: Plan, layers: dict, code_of: dict[str, str]) -> gpd.GeoDa
     sa = out.layers["small_areas"]
     band = out.band
     touched = set().union(*plan.touched.values()) if plan.touched else set()
-    kept = sa[~sa["small_area_code"].isin(touched)]
+    kept = sa[~sa[SMALL_AREA_CODE].isin(touched)]
     b = layers["buildings"]
-    groups = b.groupby("small_area_code")
-    old_flags = dict(zip(sa["small_area_code"], sa["flags"].fillna(""), strict=True))
-    ca_names = dict(zip(out.layers["census_areas"]["census_area_code"],
+    groups = b.groupby(SMALL_AREA_CODE)
+    old_flags = dict(zip(sa[SMALL_AREA_CODE], sa["flags"].fillna(""), strict=True))
+    ca_names = dict(zip(out.layers["census_areas"][CENSUS_AREA_CODE],
                         out.layers["census_areas"]["name"], strict=True))
-    tw_names = dict(zip(out.layers["townships"]["township_code"],
+    tw_names = dict(zip(out.layers["townships"][TOWNSHIP_CODE],
                         out.layers["townships"]["name"], strict=True))
     rows = []
     for tw, drawn in sorted(plan.drawn.items()):
@@ -125,7 +126,7 @@ def _small_areas(plan: Plan, layers: dict, code_of: dict[str, str]) -> gpd.GeoDa
             values = mine[band.measure].to_numpy(dtype=float)
             size = float(values.sum())
             rows.append({
-                "small_area_code": code, "census_area_code": code[:12], "township_code": tw,
+                SMALL_AREA_CODE: code, CENSUS_AREA_CODE: code[:12], TOWNSHIP_CODE: tw,
                 "households": int(mine["households"].sum()),
                 "persons": float(np.nansum(mine["persons"].to_numpy(dtype=float))),
                 "buildings": int(len(mine)),
@@ -141,7 +142,7 @@ def _small_areas(plan: Plan, layers: dict, code_of: dict[str, str]) -> gpd.GeoDa
     table = gpd.GeoDataFrame(table, geometry="geometry", crs=sa.crs)
     for column in ("households", "persons", "buildings"):
         table[column] = _as_dtype(table[column], sa[column].dtype)
-    return table.sort_values("small_area_code").reset_index(drop=True)
+    return table.sort_values(SMALL_AREA_CODE).reset_index(drop=True)
 
 
 def _as_dtype(values: pd.Series, dtype) -> pd.Series:
@@ -156,25 +157,25 @@ def _census_areas(plan: Plan, layers: dict) -> gpd.GeoDataFrame:
     sa = layers["small_areas"]
     b = layers["buildings"]
     touched = {c[:12] for codes in plan.touched.values() for c in codes}
-    touched |= set(sa["census_area_code"]) - set(ca["census_area_code"])
-    ca = ca[ca["census_area_code"].isin(set(sa["census_area_code"]))].reset_index(drop=True)
+    touched |= set(sa[CENSUS_AREA_CODE]) - set(ca[CENSUS_AREA_CODE])
+    ca = ca[ca[CENSUS_AREA_CODE].isin(set(sa[CENSUS_AREA_CODE]))].reset_index(drop=True)
     for i, row in ca.iterrows():
-        code = row["census_area_code"]
+        code = row[CENSUS_AREA_CODE]
         if code not in touched:
             continue
-        mine = sa[sa["census_area_code"] == code]
+        mine = sa[sa[CENSUS_AREA_CODE] == code]
         union = _union(mine.geometry.to_numpy())
         both = gpd.GeoSeries([row.geometry, union], crs=ca.crs).to_crs(plan.output.work_crs)
         diff = shapely.area(shapely.symmetric_difference(both.iloc[0], both.iloc[1]))
         if diff > SAME_LAND * shapely.area(both.iloc[0]):
             ca.loc[i, "geometry"] = union
-        held = b[b["census_area_code"] == code]
+        held = b[b[CENSUS_AREA_CODE] == code]
         ca.loc[i, "households"] = held["households"].sum()
         ca.loc[i, "persons"] = np.nansum(held["persons"].to_numpy(dtype=float)).astype(
             ca["persons"].dtype)
         ca.loc[i, "small_areas"] = len(mine)
         ca.loc[i, "buildings"] = len(held)
-    return ca.sort_values("census_area_code").reset_index(drop=True)
+    return ca.sort_values(CENSUS_AREA_CODE).reset_index(drop=True)
 
 
 def _union(geoms: np.ndarray):
@@ -193,16 +194,16 @@ def _union(geoms: np.ndarray):
 def _townships(layers: dict) -> gpd.GeoDataFrame:
     tw = layers["townships"].copy()
     b, sa, ca = layers["buildings"], layers["small_areas"], layers["census_areas"]
-    codes = tw["township_code"]
-    tw["households"] = codes.map(b.groupby("township_code")["households"].sum()).fillna(0) \
+    codes = tw[TOWNSHIP_CODE]
+    tw["households"] = codes.map(b.groupby(TOWNSHIP_CODE)["households"].sum()).fillna(0) \
         .astype(tw["households"].dtype)
-    tw["persons"] = _as_dtype(codes.map(b.groupby("township_code")["persons"].sum()).fillna(0),
+    tw["persons"] = _as_dtype(codes.map(b.groupby(TOWNSHIP_CODE)["persons"].sum()).fillna(0),
                               tw["persons"].dtype)
-    tw["census_areas"] = codes.map(ca.groupby("township_code").size()).fillna(0) \
+    tw["census_areas"] = codes.map(ca.groupby(TOWNSHIP_CODE).size()).fillna(0) \
         .astype(tw["census_areas"].dtype)
-    tw["small_areas"] = codes.map(sa.groupby("township_code").size()).fillna(0) \
+    tw["small_areas"] = codes.map(sa.groupby(TOWNSHIP_CODE).size()).fillna(0) \
         .astype(tw["small_areas"].dtype)
-    tw["buildings"] = codes.map(b.groupby("township_code").size()).fillna(0) \
+    tw["buildings"] = codes.map(b.groupby(TOWNSHIP_CODE).size()).fillna(0) \
         .astype(tw["buildings"].dtype)
     return tw
 
@@ -214,7 +215,7 @@ def updated_report(old: dict, layers: dict, band: SizeBand, extra: dict) -> dict
     measure = band.measure
     sizes = small[measure].to_numpy(dtype=float)
     report.update({
-        "buildings_assigned": int(layers["buildings"]["small_area_code"].notna().sum()),
+        "buildings_assigned": int(layers["buildings"][SMALL_AREA_CODE].notna().sum()),
         "census_areas": int(len(layers["census_areas"])),
         "small_areas": int(len(small)),
         "households": int(layers["buildings"]["households"].sum()),
@@ -227,8 +228,8 @@ def updated_report(old: dict, layers: dict, band: SizeBand, extra: dict) -> dict
     for row in report.get("per_township", []):
         row = dict(row)
         tw = layers["townships"]
-        me = tw[tw["township_code"] == row["township_code"]]
-        mine = small[small["township_code"] == row["township_code"]]
+        me = tw[tw[TOWNSHIP_CODE] == row[TOWNSHIP_CODE]]
+        mine = small[small[TOWNSHIP_CODE] == row[TOWNSHIP_CODE]]
         if len(me):
             row.update({"buildings": int(me["buildings"].iloc[0]),
                         "households": int(me["households"].iloc[0]),

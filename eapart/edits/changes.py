@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from eapart.domain.schema import SMALL_AREA_CODE, TOWNSHIP_CODE
+
 CHANGES_NAME = "changes.csv"
 
 COLUMNS: tuple[str, ...] = (
@@ -41,10 +43,10 @@ def code_changes(old: pd.DataFrame, new: pd.DataFrame,
     areas holding no building (a village with none marked) are listed too.
     """
     causes = causes or {}
-    o = old.set_index("building_id")["small_area_code"]
-    n = new.set_index("building_id")["small_area_code"]
-    o_hh = old.groupby("small_area_code")["households"].sum()
-    n_hh = new.groupby("small_area_code")["households"].sum()
+    o = old.set_index("building_id")[SMALL_AREA_CODE]
+    n = new.set_index("building_id")[SMALL_AREA_CODE]
+    o_hh = old.groupby(SMALL_AREA_CODE)["households"].sum()
+    n_hh = new.groupby(SMALL_AREA_CODE)["households"].sum()
     o_count = o.value_counts()
     n_count = n.value_counts()
     both = pd.DataFrame({"old": o.reindex(o.index.intersection(n.index)),
@@ -118,12 +120,12 @@ def codes_kept(old: pd.DataFrame, new: pd.DataFrame) -> dict:
     o = old.set_index("building_id")
     n = new.set_index("building_id")
     common = o.index.intersection(n.index)
-    same = o.loc[common, "small_area_code"] == n.loc[common, "small_area_code"]
-    tw = o.loc[common, "township_code"]
+    same = o.loc[common, SMALL_AREA_CODE] == n.loc[common, SMALL_AREA_CODE]
+    tw = o.loc[common, TOWNSHIP_CODE]
     per = {}
     for code, group in same.groupby(tw):
-        old_codes = set(o.loc[o["township_code"] == code, "small_area_code"])
-        new_codes = set(n.loc[n["township_code"] == code, "small_area_code"])
+        old_codes = set(o.loc[o[TOWNSHIP_CODE] == code, SMALL_AREA_CODE])
+        new_codes = set(n.loc[n[TOWNSHIP_CODE] == code, SMALL_AREA_CODE])
         per[code] = {"buildings_same_code_share": round(float(group.mean()), 6),
                      "small_area_codes_kept": len(old_codes & new_codes),
                      "small_area_codes_before": len(old_codes)}

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from eapart.domain.schema import CENSUS_AREA_CODE, SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.edits.format import Edit, EditsFile
 from eapart.edits.recut import Drawn, Job, Region, redraw
 from eapart.edits.registry import locked_codes
@@ -78,13 +79,13 @@ class _Planner:
         b = output.layers["buildings"]
         self.output = output
         self.plan = plan
-        self.township = pd.Series(b["township_code"].to_numpy(), index=b["building_id"])
+        self.township = pd.Series(b[TOWNSHIP_CODE].to_numpy(), index=b["building_id"])
         self.values = pd.Series(b[output.band.measure].to_numpy(dtype=float),
                                 index=b["building_id"])
         sa = output.layers["small_areas"]
-        self.sa_township = dict(zip(sa["small_area_code"], sa["township_code"], strict=True))
+        self.sa_township = dict(zip(sa[SMALL_AREA_CODE], sa[TOWNSHIP_CODE], strict=True))
         ca = output.layers["census_areas"]
-        self.ca_township = dict(zip(ca["census_area_code"], ca["township_code"], strict=True))
+        self.ca_township = dict(zip(ca[CENSUS_AREA_CODE], ca[TOWNSHIP_CODE], strict=True))
         self.locked = locked_codes(output.registry)
         self.moved_by: dict[str, int] = {}
         self.split_by: dict[str, int] = {}
@@ -148,12 +149,12 @@ class _Planner:
         if tw not in self._blocks:
             out = self.output
             townships = out.layers["townships"]
-            poly = townships.loc[townships["township_code"] == tw].geometry.to_crs(
+            poly = townships.loc[townships[TOWNSHIP_CODE] == tw].geometry.to_crs(
                 out.work_crs).iloc[0]
             near = out.barriers[out.barriers.intersects(poly)]
             blocks = make_blocks(poly, block_lines(near)[0])
             b = out.layers["buildings"]
-            mine = b[b["township_code"] == tw]
+            mine = b[b[TOWNSHIP_CODE] == tw]
             xy = building_points(mine.geometry.to_crs(out.work_crs).to_numpy())
             self._blocks[tw] = (mine["building_id"].to_numpy(), locate_points(xy, blocks))
         ids, block = self._blocks[tw]
@@ -175,7 +176,7 @@ def plan_edits(output: Output, edits: EditsFile, start: Plan | None = None) -> P
             "The output changed since the edits were made: make them again on it")
     b = output.layers["buildings"]
     plan = start or Plan(output=output,
-                         label_of=pd.Series(b["small_area_code"].to_numpy(dtype=object),
+                         label_of=pd.Series(b[SMALL_AREA_CODE].to_numpy(dtype=object),
                                             index=b["building_id"].to_numpy()))
     planner = _Planner(output, plan)
     for edit in edits.edits:
@@ -340,15 +341,15 @@ def _neighbours_of_emptied(plan: Plan, township: str, locked: set[str]) -> set[s
     shared boundary, which may lie outside the touched land: that neighbour joins it.
     """
     alive = set(plan.label_of)
-    held = set(plan.output.layers["buildings"]["small_area_code"])
+    held = set(plan.output.layers["buildings"][SMALL_AREA_CODE])
     # An area whose buildings went elsewhere gives its land to where they went.
     emptied = [c for c in plan.touched[township] if c not in alive and c not in held]
     if not emptied:
         return set()
     sa = plan.output.layers["small_areas"]
-    mine = sa[sa["township_code"] == township]
+    mine = sa[sa[TOWNSHIP_CODE] == township]
     geoms = mine.geometry.to_crs(plan.output.work_crs).to_numpy()
-    codes = mine["small_area_code"].to_numpy()
+    codes = mine[SMALL_AREA_CODE].to_numpy()
     out: set[str] = set()
     for code in emptied:
         own = geoms[np.flatnonzero(codes == code)[0]]
@@ -369,14 +370,14 @@ def redraw_touched(plan: Plan) -> None:
     locked = locked_codes(out.registry) | {c for c, state in plan.locks.items() if state}
     for tw in sorted(plan.touched):
         codes = sorted(plan.touched[tw] | _neighbours_of_emptied(plan, tw, locked))
-        mine = b[b["small_area_code"].isin(codes)]
+        mine = b[b[SMALL_AREA_CODE].isin(codes)]
         region_b = gpd.GeoDataFrame(
             {"building_id": mine["building_id"].to_numpy(),
              "label": plan.label_of[mine["building_id"]].to_numpy(),
-             "old": mine["small_area_code"].to_numpy(),
+             "old": mine[SMALL_AREA_CODE].to_numpy(),
              out.band.measure: mine[out.band.measure].to_numpy()},
             geometry=mine.geometry.to_numpy(), crs=b.crs)
-        polys = sa.set_index("small_area_code").loc[codes].geometry.to_numpy()
+        polys = sa.set_index(SMALL_AREA_CODE).loc[codes].geometry.to_numpy()
         region = Region(township=tw, codes=codes, polygons=polys, buildings=region_b)
         plan.drawn[tw] = redraw(region, plan.jobs.get(tw, []), out.barriers, out.work_crs,
                                 out.band, out.seed)

@@ -14,7 +14,7 @@ import io
 from pathlib import Path
 
 from eapart.domain.areas import Areas
-from eapart.domain.schema import GPKG_NAME
+from eapart.domain.schema import GPKG_NAME, SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.edits.apply import apply_plan, updated_report
 from eapart.edits.changes import (
     CHANGES_NAME,
@@ -59,8 +59,8 @@ def write_edition(plan: Plan, new_out: Path, *, force: bool = False, maps: bool 
             why.setdefault(code, []).append(label.rsplit("#", 1)[0])
     before = output.extras.get("previous_buildings", output.layers["buildings"])
     changes = code_changes(before, layers["buildings"], why,
-                           output.layers["small_areas"]["small_area_code"],
-                           layers["small_areas"]["small_area_code"])
+                           output.layers["small_areas"][SMALL_AREA_CODE],
+                           layers["small_areas"][SMALL_AREA_CODE])
     kept = codes_kept(before, layers["buildings"])
     history = list(output.report.get("code_history", []))
     history.append({"edition": edition, "source": source, **change_counts(changes)})
@@ -93,7 +93,7 @@ def write_edition(plan: Plan, new_out: Path, *, force: bool = False, maps: bool 
 
 def _township_codes_kept(report: dict, kept: dict) -> None:
     for row in report.get("per_township", []):
-        mine = kept["per_township"].get(row["township_code"])
+        mine = kept["per_township"].get(row[TOWNSHIP_CODE])
         if mine:
             row["code_stability"] = mine
 

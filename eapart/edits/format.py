@@ -39,6 +39,7 @@ from pathlib import Path
 import pandas as pd
 import shapely
 
+from eapart.domain.schema import SMALL_AREA_CODE
 from eapart.errors import InputError
 
 #: Every operation an edits file may hold.
@@ -101,7 +102,7 @@ def fingerprint(buildings: pd.DataFrame) -> str:
     fingerprint; any building added, removed or moved changes it.
     """
     pairs = sorted(zip(buildings["building_id"].astype(str),
-                       buildings["small_area_code"].astype(str), strict=True))
+                       buildings[SMALL_AREA_CODE].astype(str), strict=True))
     digest = hashlib.sha256()
     for bid, code in pairs:
         digest.update(f"{bid}\t{code}\n".encode())

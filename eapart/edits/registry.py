@@ -27,7 +27,7 @@ import pandas as pd
 import pyogrio
 
 from eapart.domain.codes import MAX_SMALL_AREA_NUMBER, format_code, number_in_order
-from eapart.domain.schema import GPKG_NAME
+from eapart.domain.schema import CENSUS_AREA_CODE, GPKG_NAME, SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.errors import InputError
 from eapart.io.write import FIXED_TIMESTAMP
 
@@ -43,9 +43,9 @@ def fresh_registry(layers: dict, edition: int = 0) -> pd.DataFrame:
     ca = layers["census_areas"]
     sa = layers["small_areas"]
     rows = pd.DataFrame({
-        "code": list(ca["census_area_code"]) + list(sa["small_area_code"]),
+        "code": list(ca[CENSUS_AREA_CODE]) + list(sa[SMALL_AREA_CODE]),
         "level": ["census_area"] * len(ca) + ["small_area"] * len(sa),
-        "parent": list(ca["township_code"]) + list(sa["census_area_code"]),
+        "parent": list(ca[TOWNSHIP_CODE]) + list(sa[CENSUS_AREA_CODE]),
     })
     rows["status"] = "active"
     rows["locked"] = 0
@@ -105,8 +105,8 @@ def updated_registry(registry: pd.DataFrame, layers: dict, edition: int,
     ``locks``: the lock state of each code an edit locked or unlocked.
     """
     reg = registry.copy()
-    live = set(layers["census_areas"]["census_area_code"]) | \
-        set(layers["small_areas"]["small_area_code"])
+    live = set(layers["census_areas"][CENSUS_AREA_CODE]) | \
+        set(layers["small_areas"][SMALL_AREA_CODE])
     gone = (reg["status"] == "active") & ~reg["code"].isin(live)
     reg.loc[gone, "status"] = "retired"
     reg.loc[gone, "retired_in"] = edition

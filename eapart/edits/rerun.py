@@ -21,7 +21,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from eapart.domain.schema import HOUSEHOLDS_ESTIMATE
+from eapart.domain.schema import (
+    CENSUS_AREA_CODE,
+    HOUSEHOLDS_ESTIMATE,
+    SMALL_AREA_CODE,
+    TOWNSHIP_CODE,
+)
 from eapart.edits.check import Plan, plan_edits, redraw_touched
 from eapart.edits.format import read_edits
 from eapart.edits.state import Output, read_output
@@ -36,13 +41,13 @@ def new_buildings(inputs: Inputs, previous: Output) -> tuple[gpd.GeoDataFrame, d
     """
     old = previous.layers["buildings"].set_index("building_id")
     b = inputs.buildings
-    placed = b["township_code"].notna().to_numpy()
+    placed = b[TOWNSHIP_CODE].notna().to_numpy()
     geoms = gpd.GeoSeries(inputs.building_geometry.to_numpy(), crs=inputs.input_crs)
     geoms = geoms.to_crs(previous.crs)
     frame = gpd.GeoDataFrame({
         "building_id": b["building_id"].astype(str).to_numpy(dtype=object),
-        "township_code": b["township_code"].to_numpy(dtype=object),
-        "census_area_code": None, "small_area_code": None,
+        TOWNSHIP_CODE: b[TOWNSHIP_CODE].to_numpy(dtype=object),
+        CENSUS_AREA_CODE: None, SMALL_AREA_CODE: None,
         "households": b["households"].to_numpy(),
         "_estimated": b["households_estimated"].to_numpy(dtype=bool)
         if "households_estimated" in b else np.zeros(len(b), dtype=bool),
@@ -52,7 +57,7 @@ def new_buildings(inputs: Inputs, previous: Output) -> tuple[gpd.GeoDataFrame, d
     }, geometry=geoms.to_numpy(), crs=previous.crs)[placed].reset_index(drop=True)
     ids = frame["building_id"]
     known = ids.isin(old.index).to_numpy()
-    frame.loc[known, "small_area_code"] = old.loc[ids[known], "small_area_code"].to_numpy()
+    frame.loc[known, SMALL_AREA_CODE] = old.loc[ids[known], SMALL_AREA_CODE].to_numpy()
     same_geom = np.zeros(len(frame), dtype=bool)
     same_geom[known] = shapely.equals_exact(frame.geometry.to_numpy()[known],
                                             old.loc[ids[known]].geometry.to_numpy(), 1e-9)
@@ -65,12 +70,12 @@ def new_buildings(inputs: Inputs, previous: Output) -> tuple[gpd.GeoDataFrame, d
     same_values[known] = np.isclose(fractional[known], before, rtol=0, atol=1e-6)
     _whole_counts(frame, old, known & same_values, ids)
     moved_township = np.zeros(len(frame), dtype=bool)
-    moved_township[known] = (frame.loc[known, "township_code"].to_numpy()
-                             != old.loc[ids[known], "township_code"].to_numpy())
-    frame.loc[moved_township, "small_area_code"] = None
+    moved_township[known] = (frame.loc[known, TOWNSHIP_CODE].to_numpy()
+                             != old.loc[ids[known], TOWNSHIP_CODE].to_numpy())
+    frame.loc[moved_township, SMALL_AREA_CODE] = None
     added = ~known | moved_township
-    frame.loc[added, "small_area_code"] = _locate(frame[added], previous)
-    frame["census_area_code"] = frame["small_area_code"].str[:12]
+    frame.loc[added, SMALL_AREA_CODE] = _locate(frame[added], previous)
+    frame[CENSUS_AREA_CODE] = frame[SMALL_AREA_CODE].str[:12]
     changed = known & ~moved_township & ~(same_geom & same_values)
     removed = sorted(set(old.index) - set(ids))
     return frame, {"added": list(ids[added]), "removed": removed,
@@ -105,10 +110,10 @@ def _locate(buildings: gpd.GeoDataFrame, previous: Output) -> np.ndarray:
         return np.zeros(0, dtype=object)
     points = shapely.point_on_surface(buildings.geometry.to_numpy())
     out = np.empty(len(buildings), dtype=object)
-    codes = sa["small_area_code"].to_numpy()
-    towns = sa["township_code"].to_numpy()
+    codes = sa[SMALL_AREA_CODE].to_numpy()
+    towns = sa[TOWNSHIP_CODE].to_numpy()
     geoms = sa.geometry.to_numpy()
-    for i, (pt, tw) in enumerate(zip(points, buildings["township_code"], strict=True)):
+    for i, (pt, tw) in enumerate(zip(points, buildings[TOWNSHIP_CODE], strict=True)):
         mine = np.flatnonzero(towns == tw)
         dist = shapely.distance(geoms[mine], pt)
         out[i] = codes[mine[int(np.argmin(dist))]]
@@ -117,8 +122,8 @@ def _locate(buildings: gpd.GeoDataFrame, previous: Output) -> np.ndarray:
 
 def check_townships(inputs: Inputs, previous: Output) -> None:
     """Refuse a re-run whose townships differ from the previous output's."""
-    old = set(previous.layers["townships"]["township_code"])
-    new = set(inputs.townships["township_code"])
+    old = set(previous.layers["townships"][TOWNSHIP_CODE])
+    new = set(inputs.townships[TOWNSHIP_CODE])
     if old != new:
         raise UsageError(
             f"--previous {previous.outdir.name}: the townships differ (only before: "
@@ -138,7 +143,7 @@ def rerun_plan(inputs: Inputs, previous_dir: Path, edits_path: Path | None) -> P
         "buildings_in": int(len(inputs.buildings)),
         "buildings_unassigned": int(len(inputs.unassigned)),
     }
-    old = previous.layers["buildings"].set_index("building_id")["small_area_code"]
+    old = previous.layers["buildings"].set_index("building_id")[SMALL_AREA_CODE]
     touched: dict[str, set[str]] = {}
     changed_ids = set(diff["added"]) | set(diff["changed"])
     for bid in diff["removed"]:
@@ -149,7 +154,7 @@ def rerun_plan(inputs: Inputs, previous_dir: Path, edits_path: Path | None) -> P
             touched.setdefault(old[row.building_id][:9], set()).add(old[row.building_id])
     previous.layers["buildings"] = frame
     previous.layers["unassigned"] = inputs.unassigned
-    label_of = pd.Series(frame["small_area_code"].to_numpy(dtype=object),
+    label_of = pd.Series(frame[SMALL_AREA_CODE].to_numpy(dtype=object),
                          index=frame["building_id"].to_numpy())
     plan = Plan(output=previous, label_of=label_of, touched=touched)
     if edits_path is not None:

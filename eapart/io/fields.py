@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from eapart.domain.schema import TOWNSHIP_CODE
 from eapart.errors import InputError, list_ids
 
 #: Usual spellings, most specific first. Matching ignores case.
@@ -20,7 +21,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "floors": ("floors", "levels", "storeys", "stories", "building:levels", "floor", "层数"),
     "building_type": ("type", "building", "use", "btype", "类型"),
     "building_name": ("name", "building_name", "jzmc", "mc", "名称", "建筑名称"),
-    "township_code": ("code", "township_code", "xzqdm", "xzdm", "代码", "乡镇代码"),
+    TOWNSHIP_CODE: ("code", TOWNSHIP_CODE, "xzqdm", "xzdm", "代码", "乡镇代码"),
     "township_name": ("name", "township_name", "xzmc", "xzqmc", "xzmc_1", "mc",
                       "名称", "乡镇名称", "乡镇", "name_zh", "name:zh"),
     "township_population": ("population", "persons", "pop", "人口"),

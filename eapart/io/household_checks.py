@@ -12,6 +12,8 @@ from __future__ import annotations
 import geopandas as gpd
 import shapely
 
+from eapart.domain.schema import TOWNSHIP_CODE
+
 #: Persons per inhabited building outside this range is implausible for a township
 #: (below: far more buildings than people; above: beyond a township of towers).
 PERSONS_PER_BUILDING = (1.0, 250.0)
@@ -35,12 +37,12 @@ def township_figures(buildings: gpd.GeoDataFrame, townships: gpd.GeoDataFrame,
     """
     scaled = method.get("scaled_to_totals", {})
     source = method.get("calibration", "uncalibrated")
-    grouped = buildings[buildings["township_code"].notna()].groupby("township_code")
+    grouped = buildings[buildings[TOWNSHIP_CODE].notna()].groupby(TOWNSHIP_CODE)
     households = grouped["households"].sum()
     persons = grouped["persons"].sum()
     inhabited = grouped["households"].agg(lambda v: int((v > 0).sum()))
     figures = {}
-    for code, geom in zip(townships["township_code"], townships.geometry.array, strict=True):
+    for code, geom in zip(townships[TOWNSHIP_CODE], townships.geometry.array, strict=True):
         hh = float(households.get(code, 0.0))
         pp = float(persons.get(code, 0.0))
         n = int(inhabited.get(code, 0))
@@ -111,7 +113,7 @@ def plausibility_checks(buildings: gpd.GeoDataFrame, townships: gpd.GeoDataFrame
                         method: dict) -> tuple[dict[str, dict], list[str]]:
     """Figures per township and the warnings they call for (see the module docstring)."""
     figures = township_figures(buildings, townships, method)
-    names = dict(zip(townships["township_code"].astype(str), townships["name"].astype(str),
+    names = dict(zip(townships[TOWNSHIP_CODE].astype(str), townships["name"].astype(str),
                      strict=True))
     warnings = [f"implausible households in {line}" for line in implausible(figures, names)]
     uncalibrated = calibration_warning(figures)

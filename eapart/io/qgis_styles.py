@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eapart.domain.flags import CROSSES_MAJOR_ROAD, FLAGS, PROBLEM
+from eapart.domain.schema import CENSUS_AREA_CODE, SMALL_AREA_CODE
 from eapart.errors import InputError
 from eapart.io.write import FIXED_TIMESTAMP
 
@@ -99,9 +100,9 @@ class LayerStyle:
 #: Layer name -> style. Flagged small areas are filled orange.
 STYLES: dict[str, LayerStyle] = {
     "townships": LayerStyle("0,0,0,0", "120,40,140,255", 1.2, "name", 11.0),
-    "census_areas": LayerStyle("0,0,0,0", "31,90,180,255", 0.8, "census_area_code", 9.0),
+    "census_areas": LayerStyle("0,0,0,0", "31,90,180,255", 0.8, CENSUS_AREA_CODE, 9.0),
     "small_areas": LayerStyle(
-        "255,255,255,0", "40,40,40,255", 0.4, "small_area_code", 7.0, "255,140,0,150"
+        "255,255,255,0", "40,40,40,255", 0.4, SMALL_AREA_CODE, 7.0, "255,140,0,150"
     ),
     "buildings": LayerStyle("190,190,190,255", "110,110,110,255", 0.1),
     "unassigned": LayerStyle("230,30,30,255", "120,0,0,255", 0.3),

@@ -21,7 +21,12 @@ import shapely
 
 from eapart.config import RunConfig
 from eapart.domain.codes import format_code, is_code, number_in_order
-from eapart.domain.schema import INPUT_LAYERS, REQUIRED_INPUT_LAYERS
+from eapart.domain.schema import (
+    CENSUS_AREA_CODE,
+    INPUT_LAYERS,
+    REQUIRED_INPUT_LAYERS,
+    TOWNSHIP_CODE,
+)
 from eapart.domain.vocabulary import BARRIER_LAYERS, barrier_ranks
 from eapart.errors import InputError, UsageError, list_ids
 from eapart.io.crs import check_coordinates, crs_label, metric_crs_for, require_crs
@@ -160,12 +165,12 @@ def prepare_inputs(frames: dict[str, gpd.GeoDataFrame], cfg: RunConfig,
         "buildings": buildings.to_crs(work_crs),
         "townships": townships.to_crs(work_crs),
     }
-    _check_overlaps(work["townships"], "township_code", wheres["townships"])
+    _check_overlaps(work["townships"], TOWNSHIP_CODE, wheres["townships"])
     _report_gaps(work["townships"], wheres["townships"], warnings, stats)
     county = _county(frames.get("county"), wheres.get("county"), work, work_crs, warnings)
 
     assigned = _assign_townships(work["buildings"], work["townships"])
-    work["buildings"]["township_code"] = assigned
+    work["buildings"][TOWNSHIP_CODE] = assigned
     outside = assigned.isna().to_numpy()
     _check_placed(buildings, work["townships"], outside, wheres, cfg.min_placed_share)
     unassigned = buildings.loc[outside, ["building_id", buildings.geometry.name]].copy()
@@ -329,8 +334,8 @@ def _households(raw, buildings, townships, cfg: RunConfig, wheres):
     floors = numbers["floors"] if numbers["floors"] is not None else np.full(n, np.nan)
     types = lower_types(buildings["type"], n)
     area = shapely.area(buildings.geometry.array)
-    groups = buildings["township_code"].fillna("").to_numpy(dtype=object)
-    tw = townships.set_index("township_code")
+    groups = buildings[TOWNSHIP_CODE].fillna("").to_numpy(dtype=object)
+    tw = townships.set_index(TOWNSHIP_CODE)
     result = household_counts(
         area, numbers["households"], numbers["persons"], floors, types, groups, cfg.households,
         township_households=tw["households_total"].to_dict() if "households_total" in tw else None,
@@ -352,7 +357,7 @@ def _assign_townships(buildings: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) 
     order = np.lexsort((hit_tw, hit_pt))
     hit_pt, hit_tw = hit_pt[order], hit_tw[order]
     first = np.unique(hit_pt, return_index=True)[1]
-    codes[hit_pt[first]] = townships["township_code"].to_numpy(dtype=object)[hit_tw[first]]
+    codes[hit_pt[first]] = townships[TOWNSHIP_CODE].to_numpy(dtype=object)[hit_tw[first]]
     return pd.Series(codes, index=buildings.index, dtype=object)
 
 
@@ -380,7 +385,7 @@ def _named_polygons(frame, where: str, role: str, given: str | None, warnings: l
 
 def _prepare_townships(frame, where: str, cfg: RunConfig, warnings: list[str], stats: dict):
     cols = cfg.columns
-    code_col = find_column(frame, "township_code", cols.township_code, where)
+    code_col = find_column(frame, TOWNSHIP_CODE, cols.township_code, where)
     names, row_ids, repaired, count = _named_polygons(frame, where, "township_name",
                                                       cols.township_name, warnings)
     stats["repaired"]["townships"] = count.invalid_repaired
@@ -388,7 +393,7 @@ def _prepare_townships(frame, where: str, cfg: RunConfig, warnings: list[str], s
     out = gpd.GeoDataFrame({"name": names.to_numpy()}, geometry=repaired.geometry.array,
                            crs=frame.crs)
     if code_col is not None:
-        out.insert(0, "township_code", _township_codes(frame[code_col], where, code_col, cfg,
+        out.insert(0, TOWNSHIP_CODE, _township_codes(frame[code_col], where, code_col, cfg,
                                                        row_ids))
         stats["township_codes"] = f"column '{code_col}'"
     else:
@@ -399,17 +404,17 @@ def _prepare_townships(frame, where: str, cfg: RunConfig, warnings: list[str], s
                 f"county code {county}. Pass --county-code to get real 12-digit codes."
             )
         points = shapely.point_on_surface(out.geometry.array)
-        out.insert(0, "township_code", number_in_order(
+        out.insert(0, TOWNSHIP_CODE, number_in_order(
             county, shapely.get_x(points), shapely.get_y(points)))
         stats["township_codes"] = f"numbered by eapart in serpentine order under {county}"
-    out["name"] = out["name"].where(out["name"].notna(), out["township_code"])
+    out["name"] = out["name"].where(out["name"].notna(), out[TOWNSHIP_CODE])
     for role, column in (("township_population", "population_total"),
                          ("township_households", "households_total")):
         given = getattr(cols, role)
         col = find_column(frame, role, given, where)
         if col is not None:
             out[column] = as_numbers(frame[col].reset_index(drop=True), where, col,
-                                     out["township_code"]).to_numpy()
+                                     out[TOWNSHIP_CODE]).to_numpy()
     return out
 
 
@@ -491,7 +496,7 @@ def township_gaps(townships: gpd.GeoDataFrame, width: float = GAP_WIDTH) -> gpd.
         return empty
     near_gap, near_tw = shapely.STRtree(geoms).query(candidates, predicate="dwithin",
                                                      distance=width * 0.01 + 1e-6)
-    codes = townships["township_code"].to_numpy(dtype=object)
+    codes = townships[TOWNSHIP_CODE].to_numpy(dtype=object)
     rows = []
     for i, piece in enumerate(candidates):
         around = sorted(set(codes[near_tw[near_gap == i]]))
@@ -510,7 +515,7 @@ def _report_gaps(townships: gpd.GeoDataFrame, where: str, warnings: list[str],
     stats["township_gaps"] = {"count": len(gaps), "area_m2": float(gaps["area"].sum())}
     if not len(gaps):
         return
-    names = townships.set_index("township_code")["name"].to_dict()
+    names = townships.set_index(TOWNSHIP_CODE)["name"].to_dict()
     gaps = gaps.sort_values("area", ascending=False)
     shown = []
     for gap in gaps.head(5).itertuples():
@@ -567,7 +572,7 @@ def _prepare_villages(frame, where, cfg: RunConfig, townships, notes, warnings, 
     )
     _check_overlaps(base.assign(code=base["code"].fillna(pd.Series(row_ids))), "code", where)
     pieces = gpd.overlay(
-        base, townships[["township_code", townships.geometry.name]], how="intersection",
+        base, townships[[TOWNSHIP_CODE, townships.geometry.name]], how="intersection",
         keep_geom_type=True,
     )
     pieces = pieces[shapely.area(pieces.geometry.array) > 0].copy()
@@ -597,10 +602,10 @@ def _village_codes(pieces: gpd.GeoDataFrame, where: str, warnings: list[str]) ->
         code = group["code"].iloc[0]
         keeper = None
         if code is not None:
-            match = group[group["township_code"] == code[:9]]
+            match = group[group[TOWNSHIP_CODE] == code[:9]]
             keeper = match.index[0] if len(match) else group.index[0]
         for idx, piece in group.iterrows():
-            township = piece["township_code"]
+            township = piece[TOWNSHIP_CODE]
             if code is not None and idx == keeper and township == code[:9]:
                 new = code
             else:
@@ -610,8 +615,8 @@ def _village_codes(pieces: gpd.GeoDataFrame, where: str, warnings: list[str]) ->
                         f"{where}: village {code} ({piece['name']}) is cut by the boundary of "
                         f"township {township}; its piece there is census area {new}"
                     )
-            rows.append({"census_area_code": new, "name": piece["name"] or new,
-                         "township_code": township, "geometry": piece.geometry})
+            rows.append({CENSUS_AREA_CODE: new, "name": piece["name"] or new,
+                         TOWNSHIP_CODE: township, "geometry": piece.geometry})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=pieces.crs)
 
 

@@ -55,15 +55,16 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from eapart.domain.schema import CENSUS_AREA_CODE, SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.errors import UsageError, list_ids
 from eapart.io.qgis_styles import STYLES, layer_qml
 
 #: Full column name -> DBF field name (at most 10 characters).
 SHAPEFILE_FIELDS: dict[str, str] = {
     "building_id": "bldg_id",
-    "township_code": "town_code",
-    "census_area_code": "ca_code",
-    "small_area_code": "sa_code",
+    TOWNSHIP_CODE: "town_code",
+    CENSUS_AREA_CODE: "ca_code",
+    SMALL_AREA_CODE: "sa_code",
     "households": "households",
     "persons": "persons",
     "buildings": "buildings",

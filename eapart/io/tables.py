@@ -29,7 +29,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from eapart.domain.schema import CODE_COLUMNS
+from eapart.domain.schema import CENSUS_AREA_CODE, CODE_COLUMNS, SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.errors import UsageError
 from eapart.io.write import COUNT_COLUMNS, integer_counts
 
@@ -45,11 +45,11 @@ DEFAULT_LANGUAGE = "zh"
 
 #: Column -> (Chinese, English) header. ``name`` depends on the level (see HEADERS_BY_LEVEL).
 HEADERS: dict[str, tuple[str, str]] = {
-    "township_code": ("乡镇代码", "Township code"),
+    TOWNSHIP_CODE: ("乡镇代码", "Township code"),
     "township_name": ("乡镇名称", "Township name"),
-    "census_area_code": ("普查区代码", "Census area code"),
+    CENSUS_AREA_CODE: ("普查区代码", "Census area code"),
     "census_area_name": ("普查区名称", "Census area name"),
-    "small_area_code": ("普查小区代码", "Small area code"),
+    SMALL_AREA_CODE: ("普查小区代码", "Small area code"),
     "households": ("户数", "Households"),
     "persons": ("人数", "Persons"),
     "buildings": ("建筑物数", "Buildings"),
@@ -105,8 +105,8 @@ def township_summary(small: pd.DataFrame, townships: pd.DataFrame, measure: str,
     flagged = small.get("flags", pd.Series("", index=small.index)).fillna("") != ""
     known = low is not None and high is not None
     inside = (size >= low) & (size <= high) if known else pd.Series(True, index=small.index)
-    groups = pd.DataFrame({"township_code": small["township_code"], "size": size,
-                           "inside": inside, "flagged": flagged}).groupby("township_code")
+    groups = pd.DataFrame({TOWNSHIP_CODE: small[TOWNSHIP_CODE], "size": size,
+                           "inside": inside, "flagged": flagged}).groupby(TOWNSHIP_CODE)
     stats = pd.DataFrame({
         "smallest": groups["size"].min(), "largest": groups["size"].max(),
         "mean_size": groups["size"].mean().round(1),
@@ -115,9 +115,9 @@ def township_summary(small: pd.DataFrame, townships: pd.DataFrame, measure: str,
         "flagged_small_areas": groups["flagged"].sum().astype(int),
     })
     base = attribute_table(townships)
-    keep = [c for c in ("township_code", "name", "census_areas", "small_areas", "buildings",
+    keep = [c for c in (TOWNSHIP_CODE, "name", "census_areas", "small_areas", "buildings",
                         "households", "persons") if c in base.columns]
-    table = base[keep].join(stats, on="township_code")
+    table = base[keep].join(stats, on=TOWNSHIP_CODE)
     if not known:
         table = table.drop(columns=["out_of_band", "within_band_share"])
     return integer_counts(table)

@@ -25,6 +25,7 @@ from eapart.domain.schema import (
     GPKG_NAME,
     OUTPUT_LAYERS,
     REPORT_NAME,
+    SMALL_AREA_CODE,
     SUMMARY_COLUMNS,
     SUMMARY_NAME,
 )
@@ -119,7 +120,7 @@ def write_summary(path: Path, small_areas: pd.DataFrame) -> None:
     columns = [c for c in SUMMARY_COLUMNS if c in small_areas.columns]
     from eapart.io.tables import spreadsheet_safe
 
-    table = integer_counts(pd.DataFrame(small_areas[columns])).sort_values("small_area_code")
+    table = integer_counts(pd.DataFrame(small_areas[columns])).sort_values(SMALL_AREA_CODE)
     spreadsheet_safe(table).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 

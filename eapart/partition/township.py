@@ -32,7 +32,7 @@ from scipy import sparse
 from eapart.domain import flags as fl
 from eapart.domain.codes import number_in_order
 from eapart.domain.rules import SMALL_AREAS_PER_CENSUS_AREA
-from eapart.domain.schema import MEASURES
+from eapart.domain.schema import CENSUS_AREA_CODE, MEASURES, SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.errors import InputError, UsageError, list_ids
 from eapart.partition import quality as q
 from eapart.partition.ceiling import band_ceiling
@@ -134,10 +134,10 @@ def partition_township(task: TownshipTask) -> TownshipResult:
                       barrier_lines(lines[np.isin(codes, MAJOR_BARRIERS)]))
     small = gpd.GeoDataFrame(
         {
-            "small_area_code": pd.array(sa_codes.astype(str), dtype="string"),
-            "census_area_code": pd.array(np.asarray(ca_codes, dtype=object)[sa_ca].astype(str),
+            SMALL_AREA_CODE: pd.array(sa_codes.astype(str), dtype="string"),
+            CENSUS_AREA_CODE: pd.array(np.asarray(ca_codes, dtype=object)[sa_ca].astype(str),
                                          dtype="string"),
-            "township_code": task.township_code,
+            TOWNSHIP_CODE: task.township_code,
             "households": np.bincount(b_sa, households, minlength=n_sa),
             "persons": np.bincount(b_sa, persons, minlength=n_sa),
             "buildings": np.bincount(b_sa, minlength=n_sa).astype(np.int64),
@@ -146,14 +146,14 @@ def partition_township(task: TownshipTask) -> TownshipResult:
         geometry=sa_geoms,
         crs=task.crs,
     )
-    small = small.sort_values("small_area_code", kind="stable").reset_index(drop=True)
+    small = small.sort_values(SMALL_AREA_CODE, kind="stable").reset_index(drop=True)
     census = _census_table(task, ca_codes, ca_names, ca_geoms, ca_of_cell, sa_ca, tess,
                            households, persons)
     assignment = pd.DataFrame(
         {
             "building_id": task.buildings["building_id"].to_numpy(),
-            "census_area_code": np.asarray(ca_codes, dtype=object)[ca_of_cell[tess.building_cell]],
-            "small_area_code": sa_codes[b_sa],
+            CENSUS_AREA_CODE: np.asarray(ca_codes, dtype=object)[ca_of_cell[tess.building_cell]],
+            SMALL_AREA_CODE: sa_codes[b_sa],
         }
     )
     metrics = township_metrics(small, graph, sa_of_cell, params, seconds)
@@ -268,7 +268,7 @@ def _village_census_areas(
     before = np.bincount(labels[tess.building_cell], minlength=len(villages))
     labels = make_one_piece(graph.edges, graph.shared_length, labels, cell_weight, cell_area)
     after = np.bincount(labels[tess.building_cell], minlength=len(villages))
-    codes = villages["census_area_code"].astype(str).to_numpy()
+    codes = villages[CENSUS_AREA_CODE].astype(str).to_numpy()
     names = villages["name"].astype(str).to_numpy() if "name" in villages else codes
     for v in np.flatnonzero(after < before):
         notes.append(
@@ -505,8 +505,8 @@ def _census_table(
     b_ca = ca_of_cell[tess.building_cell]
     table = gpd.GeoDataFrame(
         {
-            "census_area_code": pd.array(list(ca_codes), dtype="string"),
-            "township_code": task.township_code,
+            CENSUS_AREA_CODE: pd.array(list(ca_codes), dtype="string"),
+            TOWNSHIP_CODE: task.township_code,
             "name": pd.array(list(ca_names), dtype="string"),
             "households": np.bincount(b_ca, households, minlength=n_ca),
             "persons": np.bincount(b_ca, persons, minlength=n_ca),
@@ -516,7 +516,7 @@ def _census_table(
         geometry=ca_geoms,
         crs=task.crs,
     )
-    return table.sort_values("census_area_code", kind="stable").reset_index(drop=True)
+    return table.sort_values(CENSUS_AREA_CODE, kind="stable").reset_index(drop=True)
 
 
 def township_metrics(

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from eapart.domain.schema import SMALL_AREA_CODE
+
 #: Land within this distance (metres) of a building counts as lived-in.
 NEAR_METRES = 200.0
 
@@ -27,11 +29,11 @@ def empty_shares(small: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
     areas = np.asarray(small.geometry.values, dtype=object)
     if len(areas) == 0:
         return np.zeros(0)
-    placed = buildings[buildings["small_area_code"].notna()]
+    placed = buildings[buildings[SMALL_AREA_CODE].notna()]
     halo = shapely.buffer(np.asarray(placed.geometry.values, dtype=object), near, quad_segs=2)
     groups = pd.Series(np.arange(len(placed))).groupby(
-        placed["small_area_code"].astype(str).to_numpy()).indices
-    codes = small["small_area_code"].astype(str).to_numpy()
+        placed[SMALL_AREA_CODE].astype(str).to_numpy()).indices
+    codes = small[SMALL_AREA_CODE].astype(str).to_numpy()
     lived = np.array([shapely.union_all(halo[groups[c]]) if c in groups else None
                       for c in codes], dtype=object)
     lived = np.where(shapely.is_missing(lived), shapely.Polygon(), lived)

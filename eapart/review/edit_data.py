@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 
-from eapart.domain.schema import GPKG_NAME
+from eapart.domain.schema import CENSUS_AREA_CODE, GPKG_NAME, SMALL_AREA_CODE
 from eapart.edits.changes import CHANGES_NAME
 from eapart.edits.format import fingerprint
 from eapart.edits.registry import REGISTRY_LAYER
@@ -32,8 +32,8 @@ def edit_meta(outdir: Path, band, buildings: pd.DataFrame,
         "band": {"measure": band.measure, "target": band.target, "min_size": band.low,
                  "max_size": band.high},
         "areas": {str(code): {"census_area": str(ca), "size": float(size or 0)}
-                  for code, ca, size in zip(small_areas["small_area_code"],
-                                            small_areas["census_area_code"],
+                  for code, ca, size in zip(small_areas[SMALL_AREA_CODE],
+                                            small_areas[CENSUS_AREA_CODE],
                                             small_areas[band.measure],
                                             strict=True)},
         "locked": sorted(_locked(Path(outdir))),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 
+from eapart.domain.schema import CENSUS_AREA_CODE, SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.review.geojson import column_values, label_points, layer_json
 
 
@@ -41,7 +42,7 @@ class LayerSpec:
 
 TOWNSHIPS = LayerSpec(
     key="townships", kind="township", title="Township", control="Townships",
-    code="township_code", name="name",
+    code=TOWNSHIP_CODE, name="name",
     fields=(("Name", "name"), ("Households", "households"), ("Persons", "persons"),
             ("Census areas", "census_areas"), ("Small areas", "small_areas"),
             ("Buildings", "buildings")),
@@ -49,16 +50,16 @@ TOWNSHIPS = LayerSpec(
 
 CENSUS_AREAS = LayerSpec(
     key="census_areas", kind="census_area", title="Census area", control="Census areas",
-    code="census_area_code", name="name",
-    fields=(("Name", "name"), ("Township", "township_name"), ("Township code", "township_code"),
+    code=CENSUS_AREA_CODE, name="name",
+    fields=(("Name", "name"), ("Township", "township_name"), ("Township code", TOWNSHIP_CODE),
             ("Households", "households"), ("Persons", "persons"),
             ("Small areas", "small_areas"), ("Buildings", "buildings")))
 
 SMALL_AREAS = LayerSpec(
     key="small_areas", kind="small_area", title="Small area", control="Small areas",
-    code="small_area_code", name="census_area_name",
+    code=SMALL_AREA_CODE, name="census_area_name",
     fields=(("Township", "township_name"), ("Census area", "census_area_name"),
-            ("Census area code", "census_area_code"), ("Households", "households"),
+            ("Census area code", CENSUS_AREA_CODE), ("Households", "households"),
             ("Persons", "persons"), ("Buildings", "buildings"),
             ("Water or far from buildings (%)", "empty_percent")),
     extra_columns=("flags", "colour", "page"))
@@ -66,7 +67,7 @@ SMALL_AREAS = LayerSpec(
 BUILDINGS = LayerSpec(
     key="buildings", kind="building", title="Building", control="Buildings",
     code="building_id", name="name",
-    fields=(("Small area", "small_area_code"), ("Households", "households"),
+    fields=(("Small area", SMALL_AREA_CODE), ("Households", "households"),
             ("Persons", "persons"), ("Type", "type"), ("Name", "name")),
     labelled=False, extra_columns=("colour",))
 

@@ -27,7 +27,14 @@ from folium.template import Template
 
 from eapart.domain.areas import Areas
 from eapart.domain.flags import flag_counts
-from eapart.domain.schema import BUILDING_ID, MAP_DIR, RESULT_LAYERS
+from eapart.domain.schema import (
+    BUILDING_ID,
+    CENSUS_AREA_CODE,
+    MAP_DIR,
+    RESULT_LAYERS,
+    SMALL_AREA_CODE,
+    TOWNSHIP_CODE,
+)
 from eapart.errors import UsageError
 from eapart.io.band import Band, report_band
 from eapart.io.crs import metric_crs
@@ -142,7 +149,7 @@ def build_review_maps(outdir: str | Path, *, basemap: str | None = None,
     written = [write_page(mapdir / "index.html", index_page(data, tiles))]
     if progress:
         progress(1, total)
-    codes = townships["township_code"].astype(str).tolist()
+    codes = townships[TOWNSHIP_CODE].astype(str).tolist()
     for k, code in enumerate(codes):
         html = township_page(data, code, tiles, neighbours=(codes[k - 1] if k else None,
                                                            codes[k + 1] if k + 1 < len(codes)
@@ -220,10 +227,10 @@ def prepare(outdir: Path, report: dict, raw: dict[str, gpd.GeoDataFrame]) -> Rev
     water = raw["water"].to_crs(metric) if "water" in raw and len(raw["water"]) else None
     empty = empty_shares(small_metric, raw["buildings"].to_crs(metric), water)
     layers["small_areas"]["empty_percent"] = np.round(100 * empty).astype(int)
-    colour_of = pd.Series(colours, index=layers["small_areas"]["small_area_code"].tolist())
+    colour_of = pd.Series(colours, index=layers["small_areas"][SMALL_AREA_CODE].tolist())
     colour_of = colour_of[~colour_of.index.duplicated()]
     buildings = display_crs_frame(raw["buildings"]).copy()
-    mapped = buildings["small_area_code"].map(colour_of)
+    mapped = buildings[SMALL_AREA_CODE].map(colour_of)
     buildings["colour"] = mapped.fillna(0).astype(int)
     layers["buildings"] = buildings
     add_names(layers)
@@ -244,28 +251,28 @@ def prepare(outdir: Path, report: dict, raw: dict[str, gpd.GeoDataFrame]) -> Rev
 
 def add_names(layers: dict[str, gpd.GeoDataFrame]) -> None:
     """Fill township and census-area names on lower levels where the output lacks them."""
-    township_names = dict(zip(layers["townships"]["township_code"],
+    township_names = dict(zip(layers["townships"][TOWNSHIP_CODE],
                               layers["townships"].get("name", pd.Series(dtype=object)),
                               strict=False))
-    census_names = dict(zip(layers["census_areas"]["census_area_code"],
+    census_names = dict(zip(layers["census_areas"][CENSUS_AREA_CODE],
                             layers["census_areas"].get("name", pd.Series(dtype=object)),
                             strict=False))
     for name in ("census_areas", "small_areas"):
         frame = layers[name]
         if "township_name" not in frame.columns:
-            frame["township_name"] = frame["township_code"].map(township_names)
+            frame["township_name"] = frame[TOWNSHIP_CODE].map(township_names)
     small = layers["small_areas"]
     if "census_area_name" not in small.columns:
-        small["census_area_name"] = small["census_area_code"].map(census_names)
+        small["census_area_name"] = small[CENSUS_AREA_CODE].map(census_names)
 
 
 def index_page(data: ReviewData, tiles: dict | None) -> str:
     """The county page: townships, census areas and small areas."""
     layers = data.layers
     townships = layers["townships"].copy()
-    townships["page"] = [township_href(c) for c in townships["township_code"]]
+    townships["page"] = [township_href(c) for c in townships[TOWNSHIP_CODE]]
     small = layers["small_areas"].copy()
-    small["page"] = [township_href(c) for c in small["township_code"]]
+    small["page"] = [township_href(c) for c in small[TOWNSHIP_CODE]]
     parts: list[tuple[LayerSpec, gpd.GeoDataFrame]] = line_parts(data, major_only=True)
     parts += [(SMALL_AREAS, small), (CENSUS_AREAS, layers["census_areas"]),
               (TOWNSHIPS, townships)]
@@ -292,17 +299,17 @@ def building_index(data: ReviewData) -> dict[str, list[str]]:
     Ids are sorted within each township; the township page is ``township_href(code)``.
     """
     buildings = data.layers["buildings"]
-    placed = buildings[buildings["township_code"].notna() & buildings["building_id"].notna()]
+    placed = buildings[buildings[TOWNSHIP_CODE].notna() & buildings["building_id"].notna()]
     return {str(code): sorted(map(str, group["building_id"]))
-            for code, group in placed.groupby("township_code", sort=True)}
+            for code, group in placed.groupby(TOWNSHIP_CODE, sort=True)}
 
 
 def township_page(data: ReviewData, code: str, tiles: dict | None,
                   neighbours: tuple[str | None, str | None] = (None, None)) -> str:
     """One township: its areas and every building, coloured by small area."""
     layers = data.layers
-    township = layers["townships"][layers["townships"]["township_code"] == code]
-    pick = {name: layers[name][layers[name]["township_code"] == code]
+    township = layers["townships"][layers["townships"][TOWNSHIP_CODE] == code]
+    pick = {name: layers[name][layers[name][TOWNSHIP_CODE] == code]
             for name in ("census_areas", "small_areas", "buildings")}
     name = first(township.get("name"))
     title = f"{name} ({code})" if name else code
@@ -430,7 +437,7 @@ def township_rows(data: ReviewData, code: str,
         ("Flagged small areas", flagged),
     ]
     mine = next((row for row in data.report.get("per_township") or []
-                 if isinstance(row, dict) and str(row.get("township_code")) == code), {})
+                 if isinstance(row, dict) and str(row.get(TOWNSHIP_CODE)) == code), {})
     for key, label in (("within_tolerance_share", "Within tolerance"),
                        ("ceiling_share", "Ceiling (best reachable)"),
                        ("ceiling_gap", "Gap to the ceiling")):
@@ -471,7 +478,7 @@ def render_page(*, title: str, parts: list[tuple[LayerSpec, gpd.GeoDataFrame]],
             "flagStyles": data.flag_styles,
             "band": {"target": band.target, "min": band.low, "max": band.high},
             "townshipPage": {str(c): township_href(c)
-                             for c in data.layers["townships"]["township_code"]},
+                             for c in data.layers["townships"][TOWNSHIP_CODE]},
             **(extra_meta or {})}
     payload = ('{"meta":' + assets.safe_json(meta) + ',"layers":['
                + ",".join(spec_json(spec, frame) for spec, frame in parts) + "]}")

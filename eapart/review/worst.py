@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from eapart.domain.flags import PROBLEM
+from eapart.domain.schema import SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.io.band import Band
 from eapart.review.flag_styles import severity
 from eapart.review.panels import format_value, percent
@@ -36,7 +37,7 @@ def worst_areas(small: pd.DataFrame, band: Band, descriptions: Mapping[str, str]
     measure = band.measure
     values = pd.to_numeric(small.get(measure, pd.Series(np.nan, index=small.index)),
                            errors="coerce").to_numpy(dtype=float)
-    codes = small["small_area_code"].astype(str).tolist()
+    codes = small[SMALL_AREA_CODE].astype(str).tolist()
     flags = [_flags(f) for f in small.get("flags", pd.Series([""] * len(small)))]
     empty = pd.to_numeric(small.get("empty_percent", pd.Series(0.0, index=small.index)),
                           errors="coerce").fillna(0).to_numpy(dtype=float) / 100
@@ -81,14 +82,14 @@ def worst_list(items: list[tuple[str, str]], total: int) -> str:
 def township_table(townships: pd.DataFrame, per_township: list, band: Band,
                    small: pd.DataFrame) -> str:
     """Every township, worst balanced first: share in band, ceiling and gap where known."""
-    known = {str(row.get("township_code")): row for row in per_township
+    known = {str(row.get(TOWNSHIP_CODE)): row for row in per_township
              if isinstance(row, Mapping)}
     values = pd.to_numeric(small.get(band.measure), errors="coerce")
     rows = []
-    for code, name, href in zip(townships["township_code"].astype(str),
+    for code, name, href in zip(townships[TOWNSHIP_CODE].astype(str),
                                 townships.get("name", pd.Series([None] * len(townships))),
                                 townships["page"], strict=True):
-        mine = values[small["township_code"].astype(str) == code].dropna().to_numpy()
+        mine = values[small[TOWNSHIP_CODE].astype(str) == code].dropna().to_numpy()
         share = (float(((mine >= band.low) & (mine <= band.high)).mean()) if len(mine) else 1.0
                  ) if band.known else None
         report = known.get(code, {})

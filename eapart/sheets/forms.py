@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from eapart.domain.schema import SMALL_AREA_CODE
 from eapart.sheets.canvas import Canvas
 from eapart.sheets.pdf import PAGE_SIZE
 
@@ -106,7 +107,7 @@ def _named(name: str | None, code: str, endings: tuple[str, ...], suffix: str) -
 
 def form_title(record: dict, county_name: str | None = None) -> str:
     """``XX县XX乡XX普查区 第XX普查小区`` for a small area's record (names where known)."""
-    code = str(record["small_area_code"])
+    code = str(record[SMALL_AREA_CODE])
     census = record.get("census_area_name")
     census = census if isinstance(census, str) and census.strip() else code[:12]
     census = census if census.endswith(WORDS["census_area"]) else census + WORDS["census_area"]

@@ -84,12 +84,12 @@ _FONTS: SheetFonts | None = None  # the run's font subset, read by _init_worker
 
 def by_census_area(table: pd.DataFrame, outdir: Path) -> pd.Series:
     """One pack per census area."""
-    return table["census_area_code"]
+    return table[CENSUS_AREA_CODE]
 
 
 def by_small_area(table: pd.DataFrame, outdir: Path) -> pd.Series:
     """One pack per small area."""
-    return table["small_area_code"]
+    return table[SMALL_AREA_CODE]
 
 
 #: ``--by`` names and the function that groups small areas into packs.
@@ -139,7 +139,7 @@ class SheetsRun:
         lines = [f"{len(self.paths)} PDF(s), {self.pages} page(s): {self.map_pages} map(s), "
                  f"{self.detail_pages} of them detail maps of clustered buildings."]
         if self.illegible:
-            codes = sorted({row["small_area_code"] for row in self.illegible})
+            codes = sorted({row[SMALL_AREA_CODE] for row in self.illegible})
             lines.append(f"WARNING: {len(codes)} small area(s) with building numbers that "
                          f"could not be made legible: {list_ids(codes)} "
                          f"(see {SHEETS_DIR}/{ILLEGIBLE_NAME}).")
@@ -200,8 +200,8 @@ def plan_sheets(outdir: str | Path, codes: Iterable[str] | None = None,
             continue
         whole = len(picked) == len(group)
         for key, part in ([(name, picked)] if whole else list(picked.groupby(
-                "small_area_code", sort=True))):
-            jobs.append(SheetJob(folder / f"{key}.pdf", tuple(part["small_area_code"]),
+                SMALL_AREA_CODE, sort=True))):
+            jobs.append(SheetJob(folder / f"{key}.pdf", tuple(part[SMALL_AREA_CODE]),
                                  int(part["buildings"].sum())))
     return sorted(jobs, key=lambda job: (-job.buildings, job.path.name))
 
@@ -237,7 +237,7 @@ def _page_records(pdf: str, first: int, plan: PagePlan) -> list[dict]:
     records = []
     for i, view in enumerate(plan.layout.views):
         records.append({
-            "pdf": pdf, "page": first + i, "small_area_code": plan.code,
+            "pdf": pdf, "page": first + i, SMALL_AREA_CODE: plan.code,
             "map": view.letter or "overview", "buildings": len(plan.rows),
             "numbered": len(view.numbered),
             "overlapping_pairs": overlapping_pairs(view.boxes),
@@ -296,12 +296,12 @@ def _illegible(records: list[dict]) -> list[dict]:
     for record in records:
         if record["overlapping_pairs"]:
             rows.append({"pdf": record["pdf"], "page": record["page"],
-                         "small_area_code": record["small_area_code"],
+                         SMALL_AREA_CODE: record[SMALL_AREA_CODE],
                          "problem": "overlapping_numbers",
                          "detail": f"{record['overlapping_pairs']} pair(s)"})
         if record["unlabelled"]:
             rows.append({"pdf": record["pdf"], "page": record["page"],
-                         "small_area_code": record["small_area_code"],
+                         SMALL_AREA_CODE: record[SMALL_AREA_CODE],
                          "problem": "unlabelled_buildings",
                          "detail": " ".join(map(str, record["unlabelled"]))})
     return rows
@@ -313,7 +313,7 @@ def _write_reports(folder: Path, records: list[dict], illegible: list[dict]) -> 
     (folder / LAYOUT_NAME).write_text(
         json.dumps({"pages": records}, ensure_ascii=False, separators=(",", ":")) + "\n",
         encoding="utf-8")
-    columns = ["pdf", "page", "small_area_code", "problem", "detail"]
+    columns = ["pdf", "page", SMALL_AREA_CODE, "problem", "detail"]
     table = pd.DataFrame(illegible, columns=columns).sort_values(["pdf", "page", "problem"])
     table.to_csv(folder / ILLEGIBLE_NAME, index=False, encoding="utf-8-sig",
                  lineterminator="\n")

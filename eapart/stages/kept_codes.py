@@ -181,20 +181,20 @@ def carry_codes(layers: dict[str, gpd.GeoDataFrame], previous: pd.DataFrame,
     old.index = buildings.index
     carry = CodeCarry()
 
-    ca_codes = sorted(layers["census_areas"]["census_area_code"])
+    ca_codes = sorted(layers["census_areas"][CENSUS_AREA_CODE])
     if villages_given:
         ca_map = {c: c for c in ca_codes}
     else:
-        matched = match_groups(buildings["census_area_code"], old["census_area_code"])
+        matched = match_groups(buildings[CENSUS_AREA_CODE], old[CENSUS_AREA_CODE])
         ca_map = _renumber(ca_codes, matched, lambda c: c[:9], 9, 999)
     carry.census_areas_kept = sum(1 for c in ca_codes if c in ca_map and
-                                  ca_map[c] in set(old["census_area_code"].dropna()))
+                                  ca_map[c] in set(old[CENSUS_AREA_CODE].dropna()))
     carry.census_area_renamed = ca_map
 
-    new_sa = buildings["small_area_code"]
+    new_sa = buildings[SMALL_AREA_CODE]
     renamed_parent = new_sa.str[:12].map(ca_map) + new_sa.str[12:]
-    matched = match_groups(renamed_parent, old["small_area_code"])
-    sa_codes = sorted(layers["small_areas"]["small_area_code"])
+    matched = match_groups(renamed_parent, old[SMALL_AREA_CODE])
+    sa_codes = sorted(layers["small_areas"][SMALL_AREA_CODE])
     parent = {c: ca_map.get(c[:12], c[:12]) + c[12:] for c in sa_codes}
     sa_map_renamed = _renumber([parent[c] for c in sa_codes], matched, lambda c: c[:12], 12,
                                MAX_SMALL_AREA_NUMBER)
@@ -219,19 +219,19 @@ _RENAMED = ("buildings", "small_areas", "census_areas")
 def _apply(layers: dict, ca_map: dict[str, str], sa_map: dict[str, str]) -> None:
     for name in _RENAMED:
         frame = layers[name]
-        if "small_area_code" in frame:
-            frame["small_area_code"] = frame["small_area_code"].map(
+        if SMALL_AREA_CODE in frame:
+            frame[SMALL_AREA_CODE] = frame[SMALL_AREA_CODE].map(
                 lambda c: sa_map.get(c, c) if isinstance(c, str) else c)
-        if "census_area_code" in frame:
+        if CENSUS_AREA_CODE in frame:
             if name == "census_areas":
                 frame["name"] = [_renamed_name(n, c, ca_map.get(c, c)) for n, c in
-                                 zip(frame["name"], frame["census_area_code"], strict=True)]
-            frame["census_area_code"] = frame["census_area_code"].map(
+                                 zip(frame["name"], frame[CENSUS_AREA_CODE], strict=True)]
+            frame[CENSUS_AREA_CODE] = frame[CENSUS_AREA_CODE].map(
                 lambda c: ca_map.get(c, c) if isinstance(c, str) else c)
-    for name, key in (("small_areas", "small_area_code"), ("census_areas", "census_area_code")):
+    for name, key in (("small_areas", SMALL_AREA_CODE), ("census_areas", CENSUS_AREA_CODE)):
         layers[name] = layers[name].sort_values(key).reset_index(drop=True)
     if "census_area_name" in layers["small_areas"]:
-        names = layers["census_areas"].set_index("census_area_code")["name"]
+        names = layers["census_areas"].set_index(CENSUS_AREA_CODE)["name"]
         layers["small_areas"]["census_area_name"] = \
-            layers["small_areas"]["census_area_code"].map(names)
-    assert not np.any(layers["small_areas"]["small_area_code"].duplicated())
+            layers["small_areas"][CENSUS_AREA_CODE].map(names)
+    assert not np.any(layers["small_areas"][SMALL_AREA_CODE].duplicated())
