@@ -49,6 +49,7 @@ from eapart.review.panels import (
     size_histogram,
     summary_rows,
 )
+from eapart.review.stable_ids import numbered_element_ids
 from eapart.rounding import count_value
 
 #: The roads, rail and water layers, in the order they are drawn (water at the bottom).
@@ -384,6 +385,7 @@ def township_list(townships: gpd.GeoDataFrame) -> str:
             + "".join(items) + "</ul>")
 
 
+@numbered_element_ids
 def render_page(*, title: str, parts: list[tuple[LayerSpec, gpd.GeoDataFrame]],
                 bounds: np.ndarray, tiles: dict | None, data: ReviewData, page: str,
                 panel: str) -> str:
