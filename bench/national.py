@@ -129,8 +129,9 @@ def model(rows: list[dict]) -> list[str]:
             cluster_bound = NATION * task / workers
             client_bound = NATION * client
             total = max(cluster_bound, client_bound)
+            rate = NATION / total * 60
             lines.append(f"{task:>5.1f} s {label:>8} {workers:>8,} {cluster_bound:>12.0f} s "
-                         f"{client_bound:>11.0f} s {total / 3600:>7.2f} {NATION / total * 60:>13,.0f}")
+                         f"{client_bound:>11.0f} s {total / 3600:>7.2f} {rate:>13,.0f}")
     return lines
 
 
