@@ -65,6 +65,7 @@ class BatchOptions:
     maps: bool = True
     force: bool = False
     cluster: str | None = None
+    spread_townships: bool = False
 
 
 def read_manifest(path: Path | str) -> pd.DataFrame:
@@ -218,6 +219,10 @@ def run_county(row: dict, options: BatchOptions, row_number: int) -> dict:
                 local["out"] = str(scratch / "out" / storage.name(out))
             cfg = county_config(local, options, row_number)
             cfg.force = True if is_eapart_output(Path(cfg.out)) else options.force
+            if options.spread_townships:
+                from eapart.national import township_client
+
+                cfg.scheduler = stack.enter_context(township_client())
             result = run(cfg)
             if remote_out:
                 storage.publish_directory(Path(cfg.out), out)

@@ -242,13 +242,15 @@ def sample_command(out, n_buildings, n_townships, seed, county_code, quiet) -> N
               help="Run each county as a task on this Dask scheduler (tcp://host:8786).")
 @click.option("--cluster", metavar="local:N",
               help="Start a local Dask cluster of N workers for the batch, one county each.")
+@click.option("--spread-townships", is_flag=True,
+              help="On a cluster, run each county's townships as tasks too (few counties).")
 @click.option("--formats", metavar="FMT,...", help="Also export these formats per county.")
 @click.option("--no-maps", is_flag=True, help="Skip the HTML review maps.")
 @click.option("--force", is_flag=True, help="Redo counties whose output is already complete.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but warnings and errors.")
 @_errors_to_exit_codes
-def batch_command(manifest, summary, jobs, scheduler, cluster, formats, no_maps, force,
-                  quiet) -> None:
+def batch_command(manifest, summary, jobs, scheduler, cluster, spread_townships, formats,
+                  no_maps, force, quiet) -> None:
     """Run every county of MANIFEST (CSV: input, county_code, out, optional parameters).
 
     Paths may be local or fsspec URLs (s3://bucket/key). A county whose output is
@@ -271,8 +273,10 @@ def batch_command(manifest, summary, jobs, scheduler, cluster, formats, no_maps,
         from eapart.national import parse_cluster
 
         parse_cluster(cluster)
+    if spread_townships and not (scheduler or cluster):
+        raise UsageError("--spread-townships needs --scheduler or --cluster")
     options = BatchOptions(jobs=jobs, scheduler=scheduler, cluster=cluster, maps=not no_maps,
-                           force=force,
+                           force=force, spread_townships=spread_townships,
                            formats=tuple(parse_formats(formats)) if formats else ())
 
     def report(row: dict) -> None:

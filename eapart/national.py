@@ -55,6 +55,15 @@ def dask_client(options: BatchOptions) -> Iterator:
         yield client
 
 
+@contextmanager
+def township_client() -> Iterator:
+    """A Client for township tasks from inside a county task (``worker_client``)."""
+    from dask.distributed import worker_client
+
+    with worker_client() as client:
+        yield client
+
+
 def parse_cluster(text: str) -> int:
     """The worker count of ``local:N``."""
     match = re.fullmatch(r"local:(\d+)", text.strip())

@@ -117,3 +117,22 @@ def test_cluster_option_is_checked():
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert "local:N" in proc.stderr
+
+
+def test_townships_spread_from_county_tasks_give_the_same_files(tmp_path, cluster):
+    here = run_batch(_manifest(tmp_path / "here", 2), BatchOptions(jobs=1, maps=False))
+    spread = run_batch(_manifest(tmp_path / "spread", 2),
+                       BatchOptions(scheduler=cluster.scheduler_address, maps=False,
+                                    spread_townships=True))
+    assert spread["status"].tolist() == ["done", "done"]
+    pd.testing.assert_frame_equal(stable(here), stable(spread))
+    for i in range(2):
+        assert file_digests(tmp_path / f"here/results/c{i}") == \
+            file_digests(tmp_path / f"spread/results/c{i}")
+
+
+def test_spreading_townships_needs_a_cluster():
+    proc = subprocess.run([*EAPART, "batch", "m.csv", "--spread-townships"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "--spread-townships needs --scheduler or --cluster" in proc.stderr
