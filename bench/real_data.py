@@ -34,7 +34,6 @@ Run::
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import subprocess
 import sys
@@ -48,6 +47,7 @@ import pyogrio
 import shapely
 
 from eapart.config import RunConfig
+from eapart.domain.areas import Areas
 from eapart.io.read import read_inputs
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -138,15 +138,15 @@ def gap_holding_buildings(township: object, areas: np.ndarray, points: np.ndarra
 
 def measure(source: Path, out: Path) -> list[dict]:
     """One row per township, then a row for the case (township ``*``)."""
-    report = json.loads((out / "report.json").read_text())
+    result = Areas.read(out, ("townships", "small_areas", "buildings"))
+    report = result.report
     inputs = read_inputs(RunConfig(input=source))
     crs = inputs.work_crs
-    gpkg = out / "eapart.gpkg"
-    small = gpd.read_file(gpkg, layer="small_areas").to_crs(crs)
-    buildings = gpd.read_file(gpkg, layer="buildings").to_crs(crs)
-    townships = gpd.read_file(gpkg, layer="townships").to_crs(crs)
-    measure_name = report["measure"]
-    target = float(report[f"target_{measure_name}"])
+    small = result.small_areas.to_crs(crs)
+    buildings = result.buildings.to_crs(crs)
+    townships = result.townships.to_crs(crs)
+    measure_name = report["band"]["measure"]
+    target = float(report["band"]["target"])
     bar = inputs.barriers
     major = np.array([(k, r) in MAJOR for k, r in zip(bar["kind"], bar["rank"], strict=True)],
                      dtype=bool)

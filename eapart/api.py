@@ -29,15 +29,24 @@ from eapart.domain.rules import SizeBand
 from eapart.domain.schema import GPKG_NAME, MAP_DIR, REPORT_NAME, TOML, parameters
 from eapart.errors import InputError, UsageError
 from eapart.executors import map_townships
-from eapart.io.atomic import atomic_directory, check_destination, is_eapart_output
+from eapart.io.atomic import (
+    atomic_directory,
+    check_destination,
+    is_eapart_output,
+    real_destination,
+    refuse_inputs_inside,
+)
+from eapart.io.lock import destination_lock
 from eapart.io.read import Inputs, prepare_inputs, read_inputs
+from eapart.io.sources import split_source
 from eapart.partition.model import TownshipResult, TownshipTask
 from eapart.partition.quality import county_summary
 from eapart.partition.township import partition_township
-from eapart.pipeline import assemble, derive_band, plan_tasks
+from eapart.pipeline import assemble, count_shortfalls, derive_band, plan_tasks
 from eapart.progress import Progress
 from eapart.report import build_report, engine_seconds, summary_lines
 from eapart.stages import RunContext, run_stages
+from eapart.stages.kept_codes import read_previous
 
 #: What the report names as the partition engine.
 ENGINE = (
@@ -107,6 +116,9 @@ def cut(planned: Plan, progress: Progress | None = None) -> tuple[Areas, list[To
     with progress.stage("assemble"):
         areas = assemble(inputs, results, parameters=cfg.parameters(band))
         areas = run_stages(areas, RunContext(config=cfg, inputs=inputs, band=band))
+        shortfalls = count_shortfalls(cfg, tasks, areas.layers)
+        if shortfalls:
+            inputs = dataclasses.replace(inputs, warnings=[*inputs.warnings, *shortfalls])
         quality = county_summary(results, tasks[0].params) if tasks else {}
         report = build_report(cfg, inputs, areas, results, ENGINE, band, quality)
         areas = areas.replace(report={**report, **areas.report})
@@ -142,18 +154,15 @@ def partition(
     cfg = RunConfig(jobs=jobs)
     if target_households is not None:
         options["target_households"] = target_households
-    known = {**parameters(TOML, "partition"), **parameters(TOML, "input")}
+    known = {**parameters(TOML, "partition"), **parameters(TOML, "households"),
+             **parameters(TOML, "input")}
     for user, value in options.items():
         parameter = known.get(user)
         if parameter is None or parameter.name in ("input", "layers"):
             names = sorted(n for n, p in known.items() if p.name not in ("input", "layers"))
             raise UsageError(f"partition(): unknown parameter {user!r}; known: {', '.join(names)}")
-        if parameter.kind in (tuple, float):
-            value = parameter.kind(value)
-        target = cfg.partition if parameter.section == "partition" else cfg
-        setattr(target, parameter.name, value)
-        if parameter.measure:
-            cfg.partition.measure = parameter.measure
+        cfg.set_parameter(parameter, parameter.kind(value) if parameter.kind in (tuple, float)
+                          else value)
     if columns is not None:
         cfg.columns = columns if isinstance(columns, Columns) else Columns(**columns)
     if households is not None:
@@ -178,13 +187,41 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     if cfg.input is None and not cfg.layers:
         cfg = dataclasses.replace(cfg, input=bundled_sample())
     cfg.validate()
-    check_destination(Path(cfg.out), cfg.force)
+    final = real_destination(Path(cfg.out))
+    refuse_inputs_inside(final, given_inputs(cfg))
+    with destination_lock(final):
+        check_destination(final, cfg.force)
+        return _run_locked(cfg, final, progress)
+
+
+def given_inputs(cfg: RunConfig) -> dict[str, Path]:
+    """Every file or folder the run reads, by how it was given, to keep them safe.
+
+    ``--keep-codes-from`` may name ``--out`` itself (its codes are read before the
+    output is replaced), but nothing inside it.
+    """
+    inputs: dict[str, Path] = {}
+    if cfg.input is not None:
+        inputs["the input"] = Path(cfg.input)
+    for layer, source in cfg.layers.items():
+        inputs[f"--{layer}"] = split_source(source)[0]
+    if cfg.config_file is not None:
+        inputs["--config"] = Path(cfg.config_file)
+    if cfg.keep_codes_from is not None and \
+            real_destination(cfg.keep_codes_from) != real_destination(cfg.out):
+        inputs["--keep-codes-from"] = Path(cfg.keep_codes_from)
+    return inputs
+
+
+def _run_locked(cfg: RunConfig, final: Path, progress: Progress) -> RunResult:
+    if cfg.keep_codes_from is not None:
+        read_previous(cfg.keep_codes_from)  # fail before the work when it is no good output
     with progress.stage("read inputs"):
         inputs = read_inputs(cfg)
     areas, results = cut(plan(cfg, inputs), progress)
-    with atomic_directory(Path(cfg.out), force=cfg.force) as tmp:
+    with atomic_directory(final, force=cfg.force) as tmp:
         with progress.stage("write"):
-            areas.to_file(tmp)
+            areas.to_file(tmp, cfg.gpkg_version)
         if cfg.maps:
             from eapart.review.pages import build_review_maps
 
@@ -195,7 +232,8 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
             from eapart.io.export import export
 
             with progress.stage("export"):
-                export(tmp, cfg.formats, encoding=cfg.encoding or "UTF-8")
+                export(tmp, cfg.formats, encoding=cfg.encoding or "UTF-8",
+                       language=cfg.language, gpkg_version=cfg.gpkg_version)
     summary = summary_lines(areas.report, Path(cfg.out), progress.timings)
     return RunResult(out=Path(cfg.out), report=areas.report, timings=dict(progress.timings),
                      engine_timings=engine_seconds(results), summary=summary,

@@ -33,9 +33,11 @@ from eapart.batch_progress import NationalProgress
 from eapart.config import RunConfig, load_config
 from eapart.domain.areas import read_report
 from eapart.domain.schema import GPKG_NAME, MANIFEST, SUMMARY_NAME, parameters
-from eapart.errors import EapartError, InputError
+from eapart.errors import EapartError, InputError, unexpected_message
 from eapart.io import storage
 from eapart.io.atomic import is_eapart_output
+from eapart.io.tables import spreadsheet_safe
+from eapart.options import Where, check
 
 #: Manifest columns: every parameter a manifest may set (docs/contract.md).
 MANIFEST_COLUMNS = parameters(MANIFEST)
@@ -108,25 +110,26 @@ def read_manifest(path: Path | str) -> pd.DataFrame:
     return table
 
 
-def county_config(row: pd.Series | dict, options: BatchOptions, row_number: int) -> RunConfig:
-    """The run of one manifest row (with local ``input``, ``out`` and ``config``)."""
+def county_config(row: pd.Series | dict, options: BatchOptions, row_number: int,
+                  manifest: Path | str = "manifest") -> RunConfig:
+    """The run of one manifest row (with local ``input``, ``out`` and ``config``).
+
+    Every value is checked as the same option would be.
+    """
     cfg = load_config(Path(row["config"])) if row.get("config") else RunConfig()
     cfg.input = Path(row["input"])
     cfg.out = Path(row["out"])
     if row.get("county_code"):
-        cfg.county_code = row["county_code"]
+        cfg.county_code = check("county_code", row["county_code"],
+                                Where.manifest(manifest, row_number, "county_code"))
+        cfg.given.add("county_code")
     for column, parameter in MANIFEST_COLUMNS.items():
         value = row.get(column, "")
         if not value or parameter.section not in ("partition", "households"):
             continue
-        part = cfg.partition if parameter.section == "partition" else cfg.households
-        try:
-            setattr(part, parameter.name, parameter.kind(value))
-        except ValueError as exc:
-            raise InputError(f"manifest row {row_number}: {column} must be a number, "
-                             f"not {value!r}") from exc
-        if parameter.measure:
-            cfg.partition.measure = parameter.measure
+        cfg.set_parameter(parameter,
+                          check(column, value, Where.manifest(manifest, row_number, column)))
+        cfg.given.add(column)
     cfg.jobs, cfg.scheduler = options.jobs, options.scheduler
     cfg.formats, cfg.maps, cfg.force = options.formats, options.maps, options.force
     return cfg
@@ -179,11 +182,11 @@ def run_batch(
     if options.scheduler or options.cluster:
         from eapart.national import run_on_cluster
 
-        run_on_cluster(jobs, options, record, progress)
+        run_on_cluster(jobs, options, record, progress, storage.name(str(manifest)))
     else:
         for index, row in jobs:
             progress.started(index)
-            record(index, run_county(row, options, index + 2))
+            record(index, run_county(row, options, index + 2, storage.name(str(manifest))))
     return pd.DataFrame([rows[i] for i in sorted(rows)], columns=list(SUMMARY_FIELDS))
 
 
@@ -193,7 +196,8 @@ def county_entry(row: dict) -> dict:
             "out": storage.name(row["out"])}
 
 
-def run_county(row: dict, options: BatchOptions, row_number: int) -> dict:
+def run_county(row: dict, options: BatchOptions, row_number: int,
+               manifest: str = "manifest") -> dict:
     """Cut one manifest row's county where this runs; its summary row (never raises).
 
     Remote inputs are downloaded and remote outputs built locally, then uploaded
@@ -217,7 +221,7 @@ def run_county(row: dict, options: BatchOptions, row_number: int) -> dict:
             if remote_out:
                 storage.check_remote_destination(out, options.force)
                 local["out"] = str(scratch / "out" / storage.name(out))
-            cfg = county_config(local, options, row_number)
+            cfg = county_config(local, options, row_number, manifest)
             cfg.force = True if is_eapart_output(Path(cfg.out)) else options.force
             if options.spread_townships:
                 from eapart.national import township_client
@@ -229,7 +233,7 @@ def run_county(row: dict, options: BatchOptions, row_number: int) -> dict:
     except EapartError as exc:
         return _failed(entry, start, str(exc))
     except Exception as exc:  # noqa: BLE001 - one county's fault must not stop the others
-        return _failed(entry, start, f"unexpected error: {type(exc).__name__}: {exc}")
+        return _failed(entry, start, unexpected_message(exc))
     return {**entry, **_figures(result.report), "status": "done",
             "seconds": round(time.perf_counter() - start, 2), "message": ""}
 
@@ -266,5 +270,5 @@ def write_summary(location: str, rows: list[dict]) -> None:
     frame = pd.DataFrame(rows, columns=list(SUMMARY_FIELDS))
     for column in _COUNT_FIELDS:
         frame[column] = pd.to_numeric(frame[column]).astype("Int64")
-    text = frame.to_csv(index=False, lineterminator="\n")
+    text = spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n")
     storage.write_bytes(location, text.encode("utf-8-sig"))

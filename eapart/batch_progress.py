@@ -36,8 +36,8 @@ class NationalProgress:
         status = row["status"]
         if status == "failed":
             self.failed += 1
-            print(f"warning: county {row['county_code'] or row['input']} failed: "
-                  f"{row['message']}", file=self.stream, flush=True)
+            print(f"{row['county_code'] or row['input']}: failed: {row['message']}",
+                  file=self.stream, flush=True)
         elif status.startswith("skipped"):
             self.skipped += 1
         else:

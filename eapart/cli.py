@@ -7,8 +7,11 @@ exceptions when ``--strict`` is given (see :mod:`eapart.errors`).
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 
@@ -17,10 +20,19 @@ import click
 from eapart import __version__
 from eapart.config import Columns, RunConfig, load_config
 from eapart.domain.schema import CLI, INPUT_LAYERS, parameters
-from eapart.errors import EXIT_FLAGGED, EapartError, UsageError
-from eapart.io.atomic import terminate_unwinds
+from eapart.errors import (
+    EXIT_FLAGGED,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EapartError,
+    OutputError,
+    UsageError,
+    is_write_refused,
+    unexpected_message,
+)
+from eapart.io.atomic import real_destination, terminate_unwinds, write_errors_named
+from eapart.options import Where, check
 from eapart.progress import Progress, display_path
-from eapart.report import warning_lines
 
 #: The roles ``--column ROLE=NAME`` can map: the fields of :class:`~eapart.config.Columns`.
 _COLUMN_ROLES = tuple(f.name for f in dataclasses.fields(Columns))
@@ -38,6 +50,13 @@ def _errors_to_exit_codes(func: Callable) -> Callable:
         except EapartError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except (SystemExit, click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a message, never a traceback
+            if os.environ.get("EAPART_TRACEBACK"):
+                traceback.print_exc()
+            click.echo(f"error: {unexpected_message(exc)}", err=True)
+            sys.exit(EXIT_INPUT if is_write_refused(exc) else EXIT_INTERNAL)
         except KeyboardInterrupt:
             click.echo("interrupted: the output directory is as it was before, or complete",
                        err=True)
@@ -121,8 +140,15 @@ def _layer_options(func: Callable) -> Callable:
 @click.option("--keep-codes-from", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="An earlier output (may be --out itself): areas that hold mostly the same "
               "buildings keep their codes.")
+@click.option("--min-placed-share", type=float,
+              help="Fail when fewer than this share of the buildings lie in a township [0.01].")
 @click.option("--formats", metavar="FMT,...",
               help="Also export: gpkg,shp,geojson,parquet,fgb,csv,xlsx.")
+@click.option("--language", type=click.Choice(["zh", "en"]),
+              help="Headers of the exported workbook: zh (Chinese, default) or en.")
+@click.option("--gpkg-version", type=click.Choice(["1.2", "1.3", "1.4"]),
+              help="GeoPackage version written [1.2: opens in QGIS 3.22 and ArcGIS Pro 3 "
+              "without a warning].")
 @click.option("--basemap", help="Review-map basemap: none (default), osm, or an XYZ URL.")
 @click.option("--attribution", help="Credit line shown for an XYZ basemap.")
 @click.option("--no-maps", is_flag=True, help="Skip the HTML review maps.")
@@ -145,6 +171,7 @@ def run_command(input, out, config_file, columns, quiet, strict, **options) -> N
       eapart run county.gpkg --out out/ --small-areas 3316 --formats shp,xlsx
     """
     from eapart.api import run
+    from eapart.report import warning_lines
 
     cfg = build_config(input, out, config_file, columns, strict=strict, **options)
     progress = Progress(quiet=quiet)
@@ -179,17 +206,18 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
         value = options.pop(user, None)
         if value is None or value is False or (value == "" and parameter.kind is tuple):
             continue
+        value = check(user, value, Where.option(user))
+        cfg.given.add(user)
         if user == "institution_types":
-            value = tuple(t.strip().lower() for t in value.split(",") if t.strip())
+            value = tuple(t.lower() for t in value)
         elif user == "formats":
             from eapart.io.export import parse_formats
 
             value = tuple(parse_formats(value))
-        part = {"partition": cfg.partition, "households": cfg.households}.get(parameter.section,
-                                                                               cfg)
-        setattr(part, parameter.name, value)
-        if parameter.measure:
-            cfg.partition.measure = parameter.measure
+        cfg.set_parameter(parameter, value)
+    share = options.pop("min_placed_share", None)
+    if share is not None:
+        cfg.min_placed_share = check("min_placed_share", share, Where.option("min_placed_share"))
     if options.pop("no_maps", False):
         cfg.maps = False
     return cfg
@@ -205,9 +233,10 @@ def build_config(input, out, config_file, columns, **options) -> RunConfig:  # n
               help="Number of townships.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--county-code", default="420117", show_default=True, help="6-digit county code.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress; errors still go to stderr.")
 @_errors_to_exit_codes
-def sample_command(out, n_buildings, n_townships, seed, county_code, quiet) -> None:
+def sample_command(out, n_buildings, n_townships, seed, county_code, force, quiet) -> None:
     """Write a synthetic county (the input contract's layers) to the GeoPackage OUT.
 
     \b
@@ -218,11 +247,17 @@ def sample_command(out, n_buildings, n_townships, seed, county_code, quiet) -> N
 
     if n_buildings < 1 or n_townships < 1:
         raise UsageError("--buildings and --townships must be at least 1")
+    check("county_code", county_code, Where.option("county_code"))
+    if out.is_dir():
+        raise OutputError(f"{out.name} is a directory: give the GeoPackage file to write")
+    if out.exists() and not force:
+        raise OutputError(f"{out.name} exists: eapart sample never replaces a file unasked. "
+                          "Pass --force to replace it, or choose another name.")
     progress = Progress(quiet=quiet)
     with progress.stage("generate"):
         layers = make_county(n_buildings=n_buildings, n_townships=n_townships, seed=seed,
                              county_code=county_code)
-    with progress.stage("write"):
+    with progress.stage("write"), write_errors_named(out.absolute()):
         write_county(out, layers)
     progress.message(
         f"Wrote {display_path(out)}: {len(layers['buildings']):,} buildings, "
@@ -247,7 +282,8 @@ def sample_command(out, n_buildings, n_townships, seed, county_code, quiet) -> N
 @click.option("--formats", metavar="FMT,...", help="Also export these formats per county.")
 @click.option("--no-maps", is_flag=True, help="Skip the HTML review maps.")
 @click.option("--force", is_flag=True, help="Redo counties whose output is already complete.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but warnings and errors.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress; failed counties and errors still go to stderr.")
 @_errors_to_exit_codes
 def batch_command(manifest, summary, jobs, scheduler, cluster, spread_townships, formats,
                   no_maps, force, quiet) -> None:
@@ -284,6 +320,7 @@ def batch_command(manifest, summary, jobs, scheduler, cluster, spread_townships,
             extra = f": {row['message']}" if row["message"] else ""
             click.echo(f"{row['county_code'] or row['input']}: {row['status']}{extra}")
 
+    # The progress line goes to stderr unless quiet; a failed county's warning always.
     progress = NationalProgress(0, quiet=quiet)
     table = run_batch(manifest, options, summary, on_county=report, progress=progress)
     failed = int((table["status"] == "failed").sum())
@@ -302,7 +339,7 @@ def batch_command(manifest, summary, jobs, scheduler, cluster, spread_townships,
 @click.argument("outdir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--basemap", default=None, help="none (default), osm, or an XYZ tile URL.")
 @click.option("--attribution", default=None, help="Credit line shown for an XYZ basemap.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress; errors still go to stderr.")
 @_errors_to_exit_codes
 def map_command(outdir, basemap, attribution, quiet) -> None:
     """Rebuild the review maps (OUTDIR/map/) from an existing output.
@@ -316,7 +353,7 @@ def map_command(outdir, basemap, attribution, quiet) -> None:
     from eapart.api import rebuild_maps
 
     progress = Progress(quiet=quiet)
-    with progress.stage("review maps") as advance:
+    with output_in_use(outdir), progress.stage("review maps") as advance:
         pages = rebuild_maps(outdir, basemap=basemap, attribution=attribution,
                              progress=lambda d, t: advance(1))
     progress.message(f"Wrote {len(pages)} page(s); open {display_path(outdir)}/map/index.html")
@@ -328,34 +365,65 @@ def map_command(outdir, basemap, attribution, quiet) -> None:
               show_default=True, help="Comma-separated formats.")
 @click.option("--encoding", default="UTF-8", show_default=True,
               help="Shapefile code page: UTF-8, or GBK for older ArcGIS.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
+@click.option("--language", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Workbook headers: zh (Chinese, for a census office) or en (English).")
+@click.option("--gpkg-version", type=click.Choice(["1.2", "1.3", "1.4"]), default="1.2",
+              show_default=True,
+              help="GeoPackage version: 1.2 opens in QGIS 3.22 and ArcGIS Pro 3 without a warning.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress; errors and warnings still go to stderr.")
 @_errors_to_exit_codes
-def export_command(outdir, formats, encoding, quiet) -> None:
-    """Export an output's layers and tables for QGIS, ArcGIS and Excel (OUTDIR/export/)."""
+def export_command(outdir, formats, encoding, language, gpkg_version, quiet) -> None:
+    """Export an output's layers and tables for QGIS, ArcGIS and Excel (OUTDIR/export/).
+
+    \b
+    Example:
+      eapart export out/ --format shp,xlsx --encoding GBK --language zh
+    """
     from eapart.io.export import export, parse_formats
 
+    wanted = parse_formats(formats)
     progress = Progress(quiet=quiet)
-    with progress.stage("export"):
-        paths = export(outdir, parse_formats(formats), encoding=encoding)
+    with output_in_use(outdir), progress.stage("export"):
+        paths = export(outdir, wanted, encoding=encoding, language=language,
+                       gpkg_version=gpkg_version)
     progress.message(f"Wrote {len(paths)} file(s) in {display_path(outdir)}/export")
 
 
 @main.command("sheets")
 @click.argument("outdir", type=click.Path(path_type=Path, file_okay=False, exists=True))
-@click.option("--codes", multiple=True, metavar="CODE",
-              help="Only these small areas or census areas (repeatable).")
+@click.option("--codes", multiple=True, metavar="CODE,...",
+              help="Only these small areas, census areas or townships (commas, or repeat).")
+@click.option("--by", "by", default="census-area", show_default=True, metavar="GROUPING",
+              help="One PDF pack per census-area, small-area, or enumerator "
+                   "(after `eapart assign`).")
 @click.option("--jobs", "-j", type=int, default=None, help="Processes [all cores].")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress; errors still go to stderr.")
 @_errors_to_exit_codes
-def sheets_command(outdir, codes, jobs, quiet) -> None:
-    """Print one A4 PDF page per small area, bound per census area (OUTDIR/sheets/)."""
+def sheets_command(outdir, codes, by, jobs, quiet) -> None:
+    """Print enumerator packs (OUTDIR/sheets/): index, maps, building list, register.
+
+    \b
+    Each small area gets the map of its whole area, detail maps where its
+    buildings cluster too tightly to number at that scale, a building list
+    (建筑物清单) and a pre-numbered household register (户主姓名底册).
+    Examples:
+      eapart sheets out/
+      eapart sheets out/ --by small-area --codes 420117001001,420117001002
+    """
     from eapart.sheets.packs import make_sheets
 
+    wanted = [code.strip() for value in codes for code in value.split(",") if code.strip()]
     progress = Progress(quiet=quiet)
-    with progress.stage("sheets") as advance:
-        paths = make_sheets(outdir, list(codes) or None, jobs=jobs,
-                            progress=lambda done, total: advance(1))
-    progress.message(f"Wrote {len(paths)} PDF file(s) in {display_path(outdir)}/sheets")
+    with output_in_use(outdir), progress.stage("sheets") as advance:
+        result = make_sheets(outdir, wanted or None, by=by, jobs=jobs,
+                             progress=lambda done, total: advance(1))
+    for line in result.summary():
+        if line.startswith("WARNING"):
+            click.echo(line, err=True)  # warnings survive --quiet
+        else:
+            progress.message(line)
+    progress.message(f"Wrote {len(result.paths)} PDF file(s) in {display_path(outdir)}/sheets")
 
 
 # --- eapart assign ----------------------------------------------------------------------
@@ -402,6 +470,16 @@ def assign_command(outdir, staff_list, config_file, quiet, previous_assignments,
         if quiet and not line.startswith("Warning:"):
             continue
         click.echo(line, err=line.startswith("Warning:"))
+
+
+@contextmanager
+def output_in_use(outdir: Path) -> Iterator[None]:
+    """Hold the output's lock (no run replaces it meanwhile) and name damage clearly."""
+    from eapart.io.damage import reading_output
+    from eapart.io.lock import destination_lock
+
+    with reading_output(outdir), destination_lock(real_destination(outdir)):
+        yield
 
 
 if __name__ == "__main__":  # pragma: no cover

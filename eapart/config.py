@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from eapart.domain.rules import DEFAULT_TARGET, DEFAULT_TOLERANCE, SizeBand
-from eapart.domain.schema import INPUT_LAYERS, MEASURES, TOML, parameters
+from eapart.domain.schema import INPUT_LAYERS, MEASURES, TOML, Parameter, parameters
 from eapart.domain.vocabulary import (
     DEFAULT_FLOORS_BY_TYPE,
     DEFAULT_INSTITUTION_TYPES,
@@ -55,6 +55,7 @@ from eapart.domain.vocabulary import (
     GENERIC_RESIDENTIAL_TYPES,
 )
 from eapart.errors import UsageError
+from eapart.options import Where, check, check_like, key_lines
 from eapart.staff.norms import StaffNorms
 
 if sys.version_info >= (3, 11):
@@ -168,6 +169,8 @@ class RunConfig:
     staff: StaffNorms = field(default_factory=StaffNorms)
     out: Path | None = None
     formats: tuple[str, ...] = ()
+    language: str = "zh"
+    gpkg_version: str = "1.2"
     basemap: str | None = None
     attribution: str | None = None
     maps: bool = True
@@ -178,10 +181,29 @@ class RunConfig:
     keep_codes_from: Path | None = None
     config_file: Path | None = None
     config_text: str | None = None
+    #: A run that places fewer than this share of the buildings in a township is an
+    #: error (and one that places none always is): most likely the CRS or the axes are wrong.
+    min_placed_share: float = 0.01
+    #: User names of the options given (command line, run file or manifest), not
+    #: defaulted: :meth:`validate` refuses options that contradict each other.
+    given: set[str] = field(default_factory=set)
+
+    def section(self, name: str) -> object:
+        """The object that holds the parameters of a :data:`~eapart.domain.schema.PARAMETERS`
+        section: ``partition`` and ``households`` have their own, ``input`` and
+        ``output`` are fields of the run itself."""
+        return {"partition": self.partition, "households": self.households}.get(name, self)
+
+    def set_parameter(self, parameter: Parameter, value: object) -> None:
+        """Set one parameter by its table entry (and the measure its name selects)."""
+        setattr(self.section(parameter.section), parameter.name, value)
+        if parameter.measure:
+            self.partition.measure = parameter.measure
 
     def validate(self) -> None:
         """Raise :class:`UsageError` for parameters that cannot work together."""
         p = self.partition
+        _refuse_conflicts(self.given)
         if p.measure not in MEASURES:
             raise UsageError(f"measure must be 'households' or 'persons', not {p.measure!r}")
         if p.target <= 0:
@@ -258,6 +280,28 @@ class RunConfig:
         }
 
 
+#: Options that cannot be given together: (one, the others, why).
+CONFLICTS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("small_areas", ("target_households", "target_persons", "target"),
+     "a county total of small areas sets the target itself (the county's mean size)"),
+    ("census_areas", ("census_area_households", "census_area_target"),
+     "a county total of census areas sets their size itself"),
+    ("target_households", ("target_persons", "min_persons", "max_persons"),
+     "a run balances households or persons, not both"),
+    ("target_persons", ("min_households", "max_households"),
+     "a run balances households or persons, not both"),
+)
+
+
+def _refuse_conflicts(given: set[str]) -> None:
+    """Raise :class:`UsageError` for options given together that contradict each other."""
+    for one, others, why in CONFLICTS:
+        clash = [o for o in others if o in given]
+        if one in given and clash:
+            names = " and ".join(f"--{n.replace('_', '-')}" for n in (one, clash[0]))
+            raise UsageError(f"{names} cannot be given together: {why}. Drop one of them.")
+
+
 # --- the TOML file -------------------------------------------------------------------
 
 _SECTION_FIELDS = {
@@ -276,50 +320,61 @@ def load_config(path: Path) -> RunConfig:
     """Read a TOML run file into a :class:`RunConfig`.
 
     Unknown tables or keys are errors that name the key, so a typo never passes
-    silently. Relative paths inside the file are taken relative to the file.
+    silently; every value is checked by :mod:`eapart.options`, and an error names
+    the file, the line and the key. Relative paths inside the file are taken
+    relative to the file.
     """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read the config file {path}: {exc.strerror}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise UsageError(f"cannot read the config file {path.name}: {why}") from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path} is not valid TOML: {exc}") from exc
+        raise UsageError(f"{path.name} is not valid TOML: {exc}") from exc
     cfg = RunConfig(config_file=path, config_text=text)
+    lines = key_lines(text)
+
+    def where(table: str, key: str) -> Where:
+        return Where.run_file(path, lines.get((table, key)), table, key)
+
     base = path.parent
     for section, values in data.items():
         if not isinstance(values, dict):
-            raise UsageError(f"{path}: '{section}' must be a table like [{section}]")
+            raise UsageError(f"{where('', section).label}: '{section}' must be a table like "
+                             f"[{section}]")
         if section == "input":
-            _apply_input(cfg, values, base, path)
+            _apply_input(cfg, values, base, where)
         elif section in _SECTION_FIELDS:
-            target = getattr(cfg, section)
-            _apply_fields(target, values, f"{path} [{section}]")
+            _apply_fields(cfg, section, values, where)
         elif section == "partition":
-            _apply_partition(cfg.partition, values, path)
+            _apply_partition(cfg, values, where)
         elif section == "output":
-            _apply_output(cfg, values, path)
+            _apply_output(cfg, values, where)
         else:
             raise UsageError(
-                f"{path}: unknown table [{section}]; use [input], [columns], [households], "
-                "[partition], [staff] or [output]"
+                f"{where('', section).label}: unknown table [{section}]; use [input], "
+                "[columns], [households], [partition], [staff] or [output]"
             )
     return cfg
 
 
-def _apply_input(cfg: RunConfig, values: dict, base: Path, path: Path) -> None:
+def _apply_input(cfg: RunConfig, values: dict, base: Path, where) -> None:
     for key, value in values.items():
         if key not in _INPUT_KEYS:
-            raise UsageError(f"{path} [input]: unknown key '{key}' (known: {sorted(_INPUT_KEYS)})")
+            raise UsageError(f"{where('input', key).label}: unknown key '{key}' "
+                             f"(known: {sorted(_INPUT_KEYS)})")
+        value = check(key, value, where("input", key))
         name = _INPUT_KEYS[key].name
         if name == "input":
             cfg.input = base / value
         elif name == "layers":
             cfg.layers = {k: _relative_source(base, v) for k, v in value.items()}
         else:
-            setattr(cfg, name, str(value))
+            setattr(cfg, name, value)
+        cfg.given.add(key)
 
 
 def _relative_source(base: Path, source: str) -> str:
@@ -329,35 +384,57 @@ def _relative_source(base: Path, source: str) -> str:
     return f"{resolved}{sep}{layer}" if sep else str(resolved)
 
 
-def _apply_fields(target: object, values: dict, where: str) -> None:
-    names = {f.name for f in dataclasses.fields(target)}
+def _apply_fields(cfg: RunConfig, section: str, values: dict, where) -> None:
+    """A table whose keys are the fields of one part of the run ([columns], [staff], ...).
+
+    Keys that are run options (:data:`eapart.options.SPECS`) are checked by their rule,
+    the others by the type of their default (a column name is text, a count a number).
+    """
+    target = getattr(cfg, section)
+    names = {f.name: f for f in dataclasses.fields(target)}
     for key, value in values.items():
         if key not in names:
-            raise UsageError(f"{where}: unknown key '{key}' (known: {sorted(names)})")
+            raise UsageError(f"{where(section, key).label}: unknown key '{key}' "
+                             f"(known: {sorted(names)})")
         current = getattr(target, key)
+        if section == "households":
+            value = check(key, value, where(section, key))
+        else:
+            value = check_like(current if current is not None else "", value,
+                               where(section, key))
         if isinstance(current, tuple):
             value = tuple(value)
         setattr(target, key, value)
+        if section == "households":
+            cfg.given.add(key)
 
 
-def _apply_partition(part: PartitionConfig, values: dict, path: Path) -> None:
+def _apply_partition(cfg: RunConfig, values: dict, where) -> None:
+    part = cfg.partition
     for key, value in values.items():
         if key not in _PARTITION_KEYS:
-            raise UsageError(f"{path} [partition]: unknown key '{key}' "
+            raise UsageError(f"{where('partition', key).label}: unknown key '{key}' "
                              f"(known: {sorted(_PARTITION_KEYS)})")
+        value = check(key, value, where("partition", key))
         parameter = _PARTITION_KEYS[key]
         if parameter.measure:
             part.measure = parameter.measure
         if isinstance(getattr(part, parameter.name), tuple):
             value = tuple(value)
         setattr(part, parameter.name, value)
+        cfg.given.add(key)
 
 
-def _apply_output(cfg: RunConfig, values: dict, path: Path) -> None:
+def _apply_output(cfg: RunConfig, values: dict, where) -> None:
     for key, value in values.items():
         if key not in _OUTPUT_KEYS:
             known = sorted(_OUTPUT_KEYS)
-            raise UsageError(f"{path} [output]: unknown key '{key}' (known: {known})")
+            raise UsageError(f"{where('output', key).label}: unknown key '{key}' "
+                             f"(known: {known})")
+        if key == "formats" and isinstance(value, str):
+            value = value.split(",")
+        value = check(key, value, where("output", key))
         if key == "formats":
-            value = tuple(value) if isinstance(value, list) else tuple(str(value).split(","))
+            value = tuple(v.strip().lower() for v in value)
         setattr(cfg, _OUTPUT_KEYS[key].name, value)
+        cfg.given.add(key)

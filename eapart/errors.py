@@ -70,3 +70,36 @@ def list_ids(ids, limit: int = 20) -> str:
     if len(ids) > limit:
         shown += f", ... ({len(ids) - limit} more)"
     return shown
+
+
+#: Fragments of system messages that mean the disk or the folder refused a write.
+_WRITE_REFUSED = ("no space left", "disk is full", "disk quota", "read-only file system",
+                  "permission denied", "database or disk is full", "disk i/o error",
+                  "file too large")
+
+
+def is_write_refused(exc: BaseException) -> bool:
+    """True when ``exc`` says the disk is full or the place cannot be written."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES,
+                                                  errno.EPERM, errno.EDQUOT, errno.EFBIG):
+        return True
+    text = str(exc).lower()
+    return any(fragment in text for fragment in _WRITE_REFUSED)
+
+
+def unexpected_message(exc: BaseException) -> str:
+    """One line for an error eapart did not foresee: what it was, and that it is a defect.
+
+    A disk that is full or a folder that cannot be written is said as such.
+    """
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, OSError) and exc.strerror:
+        from pathlib import Path
+
+        first = exc.strerror + (f": {Path(exc.filename).name}" if exc.filename else "")
+    if is_write_refused(exc):
+        return f"cannot write the output: {first or type(exc).__name__}"
+    return (f"unexpected {type(exc).__name__}: {first} (a defect of eapart: please report it "
+            "with the input; EAPART_TRACEBACK=1 shows where it happened)")

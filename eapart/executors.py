@@ -8,12 +8,18 @@ come back in task order.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from eapart.errors import UsageError
+from eapart.io.atomic import process_alive
 from eapart.partition.model import TownshipResult, TownshipTask
 
 Work = Callable[[TownshipTask], TownshipResult]
@@ -53,6 +59,37 @@ def map_townships(
     return _on_processes(work, tasks, jobs, advance)
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with(parent_pid: int) -> None:
+    """Make this worker process end when ``parent_pid`` (the main process) ends.
+
+    A pool's workers would otherwise outlive a main process killed by SIGKILL,
+    each holding its memory for ever. On Linux the kernel sends SIGKILL when the
+    process that started this one exits (``PR_SET_PDEATHSIG``); that is the main
+    process, or the forkserver, which ends with it. A watchdog thread also checks
+    ``parent_pid`` every half second, wherever the worker was started from.
+    Used as (part of) every pool's initializer.
+    """
+    if sys.platform == "linux":
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - not glibc
+            pass
+    if not process_alive(parent_pid):
+        os._exit(1)
+    threading.Thread(target=_watch, args=(parent_pid,), daemon=True,
+                     name="eapart-die-with-parent").start()
+
+
+def _watch(parent_pid: int) -> None:
+    while process_alive(parent_pid):
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def _largest_first(tasks: Sequence[TownshipTask]) -> list[int]:
     """Task indices, heaviest first, so the last task to finish is a small one."""
     return sorted(range(len(tasks)), key=lambda i: -len(tasks[i].buildings))
@@ -61,7 +98,8 @@ def _largest_first(tasks: Sequence[TownshipTask]) -> list[int]:
 def _on_processes(work, tasks, jobs, advance) -> list[TownshipResult]:
     results: list[TownshipResult | None] = [None] * len(tasks)
     context = multiprocessing.get_context("forkserver")
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context,
+                               initializer=die_with, initargs=(os.getpid(),))
     try:
         futures = {pool.submit(work, tasks[i]): i for i in _largest_first(tasks)}
         for future in as_completed(futures):

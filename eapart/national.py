@@ -77,8 +77,12 @@ def run_on_cluster(
     options: BatchOptions,
     record: Callable[[int, dict], None],
     progress: NationalProgress,
+    manifest: str = "manifest",
 ) -> None:
-    """Run the counties ``jobs`` (row index, manifest row) as tasks; ``record`` each row."""
+    """Run the counties ``jobs`` (row index, manifest row) as tasks; ``record`` each row.
+
+    ``manifest`` is the manifest's name, for messages about its cells.
+    """
     from dask.distributed import as_completed
 
     on_worker = dataclasses.replace(options, scheduler=None, cluster=None, jobs=1)
@@ -88,9 +92,9 @@ def run_on_cluster(
         futures = {}
         for index, row in jobs:
             if is_complete(row["out"]) and not options.force:
-                record(index, run_county(row, options, index + 2))  # skipped: no task
+                record(index, run_county(row, options, index + 2, manifest))  # skipped: no task
                 continue
-            future = client.submit(run_county, row, on_worker, index + 2, pure=False,
+            future = client.submit(run_county, row, on_worker, index + 2, manifest, pure=False,
                                    retries=RETRIES, key=f"county-{index}-{batch}")
             futures[future] = index
             progress.started(index)

@@ -19,10 +19,11 @@ import shapely
 from eapart.config import PartitionConfig, RunConfig
 from eapart.domain.areas import Areas
 from eapart.domain.rules import SMALL_AREAS_PER_CENSUS_AREA, SizeBand
-from eapart.domain.schema import BUILDING_ID, HOUSEHOLDS_ESTIMATE, TOWNSHIP_CODE
+from eapart.domain.schema import BUILDING_ID, HOUSEHOLDS_ESTIMATE, TOWNSHIP_CODE, WALK_NUMBER
 from eapart.io.read import Inputs
 from eapart.partition.model import PartitionParams, TownshipResult, TownshipTask
 from eapart.partition.regions.shares import share
+from eapart.partition.walk import walk_numbers
 from eapart.rounding import count_column, whole_counts
 
 
@@ -142,6 +143,7 @@ def assemble(inputs: Inputs, results: list[TownshipResult], parameters: dict) ->
     census = census.sort_values("census_area_code").reset_index(drop=True).to_crs(crs)
 
     buildings = _building_layer(inputs, results)
+    buildings[WALK_NUMBER] = _walk_numbers(inputs, buildings, small)
     _report_whole_counts(buildings, small, census)
     townships = _township_layer(inputs, buildings, census, small)
     layers = {
@@ -173,11 +175,28 @@ def _building_layer(inputs: Inputs, results: list[TownshipResult]) -> gpd.GeoDat
             "persons_estimated": b["persons_estimated"].to_numpy(dtype=bool),
             "type": b["type"].to_numpy(dtype=object),
             "name": b["name"].to_numpy(dtype=object),
+            "floors": b["floors"].to_numpy(dtype=float) if "floors" in b
+            else np.full(len(b), np.nan),
         },
         geometry=inputs.building_geometry.array,
         crs=inputs.input_crs,
     )
     return out[out["township_code"].notna()].reset_index(drop=True)
+
+
+def _walk_numbers(inputs: Inputs, buildings: gpd.GeoDataFrame,
+                  small: gpd.GeoDataFrame) -> np.ndarray:
+    """Each building's place on the walking route of its small area (see
+    :mod:`eapart.partition.walk`), computed in the work CRS."""
+    work = buildings.geometry.to_crs(inputs.work_crs).array
+    points = shapely.get_coordinates(shapely.point_on_surface(work))
+    areas = dict(zip(small["small_area_code"], small.geometry.to_crs(inputs.work_crs).array,
+                     strict=True))
+    barriers = inputs.barriers
+    lines = np.asarray(barriers.geometry.array)[barriers["rank"].to_numpy() != "path"] \
+        if len(barriers) else np.zeros(0, dtype=object)
+    return walk_numbers(points, buildings["small_area_code"].to_numpy(dtype=object), areas,
+                        lines)
 
 
 def _report_whole_counts(buildings: gpd.GeoDataFrame, small: gpd.GeoDataFrame,
@@ -229,3 +248,42 @@ def _township_layer(inputs: Inputs, buildings, census, small) -> gpd.GeoDataFram
         crs=inputs.input_crs,
     )
     return frame.sort_values("township_code").reset_index(drop=True)
+
+
+def count_shortfalls(cfg: RunConfig, tasks: list[TownshipTask],
+                     layers: dict[str, gpd.GeoDataFrame]) -> list[str]:
+    """Warnings for county totals asked for (``--small-areas``, ``--census-areas``) and not met.
+
+    Each names the number delivered and why: the townships that made fewer than
+    their share, with what they hold (a small area needs a building, a census area
+    a small area).
+    """
+    part = cfg.partition
+    small = layers["small_areas"].groupby("township_code").size()
+    census = layers["census_areas"].groupby("township_code").size()
+    measure = layers["buildings"].groupby("township_code")[part.measure].apply(
+        lambda v: int((v > 0).sum()))
+    warnings = []
+    for option, asked_total, asked_of, made, holds in (
+        ("--small-areas", part.small_areas, lambda p: p.n_small_areas, small,
+         lambda code: f"{int(measure.get(code, 0))} building(s) with {part.measure}"),
+        ("--census-areas", part.census_areas, lambda p: p.n_census_areas, census,
+         lambda code: f"{int(small.get(code, 0))} small area(s), and a census area holds "
+                      "at least one"),
+    ):
+        if not asked_total:
+            continue
+        delivered = int(made.sum())
+        if delivered == asked_total:
+            continue
+        short = [(t.township_code, asked_of(t.params), int(made.get(t.township_code, 0)))
+                 for t in tasks if asked_of(t.params) is not None]
+        short = [s for s in short if s[1] != s[2]]
+        shown = "; ".join(f"{code} asked {asked}, made {got} (it holds {holds(code)})"
+                          for code, asked, got in short[:5])
+        more = f"; and {len(short) - 5} more township(s)" if len(short) > 5 else ""
+        warnings.append(
+            f"{option} {asked_total}: {delivered} delivered. The townships that could not "
+            f"make their share: {shown}{more}."
+        )
+    return warnings

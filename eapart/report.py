@@ -1,6 +1,6 @@
 """The run's report: what went in, what came out, how good it is, what to look at.
 
-:func:`build_report` gives the dict written as ``report.json`` (contract.md);
+:func:`build_report` gives the dict written as ``report.json`` (docs/contract.md);
 :func:`summary_lines` the few lines printed at the end of every run. The report
 holds no clock time and no absolute path, so identical runs give identical files.
 """
@@ -182,8 +182,12 @@ def summary_lines(report: dict, out: Path, timings: dict[str, float]) -> list[st
                      + " (see the review map and summary.csv).")
     kept = report.get("codes_kept")
     if kept:
-        lines.append(f"Codes kept from the earlier output: {kept['small_areas_kept']:,} of "
-                     f"{report['small_areas']:,} small areas.")
+        matched = kept.get("matched", {})
+        found = (f" ({matched['from']}, county {matched['county'] or '?'}: "
+                 f"{matched['ids_found']:,} of {matched['buildings']:,} building ids found, "
+                 f"{matched['same_place']:,} in the same place)") if matched else ""
+        lines.append(f"Codes kept from the earlier output{found}: {kept['small_areas_kept']:,} "
+                     f"of {report['small_areas']:,} small areas.")
     if report["buildings_unassigned"]:
         lines.append(f"Not placed: {report['buildings_unassigned']} building(s) outside every "
                      "township, listed in the 'unassigned' layer.")

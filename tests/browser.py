@@ -27,6 +27,11 @@ def chromium_missing_reason() -> str | None:
     return None
 
 
+def uri(path: Path) -> str:
+    """The ``file:`` URL of a page on disk."""
+    return path.resolve().as_uri()
+
+
 @dataclass
 class PageLog:
     """What a page did: requests (URLs), console errors, page errors and dialogs."""

@@ -15,12 +15,18 @@ STABLE_COLUMNS = ["county_code", "input", "out", "buildings_in", "buildings_assi
 
 
 def write_counties(folder: Path, n: int) -> list[Path]:
-    """``n`` tiny counties (the tiny county moved 5 km north each time) as GeoPackages."""
+    """``n`` tiny counties (the tiny county moved 5 km north each time) as GeoPackages.
+
+    County ``i`` has the code ``420100 + i`` (as :func:`manifest_text` writes it),
+    and its townships' codes nest in it.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(n):
         layers = {k: v.set_geometry(v.geometry.translate(0, 5000 * i))
                   for k, v in tiny_county().items()}
+        codes = layers["townships"]["code"].str[6:]
+        layers["townships"]["code"] = f"{420100 + i}" + codes
         path = folder / f"c{i}.gpkg"
         write_gpkg(layers, path)
         paths.append(path)

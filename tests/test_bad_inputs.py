@@ -457,7 +457,7 @@ def test_gaps_between_townships_are_reported(tmp_path):
     assert "2 gap(s)" in gaps[0] and "3,200 m2 in all" in gaps[0]  # 3 x 400 + 40 x 50
     assert "420117001" in gaps[0] and "420117100" in gaps[0]
     assert report["buildings_unassigned"] == 1
-    assert "gap" in proc.stdout
+    assert "gap" in proc.stderr  # warnings go to stderr, even with --quiet
 
 
 def test_village_straddling_two_townships_is_cut_and_reported(tmp_path):

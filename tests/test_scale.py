@@ -63,6 +63,7 @@ def test_batch_runs_resumes_and_records_failures(tmp_path):
     layers = tiny_county()
     write_gpkg(layers, tmp_path / "a.gpkg")
     moved = {k: v.set_geometry(v.geometry.translate(0, 5000)) for k, v in layers.items()}
+    moved["townships"]["code"] = ["420118001", "420118100"]  # county 420118's own codes
     write_gpkg(moved, tmp_path / "b.gpkg")
     manifest = tmp_path / "manifest.csv"
     manifest.write_text(

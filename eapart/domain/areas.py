@@ -132,8 +132,11 @@ class Areas:
         return cls.from_layers(read, parameters=parameters if isinstance(parameters, dict)
                                else {}, report=report, outdir=outdir)
 
-    def to_file(self, directory: str | Path) -> None:
+    def to_file(self, directory: str | Path, gpkg_version: str | None = None) -> None:
         """Write the contract's files (GeoPackage, report, summary) into ``directory``.
+
+        ``gpkg_version`` is the GeoPackage version (1.2 unless given: see
+        :data:`eapart.io.write.GPKG_VERSION`).
 
         ``directory`` is made when absent and must not hold an output already. A
         run writes into a temporary folder (:func:`eapart.io.atomic.atomic_directory`)
@@ -147,7 +150,8 @@ class Areas:
             raise OutputError(f"{directory} already holds {', '.join(taken)}: write into a new "
                               "folder (`eapart run --force` replaces an output whole)")
         directory.mkdir(parents=True, exist_ok=True)
-        write_contract(directory, self.layers, self.report)
+        write_contract(directory, self.layers, self.report,
+                       **({"gpkg_version": gpkg_version} if gpkg_version else {}))
 
 
 def read_report(outdir: str | Path) -> dict:

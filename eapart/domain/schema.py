@@ -43,6 +43,9 @@ TOWNSHIP_CODE = "township_code"
 CENSUS_AREA_CODE = "census_area_code"
 SMALL_AREA_CODE = "small_area_code"
 BUILDING_ID = "building_id"
+#: A building's place (1, 2, ...) on the walking route of its small area
+#: (:mod:`eapart.partition.walk`): the number on the sheets' maps and building lists.
+WALK_NUMBER = "walk_number"
 FLAGS_COLUMN = "flags"
 
 #: Columns that hold codes: always strings, leading zeros kept.
@@ -57,7 +60,7 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     "small_areas": (SMALL_AREA_CODE, CENSUS_AREA_CODE, TOWNSHIP_CODE, "households", "persons",
                     "buildings", FLAGS_COLUMN, "township_name", "census_area_name"),
     "buildings": (BUILDING_ID, TOWNSHIP_CODE, CENSUS_AREA_CODE, SMALL_AREA_CODE, "households",
-                  "persons", "type", "name"),
+                  "persons", "type", "name", "floors", WALK_NUMBER),
     "unassigned": (BUILDING_ID, "reason"),
     **{layer: ("class", "name") for layer in FEATURE_LAYERS},
 }
@@ -156,6 +159,8 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("scheduler", "output", "scheduler", str, _FILES),
     Parameter("strict", "output", "strict", bool, _FILES),
     Parameter("formats", "output", "formats", tuple, _FILES),
+    Parameter("language", "output", "language", str, _FILES),
+    Parameter("gpkg_version", "output", "gpkg_version", str, _FILES),
     Parameter("maps", "output", "maps", bool, frozenset({TOML})),
     Parameter("out", "output", "out", str, frozenset({CLI, MANIFEST})),
     Parameter("force", "output", "force", bool, frozenset({CLI})),

@@ -54,8 +54,8 @@ def metric_crs(frame) -> pyproj.CRS:
 def metric_crs_for(crs: pyproj.CRS, lon: float, lat: float) -> pyproj.CRS:
     """Choose the CRS to work in for data in ``crs`` centred at ``lon``, ``lat`` (degrees).
 
-    >>> metric_crs_for(pyproj.CRS("EPSG:4490"), 114.3, 30.6).to_epsg()
-    4548
+    >>> metric_crs_for(pyproj.CRS("EPSG:4490"), 114.3, 30.6).to_epsg()  # CM 114E
+    4547
     >>> metric_crs_for(pyproj.CRS("EPSG:4326"), 1.55, 42.55).to_epsg()
     32631
     """
@@ -95,6 +95,8 @@ def check_coordinates(geoms: np.ndarray, crs: pyproj.CRS, where: str, labels) ->
     labels = np.asarray(labels, dtype=object)
     bounds = shapely.bounds(geoms)
     nonfinite = present & ~np.isfinite(bounds).all(axis=1)
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    nonfinite[owner[~np.isfinite(coords).all(axis=1)]] = True
     if nonfinite.any():
         raise InputError(
             f"{where}: features {list_ids(labels[nonfinite])} have coordinates that are not "
@@ -131,7 +133,18 @@ def _check_geographic(bounds, present, crs: pyproj.CRS, where: str, labels) -> N
             f"geographic CRS {crs.name} (for example {_corner(bounds[out][0])}; longitude "
             "must lie in -180..360 and latitude in -90..90). If the layer is projected, set "
             "its real CRS (for example a Gauss-Kruger zone); else fix those features."
+            + _swapped_hint(bounds, present)
         )
+
+
+def _swapped_hint(bounds: np.ndarray, present: np.ndarray) -> str:
+    """A hint when every feature would be in range with longitude and latitude exchanged."""
+    b = bounds[present]
+    if ((b[:, 1] >= -180) & (b[:, 3] <= 360) & (b[:, 0] >= -90) & (b[:, 2] <= 90)).all():
+        return (" With x and y exchanged every feature would be in range: longitude and "
+                "latitude look swapped (map them with --column csv_x=... --column csv_y=..., "
+                "or fix the file).")
+    return ""
 
 
 def _check_projected_on_earth(bounds, present, crs: pyproj.CRS, where: str, labels) -> None:

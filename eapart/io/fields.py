@@ -19,13 +19,15 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "persons": ("persons", "population", "people", "pop", "人数", "人口"),
     "floors": ("floors", "levels", "storeys", "stories", "building:levels", "floor", "层数"),
     "building_type": ("type", "building", "use", "btype", "类型"),
-    "building_name": ("name", "名称"),
-    "township_code": ("code", "township_code", "xzqdm", "代码"),
-    "township_name": ("name", "township_name", "xzqmc", "名称"),
+    "building_name": ("name", "building_name", "jzmc", "mc", "名称", "建筑名称"),
+    "township_code": ("code", "township_code", "xzqdm", "xzdm", "代码", "乡镇代码"),
+    "township_name": ("name", "township_name", "xzmc", "xzqmc", "xzmc_1", "mc",
+                      "名称", "乡镇名称", "乡镇", "name_zh", "name:zh"),
     "township_population": ("population", "persons", "pop", "人口"),
     "township_households": ("households", "hh", "户数"),
     "village_code": ("code", "village_code", "cjqdm", "代码"),
-    "village_name": ("name", "village_name", "名称"),
+    "village_name": ("name", "village_name", "cjqmc", "cmc", "mc", "名称",
+                     "村名", "村级名称", "name_zh", "name:zh"),
     "barrier_class": ("class", "fclass", "highway", "kind"),
     "barrier_name": ("name", "名称"),
 }
@@ -61,6 +63,23 @@ def find_column(
     return None
 
 
+def text_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of ``frame`` that hold text (names to choose from).
+
+    Geometry and columns of digits only (codes) are left out.
+    """
+    geometry = getattr(frame, "_geometry_column_name", None)
+
+    def is_name(column) -> bool:
+        values = frame[column].dropna()
+        texts = values[values.map(lambda v: isinstance(v, str))]
+        return len(texts) > 0 and not texts.str.strip().str.isdigit().all()
+
+    return [str(c) for c in frame.columns if c != geometry
+            and (pd.api.types.is_string_dtype(frame[c]) or frame[c].dtype == object)
+            and is_name(c)]
+
+
 def as_text(values: pd.Series) -> pd.Series:
     """Values as strings, keeping codes whole: ``110101001.0`` reads as ``'110101001'``.
 
@@ -74,6 +93,10 @@ def as_text(values: pd.Series) -> pd.Series:
         return values.map(lambda v: None if pd.isna(v) else str(int(v))).astype(object)
     return values.map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v))
                       else str(v).strip()).astype(object)
+
+
+#: The largest count a column may hold (households, persons, floors; township totals).
+MAX_COUNT = 1e9
 
 
 def as_numbers(values: pd.Series, where: str, column: str, ids: pd.Series) -> pd.Series:
@@ -90,6 +113,13 @@ def as_numbers(values: pd.Series, where: str, column: str, ids: pd.Series) -> pd
         raise InputError(
             f"{where}: column '{column}' must hold numbers; these ids have text instead: "
             f"{list_ids(ids[text])}. Correct them or leave them empty to estimate."
+        )
+    huge = numbers.abs() > MAX_COUNT
+    if huge.any():
+        raise InputError(
+            f"{where}: column '{column}' has values out of range (above {MAX_COUNT:,.0f}) for "
+            f"ids {list_ids(ids[huge])}, e.g. {numbers[huge].iloc[0]:g}. Correct them or leave "
+            "them empty to estimate."
         )
     negative = numbers < 0
     if negative.any():

@@ -91,6 +91,7 @@ class HouseholdResult:
     estimated_households: np.ndarray
     estimated_persons: np.ndarray
     method: dict = field(default_factory=dict)
+    floors: np.ndarray | None = None  # storeys as given by the data, NaN where unknown
 
 
 def beside_dwellings(geoms: np.ndarray, types: np.ndarray, params: HouseholdParams) -> np.ndarray:

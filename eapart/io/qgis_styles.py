@@ -1,8 +1,10 @@
 """QGIS layer styles and run metadata stored inside the result GeoPackage.
 
 Opening ``eapart.gpkg`` in QGIS should show the result ready to review:
-small areas outlined and labelled with their codes, flagged small areas filled
-in orange, census areas and townships in heavier outlines, buildings in grey.
+small areas outlined and labelled with their codes, small areas out of the band
+or otherwise broken (enclave, not one piece) filled in orange and those crossed by
+a major road or with a notice only faintly, census areas and townships in heavier
+outlines, buildings in grey.
 QGIS reads default styles from a ``layer_styles`` table in the GeoPackage (its
 own schema, the same one QGIS creates when a style is saved "in the database");
 each row holds a QML document, plus an SLD for other software.
@@ -30,6 +32,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from eapart.domain.flags import CROSSES_MAJOR_ROAD, FLAGS, PROBLEM
 from eapart.errors import InputError
 from eapart.io.write import FIXED_TIMESTAMP
 
@@ -79,7 +82,11 @@ _METADATA_EXTENSION = "http://www.geopackage.org/spec120/#extension_metadata"
 
 @dataclass(frozen=True)
 class LayerStyle:
-    """How one layer looks: fill, outline, label field and an optional flagged rule."""
+    """How one layer looks: fill, outline, label field and an optional flagged rule.
+
+    Polygons use ``fill`` and ``outline``; lines are drawn in ``outline`` at
+    ``width_mm``; points as circles filled with ``fill``.
+    """
 
     fill: str  # "r,g,b,a"
     outline: str
@@ -98,30 +105,69 @@ STYLES: dict[str, LayerStyle] = {
     ),
     "buildings": LayerStyle("190,190,190,255", "110,110,110,255", 0.1),
     "unassigned": LayerStyle("230,30,30,255", "120,0,0,255", 0.3),
+    "roads": LayerStyle("0,0,0,0", "170,120,40,255", 0.4),
+    "rail": LayerStyle("0,0,0,0", "70,70,70,255", 0.5),
+    "water": LayerStyle("160,200,240,200", "58,123,213,255", 0.3),
 }
+
+#: Small areas with only notices (no problem flag) get a faint fill.
+NOTICE_FILL = "255,225,140,70"
+#: Flags that fill a small area orange: the problems other than a road through it (on
+#: a real county a third of the areas cross a road; those get the faint fill, so the
+#: areas out of the band and the enclaves still stand out).
+PROBLEM_FLAGS = frozenset(flag.name for flag in FLAGS
+                          if flag.severity == PROBLEM and flag.name != CROSSES_MAJOR_ROAD)
+
+#: Geometry families a style can be written for.
+GEOMETRIES = ("polygon", "line", "point")
 
 
 def _prop(parent: ET.Element, key: str, value: str) -> None:
     ET.SubElement(parent, "prop", k=key, v=value)
 
 
-def _fill_symbol(parent: ET.Element, name: str, fill: str, outline: str, width: float) -> None:
+def _symbol_layer(parent: ET.Element, name: str, kind: str, layer_class: str,
+                  props: tuple[tuple[str, str], ...]) -> None:
+    """One QGIS symbol of ``kind`` (fill, line, marker) with one symbol layer."""
     symbol = ET.SubElement(
-        parent, "symbol", type="fill", name=name, alpha="1", clip_to_extent="1", force_rhr="0"
+        parent, "symbol", type=kind, name=name, alpha="1", clip_to_extent="1", force_rhr="0"
     )
-    layer = ET.SubElement(symbol, "layer", {"class": "SimpleFill"}, enabled="1", locked="0")
+    layer = ET.SubElement(symbol, "layer", {"class": layer_class}, enabled="1", locked="0")
     layer.set("pass", "0")
-    transparent = fill.endswith(",0")
-    for key, value in (
-        ("color", fill),
-        ("style", "no" if transparent else "solid"),
-        ("outline_color", outline),
-        ("outline_style", "solid"),
-        ("outline_width", f"{width:g}"),
-        ("outline_width_unit", "MM"),
-        ("joinstyle", "bevel"),
-    ):
+    for key, value in props:
         _prop(layer, key, value)
+
+
+def _fill_symbol(parent: ET.Element, name: str, fill: str, outline: str, width: float) -> None:
+    transparent = fill.endswith(",0")
+    _symbol_layer(parent, name, "fill", "SimpleFill", (
+        ("color", fill), ("style", "no" if transparent else "solid"),
+        ("outline_color", outline), ("outline_style", "solid"),
+        ("outline_width", f"{width:g}"), ("outline_width_unit", "MM"), ("joinstyle", "bevel")))
+
+
+def _line_symbol(parent: ET.Element, name: str, colour: str, width: float) -> None:
+    _symbol_layer(parent, name, "line", "SimpleLine", (
+        ("line_color", colour), ("line_style", "solid"), ("line_width", f"{width:g}"),
+        ("line_width_unit", "MM"), ("capstyle", "round"), ("joinstyle", "round")))
+
+
+def _marker_symbol(parent: ET.Element, name: str, fill: str, outline: str) -> None:
+    _symbol_layer(parent, name, "marker", "SimpleMarker", (
+        ("name", "circle"), ("color", fill), ("outline_color", outline),
+        ("outline_width", "0.2"), ("outline_width_unit", "MM"), ("size", "1.6"),
+        ("size_unit", "MM")))
+
+
+def _symbol(parent: ET.Element, name: str, style: LayerStyle, geometry: str,
+            fill: str | None = None) -> None:
+    """One symbol of ``geometry``'s kind in ``style``'s colours (``fill`` overrides)."""
+    if geometry == "line":
+        _line_symbol(parent, name, style.outline, style.width_mm)
+    elif geometry == "point":
+        _marker_symbol(parent, name, fill or style.fill, style.outline)
+    else:
+        _fill_symbol(parent, name, fill or style.fill, style.outline, style.width_mm)
 
 
 def _rule_key(style: LayerStyle, name: str) -> str:
@@ -129,34 +175,41 @@ def _rule_key(style: LayerStyle, name: str) -> str:
     return f"{{{uuid.uuid5(uuid.NAMESPACE_URL, f'eapart:{style!r}:{name}')}}}"
 
 
-def _renderer(root: ET.Element, style: LayerStyle) -> None:
-    if style.flagged_fill is None:
+def _renderer(root: ET.Element, style: LayerStyle, geometry: str = "polygon",
+              flags_field: str = "flags") -> None:
+    if style.flagged_fill is None or geometry != "polygon":
         renderer = ET.SubElement(
             root, "renderer-v2", type="singleSymbol", symbollevels="0", forceraster="0",
             enableorderby="0",
         )
-        _fill_symbol(ET.SubElement(renderer, "symbols"), "0", style.fill, style.outline,
-                     style.width_mm)
+        _symbol(ET.SubElement(renderer, "symbols"), "0", style, geometry)
         return
     renderer = ET.SubElement(
         root, "renderer-v2", type="RuleRenderer", symbollevels="0", forceraster="0",
         enableorderby="0",
     )
     rules = ET.SubElement(renderer, "rules", key=_rule_key(style, "rules"))
-    ET.SubElement(rules, "rule", key=_rule_key(style, "flagged"), symbol="0", label="flagged",
-                  filter="coalesce(\"flags\", '') <> ''")
-    ET.SubElement(rules, "rule", key=_rule_key(style, "clean"), symbol="1", label="clean",
+    problems = "|".join(sorted(PROBLEM_FLAGS))
+    ET.SubElement(rules, "rule", key=_rule_key(style, "flagged"), symbol="0",
+                  label="problem flag (out of band, enclave, ...)",
+                  filter=f"regexp_match(coalesce(\"{flags_field}\", ''), "
+                         f"'(^|,)({problems})(,|$)')")
+    ET.SubElement(rules, "rule", key=_rule_key(style, "notice"), symbol="1",
+                  label="crossed by a major road, or a notice only",
+                  filter=f"coalesce(\"{flags_field}\", '') <> ''")
+    ET.SubElement(rules, "rule", key=_rule_key(style, "clean"), symbol="2", label="clean",
                   filter="ELSE")
     symbols = ET.SubElement(renderer, "symbols")
     _fill_symbol(symbols, "0", style.flagged_fill, style.outline, style.width_mm)
-    _fill_symbol(symbols, "1", style.fill, style.outline, style.width_mm)
+    _fill_symbol(symbols, "1", NOTICE_FILL, style.outline, style.width_mm)
+    _fill_symbol(symbols, "2", style.fill, style.outline, style.width_mm)
 
 
-def _labeling(root: ET.Element, style: LayerStyle) -> None:
+def _labeling(root: ET.Element, style: LayerStyle, field: str) -> None:
     labeling = ET.SubElement(root, "labeling", type="simple")
     settings = ET.SubElement(labeling, "settings", calloutType="simple")
     text = ET.SubElement(
-        settings, "text-style", fieldName=style.label, isExpression="0",
+        settings, "text-style", fieldName=field, isExpression="0",
         fontFamily=LABEL_FONT, fontSize=f"{style.label_size:g}", fontSizeUnit="Point",
         textColor="0,0,0,255", textOpacity="1", namedStyle="Regular", fontWeight="50",
         fontItalic="0", multilineHeight="1",
@@ -171,14 +224,22 @@ def _labeling(root: ET.Element, style: LayerStyle) -> None:
                   mergeLines="0", displayAll="0", upsidedownLabels="0")
 
 
-def layer_qml(layer: str, qgis_version: str = "3.34.0") -> str:
-    """Return the QML document (QGIS style file) for ``layer``."""
+def layer_qml(layer: str, qgis_version: str = "3.22.0", *, geometry: str = "polygon",
+              fields: dict[str, str] | None = None) -> str:
+    """Return the QML document (QGIS style file) for ``layer``.
+
+    ``geometry`` (polygon, line or point) picks the symbol kind; ``fields`` maps
+    column names to the names the file uses (a Shapefile's 10-character fields), so
+    labels and the flagged rule name fields that exist.
+    """
     style = STYLES[layer]
+    fields = fields or {}
+    label = fields.get(style.label, style.label) if style.label else None
     root = ET.Element("qgis", version=qgis_version, styleCategories="Symbology|Labeling",
-                      labelsEnabled="1" if style.label else "0")
-    _renderer(root, style)
-    if style.label:
-        _labeling(root, style)
+                      labelsEnabled="1" if label else "0")
+    _renderer(root, style, geometry, fields.get("flags", "flags"))
+    if label:
+        _labeling(root, style, label)
     body = ET.tostring(root, encoding="unicode")
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body
 
@@ -218,8 +279,20 @@ def _feature_tables(con: sqlite3.Connection) -> dict[str, str]:
     return dict(rows)
 
 
+def _geometry_families(con: sqlite3.Connection) -> dict[str, str]:
+    """Feature tables -> polygon, line or point, from their declared geometry type."""
+    families = {}
+    for table, kind in con.execute(
+            "SELECT table_name, geometry_type_name FROM gpkg_geometry_columns"):
+        kind = str(kind).upper()
+        families[table] = ("line" if "LINE" in kind else "point" if "POINT" in kind
+                           else "polygon")
+    return families
+
+
 def _write_styles(con: sqlite3.Connection, tables: dict[str, str]) -> None:
     con.execute(_LAYER_STYLES_SQL)
+    geometry_families = _geometry_families(con)
     for layer, geometry_column in tables.items():
         if layer not in STYLES:
             continue
@@ -234,7 +307,8 @@ def _write_styles(con: sqlite3.Connection, tables: dict[str, str]) -> None:
             "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
             "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
             "owner, ui, update_time) VALUES ('', '', ?, ?, ?, ?, ?, 1, ?, '', NULL, ?)",
-            (layer, geometry_column, STYLE_NAME, layer_qml(layer), layer_sld(layer),
+            (layer, geometry_column, STYLE_NAME,
+             layer_qml(layer, geometry=geometry_families.get(layer, "polygon")), layer_sld(layer),
              f"eapart default style for {layer}", FIXED_TIMESTAMP),
         )
     con.execute(

@@ -25,7 +25,7 @@ from eapart.domain.schema import INPUT_LAYERS, REQUIRED_INPUT_LAYERS
 from eapart.domain.vocabulary import BARRIER_LAYERS, barrier_ranks
 from eapart.errors import InputError, UsageError, list_ids
 from eapart.io.crs import check_coordinates, crs_label, metric_crs_for, require_crs
-from eapart.io.fields import as_numbers, as_text, find_column
+from eapart.io.fields import CANDIDATES, as_numbers, as_text, find_column, text_columns
 from eapart.io.household_checks import plausibility_checks
 from eapart.io.households import household_counts, lower_types
 from eapart.io.repair import repair_polygons
@@ -167,6 +167,7 @@ def prepare_inputs(frames: dict[str, gpd.GeoDataFrame], cfg: RunConfig,
     assigned = _assign_townships(work["buildings"], work["townships"])
     work["buildings"]["township_code"] = assigned
     outside = assigned.isna().to_numpy()
+    _check_placed(buildings, work["townships"], outside, wheres, cfg.min_placed_share)
     unassigned = buildings.loc[outside, ["building_id", buildings.geometry.name]].copy()
     unassigned.insert(1, "reason", "outside every township")
     if outside.any():
@@ -187,6 +188,7 @@ def prepare_inputs(frames: dict[str, gpd.GeoDataFrame], cfg: RunConfig,
     hh = _households(frames["buildings"], work["buildings"], work["townships"], cfg, wheres)
     work["buildings"]["households"] = hh.households
     work["buildings"]["persons"] = hh.persons
+    work["buildings"]["floors"] = hh.floors
     work["buildings"]["households_estimated"] = hh.estimated_households
     work["buildings"]["persons_estimated"] = hh.estimated_persons
     figures, checks = plausibility_checks(work["buildings"], work["townships"], hh.method)
@@ -208,6 +210,37 @@ def prepare_inputs(frames: dict[str, gpd.GeoDataFrame], cfg: RunConfig,
         warnings=warnings,
         stats=stats,
         households_method=hh.method,
+    )
+
+
+def _check_placed(buildings: gpd.GeoDataFrame, townships: gpd.GeoDataFrame,
+                  outside: np.ndarray, wheres: dict[str, str], min_share: float) -> None:
+    """Refuse a run that would place (almost) no building: the answer would be wrong.
+
+    When the buildings would fall inside the townships with x and y exchanged (a CSV
+    with longitude and latitude swapped, say), the message says so.
+    """
+    n = len(outside)
+    placed = n - int(outside.sum())
+    if placed > 0 and placed >= min_share * n:
+        return
+    points = shapely.point_on_surface(buildings.geometry.array)
+    swapped = gpd.GeoSeries(shapely.points(shapely.get_y(points), shapely.get_x(points)),
+                            crs=buildings.crs)
+    with np.errstate(all="ignore"):
+        swapped = swapped.to_crs(townships.crs)
+    union = shapely.union_all(townships.geometry.array)
+    inside_swapped = int(np.sum(shapely.intersects(swapped.array, union)))
+    hint = ("Check that the buildings and townships are in the same place and CRS.")
+    if inside_swapped > placed:
+        hint = (f"With x and y exchanged, {inside_swapped:,} of them would fall inside: the "
+                "axes look swapped (longitude and latitude, or x and y, in the wrong columns). "
+                "Map them with --column csv_x=... --column csv_y=..., or fix the file.")
+    threshold = "" if placed == 0 else (
+        f", under the {min_share:.0%} needed (--min-placed-share)")
+    raise InputError(
+        f"{wheres['buildings']}: only {placed:,} of {n:,} buildings lie inside a township of "
+        f"{wheres['townships']}{threshold}; nothing useful can be cut. {hint}"
     )
 
 
@@ -305,6 +338,7 @@ def _households(raw, buildings, townships, cfg: RunConfig, wheres):
         names=buildings["name"].to_numpy(dtype=object), geoms=buildings.geometry.to_numpy(),
     )
     result.method["columns"] = {k: v for k, v in used.items() if v}
+    result.floors = floors
     return result
 
 
@@ -324,10 +358,20 @@ def _assign_townships(buildings: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) 
 
 # --- townships -----------------------------------------------------------------------
 
-def _named_polygons(frame, where: str, role: str, given: str | None):
+def _named_polygons(frame, where: str, role: str, given: str | None, warnings: list[str]):
     """Names, row labels for messages ("row 3 (城关镇)") and repaired polygons of a
-    layer whose features are named areas (townships, villages)."""
+    layer whose features are named areas (townships, villages).
+
+    With no name column found, the warning lists the layer's text columns to map.
+    """
     name_col = find_column(frame, role, given, where)
+    if name_col is None:
+        texts = text_columns(frame)
+        choose = (f"its text columns are {', '.join(texts)}: map one with --column "
+                  f"{role}={texts[0]}") if texts else "it has no text column"
+        warnings.append(f"{where}: found no name column (looked for "
+                        f"{', '.join(CANDIDATES[role])}), so each area is named by its code; "
+                        f"{choose}.")
     names = as_text(frame[name_col]) if name_col else pd.Series([None] * len(frame), dtype=object)
     row_ids = [f"row {i + 1}" + (f" ({n})" if n else "") for i, n in enumerate(names)]
     repaired, count = repair_polygons(frame, row_ids, where)
@@ -338,7 +382,7 @@ def _prepare_townships(frame, where: str, cfg: RunConfig, warnings: list[str], s
     cols = cfg.columns
     code_col = find_column(frame, "township_code", cols.township_code, where)
     names, row_ids, repaired, count = _named_polygons(frame, where, "township_name",
-                                                      cols.township_name)
+                                                      cols.township_name, warnings)
     stats["repaired"]["townships"] = count.invalid_repaired
     stats["repaired"].setdefault("multipart", {})["townships"] = count.multipart
     out = gpd.GeoDataFrame({"name": names.to_numpy()}, geometry=repaired.geometry.array,
@@ -386,6 +430,15 @@ def _township_codes(values: pd.Series, where: str, column: str, cfg: RunConfig, 
             f"digits with --county-code); not so for {list_ids(np.asarray(row_ids)[bad])}: "
             f"{list_ids(codes[bad])}"
         )
+    if cfg.county_code:
+        other = ~codes.str.startswith(cfg.county_code)
+        if other.any():
+            raise InputError(
+                f"{where}: --county-code is {cfg.county_code}, but column '{column}' gives "
+                f"townships of another county: {list_ids(codes[other])}. Codes must nest in "
+                "the county: correct the --county-code (or the manifest's county_code), or "
+                "the township codes."
+            )
     dup = codes[codes.duplicated(keep=False)]
     if len(dup):
         raise InputError(f"{where}: township codes appear more than once: {list_ids(set(dup))}")
@@ -494,7 +547,7 @@ def _prepare_villages(frame, where, cfg: RunConfig, townships, notes, warnings, 
     cols = cfg.columns
     code_col = find_column(frame, "village_code", cols.village_code, where)
     names, row_ids, repaired, count = _named_polygons(frame, where, "village_name",
-                                                      cols.village_name)
+                                                      cols.village_name, warnings)
     stats["repaired"]["villages"] = count.invalid_repaired
     codes = as_text(frame[code_col]).reset_index(drop=True) if code_col else None
     if codes is not None:

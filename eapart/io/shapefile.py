@@ -20,12 +20,19 @@ township_name       town_name    township name
 census_area_name    ca_name      census area name
 name                name         name
 type                type         building type
+floors              floors       storeys as given (empty when unknown)
+walk_number         walk_no      place on the walking route of its small area
 class               class        road/water/rail class
 reason              reason       why a building is unassigned
 ==================  ===========  =============================================
 
 Any other column longer than 10 characters is cut to 10 and made unique with
-a numeric suffix; every zip holds ``fields.csv`` with the mapping actually used.
+a numeric suffix; each zip holds ``<layer>_fields.csv`` with the mapping actually
+used (named per layer, so unpacking several zips into one folder loses none).
+
+Beside every ``.shp`` the zip holds its ``.cpg`` and a ``.qml`` of the same name:
+the QGIS style (outlines, flagged small areas filled, code labels) written for the
+short field names, which QGIS applies when it opens the Shapefile.
 
 Codes are DBF character fields, so leading zeros survive. Text is UTF-8 by
 default; ``encoding="GBK"`` writes code page 936 for older ArcGIS, recorded
@@ -49,6 +56,7 @@ import pyogrio
 import shapely
 
 from eapart.errors import UsageError, list_ids
+from eapart.io.qgis_styles import STYLES, layer_qml
 
 #: Full column name -> DBF field name (at most 10 characters).
 SHAPEFILE_FIELDS: dict[str, str] = {
@@ -66,6 +74,8 @@ SHAPEFILE_FIELDS: dict[str, str] = {
     "census_area_name": "ca_name",
     "name": "name",
     "type": "type",
+    "floors": "floors",
+    "walk_number": "walk_no",
     "class": "class",
     "reason": "reason",
 }
@@ -148,27 +158,42 @@ def _encodes(value: str, codec: str) -> bool:
     return True
 
 
-def _geometry_parts(frame: gpd.GeoDataFrame, layer: str) -> dict[str, gpd.GeoDataFrame]:
+def _geometry_parts(frame: gpd.GeoDataFrame,
+                    layer: str) -> dict[str, tuple[str, gpd.GeoDataFrame]]:
     """Split a layer by geometry family: a Shapefile holds one family only.
 
-    A layer of one family keeps its name; mixed layers (points and polygons)
-    become ``<layer>_point``, ``<layer>_polygon``... Empty geometries are kept
-    with the polygons.
+    Returns file name -> (family, rows). A layer of one family keeps its name; mixed
+    layers (points and polygons) become ``<layer>_point``, ``<layer>_polygon``...
+    Empty geometries are kept with the polygons.
     """
     types = shapely.get_type_id(frame.geometry.values)
     types = np.where(types < 0, 3, np.minimum(types, len(_FAMILY_OF_TYPE) - 1))
     family = _FAMILY_OF_TYPE[types]
-    families = list(dict.fromkeys(family.tolist()))
-    if len(families) <= 1:
-        return {layer: frame}
-    return {f"{layer}_{name}": frame[family == name] for name in families}
+    families = list(dict.fromkeys(family.tolist())) or ["polygon"]
+    if len(families) == 1:
+        return {layer: (families[0], frame)}
+    return {f"{layer}_{name}": (name, frame[family == name]) for name in families}
 
 
 def _mark_code_page(dbf: Path, ldid: int) -> None:
-    """Write the DBF language driver id that older ArcGIS reads before the .cpg."""
+    """Write the DBF language driver id that older ArcGIS reads before the .cpg.
+
+    The header's date of last update (bytes 1-3) is pinned to 2000-01-01, so the
+    same result gives the same bytes on any day.
+    """
     with open(dbf, "r+b") as handle:
+        handle.seek(1)
+        handle.write(bytes([100, 1, 1]))
         handle.seek(_LDID_OFFSET)
         handle.write(bytes([ldid]))
+
+
+def _pinned(name: str) -> zipfile.ZipInfo:
+    """A zip entry dated 2000-01-01 (not the clock), compressed, readable by everyone."""
+    info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
 
 
 def _fields_csv(mapping: dict[str, str]) -> bytes:
@@ -179,13 +204,19 @@ def _fields_csv(mapping: dict[str, str]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+def fields_csv_name(layer: str) -> str:
+    """Name of a zip's field map: one per layer, so no two zips hold the same file."""
+    return f"{layer}_fields.csv"
+
+
 def write_shapefile_zip(
     frame: gpd.GeoDataFrame, layer: str, path: Path, encoding: str = "UTF-8"
 ) -> Path:
     """Write ``frame`` as a zipped Shapefile at ``path`` and return ``path``.
 
-    The zip holds ``<layer>.shp/.shx/.dbf/.prj/.cpg`` (one set per geometry
-    family when the layer mixes them) and ``fields.csv``, the field-name mapping.
+    The zip holds ``<layer>.shp/.shx/.dbf/.prj/.cpg/.qml`` (one set per geometry
+    family when the layer mixes them) and ``<layer>_fields.csv``, the field-name
+    mapping.
     """
     encoding = normalise_encoding(encoding)
     gdal_encoding, cpg_text, ldid = ENCODINGS[encoding]
@@ -194,18 +225,21 @@ def write_shapefile_zip(
     renamed = frame.rename(columns=mapping)
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         tmpdir = Path(tmp)
-        for name, part in _geometry_parts(renamed, layer).items():
+        for name, (family, part) in _geometry_parts(renamed, layer).items():
             shp = tmpdir / f"{name}.shp"
             pyogrio.write_dataframe(
                 part, shp, encoding=gdal_encoding, layer_options={"RESIZE": "YES"}
             )
             (tmpdir / f"{name}.cpg").write_text(cpg_text, encoding="ascii")
             _mark_code_page(tmpdir / f"{name}.dbf", ldid)
+            if layer in STYLES:
+                qml = layer_qml(layer, geometry=family, fields=mapping)
+                (tmpdir / f"{name}.qml").write_text(qml, encoding="utf-8")
         partial = tmpdir / path.name
+        members = {m.name: m.read_bytes() for m in sorted(tmpdir.iterdir()) if m != partial}
+        members[fields_csv_name(layer)] = _fields_csv(mapping)
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for member in sorted(tmpdir.iterdir()):
-                if member != partial:
-                    archive.write(member, arcname=member.name)
-            archive.writestr("fields.csv", _fields_csv(mapping))
+            for name, data in members.items():
+                archive.writestr(_pinned(name), data)
         partial.replace(path)
     return path

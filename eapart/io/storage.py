@@ -107,11 +107,11 @@ def scratch_directory() -> Iterator[Path]:
 
 
 def _sweep_scratch(root: Path) -> None:
-    from eapart.io.atomic import _alive
+    from eapart.io.atomic import process_alive
 
     for leftover in root.glob(f"{_SCRATCH_PREFIX}*"):
         pid = leftover.name[len(_SCRATCH_PREFIX):].split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(leftover, ignore_errors=True)
 
 

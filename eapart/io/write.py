@@ -28,38 +28,63 @@ from eapart.domain.schema import (
     SUMMARY_COLUMNS,
     SUMMARY_NAME,
 )
+from eapart.errors import UsageError
 
 #: GeoPackage timestamps are pinned so that identical runs write identical files.
 FIXED_TIMESTAMP = "2000-01-01T00:00:00.000Z"
 
 
-def write_contract(directory: Path, layers: dict[str, gpd.GeoDataFrame], report: dict) -> None:
+#: GeoPackage version written unless asked otherwise: 1.2 opens without a warning in
+#: QGIS 3.22 (Debian 12) and ArcGIS Pro 3; GDAL's default (1.4) makes both warn.
+GPKG_VERSION = "1.2"
+GPKG_VERSIONS = ("1.2", "1.3", "1.4")
+
+#: Columns that count things: written as whole numbers in tables.
+COUNT_COLUMNS = ("households", "persons", "buildings", "census_areas", "small_areas",
+                 "flagged_small_areas", "out_of_band")
+
+
+def write_contract(directory: Path, layers: dict[str, gpd.GeoDataFrame], report: dict,
+                   gpkg_version: str = GPKG_VERSION) -> None:
     """The contract's files in ``directory``: the GeoPackage (with QGIS styles), the
     report and the summary table."""
     from eapart import __version__
     from eapart.io.qgis_styles import add_qgis_styles
 
     gpkg = directory / GPKG_NAME
-    write_geopackage(gpkg, layers)
+    write_geopackage(gpkg, layers, gpkg_version)
     add_qgis_styles(gpkg, parameters=report["parameters"], version=__version__)
     write_report(directory / REPORT_NAME, report)
     write_summary(directory / SUMMARY_NAME, layers["small_areas"])
 
 
-def write_geopackage(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    """Write ``layers`` into one GeoPackage with a spatial index per layer.
+def check_gpkg_version(version: str) -> str:
+    """A GeoPackage version GDAL writes (1.2, 1.3 or 1.4), else a usage error."""
+    text = str(version).strip()
+    if text not in GPKG_VERSIONS:
+        raise UsageError(f"--gpkg-version {version!r}: choose one of {', '.join(GPKG_VERSIONS)} "
+                         f"({GPKG_VERSION}, the default, opens in QGIS 3.22 and ArcGIS Pro 3 "
+                         "without a warning).")
+    return text
+
+
+def write_geopackage(path: Path, layers: dict[str, gpd.GeoDataFrame],
+                     version: str = GPKG_VERSION) -> None:
+    """Write ``layers`` into one GeoPackage of ``version`` with a spatial index per layer.
 
     Layers are written in :data:`OUTPUT_LAYERS`, then any others in name order.
     """
+    version = check_gpkg_version(version)
     order = [n for n in OUTPUT_LAYERS if n in layers] + sorted(set(layers) - set(OUTPUT_LAYERS))
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})
     try:
-        for name in order:
+        for k, name in enumerate(order):
             frame = layers[name]
+            created = {} if k or Path(path).exists() else {"dataset_options": {"VERSION": version}}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio",
-                              layer_options={"SPATIAL_INDEX": "YES"})
+                              layer_options={"SPATIAL_INDEX": "YES"}, **created)
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
@@ -70,11 +95,32 @@ def write_report(path: Path, report: dict) -> None:
     path.write_text(text + "\n", encoding="utf-8")
 
 
+def integer_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its count columns as nullable integers where every value is whole.
+
+    ``227.0`` is written ``227`` and a missing value stays empty; a column holding a
+    fraction the data gave (10.5 households) is left as it is, never rounded.
+    """
+    table = table.copy()
+    for column in COUNT_COLUMNS:
+        if column in table.columns and pd.api.types.is_numeric_dtype(table[column]):
+            values = pd.to_numeric(table[column])
+            known = values.dropna()
+            if (known == known.round()).all():
+                table[column] = values.round().astype("Int64")
+    return table
+
+
 def write_summary(path: Path, small_areas: pd.DataFrame) -> None:
-    """One row per small area, UTF-8 with a byte-order mark so Excel shows Chinese."""
+    """One row per small area, UTF-8 with a byte-order mark so Excel shows Chinese.
+
+    Counts (households, persons, buildings) are whole numbers; unknown persons stay empty.
+    """
     columns = [c for c in SUMMARY_COLUMNS if c in small_areas.columns]
-    table = pd.DataFrame(small_areas[columns]).sort_values("small_area_code")
-    table.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    from eapart.io.tables import spreadsheet_safe
+
+    table = integer_counts(pd.DataFrame(small_areas[columns])).sort_values("small_area_code")
+    spreadsheet_safe(table).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
 def _plain(value):

@@ -31,6 +31,8 @@ from scipy import sparse
 
 from eapart.domain import flags as fl
 from eapart.domain.codes import number_in_order
+from eapart.domain.rules import SMALL_AREAS_PER_CENSUS_AREA
+from eapart.domain.schema import MEASURES
 from eapart.errors import InputError, UsageError, list_ids
 from eapart.partition import quality as q
 from eapart.partition.ceiling import band_ceiling
@@ -53,16 +55,12 @@ from eapart.partition.regions.labels import (
     pair_lengths,
     spread_labels,
 )
+from eapart.partition.regions.shares import share
 from eapart.partition.regions.small_areas import cut_small_areas
-
-#: Small areas per census area when the tool forms census areas and no target is set.
-SMALL_AREAS_PER_CENSUS_AREA = 8
 
 #: A major barrier runs through a small area when more than this (metres) of it
 #: lies between two of the area's cells.
 CROSSING_MIN_LENGTH = 1.0
-
-MEASURES = ("households", "persons")
 
 
 def partition_township(task: TownshipTask) -> TownshipResult:
@@ -338,27 +336,6 @@ def _formed_hierarchy(
 # --- small areas --------------------------------------------------------------------------
 
 
-def share_parts(totals: np.ndarray, n_parts: int) -> np.ndarray:
-    """Share ``n_parts`` among parents in proportion to ``totals``, at least one each.
-
-    Largest remainders, ties to the lower index: deterministic, sums to
-    ``max(n_parts, len(totals))``.
-    """
-    m = len(totals)
-    if m == 0:
-        return np.zeros(0, dtype=np.int64)
-    extra = max(n_parts, m) - m
-    totals = np.asarray(totals, dtype=float)
-    if totals.sum() <= 0:
-        totals = np.ones(m)
-    quota = totals / totals.sum() * extra
-    base = np.floor(quota).astype(np.int64)
-    left = extra - base.sum()
-    order = np.lexsort((np.arange(m), -(quota - base)))
-    base[order[:left]] += 1
-    return base + 1
-
-
 def _small_areas(
     graph: CellGraph,
     tess: Tessellation,
@@ -371,7 +348,7 @@ def _small_areas(
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Small-area label per cell (township-wide), census area and kind of each label."""
     ca_totals = np.bincount(ca_of_cell, cell_weight, minlength=n_ca)
-    shares = share_parts(ca_totals, params.n_small_areas) if params.n_small_areas else None
+    shares = share(params.n_small_areas, ca_totals) if params.n_small_areas else None
     has_building = np.bincount(tess.building_cell, minlength=tess.n_cells) > 0
     sa_of_cell, sa_ca, kinds = cut_small_areas(
         graph, ca_of_cell, cell_weight, has_building, inst_cell, params, shares
@@ -497,4 +474,4 @@ def township_metrics(
     }
 
 
-__all__ = ["partition_township", "census_area_count", "share_parts", "township_metrics"]
+__all__ = ["partition_township", "census_area_count", "township_metrics"]

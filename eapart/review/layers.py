@@ -59,7 +59,8 @@ SMALL_AREAS = LayerSpec(
     code="small_area_code", name="census_area_name",
     fields=(("Township", "township_name"), ("Census area", "census_area_name"),
             ("Census area code", "census_area_code"), ("Households", "households"),
-            ("Persons", "persons"), ("Buildings", "buildings")),
+            ("Persons", "persons"), ("Buildings", "buildings"),
+            ("Water or far from buildings (%)", "empty_percent")),
     extra_columns=("flags", "colour", "page"))
 
 BUILDINGS = LayerSpec(

@@ -29,10 +29,14 @@ from eapart.domain.areas import Areas
 from eapart.domain.flags import flag_counts
 from eapart.domain.schema import BUILDING_ID, MAP_DIR, RESULT_LAYERS
 from eapart.errors import UsageError
+from eapart.io.band import Band, report_band
 from eapart.io.crs import metric_crs
 from eapart.review import assets
 from eapart.review.colouring import colour_indices, palette_for
+from eapart.review.coverage import empty_shares
+from eapart.review.flag_styles import flag_styles
 from eapart.review.geojson import display_crs_frame, simplify_coverage
+from eapart.review.histogram import size_histogram
 from eapart.review.layers import (
     BUILDINGS,
     CENSUS_AREAS,
@@ -44,12 +48,16 @@ from eapart.review.layers import (
     spec_json,
 )
 from eapart.review.panels import (
+    DETAIL_KEYS,
+    Panel,
     flag_legend,
+    format_value,
     panel_html,
-    size_histogram,
+    percent,
     summary_rows,
 )
 from eapart.review.stable_ids import numbered_element_ids
+from eapart.review.worst import EMPTY_SHARE, township_table, worst_areas, worst_list
 from eapart.rounding import count_value
 
 #: The roads, rail and water layers, in the order they are drawn (water at the bottom).
@@ -72,6 +80,14 @@ class ReviewData:
     report: dict
     layers: dict[str, gpd.GeoDataFrame]
     palette: list[str] = field(default_factory=list)
+    band: Band = field(default_factory=Band)
+    flag_styles: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def descriptions(self) -> dict[str, str]:
+        """The report's one-line explanation of each flag."""
+        found = self.report.get("flag_descriptions")
+        return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
 class RawHtml(Element):
@@ -201,6 +217,9 @@ def prepare(outdir: Path, report: dict, raw: dict[str, gpd.GeoDataFrame]) -> Rev
                                               SIMPLIFY_METRES[name])
         layers[name] = display_crs_frame(frame)
     layers["small_areas"]["colour"] = colours
+    water = raw["water"].to_crs(metric) if "water" in raw and len(raw["water"]) else None
+    empty = empty_shares(small_metric, raw["buildings"].to_crs(metric), water)
+    layers["small_areas"]["empty_percent"] = np.round(100 * empty).astype(int)
     colour_of = pd.Series(colours, index=layers["small_areas"]["small_area_code"].tolist())
     colour_of = colour_of[~colour_of.index.duplicated()]
     buildings = display_crs_frame(raw["buildings"]).copy()
@@ -215,8 +234,12 @@ def prepare(outdir: Path, report: dict, raw: dict[str, gpd.GeoDataFrame]) -> Rev
                 frame = frame.copy()
                 frame["geometry"] = frame.geometry.representative_point()
             layers[name] = display_crs_frame(frame)
+    flags = set(flag_counts(small.get("flags", pd.Series(dtype=object)).tolist()))
+    descriptions = report.get("flag_descriptions")
+    flags |= set(map(str, descriptions)) if isinstance(descriptions, dict) else set()
     return ReviewData(outdir=outdir, report=report, layers=layers,
-                      palette=palette_for(int(colours.max(initial=0)) + 1))
+                      palette=palette_for(int(colours.max(initial=0)) + 1),
+                      band=report_band(report), flag_styles=flag_styles(flags))
 
 
 def add_names(layers: dict[str, gpd.GeoDataFrame]) -> None:
@@ -249,14 +272,29 @@ def index_page(data: ReviewData, tiles: dict | None) -> str:
     if "unassigned" in layers:
         parts.append((UNASSIGNED, layers["unassigned"]))
     report = data.report
-    panel = panel_html(
+    per_township = report.get("per_township")
+    panel = Panel(
         title=report_title(report), links=[],
-        rows=summary_rows(report), legend=legend_for(data, small),
-        histogram=histogram_for(data, small), warnings=list(report.get("warnings") or []),
-        extra=township_list(townships))
+        legend=legend_for(data, small), worst=worst_for(data, small),
+        rows=summary_rows(report) + band_rows(data.band), histogram=histogram_for(data, small),
+        details=summary_rows(report, DETAIL_KEYS), hints=hints_for(small),
+        warnings=list(report.get("warnings") or []),
+        townships=township_table(townships, per_township if isinstance(per_township, list)
+                                 else [], data.band, small))
     return render_page(title=f"{report_title(report)} – review map", parts=parts,
                        bounds=townships.total_bounds, tiles=tiles, data=data, page="index",
-                       panel=panel)
+                       panel=panel_html(panel), extra_meta={"buildings": building_index(data)})
+
+
+def building_index(data: ReviewData) -> dict[str, list[str]]:
+    """Building ids by township code, so the county page can find any building's page.
+
+    Ids are sorted within each township; the township page is ``township_href(code)``.
+    """
+    buildings = data.layers["buildings"]
+    placed = buildings[buildings["township_code"].notna() & buildings["building_id"].notna()]
+    return {str(code): sorted(map(str, group["building_id"]))
+            for code, group in placed.groupby("township_code", sort=True)}
 
 
 def township_page(data: ReviewData, code: str, tiles: dict | None,
@@ -273,16 +311,18 @@ def township_page(data: ReviewData, code: str, tiles: dict | None,
               (CENSUS_AREAS, pick["census_areas"]), (TOWNSHIPS, township)]
     links = [("← County overview", "../index.html")]
     if neighbours[0]:
-        links.append(("‹ previous township", "../" + township_href(neighbours[0])))
+        links.append(("‹ previous", "../" + township_href(neighbours[0])))
     if neighbours[1]:
-        links.append(("next township ›", "../" + township_href(neighbours[1])))
-    panel = panel_html(
-        title=f"Township {title}", links=links, rows=township_rows(data, township, pick),
-        legend=legend_for(data, pick["small_areas"]),
-        histogram=histogram_for(data, pick["small_areas"]), warnings=[])
+        links.append(("next ›", "../" + township_href(neighbours[1])))
+    small = pick["small_areas"]
+    panel = Panel(
+        title=f"Township {title}", links=links, legend=legend_for(data, small),
+        worst=worst_for(data, small), rows=township_rows(data, code, pick),
+        histogram=histogram_for(data, small), details=summary_rows(data.report, DETAIL_KEYS),
+        hints=hints_for(small))
     bounds = township.total_bounds if len(township) else pick["buildings"].total_bounds
     return render_page(title=f"Township {title} – review map", parts=parts, bounds=bounds,
-                       tiles=tiles, data=data, page="township", panel=panel)
+                       tiles=tiles, data=data, page="township", panel=panel_html(panel))
 
 
 def first(series: pd.Series | None) -> str | None:
@@ -321,47 +361,63 @@ def report_title(report: dict) -> str:
 
 
 def legend_for(data: ReviewData, small: gpd.GeoDataFrame) -> str:
-    """Flag legend for the given small areas, with the report's explanations."""
-    descriptions = data.report.get("flag_descriptions") or {}
+    """Flag legend (with its one-flag filter) for the given small areas."""
     flags = small["flags"].tolist() if "flags" in small.columns else []
-    counts = {name: n for name, n in flag_counts(flags).items() if n}
-    if not isinstance(descriptions, dict):
-        descriptions = {}
-    return ("<p class='eapart-muted'>Flagged small areas have a red dashed outline.</p>"
-            + flag_legend({str(k): str(v) for k, v in descriptions.items()}, counts))
+    return flag_legend(data.descriptions, flag_counts(flags), data.flag_styles)
+
+
+def worst_for(data: ReviewData, small: gpd.GeoDataFrame) -> str:
+    """The folded worst-first list of ``small``."""
+    items = worst_areas(small, data.band, data.descriptions, limit=len(small))
+    return worst_list(items[:WORST_SHOWN], len(items))
+
+
+#: Most entries a worst-first list carries on a page.
+WORST_SHOWN = 60
+
+
+def hints_for(small: gpd.GeoDataFrame) -> list[str]:
+    """A hint when areas are drawn mostly over water or land far from any building."""
+    empty = pd.to_numeric(small.get("empty_percent"), errors="coerce").fillna(0)
+    count = int((empty > 100 * EMPTY_SHARE).sum())
+    if not count:
+        return []
+    return [f"{count:,} small area{'s lie' if count != 1 else ' lies'} mostly over water or "
+            "land 200 m or more from any building (sea, lakes, forest): the outline follows "
+            "the township boundary. Listed last under Worst first."]
+
+
+def band_rows(band: Band) -> list[tuple[str, object]]:
+    """The run's size measure, target and band as figures."""
+    rows: list[tuple[str, object]] = [("Size measure", band.measure)]
+    if band.target is not None:
+        rows.append(("Target size", band.target))
+    if band.known:
+        rows.append(("Band", f"{format_value(band.low)}–{format_value(band.high)}"))
+    return rows
 
 
 def measure_column(data: ReviewData) -> str:
     """The size measure of the run: ``households`` or ``persons``."""
-    measure = data.report.get("measure")
-    return measure if measure in ("households", "persons") else "households"
+    return data.band.measure
 
 
 def histogram_for(data: ReviewData, small: gpd.GeoDataFrame) -> str:
-    """Size distribution of ``small`` against the run's band (the report's ``band``)."""
-    band = data.report.get("band") if isinstance(data.report.get("band"), dict) else {}
-    measure = measure_column(data)
-
-    def number(key: str) -> float | None:
-        value = band.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        return None
-
-    values = pd.to_numeric(small.get(measure, pd.Series(dtype=float)), errors="coerce")
-    return size_histogram(values.dropna().tolist(), target=number("target"),
-                          low=number("min_size"), high=number("max_size"), measure=measure)
+    """Size distribution of ``small`` against the run's band."""
+    values = pd.to_numeric(small.get(data.band.measure, pd.Series(dtype=float)),
+                           errors="coerce")
+    return size_histogram(values.dropna().tolist(), data.band)
 
 
-def township_rows(data: ReviewData, township: gpd.GeoDataFrame,
+def township_rows(data: ReviewData, code: str,
                   pick: dict[str, gpd.GeoDataFrame]) -> list[tuple[str, object]]:
-    """Headline figures of one township, counted from its layers."""
+    """Headline figures of one township, counted from its layers; the ceiling if known."""
     small = pick["small_areas"]
-    measure = measure_column(data)
+    measure = data.band.measure
     values = pd.to_numeric(small.get(measure, pd.Series(dtype=float)), errors="coerce")
     flagged = int((small.get("flags", pd.Series(dtype=object)).fillna("") != "").sum())
-    return [
-        ("Code", first(township.get("township_code"))),
+    rows: list[tuple[str, object]] = [
+        ("Code", code),
         ("Buildings", len(pick["buildings"])),
         ("Households", count_value(pd.to_numeric(pick["buildings"].get("households"),
                                                   errors="coerce").fillna(0).sum())
@@ -371,24 +427,21 @@ def township_rows(data: ReviewData, township: gpd.GeoDataFrame,
         (f"Mean {measure} per small area", float(values.mean()) if len(values) else None),
         ("Flagged small areas", flagged),
     ]
-
-
-def township_list(townships: gpd.GeoDataFrame) -> str:
-    """Links to every township page."""
-    items = []
-    for code, name, href in zip(townships["township_code"],
-                                townships.get("name", pd.Series([None] * len(townships))),
-                                townships["page"], strict=True):
-        label = f"{name} ({code})" if isinstance(name, str) and name else str(code)
-        items.append(f"<li><a href='{escape(href)}'>{escape(label)}</a></li>")
-    return ("<h4>Township pages (with buildings)</h4><ul class='eapart-townships'>"
-            + "".join(items) + "</ul>")
+    mine = next((row for row in data.report.get("per_township") or []
+                 if isinstance(row, dict) and str(row.get("township_code")) == code), {})
+    for key, label in (("within_tolerance_share", "Within tolerance"),
+                       ("ceiling_share", "Ceiling (best reachable)"),
+                       ("ceiling_gap", "Gap to the ceiling")):
+        value = mine.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            rows.append((label, percent(value)))
+    return rows + band_rows(data.band)
 
 
 @numbered_element_ids
 def render_page(*, title: str, parts: list[tuple[LayerSpec, gpd.GeoDataFrame]],
                 bounds: np.ndarray, tiles: dict | None, data: ReviewData, page: str,
-                panel: str) -> str:
+                panel: str, extra_meta: dict | None = None) -> str:
     """One self-contained HTML page drawing ``parts`` in this order."""
     figure = Figure(title=escape(title))
     west, south, east, north = (float(v) for v in bounds)
@@ -404,13 +457,17 @@ def render_page(*, title: str, parts: list[tuple[LayerSpec, gpd.GeoDataFrame]],
         groups[spec.key] = folium.FeatureGroup(name=spec.control, show=True).add_to(fmap)
     groups["labels"] = folium.FeatureGroup(name="Code labels", show=True).add_to(fmap)
     fmap.add_child(ReviewLayers(groups))
-    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
     fmap.fit_bounds([[south, west], [north, east]], padding_top_left=(270, 10),
                     padding_bottom_right=(350, 10))
+    band = data.band
     meta = {"palette": data.palette, "page": page, "labelMax": LABEL_MAX,
-            "measure": measure_column(data),
-            "flags": {str(k): str(v) for k, v in
-                      (data.report.get("flag_descriptions") or {}).items()}}
+            "measure": band.measure, "flags": data.descriptions,
+            "flagStyles": data.flag_styles,
+            "band": {"target": band.target, "min": band.low, "max": band.high},
+            "townshipPage": {str(c): township_href(c)
+                             for c in data.layers["townships"]["township_code"]},
+            **(extra_meta or {})}
     payload = ('{"meta":' + assets.safe_json(meta) + ',"layers":['
                + ",".join(spec_json(spec, frame) for spec, frame in parts) + "]}")
     header = figure.header

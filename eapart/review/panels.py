@@ -1,17 +1,18 @@
-"""The review page's side panel: the run's summary, the flag legend and the size
-distribution against the target, written as HTML with every data text escaped.
+"""The review page's side panel, ordered for a reviewer on a 1366x768 screen.
+
+What to check first (flags with a filter, the worst-first list, hints and warnings),
+then how to colour the map, then the figures and the size histogram, and last the
+engine's details, folded. Every data text is escaped.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from html import escape
 
-import numpy as np
-
-#: Report keys shown in the summary, with their labels, in this order (``a.b`` is
-#: key ``b`` of the report's object ``a``).
+#: Report keys shown among the figures, with their labels, in this order.
 SUMMARY_KEYS: tuple[tuple[str, str], ...] = (
     ("buildings_in", "Buildings in"),
     ("buildings_assigned", "Buildings assigned"),
@@ -19,11 +20,10 @@ SUMMARY_KEYS: tuple[tuple[str, str], ...] = (
     ("townships", "Townships"),
     ("census_areas", "Census areas"),
     ("small_areas", "Small areas"),
-    ("measure", "Size measure"),
-    ("band.target", "Target size"),
-    ("band.min_size", "Minimum size"),
-    ("band.max_size", "Maximum size"),
     ("within_tolerance_share", "Within tolerance"),
+)
+#: Report keys kept in the folded engine details.
+DETAIL_KEYS: tuple[tuple[str, str], ...] = (
     ("engine", "Engine"),
     ("version", "Version"),
 )
@@ -44,104 +44,104 @@ def format_value(value: object) -> str:
     return str(value)
 
 
+def percent(share: float) -> str:
+    """A share as the report's summary shows it: one decimal and a percent sign."""
+    return f"{100 * float(share):.1f} %"
+
+
 def table_rows(rows: Iterable[tuple[str, object]]) -> str:
     """``<tr>`` rows of label and value, both escaped."""
     return "".join(f"<tr><th>{escape(label)}</th><td>{escape(format_value(value))}</td></tr>"
                    for label, value in rows)
 
 
-def summary_rows(report: Mapping) -> list[tuple[str, object]]:
-    """The report's headline figures, skipping keys it does not have."""
+def summary_rows(report: Mapping, keys=SUMMARY_KEYS) -> list[tuple[str, object]]:
+    """The report's figures for ``keys``, skipping keys it does not have."""
     rows = []
-    for key, label in SUMMARY_KEYS:
-        parent, _, child = key.rpartition(".")
-        source = report.get(parent) if parent else report
-        if not isinstance(source, Mapping) or child not in source:
+    for key, label in keys:
+        if key not in report:
             continue
-        value = source[child]
-        if key == "within_tolerance_share" and isinstance(value, int | float):
-            value = f"{100 * float(value):.1f} %"
+        value = report[key]
+        if key.endswith("_share") and isinstance(value, int | float):
+            value = percent(value)
         rows.append((label, value))
     return rows
 
 
-def flag_legend(descriptions: Mapping[str, str], counts: Mapping[str, int]) -> str:
-    """A list explaining each flag, with how many areas carry it here."""
-    names = sorted(set(descriptions) | set(counts))
-    if not names:
-        return "<p class='eapart-muted'>No flags.</p>"
-    items = []
-    for name in names:
-        count = counts.get(name, 0)
-        text = descriptions.get(name, "")
-        items.append(
-            f"<li><span class='eapart-flag'>{escape(str(name))}</span> "
-            f"<span class='eapart-count'>({escape(format_value(count))})</span> "
-            f"{escape(str(text))}</li>")
-    return "<ul class='eapart-legend'>" + "".join(items) + "</ul>"
+def flag_legend(descriptions: Mapping[str, str], counts: Mapping[str, int],
+                styles: Mapping[str, Mapping[str, str]]) -> str:
+    """The flags these areas carry (none with a count of 0), problems first, and a filter.
 
-
-def histogram_bins(values: np.ndarray, target: float | None) -> np.ndarray:
-    """Bin edges for a size histogram: about 12 equal bins up to twice the target."""
-    values = values[np.isfinite(values)]
-    top = float(values.max()) if len(values) else 1.0
-    if target and target > 0:
-        width = max(1.0, math.ceil(target / 5))
-        top = min(top, 2.4 * target)
-    else:
-        width = max(1.0, math.ceil(top / 12))
-    n = max(1, math.ceil((top + 1) / width))
-    return np.arange(n + 1) * width
-
-
-def size_histogram(values: Iterable[float], *, target: float | None, low: float | None,
-                   high: float | None, measure: str = "households") -> str:
-    """Bars of small-area sizes; bins inside ``[low, high]`` are green, others orange.
-
-    The last bin is open-ended, so very large areas are counted, not dropped.
+    Each entry shows the flag's outline (colour, solid for a problem, dashed for a
+    notice), its count and its explanation; the filter shows one flag only.
     """
-    values = np.asarray([v for v in values if v is not None], dtype=float)
-    if len(values) == 0:
-        return "<p class='eapart-muted'>No small areas.</p>"
-    edges = histogram_bins(values, target)
-    clipped = np.minimum(values, edges[-1] - 1e-9)
-    counts, _ = np.histogram(clipped, bins=edges)
-    peak = max(1, int(counts.max()))
-    bars = []
-    for k, count in enumerate(counts.tolist()):
-        lo, hi = edges[k], edges[k + 1]
-        inside = low is not None and high is not None and lo >= low and hi <= high + 1e-9
-        last = k == len(counts) - 1
-        label = f"≥{lo:g}" if last else f"{lo:g}–{hi:g}"
-        height = 100 * count / peak
-        cls = "in" if inside else "out"
-        bars.append(
-            f"<div class='eapart-bar {cls}' title='{escape(label)}: {count}'>"
-            f"<span style='height:{height:.0f}%'></span><em>{count}</em></div>")
-    caption = f"Small areas by {escape(measure)}"
-    if target:
-        caption += f"; target {escape(format_value(float(target)))}"
-    if low is not None and high is not None:
-        caption += (f", green = within {escape(format_value(float(low)))}"
-                    f"–{escape(format_value(float(high)))}")
-    return (f"<div class='eapart-hist'>{''.join(bars)}</div>"
-            f"<div class='eapart-axis'><span>0</span><span>{escape(f'{edges[-1]:g}')}+</span>"
-            f"</div><p class='eapart-muted'>{caption}</p>")
+    names = [name for name in styles if counts.get(name, 0) > 0]
+    names += sorted(name for name in counts if counts[name] > 0 and name not in styles)
+    if not names:
+        return "<p class='eapart-muted'>No small area is flagged.</p>"
+    items, options = [], ["<option value=''>all flags</option>"]
+    for name in names:
+        style = styles.get(name, {"severity": "problem", "colour": "#d7191c"})
+        kind = style["severity"]
+        items.append(
+            f"<li class='eapart-{escape(kind)}' data-flag='{escape(name)}'>"
+            f"<span class='eapart-flag eapart-flag-{escape(kind)}' "
+            f"style='border-color:{escape(style['colour'])}'>{escape(name)}</span> "
+            f"<span class='eapart-count'>{escape(format_value(counts[name]))} · {escape(kind)}"
+            f"</span> {escape(str(descriptions.get(name, '')))}</li>")
+        options.append(f"<option value='{escape(name)}'>{escape(name)} "
+                       f"({escape(format_value(counts[name]))})</option>")
+    return ("<label class='eapart-filter'>Show <select id='eapart-flag-filter' "
+            "aria-label='Show one flag only'>" + "".join(options) + "</select></label>"
+            "<ul class='eapart-legend'>" + "".join(items) + "</ul>")
 
 
-def panel_html(*, title: str, links: list[tuple[str, str]], rows: list[tuple[str, object]],
-               legend: str, histogram: str, warnings: list[str], extra: str = "") -> str:
-    """The collapsible side panel: title, navigation links, figures, legend, histogram."""
-    nav = " · ".join(f"<a href='{escape(href)}'>{escape(text)}</a>" for text, href in links)
-    warn = ""
-    if warnings:
-        warn = ("<details><summary>Warnings ({})</summary><ul>{}</ul></details>".format(
-            len(warnings), "".join(f"<li>{escape(str(w))}</li>" for w in warnings)))
-    return (
-        "<div id='eapart-panel' class='eapart-panel'><details open>"
-        f"<summary>{escape(title)}</summary>"
-        f"<nav>{nav}</nav>"
-        f"<table class='eapart-summary'>{table_rows(rows)}</table>"
-        f"<h4>Size distribution</h4>{histogram}"
-        f"<h4>Flags</h4>{legend}{warn}{extra}"
-        "</details></div>")
+@dataclass
+class Panel:
+    """The parts of one page's panel; :func:`panel_html` lays them out."""
+
+    title: str
+    links: list[tuple[str, str]]
+    legend: str
+    worst: str
+    rows: list[tuple[str, object]]
+    histogram: str
+    details: list[tuple[str, object]]
+    hints: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    townships: str = ""
+
+
+def section(title: str, body: str, *, open_: bool, key: str) -> str:
+    """A foldable panel section."""
+    state = " open" if open_ else ""
+    return (f"<details class='eapart-section' data-section='{escape(key)}'{state}>"
+            f"<summary>{escape(title)}</summary>{body}</details>")
+
+
+def panel_html(panel: Panel) -> str:
+    """The side panel: check first, colour, figures, townships, engine details."""
+    nav = " · ".join(f"<a href='{escape(href)}'>{escape(text)}</a>" for text, href in panel.links)
+    check = panel.legend + panel.worst
+    check += "".join(f"<p class='eapart-hint'>{escape(hint)}</p>" for hint in panel.hints)
+    if panel.warnings:
+        check += ("<details><summary>Warnings ({})</summary><ul>{}</ul></details>".format(
+            len(panel.warnings), "".join(f"<li>{escape(str(w))}</li>" for w in panel.warnings)))
+    colour = ("<label class='eapart-filter'>Colour by <select id='eapart-colour-mode' "
+              "aria-label='Colour the small areas by'></select></label>"
+              "<div id='eapart-colour-legend'></div>")
+    figures = (f"<table class='eapart-summary'>{table_rows(panel.rows)}</table>"
+               f"{panel.histogram}")
+    parts = [
+        f"<div class='eapart-title'>{escape(panel.title)}</div>",
+        f"<nav>{nav}</nav>" if nav else "",
+        section("Check first", check, open_=True, key="check"),
+        panel.townships,
+        section("Colour", colour, open_=True, key="colour"),
+        section("Figures", figures, open_=True, key="figures"),
+        section("Engine details", f"<table class='eapart-summary'>{table_rows(panel.details)}"
+                "</table>", open_=False, key="details"),
+    ]
+    return ("<div id='eapart-panel' class='eapart-panel'>"
+            "<button type='button' class='eapart-fold' aria-label='Fold the panel' "
+            "title='Fold the panel'>–</button>" + "".join(parts) + "</div>")

@@ -131,6 +131,12 @@ class Canvas:
              colour: str = "#000000", ha: str = "left", va: str = "baseline",
              angle: float = 0.0, halo: bool = False) -> None:
         """One line of text anchored at (x, y), rotated ``angle`` degrees about the anchor."""
+        if not angle and not halo:  # the common case, without arrays
+            left = x - font.width(text, size) * _HA[ha]
+            base = y + _baseline(font, size, va)
+            self._parts.append(f"BT /{font.resource} {_number(size)} Tf {rgb(colour)} rg\n"
+                               f"1 0 0 1 {left:.2f} {base:.2f} Tm {font.encode(text)} Tj\nET")
+            return
         self.texts(np.array([x]), np.array([y]), [text], font, size, colour=colour, ha=ha,
                    va=va, angles=np.array([angle]), halo=halo)
 
@@ -151,18 +157,22 @@ class Canvas:
         widths = np.array([font.width(text, size) for text in texts])
         dx = -widths * _HA[ha]
         dy = _baseline(font, size, va)
-        theta = np.radians(angles) if angles is not None else np.zeros(len(texts))
+        rotated = angles is not None and bool(np.any(angles))
+        theta = np.radians(angles) if rotated else np.zeros(len(texts))
         cos, sin = np.cos(theta), np.sin(theta)
         if halo:
             self._halos(xs, ys, dx, dy, widths, cos, sin, font, size)
-        ox = xs + dx * cos - dy * sin
-        oy = ys + dx * sin + dy * cos
         lines = [f"BT /{font.resource} {_number(size)} Tf {rgb(colour)} rg"]
-        rotated = angles is not None and bool(np.any(theta))
-        for i, text in enumerate(texts):
-            matrix = (f"{cos[i]:.4f} {sin[i]:.4f} {-sin[i]:.4f} {cos[i]:.4f}" if rotated
-                      else "1 0 0 1")
-            lines.append(f"{matrix} {ox[i]:.2f} {oy[i]:.2f} Tm {font.encode(text)} Tj")
+        if rotated:
+            ox = xs + dx * cos - dy * sin
+            oy = ys + dx * sin + dy * cos
+            for i, text in enumerate(texts):
+                lines.append(f"{cos[i]:.4f} {sin[i]:.4f} {-sin[i]:.4f} {cos[i]:.4f} "
+                             f"{ox[i]:.2f} {oy[i]:.2f} Tm {font.encode(text)} Tj")
+        else:
+            ox, oy = (xs + dx).tolist(), (ys + dy).tolist()
+            lines += [f"1 0 0 1 {x:.2f} {y:.2f} Tm {font.encode(text)} Tj"
+                      for x, y, text in zip(ox, oy, texts, strict=True)]
         lines.append("ET")
         self._parts.append("\n".join(lines))
 

@@ -18,11 +18,28 @@ import pandas as pd
 import shapely
 
 from eapart.domain.areas import Areas
-from eapart.domain.schema import CENSUS_AREA_CODE, FEATURE_LAYERS, SMALL_AREA_CODE, TOWNSHIP_CODE
+from eapart.domain.schema import (
+    CENSUS_AREA_CODE,
+    FEATURE_LAYERS,
+    SMALL_AREA_CODE,
+    TOWNSHIP_CODE,
+    WALK_NUMBER,
+)
 from eapart.io.crs import metric_crs
 
 #: The roads, water and rail layers, in the order a sheet draws them.
 CONTEXT_LAYERS: tuple[str, ...] = ("roads", "water", "rail")
+#: Columns of the buildings layer a sheet uses (those present are read).
+BUILDING_COLUMNS = ("building_id", SMALL_AREA_CODE, "households", WALK_NUMBER, "type", "name",
+                    "floors")
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A text column as an object array with None where missing (all None when absent)."""
+    if name not in frame:
+        return np.full(len(frame), None, dtype=object)
+    values = frame[name].astype(object)
+    return values.where(values.notna(), None).to_numpy(dtype=object)
 
 
 @dataclass
@@ -58,10 +75,15 @@ class SheetData:
     building_id: np.ndarray
     building_households: np.ndarray
     building_point: np.ndarray  # representative points, shape (n, 2)
+    building_walk: np.ndarray | None  # the layer's walk_number (None: an older output)
+    building_type: np.ndarray
+    building_name: np.ndarray
+    building_floors: np.ndarray  # storeys, NaN where unknown
     members: dict[str, np.ndarray]
     context: dict[str, Context]
     version: str
     made_on: str
+    county_name: str | None = None
     small_tree: shapely.STRtree = field(init=False)
     building_tree: shapely.STRtree = field(init=False)
     small_geometry: np.ndarray = field(init=False)
@@ -85,6 +107,11 @@ class SheetData:
         """Positions (in ``small``) of the small areas other than ``code`` that meet ``box``."""
         hits = np.sort(self.small_tree.query(box))
         return hits[hits != self.small_position[code]]
+
+    def lines_in(self, area: shapely.Geometry) -> np.ndarray:
+        """Roads, rail and water lines meeting ``area``: what cuts it into blocks."""
+        found = [layer.geometry[layer.within(area)] for layer in self.context.values()]
+        return np.concatenate(found) if found else np.zeros(0, dtype=object)
 
     def buildings_in(self, box: shapely.Polygon) -> np.ndarray:
         """Positions of all buildings whose extent meets ``box``."""
@@ -141,10 +168,18 @@ def load_sheet_data(outdir: str | Path) -> SheetData:
         building_id=buildings["building_id"].to_numpy(dtype=object),
         building_households=buildings["households"].fillna(0).to_numpy(),
         building_point=points,
+        building_walk=(buildings[WALK_NUMBER].fillna(0).to_numpy(dtype=np.int64)
+                       if WALK_NUMBER in buildings else None),
+        building_type=_column(buildings, "type"),
+        building_name=_column(buildings, "name"),
+        building_floors=(pd.to_numeric(buildings["floors"], errors="coerce").to_numpy(float)
+                         if "floors" in buildings else np.full(len(buildings), np.nan)),
         members=members,
         context=_context(areas, crs),
         version=str(areas.report.get("version", "")),
         made_on=date.today().isoformat(),
+        county_name=areas.report.get("county_name")
+        or areas.parameters.get("county_name"),
     )
 
 
@@ -155,7 +190,8 @@ def data_text(outdir: str | Path) -> str:
     building ids: read without geometry, so this is cheap even for a county.
     """
     wanted = {"small_areas": ("township_name", "census_area_name", "flags"),
-              "census_areas": ("name",), "townships": ("name",), "buildings": ("building_id",)}
+              "census_areas": ("name",), "townships": ("name",),
+              "buildings": ("building_id", "name", "type")}
     wanted.update({name: ("name",) for name in FEATURE_LAYERS})
     areas = Areas.read(outdir, wanted, columns=wanted, geometry=False)
     chars: set[str] = set()

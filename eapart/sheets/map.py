@@ -1,27 +1,40 @@
 """The map panel of an enumerator sheet, drawn onto a :class:`~eapart.sheets.canvas.Canvas`.
 
 The panel shows the small area's boundary, neighbouring areas drawn lightly
-with their codes, every building filled and numbered in walking order, other
+with their codes, every building filled, the walking route faintly, other
 buildings in grey, roads, water and rail in their class widths with their
-names, a north arrow, a scale bar and, when the map frames only a hamlet, an
-overview inset of the whole area. Each layer is one path of many parts, built
-from shapely's coordinate arrays in a single transform.
+names, a north arrow and a scale bar. Which buildings it numbers, and where,
+comes from :mod:`eapart.sheets.layout`; the labels after them (window letters,
+neighbour codes, then road and water names) go only where the same placer
+finds room, so the less important give way. A detail map carries a locator
+inset of the whole area. Each layer is one path of many parts, built from
+shapely's coordinate arrays in a single transform.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 
-from eapart.sheets.canvas import Canvas, arrow, degrees
+from eapart.sheets.canvas import HALO_PAD, Canvas, arrow, degrees
 from eapart.sheets.data import SheetData
+from eapart.sheets.labels import Box, LabelPlacer
+
+if TYPE_CHECKING:
+    from eapart.sheets.layout import View
 
 MARGIN = 0.08  # map margin around the area, share of its extent
-FOCUS_SHARE = 0.4  # frame the buildings alone when they span less than this share of the area
-FOCUS_MIN_METRES = 150.0
+NEIGHBOUR_LABEL_SIZE = 7.0  # points
+ROAD_LABEL_SIZE = 6.5
+WINDOW_LABEL_SIZE = 9.0
+LOCATOR_SHARE = 0.24  # the locator inset's most room, share of the map's width and height
+#: Where along a road its name is tried, as shares of the visible piece.
+ALONG = (0.5, 0.3, 0.7, 0.15, 0.85)
 FRAME_LW = 0.8  # points, the map's and the inset's frame
 
 STYLE = {
@@ -32,6 +45,8 @@ STYLE = {
     "roads": {"color": "#7a7a7a", "lw": {"major": 2.2, "minor": 1.1}, "default": 0.6},
     "water": {"color": "#3b82c4", "lw": {"river": 1.6}, "default": 0.9, "face": "#d5e6f6"},
     "rail": {"color": "#222222", "lw": {}, "default": 1.2, "dash": (4.0, 2.0)},
+    "route": {"color": "#8e7cc3", "lw": 0.6, "dash": (2.0, 1.5)},
+    "window": {"color": "#1a1a1a", "lw": 0.9, "dash": (3.0, 1.5)},
 }
 
 
@@ -94,30 +109,6 @@ def view_around(area: shapely.Geometry, aspect: float) -> tuple[float, float, fl
     return cx - width / 2, cx + width / 2, cy - height / 2, cy + height / 2
 
 
-def focus(area: shapely.Geometry, buildings: np.ndarray) -> shapely.Geometry:
-    """What the map frames: the area, or only its buildings when they are a small cluster.
-
-    Rural small areas hold farmland around one hamlet: framed on the whole area,
-    the hamlet's numbers would pile up unreadably. When the buildings span less
-    than :data:`FOCUS_SHARE` of the area, the map frames them (an overview
-    inset then shows the whole boundary).
-    """
-    if not len(buildings):
-        return area
-    minx, miny, maxx, maxy = shapely.total_bounds(buildings)
-    ax0, ay0, ax1, ay1 = area.bounds
-    span = max(maxx - minx, maxy - miny, FOCUS_MIN_METRES)
-    if span >= FOCUS_SHARE * max(ax1 - ax0, ay1 - ay0):
-        return area
-    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    return shapely.box(cx - span / 2, cy - span / 2, cx + span / 2, cy + span / 2)
-
-
-def label_size(n: int) -> float:
-    """Font size of building numbers: smaller as the area holds more buildings."""
-    return 8.0 if n <= 30 else 6.5 if n <= 100 else 5.0 if n <= 300 else 4.0
-
-
 def nice_length(width: float) -> float:
     """A round scale-bar length (1, 2 or 5 times a power of ten) near a quarter of ``width``."""
     target = width / 4
@@ -131,9 +122,9 @@ def _polygons(canvas: Canvas, geometries: np.ndarray, frame: Frame, style: dict)
                  lw=style.get("lw", 0.5))
 
 
-def _neighbours(canvas: Canvas, data: SheetData, code: str, frame: Frame) -> tuple:
+def _neighbour_polygons(canvas: Canvas, data: SheetData, code: str, frame: Frame) -> tuple:
     """Neighbouring small areas in light grey; returns their code labels (short in the same
-    census area) and where to draw them, once the layers above are drawn."""
+    census area) and where they go, placed once the building numbers are."""
     near = data.neighbours(code, frame.box())
     if not len(near):
         return [], np.zeros((0, 2))
@@ -172,9 +163,18 @@ def _context(canvas: Canvas, data: SheetData, frame: Frame) -> list:
     return labels
 
 
-def _line_labels(canvas: Canvas, fonts, frame: Frame, geometry: np.ndarray,
-                 names: np.ndarray, colour: str) -> None:
-    """Write each name once, along the longest visible piece carrying it."""
+def _text_box(x: float, y: float, width: float, height: float, angle: float) -> Box:
+    """Extent of a ``width`` x ``height`` label centred at (x, y), turned ``angle`` degrees."""
+    theta = math.radians(angle)
+    half_w = (abs(math.cos(theta)) * width + abs(math.sin(theta)) * height) / 2
+    half_h = (abs(math.sin(theta)) * width + abs(math.cos(theta)) * height) / 2
+    return (x - half_w, y - half_h, x + half_w, y + half_h)
+
+
+def _line_labels(canvas: Canvas, fonts, frame: Frame, placer: LabelPlacer,
+                 geometry: np.ndarray, names: np.ndarray, colour: str) -> None:
+    """Each name once, along the longest visible piece carrying it, where the placer has
+    room (names give way to numbers and codes: a name with no room is left out)."""
     named = np.flatnonzero([n is not None and n != "" for n in names])
     if not len(named):
         return
@@ -189,13 +189,44 @@ def _line_labels(canvas: Canvas, fonts, frame: Frame, geometry: np.ndarray,
     if not picks:
         return
     chosen = lines[list(picks.values())]
-    a = frame.to_page(shapely.get_coordinates(
-        shapely.line_interpolate_point(chosen, 0.45, normalized=True)))
-    b = frame.to_page(shapely.get_coordinates(
-        shapely.line_interpolate_point(chosen, 0.55, normalized=True)))
-    middle = (a + b) / 2
-    canvas.texts(middle[:, 0], middle[:, 1], list(picks), fonts.regular, 6.5, colour=colour,
-                 angles=degrees(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]), halo=True)
+    size = ROAD_LABEL_SIZE
+    height = (fonts.regular.ascent + fonts.regular.descent + 2 * HALO_PAD) * size
+    xs, ys, texts, angles = [], [], [], []
+    for text, line in zip(picks, chosen, strict=True):
+        width = fonts.regular.width(text, size) + 2 * HALO_PAD * size
+        if width > frame.scale * shapely.length(line):
+            continue  # longer than the road it names in view
+        for share in ALONG:
+            a, b = frame.to_page(shapely.get_coordinates(shapely.line_interpolate_point(
+                line, [share - 0.04, share + 0.04], normalized=True)))
+            angle = float(degrees(np.array([b[0] - a[0]]), np.array([b[1] - a[1]]))[0])
+            middle = (a + b) / 2
+            if placer.place_any([_text_box(*middle, width, height, angle)]) is not None:
+                xs.append(middle[0])
+                ys.append(middle[1])
+                texts.append(text)
+                angles.append(angle)
+                break
+    if texts:
+        canvas.texts(np.array(xs), np.array(ys), texts, fonts.regular, size, colour=colour,
+                     angles=np.array(angles), halo=True)
+
+
+def _placed_texts(canvas: Canvas, font, placer: LabelPlacer, xy: np.ndarray, texts: list,
+                  size: float, colour: str) -> None:
+    """Labels placed around their anchors where there is room, the rest left out."""
+    height = (font.ascent + font.descent + 2 * HALO_PAD) * size
+    kept_xy, kept = [], []
+    for (x, y), text in zip(xy, texts, strict=True):
+        if not (np.isfinite(x) and np.isfinite(y)):
+            continue
+        box = placer.place(x, y, font.width(text, size) + 2 * HALO_PAD * size, height)
+        if box is not None:
+            kept_xy.append(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
+            kept.append(text)
+    if kept:
+        where = np.array(kept_xy)
+        canvas.texts(where[:, 0], where[:, 1], kept, font, size, colour=colour, halo=True)
 
 
 def _buildings(canvas: Canvas, data: SheetData, rows: np.ndarray, frame: Frame) -> None:
@@ -214,13 +245,79 @@ def _buildings(canvas: Canvas, data: SheetData, rows: np.ndarray, frame: Frame) 
                        fill=style["face"], stroke=style["edge"], lw=style["lw"])
 
 
-def _numbers(canvas: Canvas, fonts, data: SheetData, rows: np.ndarray, frame: Frame) -> None:
-    """Each building's walking-order number at its representative point."""
-    if not len(rows):
+def _route(canvas: Canvas, data: SheetData, rows: np.ndarray, frame: Frame) -> None:
+    """The walking route through the buildings, faint, under the numbers."""
+    if len(rows) < 2:
         return
     xy = frame.to_page(data.building_point[rows])
-    numbers = [str(n) for n in range(1, len(rows) + 1)]
-    canvas.texts(xy[:, 0], xy[:, 1], numbers, fonts.regular, label_size(len(rows)))
+    canvas.paths(xy, np.zeros(len(xy), dtype=np.int64), close=False,
+                 stroke=STYLE["route"]["color"], lw=STYLE["route"]["lw"],
+                 dash=STYLE["route"]["dash"], round_cap=False)
+
+
+def _numbers(canvas: Canvas, fonts, view: View, size: float) -> None:
+    """Each numbered building's walking-order number, in its placed box."""
+    if not len(view.numbered):
+        return
+    centre = (view.boxes[:, :2] + view.boxes[:, 2:]) / 2
+    canvas.texts(centre[:, 0], centre[:, 1], [str(k + 1) for k in view.numbered],
+                 fonts.regular, size, halo=True)
+
+
+def _windows(canvas: Canvas, fonts, view: View) -> None:
+    """The detail windows on the overview: a box each, lettered at a corner."""
+    if not view.windows:
+        return
+    frame = view.frame
+    xy, parts = coordinates(line_parts(np.array([box for _, box in view.windows])), frame)
+    canvas.paths(xy, parts, close=False, stroke=STYLE["window"]["color"],
+                 lw=STYLE["window"]["lw"], dash=STYLE["window"]["dash"])
+    size = WINDOW_LABEL_SIZE
+    height = (fonts.bold.ascent + fonts.bold.descent + 2 * HALO_PAD) * size
+    for letter, box in view.windows:
+        width = fonts.bold.width(letter, size) + 2 * HALO_PAD * size
+        (x0, y0), (x1, y1) = frame.to_page(np.array(box.bounds).reshape(2, 2))
+        corners = [(x0, y1 - height, x0 + width, y1), (x1 - width, y1 - height, x1, y1),
+                   (x0, y0, x0 + width, y0 + height), (x1 - width, y0, x1, y0 + height),
+                   (x0 - width, y1, x0, y1 + height), (x1, y1, x1 + width, y1 + height)]
+        placed = view.placer.place_any(corners)
+        if placed is not None:
+            canvas.text((placed[0] + placed[2]) / 2, (placed[1] + placed[3]) / 2, letter,
+                        fonts.bold, size, ha="center", va="center", halo=True)
+
+
+def scale_bar_box(fonts, frame: Frame) -> Box:
+    """Where :func:`_scale_bar` draws, (x0, y0, x1, y1) points."""
+    length = nice_length(frame.view[1] - frame.view[0])
+    pad = 4.0
+    width = length * frame.scale + 2 * pad
+    height = 2 * pad + 3 + 7 * (fonts.regular.ascent + 0.1)
+    return (frame.x + 6, frame.y + 6, frame.x + 6 + width, frame.y + 6 + height)
+
+
+def north_arrow_box(frame: Frame) -> Box:
+    """Where :func:`_north_arrow` draws."""
+    x = frame.x + 0.955 * frame.width
+    return (x - 9, frame.y + 0.80 * frame.height, x + 9, frame.y + 0.97 * frame.height)
+
+
+def locator_box(frame: Frame) -> Box:
+    """The most room :func:`_overview` takes, top left of a detail map."""
+    left = frame.x + 0.008 / 0.88 * frame.width
+    top = frame.y + frame.height * 0.99
+    return (left - 2, top - frame.height * LOCATOR_SHARE - 2,
+            left + frame.width * LOCATOR_SHARE + 2, top + 2)
+
+
+def obstacles(fonts) -> Callable[[Frame, bool], list[Box]]:
+    """The boxes a map's labels keep clear of: scale bar, north arrow, and on a detail
+    map its locator inset."""
+    def boxes(frame: Frame, detail: bool) -> list[Box]:
+        out = [scale_bar_box(fonts, frame), north_arrow_box(frame)]
+        if detail:
+            out.append(locator_box(frame))
+        return out
+    return boxes
 
 
 def _scale_bar(canvas: Canvas, fonts, frame: Frame) -> None:
@@ -254,7 +351,7 @@ def _overview(canvas: Canvas, fonts, frame: Frame, area: shapely.Geometry,
     minx, miny, maxx, maxy = shapely.union(area, shown).bounds
     pad = 0.06 * max(maxx - minx, maxy - miny)
     extent = (minx - pad, maxx + pad, miny - pad, maxy + pad)
-    room_w, room_h = frame.width * 0.24, frame.height * 0.25
+    room_w, room_h = frame.width * LOCATOR_SHARE, frame.height * LOCATOR_SHARE
     scale = min(room_w / (extent[1] - extent[0]), room_h / (extent[3] - extent[2]))
     width, height = (extent[1] - extent[0]) * scale, (extent[3] - extent[2]) * scale
     left = frame.x + 0.008 / 0.88 * frame.width
@@ -269,30 +366,34 @@ def _overview(canvas: Canvas, fonts, frame: Frame, area: shapely.Geometry,
 
 
 def draw_map(canvas: Canvas, fonts, data: SheetData, code: str, rows: np.ndarray,
-             rect: tuple[float, float, float, float], labels: dict[str, str]) -> None:
-    """The whole map panel of small area ``code`` into ``rect`` (x, y, width, height points).
+             view: View, size: float, labels: dict[str, str]) -> None:
+    """One map of small area ``code``: the view's frame, numbers and windows.
 
     ``rows`` are the area's buildings in walking order; ``labels`` gives the
-    wording of the north arrow and the overview inset.
+    wording of the north arrow and the locator inset. Labels are drawn in order
+    of importance (building numbers, window letters, neighbour codes, names of
+    roads and water), each only where the placer finds it room.
     """
+    frame = view.frame
+    rect = (frame.x, frame.y, frame.width, frame.height)
     area = data.small_geometry[data.small_position[code]]
-    aspect = rect[3] / rect[2]
-    framed = focus(area, data.building_geometry[rows])
-    frame = Frame(*rect, view_around(framed, aspect))
     canvas.save()
     canvas.clip(*rect)
-    codes, where = _neighbours(canvas, data, code, frame)
+    codes, where = _neighbour_polygons(canvas, data, code, frame)
     line_labels = _context(canvas, data, frame)
-    canvas.texts(where[:, 0], where[:, 1], codes, fonts.regular, 7, colour="#7a7a7a", halo=True)
     _buildings(canvas, data, rows, frame)
     xy, parts = coordinates(line_parts(np.array([area])), frame)
     canvas.paths(xy, parts, close=False, stroke=STYLE["area"]["color"], lw=STYLE["area"]["lw"])
+    _route(canvas, data, rows, frame)
+    _windows(canvas, fonts, view)
+    _numbers(canvas, fonts, view, size)
+    _placed_texts(canvas, fonts.regular, view.placer, where, codes, NEIGHBOUR_LABEL_SIZE,
+                  "#6a6a6a")
     for geometry, names, colour in line_labels:
-        _line_labels(canvas, fonts, frame, geometry, names, colour)
-    _numbers(canvas, fonts, data, rows, frame)
+        _line_labels(canvas, fonts, frame, view.placer, geometry, names, colour)
     canvas.restore()
     canvas.rect(*rect, stroke="#000000", lw=FRAME_LW)
     _scale_bar(canvas, fonts, frame)
     _north_arrow(canvas, fonts, frame, labels["north"])
-    if framed is not area:
+    if view.letter:
         _overview(canvas, fonts, frame, area, labels["overview"])

@@ -1,27 +1,35 @@
-"""Printable A4 enumerator sheets: one page per small area, one PDF per census area.
+"""Printable A4 packs for enumerators: maps, building lists and household registers.
 
-``make_sheets(outdir)`` writes ``outdir/sheets/<census_area_code>.pdf`` for
-every census area, binding its small areas in code order (a small area with a
-long building list takes continuation pages). ``codes`` narrows the work:
-a census area code (12 digits) or township code (9) gives those census areas'
-PDFs; a small area code (15) gives ``sheets/<small_area_code>.pdf`` with that
-sheet alone. PDFs are drawn in parallel over census areas on every core
-(``jobs=None``), each worker reading the output and the run's font subset
-once. Pages are written by :mod:`eapart.sheets.pdf` with the fonts
-embedded as CID subsets, so the PDF's text layer holds real, searchable
-Chinese text. See :mod:`eapart.sheets.page` for the page.
+``make_sheets(outdir)`` writes one PDF per pack into ``outdir/sheets/``. A
+pack is a group of small areas (``by``: one per census area, the default, one
+per small area, or one per enumerator slot of ``eapart assign``;
+:data:`GROUPINGS` maps each name to the one function that groups them, so
+adding a grouping is one function). Each pack opens with an index page, then for each small
+area in code order: the map of the whole area, its detail maps
+(:mod:`eapart.sheets.layout`), the building list and the pre-numbered
+household register (:mod:`eapart.sheets.forms`).
 
->>> make_sheets("out", codes=["010101001001"], jobs=1)  # doctest: +SKIP
+``codes`` narrows the work to small areas, census areas (12 digits) or
+townships (9). A pack is named after its group (``<census area code>.pdf``)
+only when it holds the whole group; a group selected in part is bound per
+small area (``<small area code>.pdf``). PDFs are drawn in parallel over packs
+on every core (``jobs=None``), each worker reading the output and the run's
+font subset once. ``sheets/layout.json`` records every map page: its label
+boxes and the pairs of building numbers that overlap (always 0 unless listed
+in ``sheets/illegible.csv``, with the pages no layout could make legible).
+
+>>> make_sheets("out", codes=["010101001001"], jobs=1).paths  # doctest: +SKIP
 [PosixPath('out/sheets/010101001001.pdf')]
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -36,24 +44,73 @@ from eapart.domain.schema import (
     TOWNSHIP_CODE,
 )
 from eapart.errors import UsageError, list_ids
+from eapart.executors import die_with
+from eapart.io.atomic import replaced_folder
 from eapart.sheets.canvas import Canvas
 from eapart.sheets.data import SheetData, data_text, load_sheet_data
 from eapart.sheets.fonts import find_cjk_font, write_subset_fonts
+from eapart.sheets.forms import (
+    draw_building_list,
+    draw_register,
+    form_title,
+    list_pages,
+    register_pages,
+    register_size,
+)
+from eapart.sheets.index import draw_index
+from eapart.sheets.labels import overlapping_pairs
 from eapart.sheets.page import (
     FIXED_TEXT,
+    PagePlan,
     SheetFonts,
+    draw_detail_page,
     draw_map_page,
-    draw_table_page,
-    page_count,
+    plan_maps,
     walking_order,
 )
 from eapart.sheets.pdf import PdfDocument, PdfFont
 
+LAYOUT_NAME = "layout.json"
+ILLEGIBLE_NAME = "illegible.csv"
 #: Called as ``progress(done, total)`` in small areas (sheets), after each PDF.
 Progress = Callable[[int, int], None]
+#: ``grouping(table, outdir)``: the pack of each small area (row of ``table``, which holds
+#: the small areas layer's attributes), as a Series of names usable as file names.
+Grouping = Callable[[pd.DataFrame, Path], pd.Series]
 
 _DATA: SheetData | None = None  # one per worker process, loaded by _init_worker
 _FONTS: SheetFonts | None = None  # the run's font subset, read by _init_worker
+
+
+def by_census_area(table: pd.DataFrame, outdir: Path) -> pd.Series:
+    """One pack per census area."""
+    return table["census_area_code"]
+
+
+def by_small_area(table: pd.DataFrame, outdir: Path) -> pd.Series:
+    """One pack per small area."""
+    return table["small_area_code"]
+
+
+def by_enumerator(table: pd.DataFrame, outdir: Path) -> pd.Series:
+    """One pack per enumerator slot of ``eapart assign`` (``assignments.csv``). A small
+    area shared by several enumerators goes in the pack of the first slot."""
+    from eapart.staff.outputs import CSV_NAME
+    from eapart.staff.plan import SLOT
+
+    path = outdir / CSV_NAME
+    if not path.is_file():
+        raise UsageError(f"--by enumerator: {path} not found; run `eapart assign "
+                         f"{outdir}` first, or use --by census-area.")
+    assigned = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    first = (assigned.sort_values([SMALL_AREA_CODE, SLOT])
+             .drop_duplicates(SMALL_AREA_CODE).set_index(SMALL_AREA_CODE)[SLOT])
+    return table[SMALL_AREA_CODE].map(first).fillna("unassigned")
+
+
+#: ``--by`` names and the function that groups small areas into packs.
+GROUPINGS: dict[str, Grouping] = {"census-area": by_census_area, "small-area": by_small_area,
+                                  "enumerator": by_enumerator}
 
 
 @dataclass(frozen=True)
@@ -65,6 +122,33 @@ class SheetJob:
     buildings: int
 
 
+@dataclass
+class SheetsRun:
+    """What :func:`make_sheets` wrote and what needs a person's eye."""
+
+    paths: list[Path]
+    pages: int
+    map_pages: int
+    detail_pages: int
+    illegible: list[dict]  # one row per map page or small area that is not legible
+    register_full: list[str]  # small areas whose estimate fills the 999 register forms
+
+    def summary(self) -> list[str]:
+        """Short lines for the end of the run, naming what needs a person's eye."""
+        lines = [f"{len(self.paths)} PDF(s), {self.pages} page(s): {self.map_pages} map(s), "
+                 f"{self.detail_pages} of them detail maps of clustered buildings."]
+        if self.illegible:
+            codes = sorted({row["small_area_code"] for row in self.illegible})
+            lines.append(f"WARNING: {len(codes)} small area(s) with building numbers that "
+                         f"could not be made legible: {list_ids(codes)} "
+                         f"(see {SHEETS_DIR}/{ILLEGIBLE_NAME}).")
+        if self.register_full:
+            lines.append(f"WARNING: {len(self.register_full)} small area(s) estimated at 999 "
+                         f"households or more, beyond one register: "
+                         f"{list_ids(self.register_full)}.")
+        return lines
+
+
 def _index(outdir: Path) -> pd.DataFrame:
     """Small area codes, their census area and township, and building counts (no geometry)."""
     codes = [SMALL_AREA_CODE, CENSUS_AREA_CODE, TOWNSHIP_CODE]
@@ -73,32 +157,47 @@ def _index(outdir: Path) -> pd.DataFrame:
     return table.sort_values(SMALL_AREA_CODE).reset_index(drop=True)
 
 
-def plan_sheets(outdir: str | Path, codes: Iterable[str] | None = None) -> list[SheetJob]:
-    """The PDFs to write for ``codes`` (all census areas when ``None``), largest first."""
-    outdir = Path(outdir)
-    table = _index(outdir)
-    folder = outdir / SHEETS_DIR
-    wanted = [str(c).strip() for c in codes or () if str(c).strip()]
-    unknown = [c for c in wanted if not (
-        (len(c) == SMALL_AREA_DIGITS and (table["small_area_code"] == c).any())
-        or (len(c) == CENSUS_AREA_DIGITS and (table["census_area_code"] == c).any())
-        or (len(c) == TOWNSHIP_DIGITS and (table["township_code"] == c).any()))]
+def _selected(table: pd.DataFrame, wanted: list[str], outdir: Path) -> pd.Series:
+    """Which small areas ``wanted`` (small area, census area or township codes) selects."""
+    if not wanted:
+        return pd.Series(True, index=table.index)
+    columns = {SMALL_AREA_DIGITS: SMALL_AREA_CODE, CENSUS_AREA_DIGITS: CENSUS_AREA_CODE,
+               TOWNSHIP_DIGITS: TOWNSHIP_CODE}
+    unknown = [c for c in wanted if not (len(c) in columns
+                                         and (table[columns.get(len(c), "")] == c).any())]
     if unknown:
         raise UsageError(
             f"--codes {list_ids(unknown)}: not a small area (15 digits), census area (12) "
             f"or township (9) code of {outdir / GPKG_NAME}; see summary.csv for the codes."
         )
-    singles = [c for c in wanted if len(c) == SMALL_AREA_DIGITS]
-    parents = [c for c in wanted if len(c) != SMALL_AREA_DIGITS]
-    whole = table if not wanted else table[table["census_area_code"].isin(parents)
-                                           | table["township_code"].isin(parents)]
-    jobs = [SheetJob(folder / f"{ca}.pdf", tuple(group["small_area_code"]),
-                     int(group["buildings"].sum()))
-            for ca, group in whole.groupby("census_area_code", sort=True)]
-    for code in dict.fromkeys(singles):
-        row = table[table["small_area_code"] == code]
-        jobs.append(SheetJob(folder / f"{code}.pdf", (code,), int(row["buildings"].sum())))
-    return sorted(jobs, key=lambda job: -job.buildings)
+    chosen = pd.Series(False, index=table.index)
+    for code in wanted:
+        chosen |= table[columns[len(code)]] == code
+    return chosen
+
+
+def plan_sheets(outdir: str | Path, codes: Iterable[str] | None = None,
+                by: str = "census-area") -> list[SheetJob]:
+    """The PDFs to write for ``codes`` (all small areas when ``None``), largest first."""
+    if by not in GROUPINGS:
+        raise UsageError(f"--by {by}: give one of {', '.join(GROUPINGS)}.")
+    outdir = Path(outdir)
+    table = _index(outdir)
+    folder = outdir / SHEETS_DIR
+    wanted = [str(c).strip() for c in codes or () if str(c).strip()]
+    chosen = _selected(table, wanted, outdir)
+    packs = GROUPINGS[by](table, outdir).astype(str)
+    jobs = []
+    for name, group in table.groupby(packs, sort=True):
+        picked = group[chosen[group.index]]
+        if not len(picked):
+            continue
+        whole = len(picked) == len(group)
+        for key, part in ([(name, picked)] if whole else list(picked.groupby(
+                "small_area_code", sort=True))):
+            jobs.append(SheetJob(folder / f"{key}.pdf", tuple(part["small_area_code"]),
+                                 int(part["buildings"].sum())))
+    return sorted(jobs, key=lambda job: (-job.buildings, job.path.name))
 
 
 def load_fonts(folder: str | Path) -> SheetFonts:
@@ -109,74 +208,179 @@ def load_fonts(folder: str | Path) -> SheetFonts:
                                                ("mono", "F3"))))
 
 
-def _init_worker(outdir: str, fonts: str) -> None:
-    """Load the output and the run's fonts once in this process."""
+def _init_worker(outdir: str, fonts: str, parent_pid: int | None = None) -> None:
+    """Load the output and the run's fonts once in this process (which ends with its parent)."""
     global _DATA, _FONTS
+    if parent_pid is not None:
+        die_with(parent_pid)
     _DATA = load_sheet_data(outdir)
     _FONTS = load_fonts(fonts)
 
 
-def _write_pdf(job: SheetJob) -> int:
-    """Draw every sheet of ``job`` into its PDF (atomically); return the page count."""
+@dataclass
+class _Written:
+    """What one worker reports about one PDF."""
+
+    pages: int
+    records: list[dict]
+    register_full: list[str]
+
+
+def _page_records(pdf: str, first: int, plan: PagePlan) -> list[dict]:
+    """One layout record per map page of ``plan``, the first being pdf page ``first``."""
+    records = []
+    for i, view in enumerate(plan.layout.views):
+        records.append({
+            "pdf": pdf, "page": first + i, "small_area_code": plan.code,
+            "map": view.letter or "overview", "buildings": len(plan.rows),
+            "numbered": len(view.numbered),
+            "overlapping_pairs": overlapping_pairs(view.boxes),
+            "unlabelled": [int(k) + 1 for k in plan.layout.unlabelled] if i == 0 else [],
+            "scale": round(view.frame.scale, 6),
+            "frame": [round(v, 2) for v in (view.frame.x, view.frame.y, view.frame.width,
+                                            view.frame.height)],
+            "view": [round(v, 3) for v in view.frame.view],
+            "boxes": [[round(v, 2) for v in box] + [int(k) + 1]
+                      for box, k in zip(view.boxes.tolist(), view.numbered, strict=True)],
+        })
+    return records
+
+
+def _write_pdf(job: SheetJob) -> _Written:
+    """Draw every page of ``job`` into its PDF (atomically); report pages and layout."""
     data, fonts = _DATA, _FONTS
+    plans = [plan_maps(data, fonts, walking_order(data, code)) for code in job.codes]
+    counts = []
+    for plan in plans:
+        households = data.building_households[plan.rows]
+        counts.append((plan.map_pages, list_pages(len(plan.rows)), register_pages(households)))
+    entries = [(plan.code, data.records[plan.code], sum(c)) for plan, c in
+               zip(plans, counts, strict=True)]
     partial = job.path.with_name(f".partial-{job.path.name}")
-    pages = 0
+    records: list[dict] = []
+    full: list[str] = []
     with PdfDocument(partial, fonts.all(), title=f"普查小区图 {job.path.stem}",
                      creator=f"eapart {data.version}") as pdf:
-        for code in job.codes:
-            plan = walking_order(data, code)
-            total = page_count(len(plan.rows))
+        page = 1 + draw_index(pdf, fonts, data, job.path.stem, entries)
+        for plan, (maps, listed, register) in zip(plans, counts, strict=True):
+            total = maps + listed + register
             canvas = Canvas()
-            done = draw_map_page(canvas, fonts, data, plan, total)
+            draw_map_page(canvas, fonts, data, plan, total)
             pdf.add_page(canvas.content())
-            for page in range(2, total + 1):
+            for i, view in enumerate(plan.layout.views[1:], start=2):
                 canvas = Canvas()
-                done += draw_table_page(canvas, fonts, data, plan, done, page, total)
+                draw_detail_page(canvas, fonts, data, plan, view, i, total)
                 pdf.add_page(canvas.content())
-            pages += total
+            records += _page_records(job.path.name, page, plan)
+            title = form_title(data.records[plan.code], data.county_name)
+            draw_building_list(pdf, fonts, data, title, plan.code, plan.rows, maps + 1, total)
+            draw_register(pdf, fonts, data, title, plan.code, plan.rows, maps + listed + 1,
+                          total)
+            if register_size(data.building_households[plan.rows])[1]:
+                full.append(plan.code)
+            page += total
     partial.replace(job.path)
-    return pages
+    return _Written(page - 1, records, full)
+
+
+def _illegible(records: list[dict]) -> list[dict]:
+    """Rows of ``illegible.csv``: map pages with overlapping numbers, areas with unlabelled
+    buildings."""
+    rows = []
+    for record in records:
+        if record["overlapping_pairs"]:
+            rows.append({"pdf": record["pdf"], "page": record["page"],
+                         "small_area_code": record["small_area_code"],
+                         "problem": "overlapping_numbers",
+                         "detail": f"{record['overlapping_pairs']} pair(s)"})
+        if record["unlabelled"]:
+            rows.append({"pdf": record["pdf"], "page": record["page"],
+                         "small_area_code": record["small_area_code"],
+                         "problem": "unlabelled_buildings",
+                         "detail": " ".join(map(str, record["unlabelled"]))})
+    return rows
+
+
+def _write_reports(folder: Path, records: list[dict], illegible: list[dict]) -> None:
+    """``layout.json`` and ``illegible.csv`` in the sheets folder, in a stable order."""
+    records = sorted(records, key=lambda r: (r["pdf"], r["page"]))
+    (folder / LAYOUT_NAME).write_text(
+        json.dumps({"pages": records}, ensure_ascii=False, separators=(",", ":")) + "\n",
+        encoding="utf-8")
+    columns = ["pdf", "page", "small_area_code", "problem", "detail"]
+    table = pd.DataFrame(illegible, columns=columns).sort_values(["pdf", "page", "problem"])
+    table.to_csv(folder / ILLEGIBLE_NAME, index=False, encoding="utf-8-sig",
+                 lineterminator="\n")
 
 
 def make_sheets(
     outdir: str | Path,
     codes: Iterable[str] | None = None,
     *,
+    by: str = "census-area",
     jobs: int | None = None,
     progress: Progress | None = None,
-) -> list[Path]:
-    """Write the enumerator sheets of ``outdir`` and return the PDFs written.
+) -> SheetsRun:
+    """Write the enumerator packs of ``outdir`` and say what was written.
 
     ``codes``: small area, census area or township codes to limit the work
-    (default: every census area). ``jobs``: worker processes (``None``: every
-    core; ``1``: in this process). ``progress(done, total)`` is called as each
-    PDF completes, with the small areas drawn so far and in all.
+    (default: every small area). ``by``: a name of :data:`GROUPINGS`.
+    ``jobs``: worker processes (``None``: every core; ``1``: in this process).
+    ``progress(done, total)`` is called as each PDF completes, with the small
+    areas drawn so far and in all.
     """
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs}: give 1 or more worker processes.")
     outdir = Path(outdir)
-    plan = plan_sheets(outdir, codes)
+    plan = plan_sheets(outdir, codes, by)
     find_cjk_font()  # fail before any work when no Chinese font is installed
-    (outdir / SHEETS_DIR).mkdir(parents=True, exist_ok=True)
+    final = outdir / SHEETS_DIR
+    # Pack files, and the layout reports, are written anew; the rest is kept. Kept
+    # entries are hard links, so nothing may be rewritten in place: never keep a name
+    # that this run writes.
+    names = {job.path.relative_to(final).parts[0] for job in plan} | {LAYOUT_NAME,
+                                                                      ILLEGIBLE_NAME}
+    with replaced_folder(final, keep=lambda name: name not in names) as staging:
+        staged = [replace(job, path=staging / job.path.relative_to(final)) for job in plan]
+        for folder in {job.path.parent for job in staged}:
+            folder.mkdir(parents=True, exist_ok=True)
+        written = _draw(outdir, staged, jobs, progress)
+        records = [record for w in written for record in w.records]
+        illegible = _illegible(records)
+        _write_reports(staging, records, illegible)
+    return SheetsRun(
+        paths=sorted(job.path for job in plan),
+        pages=sum(w.pages for w in written),
+        map_pages=len(records),
+        detail_pages=sum(r["map"] != "overview" for r in records),
+        illegible=illegible,
+        register_full=sorted(code for w in written for code in w.register_full),
+    )
+
+
+def _draw(outdir: Path, plan: list[SheetJob], jobs: int | None,
+          progress: Progress | None) -> list[_Written]:
+    """Write the PDFs of ``plan``, over worker processes when there are several."""
     workers = min(jobs or os.cpu_count() or 1, len(plan))
     total = sum(len(job.codes) for job in plan)
     done = 0
+    written: list[_Written] = []
     with tempfile.TemporaryDirectory(prefix="eapart-fonts-") as fonts:
         write_subset_fonts(FIXED_TEXT + data_text(outdir), fonts)
         if workers <= 1:
             _init_worker(str(outdir), fonts)
             for job in plan:
-                _write_pdf(job)
+                written.append(_write_pdf(job))
                 done += len(job.codes)
                 if progress is not None:
                     progress(done, total)
         else:
             with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                     initargs=(str(outdir), fonts)) as pool:
+                                     initargs=(str(outdir), fonts, os.getpid())) as pool:
                 futures = {pool.submit(_write_pdf, job): job for job in plan}
                 for future in as_completed(futures):
-                    future.result()
+                    written.append(future.result())
                     done += len(futures[future].codes)
                     if progress is not None:
                         progress(done, total)
-    return sorted(job.path for job in plan)
+    return written

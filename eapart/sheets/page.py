@@ -1,12 +1,14 @@
-"""Lay out one A4 enumerator sheet (and its table continuations) on a canvas.
+"""Lay out one small area's map pages: the whole area, then detail maps where needed.
 
-A page holds: the title (township, census area and small area, names and
-codes), the map (see :mod:`eapart.sheets.map`: boundary, neighbours with
-their codes, every building numbered in serpentine walking order, roads,
-water and rail with their names, north arrow, scale bar), a legend, the
-totals to reconcile against (households, persons, buildings), flags, and a
-table of building number, id and households, continued on further pages when
-long. Positions are given as shares of the page, as a printed form would be.
+The first page holds the title (township, census area and small area, names
+and codes), the map of the whole area (see :mod:`eapart.sheets.map`:
+boundary, neighbours with their codes, every building numbered in walking
+order along a faint route, roads, water and rail with their names, north
+arrow, scale bar), a legend, the totals to reconcile against and the flags.
+Where the numbers of a cluster cannot all be placed at the area's scale,
+:mod:`eapart.sheets.layout` boxes the cluster on that map and gives it a detail
+page (A, B, ...) at a scale where they can. The building list and household
+register follow (:mod:`eapart.sheets.forms`). Positions are shares of the page.
 
 Text from the data is written glyph by glyph from the font, never
 interpreted: a ``$`` or ``<script>`` in a name prints as it is.
@@ -19,22 +21,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eapart.domain.codes import serpentine_order
+from eapart.partition.walk import walk_order
 from eapart.sheets.canvas import Canvas, rgb
 from eapart.sheets.data import SheetData
-from eapart.sheets.map import STYLE, draw_map
+from eapart.sheets.forms import FORM_TEXT
+from eapart.sheets.index import INDEX_TEXT
+from eapart.sheets.layout import MapLayout, View, layout_map, number_labels
+from eapart.sheets.map import STYLE, draw_map, obstacles
 from eapart.sheets.pdf import PAGE_SIZE, PdfFont
 
 PAGE_W, PAGE_H = PAGE_SIZE
-MAP_BOX = (0.06, 0.40, 0.88, 0.515)  # left, bottom, width, height (page fraction)
-TABLE_TOP_FIRST, TABLE_TOP_NEXT, TABLE_BOTTOM = 0.333, 0.90, 0.03
-TABLE_GROUPS = 5  # column groups (number, id, households) across the page
-TABLE_FONT = 6.5  # points
-TABLE_LEADING = TABLE_FONT * 1.25  # points between table rows
-LINE_HEIGHT = TABLE_LEADING / PAGE_H  # page fraction per table row
-MAX_ID_CHARS = 16
+MAP_BOX = (0.06, 0.135, 0.88, 0.79)  # left, bottom, width, height (page fraction)
+DETAIL_BOX = (0.06, 0.05, 0.88, 0.875)
 
-#: Every fixed wording of a sheet, in one place (and the characters the font subset needs).
+#: Every fixed wording of a map page, in one place (and the characters the font subset needs).
 LABELS: dict[str, str] = {
     "title": "普查小区",
     "date": "制图日期",
@@ -43,12 +43,12 @@ LABELS: dict[str, str] = {
     "totals": "核对合计 totals:  户数 households {households}   人数 persons {persons}   "
               "建筑 buildings {buildings}",
     "flags": "标记 flags:",
-    "number": "编号",
-    "id": "建筑 id",
-    "households": "户",
-    "continued": "建筑清单（续） building list, continued",
     "north": "北",
     "overview": "全图 overview",
+    "detail": "详图 {letter} detail {letter}",
+    "details": "详图 details: {pages}",
+    "detail_page": "{letter} 第 {page} 页",
+    "illegible": "无法清晰标注 not legible: {numbers}",
     "boundary": "本小区界 boundary",
     "neighbour": "相邻小区 neighbour",
     "building": "建筑及编号 building no.",
@@ -56,9 +56,11 @@ LABELS: dict[str, str] = {
     "road": "道路 road",
     "water": "水系 water",
     "rail": "铁路 rail",
+    "route": "走访路线 route",
 }
 #: Characters drawn besides the data's own text.
-FIXED_TEXT = "".join(LABELS.values()) + "".join(map(chr, range(0x20, 0x7F))) + "—…·（）"
+FIXED_TEXT = ("".join(LABELS.values()) + FORM_TEXT + INDEX_TEXT
+              + "".join(map(chr, range(0x20, 0x7F))) + "—…·（）")
 
 
 @dataclass(frozen=True)
@@ -77,73 +79,81 @@ class SheetFonts:
 
 @dataclass
 class PagePlan:
-    """What one small area's sheet shows: its buildings in walking order."""
+    """What one small area's sheet shows: its buildings in walking order, and its maps."""
 
     code: str
     rows: np.ndarray  # building positions, in walking order
+    layout: MapLayout | None = None
+
+    @property
+    def map_pages(self) -> int:
+        """Pages of maps: the whole area and one per detail window."""
+        return len(self.layout.views) if self.layout is not None else 1
 
 
 def walking_order(data: SheetData, code: str) -> PagePlan:
-    """The small area's buildings numbered serpentine from the north-west."""
+    """The small area's buildings in walking order: the buildings layer's ``walk_number``
+    when the output has it, else the route of :func:`eapart.partition.walk.walk_order`."""
     rows = data.buildings_of(code)
-    points = data.building_point[rows]
-    order = serpentine_order(points[:, 0], points[:, 1])
+    if data.building_walk is not None and len(rows):
+        numbers = data.building_walk[rows]
+        if (numbers > 0).all():
+            return PagePlan(code=code, rows=rows[np.lexsort((rows, numbers))])
+    area = data.small_geometry[data.small_position[code]]
+    order = walk_order(data.building_point[rows], area, data.lines_in(area))
     return PagePlan(code=code, rows=rows[order])
 
 
-def table_capacity(top: float) -> int:
-    """Rows that fit in the table between ``top`` and the bottom margin, per page."""
-    per_group = int((top - TABLE_BOTTOM) / LINE_HEIGHT) - 1  # minus the header
-    return max(1, per_group) * TABLE_GROUPS
+def map_rect(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """A page-fraction box in points."""
+    return (box[0] * PAGE_W, box[1] * PAGE_H, box[2] * PAGE_W, box[3] * PAGE_H)
 
 
-def page_count(n_buildings: int) -> int:
-    """Pages one small area takes: the map page plus table continuations."""
-    rest = n_buildings - table_capacity(TABLE_TOP_FIRST)
-    return 1 + max(0, math.ceil(rest / table_capacity(TABLE_TOP_NEXT)))
+def plan_maps(data: SheetData, fonts: SheetFonts, plan: PagePlan) -> PagePlan:
+    """Decide the maps of ``plan`` (see :func:`eapart.sheets.layout.layout_map`)."""
+    area = data.small_geometry[data.small_position[plan.code]]
+    labels = number_labels(fonts.regular, len(plan.rows))
+    plan.layout = layout_map(data.building_point[plan.rows], area, map_rect(MAP_BOX),
+                             map_rect(DETAIL_BOX), labels, obstacles(fonts))
+    return plan
 
 
 LEGEND_FONT = 6.5  # points
 LEGEND_LEADING = LEGEND_FONT * 1.6
-LEGEND_TOP = 0.392  # page fraction, below the map
+LEGEND_TOP = 0.127  # page fraction, below the map
 #: Legend rows: (style key, symbol kind, label key).
 LEGEND_ROWS = (
     (("area", "line", "boundary"), ("neighbour", "patch", "neighbour"),
      ("building", "patch", "building"), ("other_building", "patch", "other_building")),
-    (("roads", "line", "road"), ("water", "line", "water"), ("rail", "line", "rail")),
+    (("roads", "line", "road"), ("water", "line", "water"), ("rail", "line", "rail"),
+     ("route", "line", "route")),
 )
-_SYMBOL_CELLS = 5  # half-em cells left blank before each label for its symbol
-_GAP_CELLS = 4
-
-
-def _cells(text: str) -> int:
-    """Width of ``text`` in half-em cells of a monospaced CJK font (CJK counts 2)."""
-    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
+LEGEND_SYMBOL = 16.0  # points of symbol before each legend label
+LEGEND_GAP = 12.0  # points after each label
 
 
 def _legend(canvas: Canvas, fonts: SheetFonts) -> None:
-    """The legend as one monospaced text block with its symbols placed by character count."""
-    cell = LEGEND_FONT / 2
+    """The legend: rows of a symbol and its label, placed by the labels' widths."""
+    font = fonts.regular
     top = LEGEND_TOP * PAGE_H
-    lines = []
     for row, items in enumerate(LEGEND_ROWS):
-        text = ""
-        y = top - fonts.mono.ascent * LEGEND_FONT - row * LEGEND_LEADING + 0.33 * LEGEND_FONT
+        y = top - row * LEGEND_LEADING - font.ascent * LEGEND_FONT / 2
+        x0 = 0.06 * PAGE_W
         for style_key, kind, label_key in items:
-            x0 = 0.06 * PAGE_W + _cells(text) * cell
-            x1 = x0 + (_SYMBOL_CELLS - 1) * cell
+            x1 = x0 + LEGEND_SYMBOL - 3
             style = STYLE[style_key]
             if kind == "line":
                 width = style["lw"] if isinstance(style["lw"], float) else 1.6
-                canvas.raw(f"q 1 J {rgb(style['color'])} RG {width:.2f} w "
+                dash = " [{} {}] 0 d".format(*style["dash"]) if "dash" in style else ""
+                canvas.raw(f"q 1 J {rgb(style['color'])} RG {width:.2f} w{dash} "
                            f"{x0:.2f} {y:.2f} m {x1:.2f} {y:.2f} l S Q")
             else:
                 half = LEGEND_LEADING * 0.3
                 canvas.rect(x0, y - half, x1 - x0, 2 * half, fill=style["face"],
                             stroke=style["edge"], lw=0.6)
-            text += " " * _SYMBOL_CELLS + LABELS[label_key] + " " * _GAP_CELLS
-        lines.append(text.rstrip())
-    canvas.text_block(0.06 * PAGE_W, top, lines, fonts.mono, LEGEND_FONT, LEGEND_LEADING)
+            label = LABELS[label_key]
+            canvas.text(x0 + LEGEND_SYMBOL, y, label, font, LEGEND_FONT, va="center")
+            x0 += LEGEND_SYMBOL + font.width(label, LEGEND_FONT) + LEGEND_GAP
 
 
 def _number(value) -> str:
@@ -187,65 +197,42 @@ def _totals(canvas: Canvas, fonts: SheetFonts, data: SheetData, plan: PagePlan) 
     text = LABELS["totals"].format(households=_number(households),
                                    persons=_number(row.get("persons")),
                                    buildings=_number(row.get("buildings", len(plan.rows))))
-    canvas.text(0.06 * PAGE_W, 0.350 * PAGE_H, text, fonts.bold, 9)
+    canvas.text(0.06 * PAGE_W, 0.075 * PAGE_H, text, fonts.bold, 9)
     flags = row.get("flags", "")
     if isinstance(flags, str) and flags:
-        canvas.text(0.94 * PAGE_W, 0.350 * PAGE_H, f"{LABELS['flags']} {flags}",
+        canvas.text(0.94 * PAGE_W, 0.075 * PAGE_H, f"{LABELS['flags']} {flags}",
                     fonts.regular, 7, colour="#c0392b", ha="right")
 
 
-def _table_rows(numbers: np.ndarray, ids: np.ndarray, households: np.ndarray) -> list[str]:
-    """One fixed-width line per building: number, id (shortened), households."""
-    return [f"{n:>4} {_short_id(i):<{MAX_ID_CHARS}} {_number(h):>5}"
-            for n, i, h in zip(numbers, ids, households, strict=True)]
-
-
-def _short_id(value) -> str:
-    text = str(value)
-    return text if len(text) <= MAX_ID_CHARS else text[:MAX_ID_CHARS - 1] + "…"
-
-
-def _table(canvas: Canvas, fonts: SheetFonts, data: SheetData, rows: np.ndarray, first: int,
-           top: float) -> None:
-    """Building number / id / households in column groups, a monospaced text block each."""
-    per_group = table_capacity(top) // TABLE_GROUPS
-    width = 0.88 / TABLE_GROUPS
-    numbers = np.arange(first, first + len(rows))
-    ids = data.building_id[rows]
-    households = data.building_households[rows]
-    for group in range(TABLE_GROUPS):
-        chunk = slice(group * per_group, (group + 1) * per_group)
-        if not len(numbers[chunk]):
-            break
-        left = 0.06 + group * width
-        for x, label, align in ((left + 0.028, LABELS["number"], "right"),
-                                (left + 0.033, LABELS["id"], "left"),
-                                (left + 0.131, LABELS["households"], "right")):
-            canvas.text(x * PAGE_W, top * PAGE_H, label, fonts.regular, TABLE_FONT, ha=align,
-                        va="top")
-        canvas.text_block(left * PAGE_W, top * PAGE_H - TABLE_LEADING,
-                          _table_rows(numbers[chunk], ids[chunk], households[chunk]),
-                          fonts.mono, TABLE_FONT, TABLE_LEADING)
-
-
 def draw_map_page(canvas: Canvas, fonts: SheetFonts, data: SheetData, plan: PagePlan,
-                  pages: int) -> int:
-    """Draw the map page of ``plan``; return how many buildings its table holds."""
-    rect = (MAP_BOX[0] * PAGE_W, MAP_BOX[1] * PAGE_H, MAP_BOX[2] * PAGE_W, MAP_BOX[3] * PAGE_H)
-    draw_map(canvas, fonts, data, plan.code, plan.rows, rect, LABELS)
-    _title(canvas, fonts, data, plan.code, 1, pages)
+                  pages: int, first_page: int = 1) -> None:
+    """Draw the first map page of ``plan`` (the whole area), page ``first_page`` of
+    ``pages``; its detail maps are the pages that follow."""
+    layout = plan.layout
+    view = layout.views[0]
+    size = number_labels(fonts.regular, len(plan.rows)).size
+    draw_map(canvas, fonts, data, plan.code, plan.rows, view, size, LABELS)
+    _title(canvas, fonts, data, plan.code, first_page, pages)
     _totals(canvas, fonts, data, plan)
     _legend(canvas, fonts)
-    held = min(len(plan.rows), table_capacity(TABLE_TOP_FIRST))
-    _table(canvas, fonts, data, plan.rows[:held], 1, TABLE_TOP_FIRST)
-    return held
+    notes = []
+    if len(layout.views) > 1:
+        notes.append(LABELS["details"].format(pages="  ".join(
+            LABELS["detail_page"].format(letter=v.letter, page=first_page + i)
+            for i, v in enumerate(layout.views[1:], start=1))))
+    if len(layout.unlabelled):
+        notes.append(LABELS["illegible"].format(
+            numbers=", ".join(str(k + 1) for k in layout.unlabelled[:40])))
+    for i, note in enumerate(notes):
+        canvas.text(0.06 * PAGE_W, (0.052 - 0.016 * i) * PAGE_H, note, fonts.regular, 7.5,
+                    colour="#c0392b" if note.startswith(LABELS["illegible"][:4]) else "#000000")
 
 
-def draw_table_page(canvas: Canvas, fonts: SheetFonts, data: SheetData, plan: PagePlan,
-                    start: int, page: int, pages: int) -> int:
-    """Draw a continuation page of the building table from position ``start``."""
+def draw_detail_page(canvas: Canvas, fonts: SheetFonts, data: SheetData, plan: PagePlan,
+                     view: View, page: int, pages: int) -> None:
+    """Draw detail map ``view`` of ``plan`` as page ``page`` of ``pages``."""
+    size = number_labels(fonts.regular, len(plan.rows)).size
+    draw_map(canvas, fonts, data, plan.code, plan.rows, view, size, LABELS)
     _title(canvas, fonts, data, plan.code, page, pages)
-    canvas.text(0.06 * PAGE_W, 0.925 * PAGE_H, LABELS["continued"], fonts.regular, 9)
-    held = min(len(plan.rows) - start, table_capacity(TABLE_TOP_NEXT))
-    _table(canvas, fonts, data, plan.rows[start:start + held], start + 1, TABLE_TOP_NEXT)
-    return held
+    canvas.text(0.94 * PAGE_W, 0.932 * PAGE_H, LABELS["detail"].format(letter=view.letter),
+                fonts.bold, 11, ha="right")

@@ -27,6 +27,8 @@ PAGE_SIZE = (8.27 * 72, 11.69 * 72)
 COMPRESSION = 6
 #: Alpha of the white boxes behind labels, as the graphics state ``/GA``.
 HALO_ALPHA = 0.8
+#: A run's font up to this size is embedded whole in each PDF rather than cut per PDF.
+WHOLE_FONT_BYTES = 200_000
 
 
 class PdfFont:
@@ -74,6 +76,7 @@ class PdfFont:
         self._hex = {char: f"{cid:04X}" for char, cid in self._cid.items()}
         self._notdef_width = metrics[".notdef"][0] * scale
         self.used: set[str] = set()
+        self._whole: bytes | None = None
 
     def reset(self) -> None:
         """Forget the characters drawn so far (a new PDF starts)."""
@@ -91,11 +94,31 @@ class PdfFont:
         return sum([lookup.get(char, missing) for char in text]) * size / 1000
 
     def embedded_program(self) -> tuple[bytes, dict[int, str], dict[int, float]]:
-        """The font program cut to the used glyphs, and code -> character and width."""
-        chars = "".join(sorted(char for char in self.used if char in self._cid))
-        program = _subset_program(str(self.path), chars, self.truetype)
+        """The font program to embed, and code -> character and width.
+
+        The run's font is already cut to the characters the sheets may draw; when it
+        is small (at most :data:`WHOLE_FONT_BYTES`), it goes in whole, which costs
+        nothing per PDF. A larger one is cut again to the characters this PDF used.
+        """
+        if self._whole is None:
+            self._whole = _whole_program(str(self.path), self.truetype)
+        if len(self._whole) <= WHOLE_FONT_BYTES:
+            chars = "".join(sorted(self._cid))
+            program = self._whole
+        else:
+            chars = "".join(sorted(char for char in self.used if char in self._cid))
+            program = _subset_program(str(self.path), chars, self.truetype)
         return (program, {self._cid[c]: c for c in chars},
                 {self._cid[c]: self._width[c] for c in chars})
+
+
+def _whole_program(path: str, truetype: bool) -> bytes:
+    """The font at ``path`` as embedded whole: its CFF table, or the TrueType file."""
+    if truetype:
+        return Path(path).read_bytes()
+    from fontTools.ttLib import TTFont
+
+    return TTFont(path).getTableData("CFF ")
 
 
 def _cid_of(glyph: str) -> int:
@@ -252,9 +275,10 @@ class PdfDocument:
 
     def close(self) -> None:
         """Write fonts, page tree, catalog and cross-reference table; close the file."""
-        for font in self.fonts:
+        used = [font for font in self.fonts if font.used]  # a face never drawn is left out
+        for font in used:
             self._embed_font(font)
-        fonts = {font.resource: f"{self._font_ids[font.resource]} 0 R" for font in self.fonts}
+        fonts = {font.resource: f"{self._font_ids[font.resource]} 0 R" for font in used}
         self._object(3, _literal({"Font": fonts, "ExtGState": {"GA": {"ca": HALO_ALPHA}},
                                   "ProcSet": ["/PDF", "/Text"]}))
         kids = [f"{page} 0 R" for page in self._pages]

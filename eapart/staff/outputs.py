@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from eapart.domain.schema import CENSUS_AREA_CODE, SMALL_AREA_CODE, TOWNSHIP_CODE
-from eapart.io.tables import write_xlsx
+from eapart.io.tables import spreadsheet_safe, write_xlsx
 from eapart.staff.plan import SLOT, TEAM, Plan
 
 CSV_NAME = "assignments.csv"
@@ -33,21 +33,6 @@ ASSIGNMENT_COLUMNS = (
     "enumerator_name", TEAM, "supervisor_id", "supervisor_name", "share", "shares",
     "share_buildings", "households", "persons", "buildings",
 )
-#: First characters that make a spreadsheet read a cell as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_text(value: object) -> object:
-    """``value``, with a leading ``'`` when it is text a spreadsheet would run.
-
-    >>> spreadsheet_text("=HYPERLINK(1)"), spreadsheet_text("李明"), spreadsheet_text(3)
-    ("'=HYPERLINK(1)", '李明', 3)
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def assignment_table(plan: Plan) -> pd.DataFrame:
     """The rows of ``assignments.csv``, sorted by small area code and share."""
     table = plan.pieces.copy()
@@ -60,11 +45,8 @@ def assignment_table(plan: Plan) -> pd.DataFrame:
 def write_tables(directory: Path, plan: Plan) -> None:
     """``assignments.csv`` (UTF-8 with BOM) and ``assignments.xlsx`` (three sheets)."""
     table = assignment_table(plan)
-    safe = table.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(spreadsheet_text)
-    safe.to_csv(directory / CSV_NAME, index=False, encoding="utf-8-sig", lineterminator="\n")
+    spreadsheet_safe(table).to_csv(directory / CSV_NAME, index=False, encoding="utf-8-sig",
+                                   lineterminator="\n")
     write_xlsx({"assignments": table, "enumerators": slot_rows(plan),
                 "supervisors": team_rows(plan)}, directory / XLSX_NAME)
 

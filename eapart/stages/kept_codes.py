@@ -19,10 +19,17 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from eapart.domain.areas import AREA_LAYERS, Areas
 from eapart.domain.codes import MAX_SMALL_AREA_NUMBER, format_code
-from eapart.domain.schema import BUILDING_ID, CENSUS_AREA_CODE, GPKG_NAME, SMALL_AREA_CODE
+from eapart.domain.schema import (
+    BUILDING_ID,
+    CENSUS_AREA_CODE,
+    GPKG_NAME,
+    SMALL_AREA_CODE,
+    TOWNSHIP_CODE,
+)
 from eapart.errors import InputError
 
 if TYPE_CHECKING:
@@ -54,22 +61,75 @@ def keep_codes(areas: Areas, run: RunContext) -> Areas:
     if source is None:
         return areas
     previous = read_previous(source)
+    matched = check_previous(previous, areas.buildings)
     layers = {name: frame.copy() if name in _RENAMED else frame
               for name, frame in areas.layers.items()}
     carried = carry_codes(layers, previous, run.inputs.villages is not None)
     return areas.replace(**{name: layers.get(name) for name in AREA_LAYERS},
-                         report={**areas.report, "codes_kept": carried.summary()})
+                         report={**areas.report,
+                                 "codes_kept": {**carried.summary(), "matched": matched}})
 
 
 def read_previous(outdir: Path) -> pd.DataFrame:
-    """Building ids and their codes from an earlier output (``eapart.gpkg``)."""
-    if not (Path(outdir) / GPKG_NAME).exists():
-        raise InputError(f"--keep-codes-from: {Path(outdir).name} holds no {GPKG_NAME}; "
-                         "give the folder of an earlier eapart output")
-    columns = [BUILDING_ID, CENSUS_AREA_CODE, SMALL_AREA_CODE]
-    frame = Areas.read(outdir, ("buildings",), columns={"buildings": columns},
-                       geometry=False).buildings
-    return pd.DataFrame({c: frame[c].astype(object) for c in columns})
+    """Building ids, townships, codes and a point of each building from an earlier output."""
+    from eapart.io.damage import reading_output
+
+    with reading_output(outdir, "--keep-codes-from"):
+        if not (Path(outdir) / GPKG_NAME).exists():
+            raise InputError(f"--keep-codes-from: {Path(outdir).name} holds no {GPKG_NAME}; "
+                             "give the folder of an earlier eapart output")
+        columns = [BUILDING_ID, TOWNSHIP_CODE, CENSUS_AREA_CODE, SMALL_AREA_CODE]
+        frame = Areas.read(outdir, ("buildings",), columns={"buildings": columns}).buildings
+        points = shapely.point_on_surface(frame.geometry.array)
+        table = gpd.GeoDataFrame({c: frame[c].astype(object) for c in columns},
+                                 geometry=points, crs=frame.crs)
+        table.attrs["folder"] = Path(outdir).name
+        return table
+
+
+#: A building whose id is in the earlier output is the same building when it lies
+#: within this many metres of where it was (a corrected footprint moves a little).
+SAME_PLACE_METRES = 100.0
+
+
+def check_previous(previous: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> dict:
+    """Refuse an earlier output of another county or of other buildings; say what matched.
+
+    Codes are carried by building id, and ids like ``1``, ``2``, ... coincide
+    between unrelated counties. So the earlier output must share the county code
+    (the first 6 digits of its townships) and, among the ids found in both, most
+    buildings must lie where they were. Returns the figures for the report.
+    """
+    folder = previous.attrs.get("folder", "the earlier output")
+    old_counties = set(previous[TOWNSHIP_CODE].dropna().str[:6])
+    new_counties = set(buildings[TOWNSHIP_CODE].dropna().str[:6])
+    if old_counties and new_counties and not old_counties & new_counties:
+        raise InputError(
+            f"--keep-codes-from: {folder} is an output of county {', '.join(sorted(old_counties))}"
+            f", but this run's townships are of county {', '.join(sorted(new_counties))}: codes "
+            "cannot be kept across counties. Give an earlier output of this county."
+        )
+    old = previous.drop_duplicates(BUILDING_ID).set_index(BUILDING_ID)
+    common = buildings[buildings[BUILDING_ID].isin(old.index)]
+    report = {"from": folder, "county": ", ".join(sorted(old_counties & new_counties)),
+              "buildings": int(len(buildings)), "ids_found": int(len(common)), "same_place": 0}
+    if not len(common):
+        return report
+    here = gpd.GeoSeries(shapely.point_on_surface(common.geometry.array), crs=buildings.crs)
+    there = old.loc[common[BUILDING_ID]].geometry.to_crs(buildings.crs)
+    if not here.crs.is_projected:
+        metric = here.estimate_utm_crs()
+        here, there = here.to_crs(metric), there.to_crs(metric)
+    near = shapely.distance(here.array, there.array) <= SAME_PLACE_METRES
+    report["same_place"] = int(near.sum())
+    if 2 * near.sum() < len(common):
+        raise InputError(
+            f"--keep-codes-from: {folder} has {len(common):,} building ids in common with this "
+            f"run, but only {int(near.sum()):,} of those buildings lie where they were (within "
+            f"{SAME_PLACE_METRES:g} m): it is not an earlier output of these buildings, and "
+            "its codes would go to the wrong places. Give an earlier output of this county."
+        )
+    return report
 
 
 def match_groups(new: pd.Series, old: pd.Series) -> dict[str, str]:

@@ -301,7 +301,7 @@ def make_divisions(
     return Divisions(villages, seeds, urban, township_of, seats, kinds, townships, county)
 
 
-#: First code of each kind of township (domain.md): street offices 001-099,
+#: First code of each kind of township (docs/domain.md): street offices 001-099,
 #: towns 100-199, townships 200-399.
 TOWNSHIP_CODE_START = {"street": 1, "town": 101, "township": 201}
 #: Residents' committees 001-199, village committees 200-399.

@@ -121,6 +121,7 @@ def test_geopackage_round_trip_with_index_styles_and_metadata(exported):
     qml = ET.fromstring(by_layer["small_areas"][2].split("\n", 1)[1])
     assert qml.find(".//text-style").get("fieldName") == "small_area_code"
     assert any("flags" in rule.get("filter") for rule in qml.iter("rule"))
+    assert _gpkg_version(path) == 10200
     assert len(metadata) == 1
     assert json.loads(metadata[0][0])["parameters"] == results.report["parameters"]
     info = pyogrio.read_info(path, layer="small_areas")["dataset_metadata"]
@@ -131,7 +132,7 @@ def test_geopackage_round_trip_with_index_styles_and_metadata(exported):
 
 def _read_zipped_shapefile(zip_path: Path, layer: str) -> tuple[gpd.GeoDataFrame, dict]:
     with zipfile.ZipFile(zip_path) as archive:
-        mapping = dict(pd.read_csv(archive.open("fields.csv"), encoding="utf-8-sig",
+        mapping = dict(pd.read_csv(archive.open(f"{layer}_fields.csv"), encoding="utf-8-sig",
                                    dtype=str).itertuples(index=False, name=None))
     frame = gpd.read_file(f"/vsizip/{zip_path}/{layer}.shp")
     return frame.rename(columns=mapping), mapping
@@ -186,24 +187,140 @@ def test_geoparquet_and_flatgeobuf_round_trip(exported):
             assert_same_geometry(got, want, TOLERANCE[epsg])
 
 
-def test_csv_and_xlsx_keep_codes_as_text(exported):
+def test_every_shapefile_has_its_style_code_page_and_own_field_map(exported):
+    outdir, _, encoding, _, results = exported
+    members: list[str] = []
+    for name in results.layers:
+        with zipfile.ZipFile(outdir / "export" / "shp" / f"{name}.zip") as archive:
+            names = archive.namelist()
+            members += names
+            assert f"{name}_fields.csv" in names and "fields.csv" not in names
+            assert all(info.date_time == (2000, 1, 1, 0, 0, 0) for info in archive.infolist())
+            mapping = dict(pd.read_csv(archive.open(f"{name}_fields.csv"), dtype=str,
+                                       encoding="utf-8-sig").itertuples(index=False, name=None))
+            for shp in [n for n in names if n.endswith(".shp")]:
+                stem = shp[:-4]
+                assert {f"{stem}.cpg", f"{stem}.qml", f"{stem}.dbf", f"{stem}.prj"} <= set(names)
+                qml = ET.fromstring(archive.read(f"{stem}.qml").decode("utf-8").split("\n", 1)[1])
+                label = qml.find(".//text-style")
+                if name in ("townships", "census_areas", "small_areas"):
+                    assert label is not None and label.get("fieldName") in mapping, name
+                    assert qml.get("labelsEnabled") == "1"
+                kinds = {s.get("type") for s in qml.iter("symbol")}
+                family = shp.rsplit("_", 1)[-1][:-4] if "_" in stem and stem != name else None
+                if family == "line" or name in ("roads", "rail"):
+                    assert kinds == {"line"}, stem
+                elif family == "point":
+                    assert kinds == {"marker"}, stem
+                if name == "small_areas":
+                    filters = [r.get("filter") for r in qml.iter("rule")]
+                    assert any("oversize" in f and '"flags"' in f for f in filters)
+    shared = {m for m in members if members.count(m) > 1}
+    assert shared == set(), "two zips hold a file of the same name"
+
+
+def test_csv_tables_keep_codes_as_text_and_counts_whole(exported):
     outdir, _, _, _, results = exported
-    book = load_workbook(outdir / "export" / "xlsx" / "summary.xlsx", read_only=False)
-    assert book.sheetnames == ["townships", "census_areas", "small_areas"]
-    for level in book.sheetnames:
+    for level in ("townships", "census_areas", "small_areas"):
         want = pd.DataFrame(results.layers[level].drop(columns="geometry"))
         csv_path = outdir / "export" / "csv" / f"{level}.csv"
         assert csv_path.read_bytes().startswith(b"\xef\xbb\xbf")
         assert_same_attributes(read_csv(csv_path), want, blank_is_null=True)
-        sheet = book[level]
-        header = [cell.value for cell in sheet[1]]
-        assert header == list(want.columns)
-        rows = list(sheet.iter_rows(min_row=2))
-        assert len(rows) == len(want)
-        code = header.index("township_code")
-        assert all(r[code].data_type == "s" and r[code].number_format == "@" for r in rows)
-        table = pd.DataFrame([[c.value for c in r] for r in rows], columns=header)
-        assert_same_attributes(table.replace({None: np.nan}), want, blank_is_null=True)
+        raw = pd.read_csv(csv_path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        for column in ("households", "persons", "buildings"):
+            if column in raw:
+                assert raw[column].str.fullmatch(r"\d*").all(), (level, column)
+
+
+def _sheet_table(sheet) -> tuple[list, list[list], list]:
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    return rows[0], rows[1:-1], rows[-1]
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_xlsx_for_people(exported, tmp_path, language):
+    """Headers in the chosen language, codes as text, a filter, a frozen header, widths
+    that fit, a totals row of values and a township summary whose share is the report's."""
+    outdir, _, _, _, results = exported
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("eapart.gpkg", "report.json"):
+        (copy / name).write_bytes((outdir / name).read_bytes())
+    (path,) = export(copy, "xlsx", language=language)
+    book = load_workbook(path)
+    sheets = {"zh": ["乡镇", "普查区", "普查小区", "乡镇汇总"],
+              "en": ["Townships", "Census areas", "Small areas", "Township summary"]}[language]
+    assert book.sheetnames == sheets
+    code_header = {"zh": "普查小区代码", "en": "Small area code"}[language]
+    households = {"zh": "户数", "en": "Households"}[language]
+    for level, title in zip(("townships", "census_areas", "small_areas"), sheets, strict=False):
+        want = pd.DataFrame(results.layers[level].drop(columns="geometry"))
+        sheet = book[title]
+        header, body, total = _sheet_table(sheet)
+        assert len(body) == len(want)
+        assert sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(header)).column_letter}" \
+                                        f"{len(body) + 1}"
+        assert households in header and not any("_" in str(h) for h in header), header
+        assert total[0] == {"zh": "合计", "en": "Total"}[language]
+        assert total[header.index(households)] == int(want["households"].sum())
+        cells = list(sheet.iter_rows(min_row=2, max_row=len(body) + 1))
+        code = header.index({"zh": "乡镇代码", "en": "Township code"}[language])
+        assert all(r[code].data_type == "s" and r[code].number_format == "@" for r in cells)
+        for k, column in enumerate(header):
+            width = sheet.column_dimensions[sheet.cell(1, k + 1).column_letter].width
+            longest = max(len(str(v)) for v in [column] + [row[k] for row in body]
+                          if v is not None)
+            assert width >= min(60, longest), (title, column)
+    assert code_header in _sheet_table(book[sheets[2]])[0]
+    header, body, _ = _sheet_table(book[sheets[3]])
+    share = header.index({"zh": "在范围内的比例", "en": "Share within band"}[language])
+    small = results.layers["small_areas"]
+    report = results.report
+    inside = small["households"].between(report["min_households"], report["max_households"])
+    by_township = inside.groupby(small["township_code"]).mean()
+    got = {row[0]: row[share] for row in body}
+    assert got == pytest.approx(by_township.round(4).to_dict())
+
+
+def test_xlsx_never_stores_text_as_a_formula(tmp_path):
+    outdir = build_output(tmp_path / "out")
+    frame = gpd.read_file(outdir / "eapart.gpkg", layer="census_areas")
+    frame.loc[0, "name"] = "=HYPERLINK(\"http://x\",\"y\")"
+    pyogrio.write_dataframe(frame, outdir / "eapart.gpkg", layer="census_areas")
+    (path,) = export(outdir, "xlsx", language="en")
+    sheet = load_workbook(path)["Census areas"]
+    cells = [c for row in sheet.iter_rows() for c in row if str(c.value).startswith("=")]
+    assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_exports_are_byte_identical_between_runs(tmp_path):
+    outdir = build_output(tmp_path / "out")
+    first = {p.relative_to(outdir): p.read_bytes()
+             for p in export(outdir, "gpkg,shp,xlsx,csv")}
+    import time
+    time.sleep(1.1)  # a clock stamp anywhere would now differ
+    second = {p.relative_to(outdir): p.read_bytes()
+              for p in export(outdir, "gpkg,shp,xlsx,csv")}
+    assert first.keys() == second.keys()
+    assert [k for k in first if first[k] != second[k]] == []
+
+
+def _gpkg_version(path: Path) -> int:
+    with sqlite3.connect(path) as con:
+        return con.execute("PRAGMA user_version").fetchone()[0]
+
+
+def test_geopackage_is_version_1_2_unless_asked(tmp_path):
+    outdir = build_output(tmp_path / "out")
+    (path,) = export(outdir, "gpkg")
+    assert _gpkg_version(path) == 10200
+    (path,) = export(outdir, "gpkg", gpkg_version="1.4")
+    assert _gpkg_version(path) == 10400
+    with pytest.raises(UsageError, match="--gpkg-version"):
+        export(outdir, "gpkg", gpkg_version="2.0")
+    with pytest.raises(UsageError, match="--language"):
+        export(outdir, "xlsx", language="fr")
 
 
 def test_hostile_and_chinese_names_survive_verbatim(exported):

@@ -28,11 +28,11 @@ def test_progress_lines_count_counties_and_quiet_keeps_the_warning(tmp_path):
     assert lines[0].startswith("counties 1/2 done, 0 running, 0 failed, 1 left; ")
     assert lines[1].startswith("counties 1/2 done, 0 running, 1 failed, 0 left; ")
     assert "/min; ETA" in lines[0] and lines[1].endswith("ETA -")
-    assert "warning: county 420199 failed: " in loud.stderr
+    assert "420199: failed: " in loud.stderr
     quiet = _batch(tmp_path / "quiet", "--quiet")
     assert quiet.returncode == 1
     assert "counties " not in quiet.stderr and quiet.stdout == ""
-    assert "warning: county 420199 failed: " in quiet.stderr
+    assert "420199: failed: " in quiet.stderr
     table = pd.read_csv(tmp_path / "quiet" / "national_summary.csv", dtype=str,
                         keep_default_na=False, encoding="utf-8-sig")
     assert table["status"].tolist() == ["done", "failed"]

@@ -12,12 +12,19 @@ from geopandas.testing import assert_geodataframe_equal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from paths import ANDORRA
-from township_builders import SQUARE_CRS, andorra_tasks, square_barriers, square_task
+from township_builders import (
+    SQUARE_CODE,
+    SQUARE_CRS,
+    andorra_tasks,
+    square_barriers,
+    square_task,
+)
 
 from eapart.domain.codes import is_code
 from eapart.errors import InputError, UsageError
 from eapart.partition.model import PartitionParams, TownshipTask
-from eapart.partition.township import partition_township, share_parts
+from eapart.partition.regions.shares import share
+from eapart.partition.township import partition_township
 
 DATA = ANDORRA
 PARAMS = PartitionParams(target=40, min_size=32, max_size=48)
@@ -180,10 +187,36 @@ def test_bad_inputs_raise_errors_users_can_act_on():
         partition_township(task)
 
 
-def test_share_parts():
-    assert share_parts(np.array([100.0, 300.0, 0.0]), 10).tolist() == [3, 6, 1]
-    assert share_parts(np.array([5.0, 5.0]), 1).tolist() == [1, 1]
-    assert share_parts(np.zeros(3), 5).sum() == 5
+def three_village_task(n_small_areas: int) -> TownshipTask:
+    """Three villages side by side holding 500, 100 and 100 households (5:1:1)."""
+    villages = gpd.GeoDataFrame(
+        {"census_area_code": [f"{SQUARE_CODE}00{i}" for i in (1, 2, 3)],
+         "name": ["甲", "乙", "丙"]},
+        geometry=[shapely.box(x, 0, x + 1000, 1000) for x in (0, 1000, 2000)], crs=SQUARE_CRS)
+    houses = [(x0 + 100 * i + 40, 100 * j + 40) for x0, count in ((0, 100), (1000, 20), (2000, 20))
+              for i in range(10) for j in range(count // 10)]
+    buildings = gpd.GeoDataFrame(
+        {"building_id": [f"H{i:04d}" for i in range(len(houses))],
+         "households": np.full(len(houses), 5), "persons": np.full(len(houses), 15.0),
+         "type": "house"},
+        geometry=[shapely.box(x, y, x + 12, y + 12) for x, y in houses], crs=SQUARE_CRS)
+    return TownshipTask(
+        township_code=SQUARE_CODE, name="三村", geometry=shapely.box(0, 0, 3000, 1000),
+        buildings=buildings, barriers=square_barriers().iloc[:0], villages=villages,
+        params=PartitionParams(target=35, min_size=20, max_size=60, n_small_areas=n_small_areas),
+        crs=SQUARE_CRS)
+
+
+def test_small_areas_are_shared_among_villages_by_largest_remainder():
+    """20 small areas over villages of 500, 100 and 100 households: 14, 3, 3 (Hamilton).
+
+    Shares of 20 x 5/7, 1/7, 1/7 are 14.3, 2.9, 2.9; giving each village one first
+    and sharing the rest (17) would give 13, 4, 3.
+    """
+    res = partition_township(three_village_task(20))
+    per_village = res.small_areas.groupby("census_area_code").size().tolist()
+    assert per_village == [14, 3, 3]
+    assert per_village == share(20, [500, 100, 100]).tolist()
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from browser import browser, chromium_missing_reason, open_page
+from browser import chromium_missing_reason, open_page, uri
 from map_sample import HOSTILE_IMG, HOSTILE_SCRIPT, write_sample_output
 from paths import ARTIFACTS
 
@@ -192,14 +192,6 @@ browser_test = pytest.mark.skipif(chromium_missing_reason() is not None,
                                   reason=str(chromium_missing_reason()))
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as instance:
-        yield instance
-
-
-def uri(path: Path) -> str:
-    return path.resolve().as_uri()
 
 
 def first_township(sample: Path) -> str:

@@ -30,21 +30,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from eapart.partition.regions.band import EPS, Band
 from eapart.partition.regions.exact import exact_round
-from eapart.partition.regions.recombine import Band, recombine_round
+from eapart.partition.regions.recombine import recombine_round
 from eapart.partition.regions.refine import move_cell, stays_connected
-
-_EPS = 1e-9
-
-
-def _inside(w: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """1 where a part weight lies in [lo, hi], else 0."""
-    return ((w >= lo - _EPS) & (w <= hi + _EPS)).astype(np.int64)
-
-
-def _excess(w: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Distance of a part weight outside [lo, hi] (0 inside)."""
-    return np.maximum(lo - w, 0.0) + np.maximum(w - hi, 0.0)
 
 
 def _candidates(src, dst, cost, labels, weight, part_weight, part_size, movable, lo, hi):
@@ -63,13 +52,18 @@ def _candidates(src, dst, cost, labels, weight, part_weight, part_size, movable,
     w = weight[u]
     wa, wb = part_weight[a], part_weight[b]
     heavy_a = (part_size[a] == 1) & (wa > hi)  # only a heavy cell alone: it never moves
-    before = _inside(wa, lo, hi) + _inside(wb, lo, hi) + heavy_a
-    after = _inside(wa - w, lo, hi) + _inside(wb + w, lo, hi)
-    ex_before = _excess(wa, lo, hi) * ~heavy_a + _excess(wb, lo, hi)
-    ex_after = _excess(wa - w, lo, hi) + _excess(wb + w, lo, hi)
+    band = Band(lo, hi)
+
+    def inside(x: np.ndarray) -> np.ndarray:
+        return band.inside(x).astype(np.int64)
+
+    before = inside(wa) + inside(wb) + heavy_a
+    after = inside(wa - w) + inside(wb + w)
+    ex_before = band.excess(wa) * ~heavy_a + band.excess(wb)
+    ex_after = band.excess(wa - w) + band.excess(wb + w)
     d_count = after - before
     d_excess = ex_after - ex_before
-    good = (d_count > 0) | ((d_count == 0) & (d_excess < -_EPS))
+    good = (d_count > 0) | ((d_count == 0) & (d_excess < -EPS))
     order = np.lexsort((u[good], -share[good], d_excess[good], -d_count[good]))
     return np.column_stack([u[good], b[good]])[order]
 

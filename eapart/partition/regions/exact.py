@@ -29,7 +29,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from eapart.partition.regions.recombine import Band, part_state
+from eapart.partition.regions.band import EPS, Band
+from eapart.partition.regions.recombine import part_state
 
 #: Most cells a window may hold: the search grows with the cells. A window of two
 #: rings of parts of one to four buildings holds twenty to forty; 56 cells fixed
@@ -180,7 +181,7 @@ class _CoverSearch:
 
     def _sets(self, root: int):
         """Connected in-band sets of free cells holding ``root``, each once."""
-        lo, hi = self.band.lo - 1e-9, self.band.hi + 1e-9
+        lo, hi = self.band.lo - EPS, self.band.hi + EPS
         part, nbr, w, no_pair = self.part, self.nbr, self.w, self.no_pair
 
         def grow(members: list[int], total: float, ext: list[int], banned: set[int]):
@@ -225,8 +226,8 @@ class _CoverSearch:
                     if self.part[x] < 0 and x not in seen:
                         seen.add(x)
                         stack.append(x)
-            fewest = int(np.ceil(total / self.band.hi - 1e-9))
-            most = int(np.floor(total / self.band.lo + 1e-9)) if self.band.lo > 0 else len(free)
+            fewest = int(np.ceil(total / self.band.hi - EPS))
+            most = int(np.floor(total / self.band.lo + EPS)) if self.band.lo > 0 else len(free)
             if fewest > most or most == 0:
                 return False
             low, high = low + max(fewest, 1), high + most

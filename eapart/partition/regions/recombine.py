@@ -26,41 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from eapart.partition.regions.band import EPS, Band
 from eapart.partition.regions.refine import refine_boundaries
 from eapart.partition.regions.spanning import BisectionOptions, bisect_pieces
-
-_EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class Band:
-    """The accepted part weights ``[lo, hi]``, with the helpers every scorer needs."""
-
-    lo: float
-    hi: float
-
-    @property
-    def middle(self) -> float:
-        """The weight half-way between ``lo`` and ``hi``."""
-        return 0.5 * (self.lo + self.hi)
-
-    def inside(self, w: np.ndarray) -> np.ndarray:
-        """True where a weight lies in ``[lo, hi]``."""
-        w = np.asarray(w, dtype=float)
-        return (w >= self.lo - _EPS) & (w <= self.hi + _EPS)
-
-    def excess(self, w: np.ndarray) -> np.ndarray:
-        """Distance of a weight outside ``[lo, hi]`` (0 inside)."""
-        w = np.asarray(w, dtype=float)
-        return np.maximum(self.lo - w, 0.0) + np.maximum(w - self.hi, 0.0)
-
-    def holds(self, w: float) -> bool:
-        """True when one weight (a Python float) lies in ``[lo, hi]``."""
-        return self.lo - _EPS <= w <= self.hi + _EPS
-
-    def fits(self, total: float, k: int) -> bool:
-        """True when ``total`` could make ``k`` parts inside the band."""
-        return k * self.lo - _EPS <= total <= k * self.hi + _EPS
 
 
 @dataclass
@@ -343,5 +311,5 @@ def _verdicts(weight, labels, band: Band, blocked_edges, part_weight, picks,
             continue
         old = _score(part_weight[list(members)], band)
         new = _score(new_w[i, :k], band)
-        out[j] = new[0] < old[0] or (new[0] == old[0] and new[1] < old[1] - _EPS)
+        out[j] = new[0] < old[0] or (new[0] == old[0] and new[1] < old[1] - EPS)
     return out

@@ -32,7 +32,7 @@ from collections import deque
 import numpy as np
 from scipy import sparse
 
-_EPS = 1e-9
+from eapart.partition.regions.band import EPS, Band
 
 
 def refine_boundaries(
@@ -112,8 +112,7 @@ def _outside(w, t, band: float, power: int):
 def _beyond(w, t, band: tuple[float, float]):
     """Distance of ``w`` outside the absolute ``band``, in units of ``t``."""
     t = np.asarray(t, dtype=float)
-    w = np.asarray(w, dtype=float)
-    return (np.maximum(band[0] - w, 0.0) + np.maximum(w - band[1], 0.0)) / np.where(t > 0, t, 1.0)
+    return Band(*band).excess(w) / np.where(t > 0, t, 1.0)
 
 
 def _balance_delta(part_weight, targets, bands, a, b, w):
@@ -134,16 +133,16 @@ def _balance_delta(part_weight, targets, bands, a, b, w):
         return np.zeros_like(exc), exc, quad
     before = [_beyond(wa, ta, absolute), _beyond(wb, tb, absolute)]
     after = [_beyond(wa - w, ta, absolute), _beyond(wb + w, tb, absolute)]
-    count = ((after[0] > _EPS).astype(np.int64) + (after[1] > _EPS)
-             - (before[0] > _EPS) - (before[1] > _EPS))
+    count = ((after[0] > EPS).astype(np.int64) + (after[1] > EPS)
+             - (before[0] > EPS) - (before[1] > EPS))
     return count, after[0] + after[1] - before[0] - before[1], quad
 
 
 def _improves(count, exc, quad, cut):
     """Lexicographic improvement test of (parts outside, excess, squared deviation, cut)."""
     return (count < 0) | ((count == 0) & (
-        (exc < -_EPS) | ((exc <= _EPS) & (
-            (quad < -_EPS) | ((quad <= _EPS) & (cut < -_EPS))))))
+        (exc < -EPS) | ((exc <= EPS) & (
+            (quad < -EPS) | ((quad <= EPS) & (cut < -EPS))))))
 
 
 def _candidate_moves(src, dst, cost, labels, weights, part_weight, targets, bands, movable):

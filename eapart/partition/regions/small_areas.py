@@ -36,6 +36,7 @@ from eapart.domain import flags as fl
 from eapart.partition.cells.graph import MAJOR_BARRIERS, CellGraph
 from eapart.partition.model import PartitionParams
 from eapart.partition.regions import split as regions
+from eapart.partition.regions.band import EPS, part_fit
 from eapart.partition.regions.band_repair import repair_band
 from eapart.partition.regions.labels import (
     absorb_empty,
@@ -105,12 +106,9 @@ def band_score(labels: np.ndarray, weight: np.ndarray, params: PartitionParams):
     Parts of a single cell heavier than the maximum count as inside: nothing can
     make them smaller. Larger tuples are better.
     """
-    w = np.bincount(labels, weight)
-    n = np.bincount(labels)
-    single_heavy = (n == 1) & (w > params.max_size)
-    inside = ((w >= params.min_size) & (w <= params.max_size)) | single_heavy
-    excess = np.maximum(params.min_size - w, 0) + np.maximum(w - params.max_size, 0)
-    return int(inside.sum()), -float(excess[~single_heavy].sum())
+    inside, excess, heavy = part_fit(np.bincount(labels, weight), np.bincount(labels),
+                                     params.min_size, params.max_size)
+    return int(inside.sum()), -float(excess[~heavy].sum())
 
 
 def part_counts(weight: np.ndarray, group: np.ndarray, n_groups: int, params) -> np.ndarray:
@@ -130,9 +128,7 @@ def _scores(labels: np.ndarray, weight: np.ndarray, group: np.ndarray, n_groups:
     cells = np.bincount(labels, minlength=n_parts)
     part_group = np.zeros(n_parts, dtype=np.int64)
     part_group[labels] = group
-    heavy = (cells == 1) & (w > params.max_size)
-    inside = ((w >= params.min_size) & (w <= params.max_size)) | heavy
-    excess = (np.maximum(params.min_size - w, 0) + np.maximum(w - params.max_size, 0)) * ~heavy
+    inside, excess, _ = part_fit(w, cells, params.min_size, params.max_size)
     present = np.bincount(labels, minlength=n_parts) > 0
     return (
         np.bincount(part_group[present], minlength=n_groups),
@@ -182,7 +178,7 @@ def best_cut(
         t_total, t_inside, t_excess = _scores(trial, weight[nodes], local, len(retry), params)
         # Compare inside/total shares without dividing: a/b > c/d <=> a*d > c*b.
         new, old = t_inside * total[retry], inside[retry] * t_total
-        better = (new > old) | ((new == old) & (t_excess < excess[retry] - 1e-9))
+        better = (new > old) | ((new == old) & (t_excess < excess[retry] - EPS))
         if not better.any():
             continue
         take = np.isin(local, np.flatnonzero(better))

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from scipy.sparse import csgraph
 
 from eapart.partition.model import PartitionParams
+from eapart.partition.regions.band import Band
 from eapart.partition.regions.band_repair import repair_band
 from eapart.partition.regions.exact import exact_round
-from eapart.partition.regions.recombine import Band
 from eapart.partition.regions.small_areas import band_score, best_cut, part_counts
 from eapart.partition.regions.split import partition_groups
 
