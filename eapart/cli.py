@@ -19,6 +19,7 @@ import click
 
 from eapart import __version__
 from eapart.config import Columns, RunConfig, load_config
+from eapart.domain.flags import check_names
 from eapart.domain.schema import CLI, INPUT_LAYERS, parameters
 from eapart.errors import (
     EXIT_FLAGGED,
@@ -134,6 +135,9 @@ def _layer_options(func: Callable) -> Callable:
               help="Households per census area when the tool forms them [7.5 x target].")
 @click.option("--allow-barrier-crossing", is_flag=True, default=None,
               help="Let an isolated group below the minimum join a neighbour across a barrier.")
+@click.option("--join-isolated-below", type=float, metavar="SHARE",
+              help="A group cut off by barriers lighter than SHARE x the minimum joins its "
+              "cheapest neighbour across the barrier, flagged joined_across_barrier [0: never].")
 @click.option("--institution-types", metavar="TYPE,...",
               help="Building types kept as small areas of their own (dormitory,barracks,...).")
 @click.option("--seed", type=int, help="Random seed; the same input and seed give the same result.")
@@ -155,7 +159,11 @@ def _layer_options(func: Callable) -> Callable:
 @click.option("--jobs", "-j", type=int, help="Local processes for townships [all cores].")
 @click.option("--scheduler", metavar="ADDRESS", help="Run townships on this Dask scheduler.")
 @click.option("--force", is_flag=True, help="Replace an existing eapart output directory.")
-@click.option("--strict", is_flag=True, help="Exit with code 3 when any small area is flagged.")
+@click.option("--strict", is_flag=True,
+              help="Exit with code 3 when any small area carries a flag of severity 'problem'.")
+@click.option("--strict-flags", metavar="FLAG,...",
+              help="Exit with code 3 when any small area carries one of these flags "
+              "(e.g. crosses_major_road,oversize); implies --strict.")
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress or summary; errors and warnings only.")
 @_errors_to_exit_codes
@@ -174,15 +182,36 @@ def run_command(input, out, config_file, columns, quiet, strict, **options) -> N
     from eapart.report import warning_lines
 
     cfg = build_config(input, out, config_file, columns, strict=strict, **options)
+    chosen = _strict_flags(cfg.strict_flags)
     progress = Progress(quiet=quiet)
     result = run(cfg, progress)
     if not quiet:
         click.echo("\n".join(result.summary))
     for line in warning_lines(result.report):
         click.echo(line, err=True)
-    flagged = result.report["flagged_small_areas"]
-    if strict and flagged:
-        click.echo(f"strict: {flagged} flagged small area(s); exit code {EXIT_FLAGGED}", err=True)
+    if cfg.strict or chosen:
+        _exit_if_flagged(result.report, chosen)
+
+
+def _strict_flags(names: tuple[str, ...]) -> list[str]:
+    """The flag names of ``--strict-flags``, checked (a usage error names the known ones)."""
+    try:
+        return check_names(names)
+    except ValueError as error:
+        raise UsageError(f"--strict-flags: {error}") from None
+
+
+def _exit_if_flagged(report: dict, chosen: list[str]) -> None:
+    """Exit 3 when small areas carry a problem flag (or one of ``chosen``), saying how many."""
+    if chosen:
+        counts = {name: report["flags"].get(name, 0) for name in chosen}
+        hits = {name: n for name, n in counts.items() if n}
+        what = ", ".join(f"{name} {n}" for name, n in hits.items())
+    else:
+        hits = {"problem": report["problem_small_areas"]} if report["problem_small_areas"] else {}
+        what = f"{report['problem_small_areas']} small area(s) with a problem flag"
+    if hits:
+        click.echo(f"strict: {what}; exit code {EXIT_FLAGGED}", err=True)
         sys.exit(EXIT_FLAGGED)
 
 

@@ -144,6 +144,9 @@ class PartitionConfig:
     census_areas: int | None = None
     census_area_target: float | None = None
     allow_barrier_crossing: bool = False
+    #: A group cut off by barriers lighter than this share of the minimum joins its
+    #: cheapest neighbour across the barrier (flagged); 0 keeps every such group apart.
+    join_isolated_below: float = 0.0
     institution_types: tuple[str, ...] = DEFAULT_INSTITUTION_TYPES
     seed: int = 0
 
@@ -176,6 +179,8 @@ class RunConfig:
     maps: bool = True
     force: bool = False
     strict: bool = False
+    #: Flags that make ``strict`` exit 3; empty: every flag of severity ``problem``.
+    strict_flags: tuple[str, ...] = ()
     jobs: int | None = None
     scheduler: str | None = None
     keep_codes_from: Path | None = None
@@ -214,6 +219,9 @@ class RunConfig:
                 f"need min <= target <= max; got min {band.min_size:g}, target {p.target:g}, "
                 f"max {band.max_size:g}: adjust --min-households / --max-households"
             )
+        if not 0 <= p.join_isolated_below <= 1:
+            raise UsageError(f"--join-isolated-below is a share of the minimum between 0 and 1, "
+                             f"not {p.join_isolated_below:g}")
         for name in ("small_areas", "census_areas"):
             value = getattr(p, name)
             if value is not None and value < 1:
@@ -268,6 +276,7 @@ class RunConfig:
             "census_areas": p.census_areas,
             "census_area_target": p.census_area_target,
             "allow_barrier_crossing": p.allow_barrier_crossing,
+            "join_isolated_below": p.join_isolated_below,
             "institution_types": list(p.institution_types),
             "seed": p.seed,
             "county_code": self.county_code,
@@ -431,10 +440,12 @@ def _apply_output(cfg: RunConfig, values: dict, where) -> None:
             known = sorted(_OUTPUT_KEYS)
             raise UsageError(f"{where('output', key).label}: unknown key '{key}' "
                              f"(known: {known})")
-        if key == "formats" and isinstance(value, str):
+        if key in ("formats", "strict_flags") and isinstance(value, str):
             value = value.split(",")
         value = check(key, value, where("output", key))
         if key == "formats":
             value = tuple(v.strip().lower() for v in value)
+        elif key == "strict_flags":
+            value = tuple(v.strip() for v in value if v.strip())
         setattr(cfg, _OUTPUT_KEYS[key].name, value)
         cfg.given.add(key)

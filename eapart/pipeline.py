@@ -79,6 +79,7 @@ def plan_tasks(inputs: Inputs, cfg: RunConfig, band: SizeBand) -> list[TownshipT
             n_census_areas=None if n_census[i] is None else int(n_census[i]),
             census_area_target=part.census_area_target,
             allow_barrier_crossing=part.allow_barrier_crossing,
+            join_isolated_below=float(part.join_isolated_below),
             institution_types=tuple(part.institution_types),
             seed=part.seed,
         )

@@ -14,7 +14,7 @@ import numpy as np
 from eapart import __version__
 from eapart.config import RunConfig
 from eapart.domain.areas import Areas
-from eapart.domain.flags import FLAG_DESCRIPTIONS, flag_counts
+from eapart.domain.flags import FLAG_DESCRIPTIONS, flag_counts, problems
 from eapart.domain.rules import SizeBand
 from eapart.domain.schema import TOWNSHIP_CODE
 from eapart.io.crs import crs_label
@@ -90,6 +90,7 @@ def build_report(
         **county_ceiling(results, len(small), within),
         "flags": flag_counts(small["flags"].to_numpy(dtype=object)),
         "flagged_small_areas": int((small["flags"].fillna("") != "").sum()),
+        "problem_small_areas": int(sum(bool(problems(f)) for f in small["flags"])),
         "flag_descriptions": dict(FLAG_DESCRIPTIONS),
         "size_distribution": size_distribution(sizes, band.target),
         "quality": quality or {},

@@ -169,3 +169,26 @@ def andorra_tasks(path: Path, params: PartitionParams | None = None) -> list[Tow
             )
         )
     return tasks
+
+
+#: The band of the point townships: target 40, 32-48.
+POINT_PARAMS = PartitionParams(target=40, min_size=32, max_size=48)
+
+
+def task_of(xy, households, barriers=None, params=POINT_PARAMS) -> TownshipTask:
+    """A 1 km square township with point buildings at ``xy`` and :func:`square_barriers`
+    (a major road at x=500, a river at y=150)."""
+    n = len(xy)
+    buildings = gpd.GeoDataFrame(
+        {"building_id": [f"B{i}" for i in range(n)], "households": households,
+         "persons": np.asarray(households, dtype=float) * 3, "type": "house"},
+        geometry=shapely.points(np.asarray(xy, dtype=float)), crs=SQUARE_CRS,
+    )
+    return TownshipTask(
+        township_code="420117201", name="测试乡", geometry=shapely.box(0, 0, 1000, 1000),
+        buildings=buildings,
+        barriers=square_barriers() if barriers is None else barriers,
+        params=params, crs=SQUARE_CRS,
+    )
+
+

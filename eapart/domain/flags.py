@@ -4,9 +4,10 @@ A flag says what could not be made right and needs a person's eye (docs/domain.m
 exceptions are reported, never hidden). Flags are short names, joined by commas on
 each small area (empty when clean), always in the order of :data:`FLAGS`.
 
-Severity is ``"problem"`` (the area breaks a rule: too large, too small, crossed by
-a major road, not walkable as one piece) or ``"notice"`` (the area is as it must be,
-but a reviewer should know: one huge building, institutional quarters, no building).
+Severity is ``"problem"`` (the area breaks a rule: too large, too small, households
+on both sides of a major road, not walkable as one piece) or ``"notice"`` (the area
+is as it must be, but a reviewer should know: one huge building, institutional
+quarters, no building, empty land across a road).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ UNDERSIZE_ISOLATED = "undersize_isolated"
 OVERSIZE = "oversize"
 UNDERSIZE = "undersize"
 CROSSES_MAJOR_ROAD = "crosses_major_road"
+LAND_ACROSS_MAJOR_ROAD = "land_across_major_road"
+JOINED_ACROSS_BARRIER = "joined_across_barrier"
 INSTITUTION = "institution"
 NO_BUILDINGS = "no_buildings"
 ENCLAVE = "enclave"
@@ -45,7 +48,14 @@ FLAGS: tuple[Flag, ...] = (
     Flag(UNDERSIZE_ISOLATED, PROBLEM, "below the minimum, cut off by a major road, river or rail"),
     Flag(OVERSIZE, PROBLEM, "above the maximum size"),
     Flag(UNDERSIZE, PROBLEM, "below the minimum size"),
-    Flag(CROSSES_MAJOR_ROAD, PROBLEM, "a major road, river or railway runs through it"),
+    Flag(CROSSES_MAJOR_ROAD, PROBLEM,
+         "households on both sides of a major road, river or railway that runs through it"),
+    Flag(LAND_ACROSS_MAJOR_ROAD, NOTICE,
+         "a major road, river or railway runs through it, with households on one side "
+         "only (empty land across)"),
+    Flag(JOINED_ACROSS_BARRIER, NOTICE,
+         "a group of households cut off by a major road, river or rail, far below the "
+         "minimum, joined to it across the barrier (--join-isolated-below)"),
     Flag(INSTITUTION, NOTICE,
          "institutional quarters (dormitory, barracks, hospital, ...) kept on their own"),
     Flag(NO_BUILDINGS, NOTICE, "has no building (e.g. a village with no marked building)"),
@@ -94,7 +104,21 @@ def flag_counts(flags: Iterable[object]) -> dict[str, int]:
     return counts
 
 
+def severity(name: str) -> str:
+    """The severity of a flag; a name that is not a known flag counts as a problem."""
+    return BY_NAME[name].severity if name in BY_NAME else PROBLEM
+
+
+def check_names(names: Iterable[str]) -> list[str]:
+    """``names`` if each is a known flag, else ``ValueError`` listing the known ones."""
+    names = [n.strip() for n in names if n.strip()]
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise ValueError(f"unknown flag(s) {', '.join(unknown)}; known flags: "
+                         + ", ".join(BY_NAME))
+    return names
+
+
 def problems(flags: object) -> list[str]:
     """The flags of one flag string whose severity is ``"problem"`` (unknown names too)."""
-    return [name for name in split_flags(flags)
-            if BY_NAME.get(name, Flag(name, PROBLEM, "")).severity == PROBLEM]
+    return [name for name in split_flags(flags) if severity(name) == PROBLEM]

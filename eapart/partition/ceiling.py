@@ -10,11 +10,14 @@ engine's rules. The bound is counted, not searched, and holds because each
 term below counts areas that no such partition can bring into the band:
 
 1. **Atomic buildings above the maximum.** A cell heavier than the maximum is a
-   small area of its own (domain rule), above the band.
+   small area of its own (domain rule), above the band (unless rounding reports
+   it at the maximum: see :func:`reported_band`).
 2. **Groups cut off by barriers below the minimum** (``undersize_isolated``):
    land that major roads, rail or rivers close off, weighing less than the
    minimum, stands alone unless barriers may be crossed: below the band.
    Institutional quarters kept apart are in the band only if their weight is.
+   (Areas are counted in the band here as the report counts them, after the
+   rounding of fractional households: :func:`reported_band`.)
 3. **Totals that fit no whole number of areas.** What is left of a census area
    (its *free* land) falls into connected components once the cells above are
    set aside, and each component's areas lie inside it. A component of weight
@@ -63,14 +66,13 @@ def band_ceiling(
     n_sa = len(sa_kind)
     if n_sa == 0:
         return 0
-    lo, hi = params.min_size, params.max_size
+    lo, hi = reported_band(cell_weight, params)
     sa_weight = np.bincount(sa_of_cell, cell_weight, minlength=n_sa)
     kind = np.asarray(sa_kind, dtype=object)
-    heavy_cell = cell_weight > hi
+    heavy_cell = cell_weight > params.max_size
     heavy_sa = np.bincount(sa_of_cell, heavy_cell, minlength=n_sa) > 0
-    fixed_sa = (kind != "") | heavy_sa
-    in_band_fixed = int(((kind == fl.INSTITUTION) & ~heavy_sa
-                         & (sa_weight >= lo) & (sa_weight <= hi)).sum())
+    fixed_sa = np.isin(kind, [fl.INSTITUTION, fl.UNDERSIZE_ISOLATED]) | heavy_sa
+    in_band_fixed = int((fixed_sa & (sa_weight >= lo) & (sa_weight <= hi)).sum())
     free_cell = ~fixed_sa[sa_of_cell]
     n_groups = int(group.max()) + 1
     sa_group = np.zeros(n_sa, dtype=np.int64)
@@ -80,11 +82,24 @@ def band_ceiling(
     fits = _fits_whole_number(comp_w, lo, hi)
     f = np.bincount(comp_group, ~fits, minlength=n_groups)
     w = np.bincount(comp_group, comp_w, minlength=n_groups)
-    per_min = np.floor(comp_w / lo + 1e-9) if lo > 0 else np.full(len(comp_w), np.inf)
+    per_min = np.floor(comp_w / lo + 1e-9) if lo > 0 else np.full(len(comp_w), 1e12)
     room = np.bincount(comp_group, np.minimum(per_min, 1e12), minlength=n_groups)
     over = (f == 0) & (w > k * hi + 1e-9)
     best = np.maximum(0, np.minimum(k - f - over, room))
     return in_band_fixed + int(best.sum())
+
+
+def reported_band(weight: np.ndarray, params: PartitionParams) -> tuple[float, float]:
+    """The band on the partition's own values that can report as within [min, max].
+
+    Estimated households are fractions; the report rounds each area's total up or
+    down (:mod:`eapart.rounding`), so an area of 63.5 may be reported as 64. With
+    fractional weights the band is widened by one on each side, which keeps the
+    ceiling an upper bound on the reported share; with whole weights it is exact.
+    """
+    whole = bool(np.all(np.mod(weight, 1.0) == 0))
+    slack = 0.0 if whole else 1.0
+    return max(params.min_size - slack, 0.0), params.max_size + slack
 
 
 def _free_components(graph: CellGraph, weight: np.ndarray, group: np.ndarray,

@@ -32,6 +32,7 @@ class PartitionParams:
     n_census_areas: int | None = None
     census_area_target: float | None = None
     allow_barrier_crossing: bool = False
+    join_isolated_below: float = 0.0
     institution_types: tuple[str, ...] = ()
     seed: int = 0
 

@@ -45,10 +45,11 @@ from eapart.partition.cells.graph import (
     build_graph,
 )
 from eapart.partition.cells.invariants import check_township
-from eapart.partition.cells.tessellate import Tessellation, tessellate
+from eapart.partition.cells.tessellate import Tessellation, barrier_lines, tessellate
 from eapart.partition.model import PartitionParams, TownshipResult, TownshipTask
 from eapart.partition.regions import split as regions
 from eapart.partition.regions.labels import (
+    components,
     enclaves,
     make_one_piece,
     open_enclaves,
@@ -61,6 +62,8 @@ from eapart.partition.regions.small_areas import cut_small_areas
 #: A major barrier runs through a small area when more than this (metres) of it
 #: lies between two of the area's cells.
 CROSSING_MIN_LENGTH = 1.0
+#: A barrier closer than this (metres) to an area's outline runs along it, not through it.
+RIM_WIDTH = 0.05
 
 
 def partition_township(task: TownshipTask) -> TownshipResult:
@@ -70,7 +73,7 @@ def partition_township(task: TownshipTask) -> TownshipResult:
     seconds: dict[str, float] = {}
     clock = perf_counter()
 
-    lines, codes = block_lines(task.barriers)
+    lines, codes = block_lines(task.barriers, task.geometry)
     village_lines = _village_lines(task.villages)
     tess = tessellate(
         task.geometry, task.buildings.geometry.to_numpy(), np.concatenate([lines, village_lines])
@@ -127,7 +130,8 @@ def partition_township(task: TownshipTask) -> TownshipResult:
 
     n_sa = len(sa_ca)
     sa_values = np.bincount(b_sa, values, minlength=n_sa)
-    sa_flags = _flags(task, tess, graph, values, sa_of_cell, sa_values, sa_kind, sa_geoms, params)
+    sa_flags = _flags(task, tess, graph, values, sa_of_cell, sa_values, sa_kind, sa_geoms, params,
+                      barrier_lines(lines[np.isin(codes, MAJOR_BARRIERS)]))
     small = gpd.GeoDataFrame(
         {
             "small_area_code": pd.array(sa_codes.astype(str), dtype="string"),
@@ -377,18 +381,21 @@ def _flags(
     sa_kind: list[str],
     sa_geoms: np.ndarray,
     params: PartitionParams,
+    major_lines: np.ndarray,
 ) -> list[str]:
     """The comma-separated flags of each small area."""
     n_sa = len(sa_kind)
     b_sa = sa_of_cell[tess.building_cell]
     n_buildings = np.bincount(b_sa, minlength=n_sa)
     heavy = np.bincount(b_sa, values > params.max_size, minlength=n_sa) > 0
-    e = graph.edges
-    inner = sa_of_cell[e[:, 0]] == sa_of_cell[e[:, 1]]
-    major = inner & np.isin(graph.barrier, MAJOR_BARRIERS)
-    crossed = np.bincount(sa_of_cell[e[major, 0]], graph.shared_length[major], minlength=n_sa)
-    enclave = enclaves(e, sa_of_cell, graph.outer_length, n_sa)
+    enclave = enclaves(graph.edges, sa_of_cell, graph.outer_length, n_sa)
     single = shapely.get_type_id(sa_geoms) == 3
+    cell_weight = np.bincount(tess.building_cell, values, minlength=tess.n_cells)
+    both_sides, crossed = crossings(graph, sa_of_cell, cell_weight, n_sa)
+    crossed |= line_inside(sa_geoms, major_lines) > CROSSING_MIN_LENGTH
+    weighted = values > 0
+    both_sides = split_by_lines(sa_geoms, major_lines, both_sides,
+                                tess.building_xy[weighted], b_sa[weighted])
     out = []
     for i in range(n_sa):
         f = [sa_kind[i]] if sa_kind[i] else []
@@ -404,14 +411,82 @@ def _flags(
             and sa_kind[i] not in (fl.UNDERSIZE_ISOLATED, fl.INSTITUTION)
         ):
             f.append(fl.UNDERSIZE)
-        if crossed[i] > CROSSING_MIN_LENGTH:
+        if both_sides[i] and sa_kind[i] != fl.JOINED_ACROSS_BARRIER:
             f.append(fl.CROSSES_MAJOR_ROAD)
+        elif crossed[i]:
+            f.append(fl.LAND_ACROSS_MAJOR_ROAD)
         if enclave[i]:
             f.append(fl.ENCLAVE)
         if not single[i]:
             f.append(fl.NOT_ONE_PIECE)
         out.append(fl.join_flags(f))
     return out
+
+
+def crossings(graph: CellGraph, sa_of_cell: np.ndarray, cell_weight: np.ndarray,
+              n_sa: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per small area: households on two or more sides of a major barrier, and crossed at all.
+
+    The sides of an area are its cells connected without crossing a major road,
+    river or railway; households lie on both sides when two sides hold weight.
+    Crossed: more than :data:`CROSSING_MIN_LENGTH` of a major barrier between two
+    of its cells.
+    """
+    e = graph.edges
+    inner = sa_of_cell[e[:, 0]] == sa_of_cell[e[:, 1]]
+    major = np.isin(graph.barrier, MAJOR_BARRIERS)
+    on_major = inner & major
+    crossed = np.bincount(sa_of_cell[e[on_major, 0]], graph.shared_length[on_major],
+                          minlength=n_sa) > CROSSING_MIN_LENGTH
+    side = components(graph.n, e, inner & ~major)
+    side_weight = np.bincount(side, cell_weight, minlength=graph.n)
+    sides, first = np.unique(side, return_index=True)
+    weighted = side_weight[sides] > 0
+    per_sa = np.bincount(sa_of_cell[first[weighted]], minlength=n_sa)
+    return (per_sa >= 2) & crossed, crossed
+
+
+def split_by_lines(geoms: np.ndarray, lines: np.ndarray, candidates: np.ndarray,
+                   xy: np.ndarray, area_of_point: np.ndarray) -> np.ndarray:
+    """Which ``candidates`` the ``lines`` really cut into pieces holding points ``xy``.
+
+    Cells on two sides of a road may still be one walk apart round the road's end;
+    only when the major lines cut the area's polygon into two or more faces that
+    each hold a household (``xy`` with its area in ``area_of_point``) are there
+    households on both sides.
+    """
+    out = np.zeros(len(geoms), dtype=bool)
+    tree = shapely.STRtree(lines) if len(lines) else None
+    for a in np.flatnonzero(candidates).tolist():
+        if tree is None:
+            break
+        near = tree.query(geoms[a], predicate="intersects")
+        cut = shapely.intersection(lines[near], geoms[a])
+        noded = shapely.union_all(np.r_[cut, [shapely.boundary(geoms[a])]])
+        faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+        mine = area_of_point == a
+        if len(faces) < 2 or not mine.any():
+            continue
+        held = shapely.STRtree(faces).query(shapely.points(xy[mine]), predicate="intersects")[1]
+        out[a] = len(np.unique(held)) >= 2
+    return out
+
+
+def line_inside(geoms: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """Metres of ``lines`` inside each polygon, leaving out what runs along its outline.
+
+    Measured from geometry, so it sees what the cell edges miss: a major road that
+    ends inside an area (a dead end too far from anything to be closed).
+    """
+    out = np.zeros(len(geoms))
+    if len(lines) == 0 or len(geoms) == 0:
+        return out
+    g_idx, l_idx = shapely.STRtree(lines).query(geoms, predicate="intersects")
+    if len(g_idx) == 0:
+        return out
+    rim = shapely.buffer(shapely.boundary(geoms[g_idx]), RIM_WIDTH)
+    inside = shapely.difference(shapely.intersection(lines[l_idx], geoms[g_idx]), rim)
+    return np.bincount(g_idx, shapely.length(inside), minlength=len(geoms))
 
 
 def _census_table(

@@ -14,23 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from eapart.domain.flags import BY_NAME, PROBLEM
+from eapart.domain.flags import BY_NAME, PROBLEM, severity
 
 #: Outline colour of each known flag; none is a small-area fill colour.
 FLAG_COLOURS: dict[str, str] = {
     "oversize": "#d7191c", "undersize": "#2c7bb6", "undersize_isolated": "#5e3c99",
     "crosses_major_road": "#e66101", "enclave": "#e7298a", "not_one_piece": "#000000",
     "oversize_building": "#b8860b", "institution": "#1b7837", "no_buildings": "#4d4d4d",
+    "land_across_major_road": "#fdb863", "joined_across_barrier": "#80cdc1",
 }
 #: Colours for flags the table does not know, in turn.
 OTHER_COLOURS = ("#8c2d04", "#7b3294", "#01665e", "#c51b7d")
-
-
-def severity(flag: str) -> str:
-    """``"problem"`` or ``"notice"`` for ``flag``, from the domain's flag list (unknown
-    flags, e.g. from another version, are problems)."""
-    known = BY_NAME.get(flag)
-    return known.severity if known is not None else PROBLEM
 
 
 def flag_styles(flags: Iterable[str]) -> dict[str, dict[str, str]]:

@@ -26,6 +26,7 @@ from eapart.domain.schema import (
     WALK_NUMBER,
 )
 from eapart.io.crs import metric_crs
+from eapart.staff.sheets import crew_lines, crew_text
 
 #: The roads, water and rail layers, in the order a sheet draws them.
 CONTEXT_LAYERS: tuple[str, ...] = ("roads", "water", "rail")
@@ -84,6 +85,8 @@ class SheetData:
     version: str
     made_on: str
     county_name: str | None = None
+    #: Per small area, the line naming its enumerator and supervisor (``eapart assign``).
+    crew: dict[str, str] = field(default_factory=dict)
     small_tree: shapely.STRtree = field(init=False)
     building_tree: shapely.STRtree = field(init=False)
     small_geometry: np.ndarray = field(init=False)
@@ -180,6 +183,7 @@ def load_sheet_data(outdir: str | Path) -> SheetData:
         made_on=date.today().isoformat(),
         county_name=areas.report.get("county_name")
         or areas.parameters.get("county_name"),
+        crew=crew_lines(outdir),
     )
 
 
@@ -198,4 +202,5 @@ def data_text(outdir: str | Path) -> str:
     for table in areas.layers.values():
         for column in table.columns:
             chars.update("".join(table[column].dropna().astype(str).unique()))
+    chars.update(crew_text(outdir))
     return "".join(sorted(chars))

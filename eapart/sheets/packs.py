@@ -92,25 +92,26 @@ def by_small_area(table: pd.DataFrame, outdir: Path) -> pd.Series:
     return table["small_area_code"]
 
 
-def by_enumerator(table: pd.DataFrame, outdir: Path) -> pd.Series:
-    """One pack per enumerator slot of ``eapart assign`` (``assignments.csv``). A small
-    area shared by several enumerators goes in the pack of the first slot."""
-    from eapart.staff.outputs import CSV_NAME
-    from eapart.staff.plan import SLOT
-
-    path = outdir / CSV_NAME
-    if not path.is_file():
-        raise UsageError(f"--by enumerator: {path} not found; run `eapart assign "
-                         f"{outdir}` first, or use --by census-area.")
-    assigned = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-    first = (assigned.sort_values([SMALL_AREA_CODE, SLOT])
-             .drop_duplicates(SMALL_AREA_CODE).set_index(SMALL_AREA_CODE)[SLOT])
-    return table[SMALL_AREA_CODE].map(first).fillna("unassigned")
-
-
 #: ``--by`` names and the function that groups small areas into packs.
-GROUPINGS: dict[str, Grouping] = {"census-area": by_census_area, "small-area": by_small_area,
-                                  "enumerator": by_enumerator}
+GROUPINGS: dict[str, Grouping] = {"census-area": by_census_area, "small-area": by_small_area}
+
+
+def enumerator_jobs(table: pd.DataFrame, outdir: Path) -> list[SheetJob]:
+    """One pack per person of ``eapart assign`` (``assignments.csv``), under
+    ``sheets/enumerators/``: a person holding several workloads gets one pack, and a
+    small area shared by several enumerators (a tower) is in each of their packs."""
+    from eapart.staff.sheets import PACKS_DIR, enumerator_packs
+
+    size = table.set_index(SMALL_AREA_CODE)["buildings"]
+    folder = outdir / SHEETS_DIR / PACKS_DIR
+    return [SheetJob(folder / f"{stem}.pdf", pack, int(size.reindex(pack).fillna(0).sum()))
+            for stem, pack in enumerator_packs(outdir).items()]
+
+
+#: ``--by`` names whose packs may share a small area: a function giving the jobs whole.
+PACK_PLANNERS: dict[str, Callable[[pd.DataFrame, Path], list[SheetJob]]] = {
+    "enumerator": enumerator_jobs,
+}
 
 
 @dataclass(frozen=True)
@@ -179,12 +180,17 @@ def _selected(table: pd.DataFrame, wanted: list[str], outdir: Path) -> pd.Series
 def plan_sheets(outdir: str | Path, codes: Iterable[str] | None = None,
                 by: str = "census-area") -> list[SheetJob]:
     """The PDFs to write for ``codes`` (all small areas when ``None``), largest first."""
-    if by not in GROUPINGS:
-        raise UsageError(f"--by {by}: give one of {', '.join(GROUPINGS)}.")
+    if by not in GROUPINGS and by not in PACK_PLANNERS:
+        raise UsageError(f"--by {by}: give one of {', '.join([*GROUPINGS, *PACK_PLANNERS])}.")
     outdir = Path(outdir)
     table = _index(outdir)
     folder = outdir / SHEETS_DIR
     wanted = [str(c).strip() for c in codes or () if str(c).strip()]
+    if by in PACK_PLANNERS:
+        if wanted:
+            raise UsageError(f"--by {by} prints every pack: leave --codes out.")
+        return sorted(PACK_PLANNERS[by](table, outdir),
+                      key=lambda job: (-job.buildings, job.path.name))
     chosen = _selected(table, wanted, outdir)
     packs = GROUPINGS[by](table, outdir).astype(str)
     jobs = []

@@ -181,6 +181,8 @@ def _title(canvas: Canvas, fonts: SheetFonts, data: SheetData, code: str, page: 
                 f"{_text(row.get('township_name'))} ({row['township_code']})  ·  "
                 f"{_text(row.get('census_area_name'))} ({row['census_area_code']})",
                 fonts.regular, 10)
+    if code in data.crew:
+        canvas.text(left, 0.929 * PAGE_H, data.crew[code], fonts.regular, 8)
     canvas.text(right, 0.968 * PAGE_H, f"{LABELS['date']} {data.made_on}", fonts.regular, 7,
                 ha="right")
     canvas.text(right, 0.952 * PAGE_H, LABELS["page"].format(page=page, pages=pages),

@@ -25,7 +25,7 @@ from eapart.errors import InputError, list_ids
 from eapart.io.atomic import atomic_directory, is_eapart_output
 from eapart.io.tables import read_csv
 from eapart.io.write import write_geopackage, write_report
-from eapart.progress import Progress
+from eapart.progress import Progress, display_path
 from eapart.staff.data import AssignInput, read_assign_input
 from eapart.staff.norms import StaffNorms
 from eapart.staff.outputs import (
@@ -55,7 +55,11 @@ def read_previous_assignments(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{path.name}: no such file; give the assignments.csv of an "
                          "earlier `eapart assign`")
-    table = read_csv(path)
+    try:
+        table = read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path.name}: not a readable assignments.csv ({exc}); give the "
+                         "assignments.csv of an earlier `eapart assign`") from exc
     needed = (SMALL_AREA_CODE, SLOT, TEAM, "share")
     missing = [c for c in needed if c not in table.columns]
     if missing:
@@ -154,6 +158,9 @@ def _give_people(plan: Plan, staff: Staff, data: AssignInput, previous: pd.DataF
         places[f"{prefix}_name"] = person.map(names)
         plan.pieces[f"{prefix}_id"] = plan.pieces[key].map(person)
         plan.pieces[f"{prefix}_name"] = plan.pieces[f"{prefix}_id"].map(names)
+        if role == "supervisor":  # each workload shows its supervisor too
+            plan.slots[f"{prefix}_id"] = plan.slots[TEAM].map(person)
+            plan.slots[f"{prefix}_name"] = plan.slots[f"{prefix}_id"].map(names)
         listed = int((people["role"] == role).sum())
         empty = places.index[person.isna()].tolist()
         figures[role] = {"listed": listed, "unavailable": len(result.unavailable),
@@ -188,6 +195,7 @@ def staff_section(plan: Plan, layers: dict, norms: StaffNorms, people: dict | No
     slots, teams = plan.slots, plan.teams
     lo, hi = norms.band
     shared = plan.pieces[plan.pieces["shares"] > 1]
+    inside = ((slots["load"] >= lo - 1e-9) & (slots["load"] <= hi + 1e-9)).to_numpy()
     census_split = slots.reset_index().groupby(CENSUS_AREA_CODE)[TEAM].nunique()
     section = {
         "norms": norms.parameters(),
@@ -198,8 +206,8 @@ def staff_section(plan: Plan, layers: dict, norms: StaffNorms, people: dict | No
         "households": spread(slots["households"], norms.households_per_enumerator,
                              norms.tolerance),
         "persons": spread(slots["persons"], norms.persons_per_enumerator, norms.tolerance),
-        "load_within_tolerance_share": float(((slots["load"] >= lo - 1e-9)
-                                              & (slots["load"] <= hi + 1e-9)).mean()),
+        "load_within_tolerance_share": float(inside.mean()),
+        "workloads_outside_tolerance": int((~inside).sum()),
         "workloads_across_census_areas": int((slots["census_areas"] > 1).sum()),
         "team_sizes": {str(k): int(v) for k, v in
                        teams["enumerators"].value_counts().sort_index().items()},
@@ -248,7 +256,8 @@ def summary_lines(section: dict, outdir: Path) -> list[str]:
             f"Households per enumerator: min {h['min']:g}, median {h['median']:g}, max "
             f"{h['max']:g}; persons: min {p['min']:g}, median {p['median']:g}, max "
             f"{p['max']:g}. Within +/-{tol:.0%} of the norm: "
-            f"{section['load_within_tolerance_share']:.1%}.")
+            f"{section['load_within_tolerance_share']:.1%} "
+            f"({section['workloads_outside_tolerance']} outside: in red on the page's list).")
     if section["workloads_across_census_areas"]:
         lines.append(f"{section['workloads_across_census_areas']} workload(s) take in a "
                      "census area too small for a workload of its own.")
@@ -269,6 +278,6 @@ def summary_lines(section: dict, outdir: Path) -> list[str]:
                          f"{len(figures['places_unfilled'])} place(s) with nobody.")
     for warning in section["warnings"]:
         lines.append(f"Warning: {warning}")
-    lines.append(f"Results in {outdir}: {CSV_NAME}, assignments.xlsx, layers "
+    lines.append(f"Results in {display_path(outdir)}: {CSV_NAME}, assignments.xlsx, layers "
                  f"{ENUMERATOR_LAYER} and {SUPERVISOR_LAYER}, map/enumerators.html")
     return lines

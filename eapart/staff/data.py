@@ -34,7 +34,7 @@ class AssignInput:
     and a point ``x``/``y``; ``townships``/``census_areas``: codes, names, polygons.
     """
 
-    outdir: Path
+    outdir: Path | None
     crs: object
     areas: pd.DataFrame
     geometry: np.ndarray
@@ -48,7 +48,12 @@ class AssignInput:
 
 def read_assign_input(outdir: str | Path) -> AssignInput:
     """Read ``outdir`` (an ``eapart run`` output) for assignment."""
-    results = Areas.read(outdir, ("townships", "census_areas", "small_areas", "buildings"))
+    areas = Areas.read(outdir, ("townships", "census_areas", "small_areas", "buildings"))
+    return assign_input(areas, Path(outdir))
+
+
+def assign_input(results: Areas, outdir: Path | None = None) -> AssignInput:
+    """What assignment needs from the :class:`Areas` of a run."""
     small = results.small_areas
     crs = metric_crs(small)
     small = small.to_crs(crs).sort_values(SMALL_AREA_CODE).reset_index(drop=True)
@@ -72,7 +77,7 @@ def read_assign_input(outdir: str | Path) -> AssignInput:
         "x": building_point[:, 0], "y": building_point[:, 1],
     })
     pairs, shared = area_edges(geometry)
-    return AssignInput(outdir=Path(outdir), crs=crs, areas=areas, geometry=geometry,
+    return AssignInput(outdir=outdir, crs=crs, areas=areas, geometry=geometry,
                        pairs=pairs, shared=shared, buildings=buildings,
                        townships=results.townships.to_crs(crs),
                        census_areas=results.census_areas.to_crs(crs),

@@ -114,6 +114,9 @@ def read_staff(path: str | Path, townships: pd.DataFrame, census_areas: pd.DataF
         raise InputError(f"{source}: no such staff list") from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"{source}: not UTF-8 text; save the staff list as CSV UTF-8") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputError(f"{source}: empty; the staff list needs a header line (id, name, "
+                         "role) and one line per person") from exc
     except pd.errors.ParserError as exc:
         raise InputError(f"{source}: not a readable CSV file ({exc})") from exc
     cols = _columns(list(raw.columns), source)

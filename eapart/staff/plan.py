@@ -123,6 +123,8 @@ def make_plan(data: AssignInput, norms: StaffNorms, previous: pd.DataFrame | Non
     old_teams = set(previous[TEAM].dropna()) if previous is not None else set()
     new = _name_new_slots(new, data, taken=old_slots)
     all_pieces = pd.concat([kept, new], ignore_index=True) if len(kept) else new
+    all_pieces = all_pieces.astype({"households": float, "persons": float, "buildings": int,
+                                    "share": int, "shares": int})
     slots = _slot_table(all_pieces.drop(columns=[TEAM], errors="ignore"), data, norms)
     team_of = (kept.drop_duplicates(SLOT).set_index(SLOT)[TEAM] if len(kept)
                else pd.Series(dtype=object))

@@ -30,13 +30,13 @@ TEAM_FIELDS = (TEAM, "supervisor_id", "supervisor_name", "enumerators", "househo
 
 _CSS = """
 html,body{margin:0;height:100%;font:13px/1.4 system-ui,"Noto Sans CJK SC",sans-serif}
-#map{position:absolute;left:0;top:0;bottom:0;right:380px;background:#f4f4f0}
-#panel{position:absolute;right:0;top:0;bottom:0;width:380px;overflow:auto;
+#map{position:absolute;left:0;top:0;bottom:0;right:470px;background:#f4f4f0}
+#panel{position:absolute;right:0;top:0;bottom:0;width:470px;overflow:auto;
  border-left:1px solid #ccc;padding:8px;box-sizing:border-box;background:#fff}
 #panel h1{font-size:15px;margin:0 0 6px}
 #summary td{padding:0 6px 0 0}
 #filter{width:100%;box-sizing:border-box;margin:6px 0}
-#legend{border-collapse:collapse;width:100%}
+#legend{border-collapse:collapse;width:100%;font-size:12px}
 #legend td,#legend th{padding:1px 4px;border-bottom:1px solid #eee;text-align:left}
 #legend tr.row{cursor:pointer}
 #legend .sw{width:14px;height:14px;display:inline-block;border:1px solid #666}
@@ -119,7 +119,12 @@ _JS = r"""
 
 
 def _props(frame: gpd.GeoDataFrame, fields: tuple[str, ...]) -> dict[str, list]:
-    return {name: column_values(frame, name, float_decimals=1) for name in fields}
+    """The fields' values per area; counts of households and persons as whole numbers."""
+    props = {name: column_values(frame, name, float_decimals=2) for name in fields}
+    for name in ("households", "persons"):
+        if name in props:
+            props[name] = [None if v is None else int(round(v)) for v in props[name]]
+    return props
 
 
 def enumerator_page(enumerators: gpd.GeoDataFrame, supervisors: gpd.GeoDataFrame,

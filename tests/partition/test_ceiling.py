@@ -4,34 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import geopandas as gpd
 import numpy as np
-import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from township_builders import SQUARE_CRS, square_barriers
+from township_builders import POINT_PARAMS as PARAMS
+from township_builders import square_barriers, task_of
 
 from eapart.partition.ceiling import _fits_whole_number, below_ceiling
-from eapart.partition.model import PartitionParams, TownshipTask
+from eapart.partition.model import PartitionParams
 from eapart.partition.township import partition_township
-
-PARAMS = PartitionParams(target=40, min_size=32, max_size=48)
-
-
-def task_of(xy, households, barriers=None, params=PARAMS) -> TownshipTask:
-    """A 1 km square township with point buildings at ``xy``."""
-    n = len(xy)
-    buildings = gpd.GeoDataFrame(
-        {"building_id": [f"B{i}" for i in range(n)], "households": households,
-         "persons": np.asarray(households, dtype=float) * 3, "type": "house"},
-        geometry=shapely.points(np.asarray(xy, dtype=float)), crs=SQUARE_CRS,
-    )
-    return TownshipTask(
-        township_code="420117201", name="测试乡", geometry=shapely.box(0, 0, 1000, 1000),
-        buildings=buildings,
-        barriers=square_barriers() if barriers is None else barriers,
-        params=params, crs=SQUARE_CRS,
-    )
 
 
 def in_band(res, params=PARAMS) -> int:
@@ -97,3 +78,11 @@ def test_warning_names_a_township_far_below_its_ceiling():
     ]
     (warning,) = below_ceiling(rows)
     assert "甲" in warning and "84.0%" in warning and "80.0%" in warning
+
+
+def test_fractional_households_widen_the_band_by_the_rounding():
+    from eapart.partition.ceiling import reported_band
+
+    params = PartitionParams(target=80, min_size=64, max_size=96)
+    assert reported_band(np.array([3.0, 5.0]), params) == (64, 96)
+    assert reported_band(np.array([3.0, 5.4]), params) == (63, 97)

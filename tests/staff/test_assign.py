@@ -114,7 +114,7 @@ def test_norms_from_options_and_from_the_run_file(out, tmp_path):
     (out / "assignments.csv").unlink()
     assert eapart("assign", out, "--config", run_file).returncode == 0
     narrow = assignments(out)
-    assert narrow["enumerator_slot"].nunique() > 2.2 * wide
+    assert narrow["enumerator_slot"].nunique() * 10 >= 22 * wide  # at least 2.2 times
     sizes = narrow.drop_duplicates("enumerator_slot").groupby("supervisor_team").size()
     assert sizes.median() <= 3 and sizes.mean() <= 3.3
     bad = eapart("assign", out, "--enumerators-per-supervisor", 0)
@@ -153,3 +153,15 @@ def test_a_failed_assignment_leaves_the_output_as_it_was(out, tmp_path):
     assert done.returncode == 1 and "role" in done.stderr and "Traceback" not in done.stderr
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_the_same_output_gives_the_same_bytes(sample_output, tmp_path):
+    copies = []
+    for name in ("a", "b"):
+        target = tmp_path / name
+        shutil.copytree(sample_output, target)
+        assert eapart("assign", target).returncode == 0
+        copies.append({p.relative_to(target): p.read_bytes()
+                       for p in sorted(target.rglob("*")) if p.is_file()})
+    assert copies[0] == copies[1]
+    assert Path("assignments.xlsx") in copies[0]

@@ -191,3 +191,13 @@ def test_the_enumerator_page_shows_everyone_offline_and_escapes_names(out, tmp_p
         page.screenshot(path=str(ARTIFACTS / "enumerators.png"))
     assert log.dialogs == [] and log.page_errors == [] and log.console_errors == []
     assert all(url.startswith(("file:", "data:")) for url in log.requests)
+
+
+def test_empty_or_unreadable_lists_are_input_errors(out, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    done = eapart("assign", out, "--staff", empty)
+    assert done.returncode == 1 and "empty.csv: empty" in done.stderr
+    done = eapart("assign", out, "--previous-assignments", empty)
+    assert done.returncode == 1 and "not a readable assignments.csv" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -28,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 import shapely
 
+from eapart.partition.cells.dead_ends import close_dead_ends
 from eapart.partition.cells.shared_edges import SegmentMatch, cell_segments, match_segments
 from eapart.partition.cells.tessellate import BLOCK_RANKS, Tessellation, barrier_lines, tessellate
 
@@ -294,19 +295,24 @@ def build_graph(
     )
 
 
-def block_lines(barriers, ranks: tuple[str, ...] = BLOCK_RANKS):
+def block_lines(barriers, boundary: object = None, ranks: tuple[str, ...] = BLOCK_RANKS):
     """The barrier rows whose lines enclose blocks, as ``(geometries, codes)``.
 
     ``barriers``: a GeoDataFrame with columns ``kind``, ``rank`` (the
     :class:`~eapart.partition.model.TownshipTask` barriers). Rail and rivers always
-    enclose blocks; roads and streams when their rank is in ``ranks``.
+    enclose blocks; roads and streams when their rank is in ``ranks``. With the
+    township ``boundary``, dead ends of major barriers are carried on to the next
+    line or the boundary (:func:`eapart.partition.cells.dead_ends.close_dead_ends`).
     """
     if barriers is None or len(barriers) == 0:
         return np.zeros(0, dtype=object), np.zeros(0, dtype=np.int8)
     codes = barrier_codes(barriers["kind"].to_numpy(), barriers["rank"].to_numpy())
     ranks_arr = barriers["rank"].astype(str).to_numpy()
     use = np.isin(ranks_arr, list(ranks)) | np.isin(codes, MAJOR_BARRIERS)
-    return barriers.geometry.to_numpy()[use], codes[use]
+    lines, codes = barriers.geometry.to_numpy()[use], codes[use]
+    if boundary is None:
+        return lines, codes
+    return close_dead_ends(lines, codes, boundary, np.isin(codes, MAJOR_BARRIERS))
 
 
 def township_graph(task, measure: str | None = None):
@@ -317,7 +323,7 @@ def township_graph(task, measure: str | None = None):
     the graph the engine partitions; benchmarks reuse it to compare partitioners.
     Village boundaries are not used here (see :mod:`eapart.partition.township`).
     """
-    lines, codes = block_lines(task.barriers)
+    lines, codes = block_lines(task.barriers, task.geometry)
     tess = tessellate(task.geometry, task.buildings.geometry.to_numpy(), lines)
     graph = build_graph(tess, lines, codes)
     measure = measure or task.params.measure

@@ -361,38 +361,108 @@ def detach_empty_sides(
     ...                    np.array([5.0, 5, 0, 5]), np.array([False, True, False])).tolist()
     [0, 0, 1, 1]
     """
+    def empty_pieces(labels, side, piece_weight, piece_label, crossing):
+        # Empty pieces of a label that crosses a major barrier, of labels that keep
+        # some weight (a label of no weight at all, such as an institution of no
+        # household, keeps its land).
+        label_weight = np.bincount(labels, weight, minlength=int(labels.max()) + 1)
+        return np.flatnonzero(crossing & (piece_weight <= 0) & (label_weight[piece_label] > 0))
+
+    return _detach(edges, shared, labels, weight, major, empty_pieces, rounds, group=group)
+
+
+def detach_weighted_sides(
+    edges: np.ndarray,
+    shared: np.ndarray,
+    labels: np.ndarray,
+    weight: np.ndarray,
+    major: np.ndarray,
+    band: tuple[float, float],
+    group: np.ndarray | None = None,
+    frozen: np.ndarray | None = None,
+    rounds: int = 3,
+) -> np.ndarray:
+    """Hand households across a major barrier to a neighbour on their own side.
+
+    A label whose households lie on two or more sides of major barriers (a main
+    road through a village) sends an enumerator across the road. Each such side
+    piece, lightest first, goes to the neighbouring label it shares most open
+    boundary with, when that lowers the barrier length inside labels, leaves the
+    label it quits in one piece, and does not lower the number of the two labels
+    within ``band`` (min, max). ``group``: per label, its parent; ``frozen``: per
+    label, True for labels that neither give nor take (institutions, isolated
+    groups). Returns new labels.
+
+    >>> # 0 - 1 | 2 - 3 in a row, '|' a major road; label 0 holds 40 on each side.
+    >>> edges = np.array([[0, 1], [1, 2], [2, 3]])
+    >>> detach_weighted_sides(edges, np.ones(3), np.array([0, 0, 0, 1]),
+    ...                       np.array([20.0, 20, 40, 40]), np.array([False, True, False]),
+    ...                       (30, 90)).tolist()
+    [0, 0, 1, 1]
+    """
+    def weighted_pieces(labels, side, piece_weight, piece_label, crossing):
+        # Weighted pieces of labels with two or more weighted sides, lightest first.
+        sides = np.unique(side)
+        weighted_sides = np.bincount(piece_label[sides], piece_weight[sides] > 0,
+                                     minlength=int(labels.max()) + 1)
+        candidates = crossing & (piece_weight > 0) & (weighted_sides[piece_label] >= 2)
+        if frozen is not None:
+            candidates &= ~frozen[piece_label]
+        order = np.flatnonzero(candidates)
+        return order[np.argsort(piece_weight[order], kind="stable")]
+
+    return _detach(edges, shared, labels, weight, major, weighted_pieces, rounds, band=band,
+                   group=group, frozen=frozen)
+
+
+def _detach(edges, shared, labels, weight, major, choose, rounds, band=None, **move
+            ) -> np.ndarray:
+    """Move the side pieces ``choose`` picks to a neighbour, for up to ``rounds`` rounds
+    (with ``band``, only moves that keep as many labels in it)."""
     labels = np.asarray(labels, dtype=np.int64).copy()
     major = np.asarray(major, dtype=bool)
-    n = len(labels)
-    if n == 0 or not major.any():
+    if len(labels) == 0 or not major.any():
         return labels
     for _ in range(rounds):
         moved = 0
-        la, lb = labels[edges[:, 0]], labels[edges[:, 1]]
-        side = pieces(n, edges[~major], labels) if (~major).any() else np.arange(n)
-        piece_weight = np.bincount(side, weight, minlength=n)
-        # Empty pieces of a label that crosses a major barrier.
-        crossing = np.zeros(n, dtype=bool)
-        inner_major = major & (la == lb)
-        crossing[side[edges[inner_major, 0]]] = True
-        crossing[side[edges[inner_major, 1]]] = True
-        # ... of labels that keep some weight (a label of no weight at all, such as
-        # an institution of no household, keeps its land).
-        label_weight = np.bincount(labels, weight, minlength=int(labels.max()) + 1)
-        piece_label = np.zeros(n, dtype=np.int64)
-        piece_label[side] = labels
-        candidates = np.flatnonzero(crossing & (piece_weight <= 0)
-                                    & (label_weight[piece_label] > 0))
-        for piece in candidates.tolist():
+        side, piece_weight, piece_label, crossing = _sides(edges, labels, weight, major)
+        for piece in choose(labels, side, piece_weight, piece_label, crossing).tolist():
             cells = np.flatnonzero(side == piece)
-            moved += _move_piece(edges, shared, labels, major, cells, group)
+            moved += _move_piece(edges, shared, labels, major, cells,
+                                 weight=None if band is None else weight, band=band, **move)
         if moved == 0:
             break
     return labels
 
 
-def _move_piece(edges, shared, labels, major, cells, group) -> bool:
-    """Move ``cells`` (one empty piece of a label) to its best open neighbour; True if moved."""
+def _sides(edges: np.ndarray, labels: np.ndarray, weight: np.ndarray, major: np.ndarray):
+    """The sides of labels: pieces of each label connected without crossing ``major`` edges.
+
+    Returns the piece of each cell, the weight and label of each piece (indexed by
+    piece), and whether a piece's label runs across a major edge at it.
+    """
+    n = len(labels)
+    side = pieces(n, edges[~major], labels) if (~major).any() else np.arange(n)
+    piece_weight = np.bincount(side, weight, minlength=n)
+    piece_label = np.zeros(n, dtype=np.int64)
+    piece_label[side] = labels
+    crossing = np.zeros(n, dtype=bool)
+    inner_major = major & (labels[edges[:, 0]] == labels[edges[:, 1]])
+    crossing[side[edges[inner_major, 0]]] = True
+    crossing[side[edges[inner_major, 1]]] = True
+    return side, piece_weight, piece_label, crossing
+
+
+def _in_band(values: np.ndarray, band: tuple[float, float]) -> int:
+    return int(((values >= band[0]) & (values <= band[1])).sum())
+
+
+def _move_piece(edges, shared, labels, major, cells, group=None, weight=None, band=None,
+                frozen=None) -> bool:
+    """Move ``cells`` (one piece of a label) to its best open neighbour; True if moved.
+
+    With ``weight`` and ``band``, only when the two labels keep as many within the band.
+    """
     own = int(labels[cells[0]])
     if (labels[cells] != own).any():
         return False
@@ -404,6 +474,8 @@ def _move_piece(edges, shared, labels, major, cells, group) -> bool:
     open_to = border & ~major & (other != own)
     if group is not None:
         open_to &= group[other] == group[own]
+    if frozen is not None:
+        open_to &= ~frozen[other]
     if not open_to.any():
         return False
     nbr, length = np.unique(other[open_to], return_inverse=True)
@@ -414,6 +486,12 @@ def _move_piece(edges, shared, labels, major, cells, group) -> bool:
     after = (border & major & (other == to)) * shared
     if after.sum() >= before.sum():
         return False
+    if band is not None:
+        moving = float(weight[cells].sum())
+        w_own, w_to = float(weight[labels == own].sum()), float(weight[labels == to].sum())
+        if _in_band(np.array([w_own - moving, w_to + moving]), band) < _in_band(
+                np.array([w_own, w_to]), band):
+            return False
     rest = np.flatnonzero((labels == own) & ~inside)
     if len(rest) and len(np.unique(_piece_of(edges, rest))) > 1:
         return False

@@ -18,7 +18,9 @@ Each census area's cells are cut into parts near the target (households or perso
 4. parts with no household (no building, or only garages, offices, ...) join the
    neighbour in their census area they share most boundary with, and empty land
    across a major barrier from the rest of its part goes to a neighbour on its own
-   side (:func:`eapart.partition.regions.labels.detach_empty_sides`);
+   side (:func:`eapart.partition.regions.labels.detach_empty_sides`), and so do
+   households across one, where the move keeps as many small areas in the band
+   (:func:`eapart.partition.regions.labels.detach_weighted_sides`);
 5. a part wholly inside one other part gets a corridor of that part's cells out to
    a third part or the township edge (:func:`eapart.partition.regions.labels.open_enclaves`),
    over empty land where it can, so that no small area is a ring with a hole.
@@ -42,6 +44,7 @@ from eapart.partition.regions.labels import (
     absorb_empty,
     components,
     detach_empty_sides,
+    detach_weighted_sides,
     open_enclaves,
 )
 
@@ -216,6 +219,43 @@ def _occupied(labels, weight, has_building, kept, part_group) -> np.ndarray:
     return occupied | (with_building & none[part_group])
 
 
+def join_isolated(graph: CellGraph, labels: np.ndarray, kinds: list[str], weight: np.ndarray,
+                  part_group: np.ndarray, params: PartitionParams):
+    """Join each isolated group far below the minimum to its cheapest neighbour.
+
+    An ``undersize_isolated`` part lighter than ``join_isolated_below x min`` (a
+    farm or two across a river) joins the neighbouring part of its census area,
+    across the barrier, whose size it brings nearest the target (the longest shared
+    boundary on a tie); that part is flagged ``joined_across_barrier``. Heavier
+    isolated groups stay apart. Returns new labels and kinds (the joined part's
+    label is left empty, and absorbed as empty land is).
+    """
+    limit = params.join_isolated_below * params.min_size
+    n_parts = len(kinds)
+    part_w = np.bincount(labels, weight, minlength=n_parts)
+    kinds = list(kinds)
+    e = graph.edges
+    for p in np.flatnonzero([k == fl.UNDERSIZE_ISOLATED for k in kinds]).tolist():
+        if part_w[p] >= limit:
+            continue
+        la, lb = labels[e[:, 0]], labels[e[:, 1]]
+        out = (la == p) != (lb == p)
+        other = np.where(la == p, lb, la)[out]
+        ok = (part_group[other] == part_group[p]) & np.isin(
+            np.asarray(kinds, dtype=object)[other], ["", fl.JOINED_ACROSS_BARRIER])
+        if not ok.any():
+            continue
+        nbr, inv = np.unique(other[ok], return_inverse=True)
+        shared = np.bincount(inv, graph.shared_length[out][ok])
+        miss = np.abs(part_w[nbr] + part_w[p] - params.target)
+        to = int(nbr[np.lexsort((nbr, -shared, miss))[0]])
+        labels[labels == p] = to
+        part_w[to] += part_w[p]
+        part_w[p] = 0
+        kinds[to], kinds[p] = fl.JOINED_ACROSS_BARRIER, ""
+    return labels, kinds
+
+
 def cut_small_areas(
     graph: CellGraph,
     group: np.ndarray,
@@ -253,13 +293,19 @@ def cut_small_areas(
         kinds = kinds + [""] * (int(rest_labels.max()) + 1)
     part_group = np.zeros(len(kinds), dtype=np.int64)
     part_group[labels] = group
-    kept = np.array([bool(k) for k in kinds], dtype=bool)
+    if params.join_isolated_below > 0 and not params.allow_barrier_crossing:
+        labels, kinds = join_isolated(graph, labels, kinds, weight, part_group, params)
+    joined = np.array([k == fl.JOINED_ACROSS_BARRIER for k in kinds], dtype=bool)
+    kept = np.array([bool(k) for k in kinds], dtype=bool) & ~joined
     occupied = _occupied(labels, weight, has_building, kept, part_group)
     labels = absorb_empty(graph.edges, graph.shared_length, labels, occupied, part_group)
     major = np.isin(graph.barrier, MAJOR_BARRIERS)
     if not params.allow_barrier_crossing:
         labels = detach_empty_sides(graph.edges, graph.shared_length, labels, weight, major,
                                     part_group)
+        labels = detach_weighted_sides(graph.edges, graph.shared_length, labels, weight, major,
+                                       (params.min_size, params.max_size), part_group,
+                                       frozen=kept | joined)
     part_weight = np.bincount(labels, weight, minlength=len(kinds))
     labels = open_enclaves(
         graph.edges, labels, weight, graph.outer_length,
