@@ -3,10 +3,17 @@
 The client only decides what to run (complete counties are skipped here, without
 a task), hands each county to the scheduler with ``client.submit`` and collects
 the summary rows with ``as_completed`` in the order counties finish. A county task
-reads, cuts, assembles, writes and maps its county (:func:`eapart.batch.run_county`)
-with its townships in the worker's own process: with thousands of counties and
-hundreds of workers the counties alone keep every worker busy, and a nested
-township fan-out would only add scheduler traffic and copies of the buildings.
+reads, cuts, assembles, writes and maps its county (:func:`eapart.batch.run_county`),
+by default with its townships in the worker's own process: with thousands of
+counties and hundreds of workers the counties alone keep every worker busy, and
+each township task would ship its buildings through the scheduler and back. With
+``spread_townships`` a county task instead hands its townships to the cluster
+through :func:`township_client` (Dask's ``worker_client``: the county task leaves
+the worker's thread pool while it waits, so the worker runs township tasks, or
+another county, meanwhile). That is for fewer counties than workers, or a few
+very large ones; on 12 small counties and 2 workers it was faster in one run on
+a loaded machine (bench/RESULTS.md, "A nation on a cluster"), which is not yet
+enough to make it the default.
 
 A county task returns a failed row rather than raising, so Dask's ``retries``
 only matter for what the task cannot catch; a worker that dies mid-county is
