@@ -187,6 +187,9 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     if cfg.input is None and not cfg.layers:
         cfg = dataclasses.replace(cfg, input=bundled_sample())
     cfg.validate()
+    if cfg.edits is not None and cfg.previous is None:
+        raise UsageError("--edits applies to an earlier output: give it with --previous OUT "
+                         "(or use `eapart edit apply OUT EDITS --out NEW`)")
     final = real_destination(Path(cfg.out))
     refuse_inputs_inside(final, given_inputs(cfg))
     with destination_lock(final):
@@ -207,9 +210,12 @@ def given_inputs(cfg: RunConfig) -> dict[str, Path]:
         inputs[f"--{layer}"] = split_source(source)[0]
     if cfg.config_file is not None:
         inputs["--config"] = Path(cfg.config_file)
-    if cfg.keep_codes_from is not None and \
-            real_destination(cfg.keep_codes_from) != real_destination(cfg.out):
-        inputs["--keep-codes-from"] = Path(cfg.keep_codes_from)
+    if cfg.edits is not None:
+        inputs["--edits"] = Path(cfg.edits)
+    for option, folder in (("--keep-codes-from", cfg.keep_codes_from),
+                           ("--previous", cfg.previous)):
+        if folder is not None and real_destination(folder) != real_destination(cfg.out):
+            inputs[option] = Path(folder)
     return inputs
 
 
@@ -218,10 +224,15 @@ def _run_locked(cfg: RunConfig, final: Path, progress: Progress) -> RunResult:
         read_previous(cfg.keep_codes_from)  # fail before the work when it is no good output
     with progress.stage("read inputs"):
         inputs = read_inputs(cfg)
+    if cfg.previous is not None:
+        return _rerun(cfg, final, inputs, progress)
     areas, results = cut(plan(cfg, inputs), progress)
+    from eapart.edits.registry import fresh_registry, write_registry
+
     with atomic_directory(final, force=cfg.force) as tmp:
         with progress.stage("write"):
             areas.to_file(tmp, cfg.gpkg_version)
+            write_registry(tmp / GPKG_NAME, fresh_registry(areas.layers))
         if cfg.maps:
             from eapart.review.pages import build_review_maps
 
@@ -238,6 +249,39 @@ def _run_locked(cfg: RunConfig, final: Path, progress: Progress) -> RunResult:
     return RunResult(out=Path(cfg.out), report=areas.report, timings=dict(progress.timings),
                      engine_timings=engine_seconds(results), summary=summary,
                      areas=areas.replace(outdir=Path(cfg.out)))
+
+
+def _rerun(cfg: RunConfig, final: Path, inputs, progress: Progress) -> RunResult:
+    """A ``--previous`` run: redraw only the small areas whose buildings changed."""
+    from eapart.edits.edition import write_edition
+    from eapart.edits.rerun import rerun_plan
+
+    with progress.stage("compare with previous"):
+        plan_ = rerun_plan(inputs, Path(cfg.previous), cfg.edits)
+    source = "inputs" + (f" + {Path(cfg.edits).name}" if cfg.edits else "")
+    report = write_edition(plan_, final, force=cfg.force, maps=cfg.maps,
+                           progress=progress, source=source)
+    summary = summary_lines(report, Path(cfg.out), progress.timings)
+    summary.extend(codes_kept_lines(report))
+    return RunResult(out=Path(cfg.out), report=report, timings=dict(progress.timings),
+                     summary=summary)
+
+
+def codes_kept_lines(report: dict) -> list[str]:
+    """Closing lines of an edition: what changed, and how many codes each township kept."""
+    last = report["code_history"][-1]
+    kept = report["code_stability"]
+    lines = [f"Edition {report['edition']}: codes " + ", ".join(
+        f"{k} {last[k]}" for k in ("U", "S", "M", "X", "N", "R")) + "; "
+        f"{kept['buildings_same_code_share']:.1%} of the buildings kept their small-area code "
+        "(see changes.csv)."]
+    for row in report.get("per_township", []):
+        mine = row.get("code_stability")
+        if mine:
+            lines.append(f"  {row['township_code']} {row['name']}: "
+                         f"{mine['small_area_codes_kept']} of {mine['small_area_codes_before']} "
+                         f"small-area codes kept")
+    return lines
 
 
 def rebuild_maps(

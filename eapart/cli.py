@@ -146,6 +146,11 @@ def _layer_options(func: Callable) -> Callable:
               "buildings keep their codes.")
 @click.option("--min-placed-share", type=float,
               help="Fail when fewer than this share of the buildings lie in a township [0.01].")
+@click.option("--previous", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="An earlier output: keep its areas and codes, redraw only the small areas "
+              "whose buildings changed (and what --edits asks); writes changes.csv.")
+@click.option("--edits", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="An edits file (edits.csv or .json) to apply on --previous.")
 @click.option("--formats", metavar="FMT,...",
               help="Also export: gpkg,shp,geojson,parquet,fgb,csv,xlsx.")
 @click.option("--language", type=click.Choice(["zh", "en"]),
@@ -453,6 +458,109 @@ def sheets_command(outdir, codes, by, jobs, quiet) -> None:
         else:
             progress.message(line)
     progress.message(f"Wrote {len(result.paths)} PDF file(s) in {display_path(outdir)}/sheets")
+
+
+# --- eapart edit / diff -----------------------------------------------------------------
+
+@main.group("edit")
+def edit_group() -> None:
+    """Correct an output: check or apply an edits file (edits.csv or edits.json).
+
+    \b
+    Examples:
+      eapart edit template out/ edits.csv     # an empty file tied to out/
+      eapart edit check out/ edits.csv        # what each line will do; exit 1 if refused
+      eapart edit apply out/ edits.csv --out out2/
+    """
+
+
+@edit_group.command("template")
+@click.argument("outdir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("edits", type=click.Path(path_type=Path, dir_okay=False))
+@_errors_to_exit_codes
+def edit_template_command(outdir, edits) -> None:
+    """Write an empty EDITS file (CSV or JSON by its suffix) tied to OUTDIR."""
+    from eapart.domain.areas import Areas
+    from eapart.edits.format import fingerprint, write_edits_csv, write_edits_json
+
+    if edits.exists():
+        raise UsageError(f"{edits.name} exists: choose another name, or edit it")
+    made_on = fingerprint(Areas.read(outdir, ("buildings",), geometry=False).buildings)
+    writer = write_edits_json if edits.suffix.lower() == ".json" else write_edits_csv
+    writer(edits, made_on, [])
+    click.echo(f"Wrote {display_path(edits)} (made_on {made_on})")
+
+
+@edit_group.command("check")
+@click.argument("outdir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("edits", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@_errors_to_exit_codes
+def edit_check_command(outdir, edits) -> None:
+    """Say, line by line, what each edit of EDITS will do to OUTDIR, or why it is refused.
+
+    Exits 1 when any line is refused (then `edit apply` applies nothing).
+    """
+    from eapart.edits.edition import check_file
+
+    plan = check_file(outdir, edits)
+    for v in plan.verdicts:
+        status = f"REFUSED: {v.refused}" if v.refused else v.effect
+        click.echo(f"line {v.edit.line} ({v.edit.id}, {v.edit.op}): {status}")
+    refused = plan.refused
+    click.echo(f"{len(plan.verdicts)} edit(s): {len(plan.verdicts) - len(refused)} ok, "
+               f"{len(refused)} refused.")
+    if refused:
+        sys.exit(1)
+
+
+@edit_group.command("apply")
+@click.argument("outdir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("edits", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--out", "-o", "new_out", type=click.Path(path_type=Path), required=True,
+              help="Where the edited output goes (may be OUTDIR itself, with --force).")
+@click.option("--force", is_flag=True, help="Replace an existing eapart output directory.")
+@click.option("--no-maps", is_flag=True, help="Skip the HTML review maps.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress, only errors.")
+@_errors_to_exit_codes
+def edit_apply_command(outdir, edits, new_out, force, no_maps, quiet) -> None:
+    """Apply every line of EDITS to OUTDIR and write the next edition to --out.
+
+    All lines apply or none do. Locked and untouched areas come back exactly as
+    they were; only the small areas an edit touches are redrawn.
+    """
+    from eapart.edits.edition import apply_file
+
+    progress = Progress(quiet=quiet)
+    plan, report = apply_file(outdir, edits, new_out, force=force, maps=not no_maps,
+                              progress=progress)
+    last = report["code_history"][-1]
+    click.echo(f"Applied {len(plan.verdicts)} edit(s): edition {report['edition']}, "
+               f"{report['edits']['redrawn_small_areas']} small area(s) redrawn; codes "
+               + ", ".join(f"{k} {last[k]}" for k in ("U", "S", "M", "X", "N", "R")))
+    click.echo(f"Flagged: {report['flagged_small_areas']} small area(s) "
+               f"(see {display_path(new_out)}/summary.csv and changes.csv).")
+
+
+@main.command("diff")
+@click.argument("old", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("new", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--out", "-o", "table", type=click.Path(path_type=Path, dir_okay=False),
+              help="Where changes.csv goes [NEW/changes.csv].")
+@_errors_to_exit_codes
+def diff_command(old, new, table) -> None:
+    """Write changes.csv: how each small area code of OLD became the codes of NEW."""
+    from eapart.domain.areas import Areas
+    from eapart.edits.changes import CHANGES_NAME, change_counts, code_changes, write_changes
+
+    before = Areas.read(old, ("buildings", "small_areas"), geometry=False)
+    after = Areas.read(new, ("buildings", "small_areas"), geometry=False)
+    changes = code_changes(before.buildings, after.buildings, None,
+                           before.small_areas["small_area_code"],
+                           after.small_areas["small_area_code"])
+    path = table or Path(new) / CHANGES_NAME
+    write_changes(path, changes)
+    counts = change_counts(changes)
+    click.echo(f"Wrote {display_path(path)}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 # --- eapart assign ----------------------------------------------------------------------

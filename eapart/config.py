@@ -184,6 +184,11 @@ class RunConfig:
     jobs: int | None = None
     scheduler: str | None = None
     keep_codes_from: Path | None = None
+    #: An earlier output to re-run on: only small areas whose buildings changed are
+    #: redrawn, every other area is kept as it was (``--previous``).
+    previous: Path | None = None
+    #: An edits file applied on top of ``previous`` (``--edits``).
+    edits: Path | None = None
     config_file: Path | None = None
     config_text: str | None = None
     #: A run that places fewer than this share of the buildings in a township is an

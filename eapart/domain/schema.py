@@ -167,6 +167,8 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("out", "output", "out", str, frozenset({CLI, MANIFEST})),
     Parameter("force", "output", "force", bool, frozenset({CLI})),
     Parameter("keep_codes_from", "output", "keep_codes_from", str, frozenset({CLI})),
+    Parameter("previous", "output", "previous", str, frozenset({CLI})),
+    Parameter("edits", "output", "edits", str, frozenset({CLI})),
 )
 
 

@@ -150,7 +150,7 @@ def prepare_inputs(frames: dict[str, gpd.GeoDataFrame], cfg: RunConfig,
         if len(frames[layer]) == 0:
             raise InputError(f"{wheres[layer]} is empty: it needs at least one feature")
 
-    work_crs = _work_crs(frames["townships"], input_crs)
+    work_crs = work_crs_for(frames["townships"], input_crs)
     stats: dict = {"layers": {k: len(v) for k, v in frames.items()}, "repaired": {}}
 
     townships = _prepare_townships(frames["townships"], wheres["townships"], cfg, warnings, stats)
@@ -183,7 +183,7 @@ def prepare_inputs(frames: dict[str, gpd.GeoDataFrame], cfg: RunConfig,
             frames["villages"].to_crs(work_crs), wheres["villages"], cfg, work["townships"],
             notes, warnings, stats,
         )
-    barriers, features = _prepare_barriers(frames, wheres, cfg, work_crs)
+    barriers, features = prepare_barriers(frames, wheres, cfg, work_crs)
 
     hh = _households(frames["buildings"], work["buildings"], work["townships"], cfg, wheres)
     work["buildings"]["households"] = hh.households
@@ -256,7 +256,7 @@ def _feature_labels(frame: gpd.GeoDataFrame, layer: str, cfg: RunConfig, where: 
     return np.where(pd.isna(ids), rows, ids)
 
 
-def _work_crs(townships: gpd.GeoDataFrame, crs: pyproj.CRS) -> pyproj.CRS:
+def work_crs_for(townships: gpd.GeoDataFrame, crs: pyproj.CRS) -> pyproj.CRS:
     minx, miny, maxx, maxy = townships.total_bounds
     x, y = (minx + maxx) / 2, (miny + maxy) / 2
     if not crs.is_geographic:
@@ -628,7 +628,7 @@ def _next_free(township: str, used: dict[str, set[str]], rural: bool) -> str:
 
 # --- barriers ------------------------------------------------------------------------
 
-def _prepare_barriers(frames, wheres, cfg: RunConfig, work_crs):
+def prepare_barriers(frames, wheres, cfg: RunConfig, work_crs):
     """Roads, rail and water as ranked lines in the work CRS, and as read for output."""
     parts = []
     features = {}

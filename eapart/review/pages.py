@@ -34,6 +34,7 @@ from eapart.io.crs import metric_crs
 from eapart.review import assets
 from eapart.review.colouring import colour_indices, palette_for
 from eapart.review.coverage import empty_shares
+from eapart.review.edit_data import edit_meta
 from eapart.review.flag_styles import flag_styles
 from eapart.review.geojson import display_crs_frame, simplify_coverage
 from eapart.review.histogram import size_histogram
@@ -321,8 +322,10 @@ def township_page(data: ReviewData, code: str, tiles: dict | None,
         histogram=histogram_for(data, small), details=summary_rows(data.report, DETAIL_KEYS),
         hints=hints_for(small))
     bounds = township.total_bounds if len(township) else pick["buildings"].total_bounds
+    edit = edit_meta(data.outdir, data.band, layers["buildings"], pick["small_areas"])
     return render_page(title=f"Township {title} – review map", parts=parts, bounds=bounds,
-                       tiles=tiles, data=data, page="township", panel=panel_html(panel))
+                       tiles=tiles, data=data, page="township", panel=panel_html(panel),
+                       extra_meta={"edit": edit})
 
 
 def first(series: pd.Series | None) -> str | None:
@@ -442,7 +445,11 @@ def township_rows(data: ReviewData, code: str,
 def render_page(*, title: str, parts: list[tuple[LayerSpec, gpd.GeoDataFrame]],
                 bounds: np.ndarray, tiles: dict | None, data: ReviewData, page: str,
                 panel: str, extra_meta: dict | None = None) -> str:
-    """One self-contained HTML page drawing ``parts`` in this order."""
+    """One self-contained HTML page drawing ``parts`` in this order.
+
+    ``extra_meta`` joins the page data's ``meta``; with an ``edit`` entry (the edit
+    mode's data, :mod:`eapart.review.edit_data`) the page gets ``assets/edit.js``.
+    """
     figure = Figure(title=escape(title))
     west, south, east, north = (float(v) for v in bounds)
     fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=12,
@@ -475,6 +482,9 @@ def render_page(*, title: str, parts: list[tuple[LayerSpec, gpd.GeoDataFrame]],
     header.add_child(RawHtml(assets.style_tag(assets.review_asset("review.css")), "review_css"))
     header.add_child(RawHtml(assets.script_tag(assets.leaflet_js()), "leaflet_js"))
     header.add_child(RawHtml(assets.script_tag(assets.review_asset("review.js")), "review_js"))
+    if (extra_meta or {}).get("edit") is not None:
+        header.add_child(RawHtml(assets.style_tag(assets.review_asset("edit.css")), "edit_css"))
+        header.add_child(RawHtml(assets.script_tag(assets.review_asset("edit.js")), "edit_js"))
     figure.html.add_child(RawHtml(
         f'<script type="application/json" id="eapart-data">{payload}</script>', "data"))
     figure.html.add_child(RawHtml(panel, "panel"))
