@@ -302,44 +302,61 @@ def sample_command(out, n_buildings, n_townships, seed, county_code, force, quie
 # --- eapart batch ----------------------------------------------------------------------
 
 @main.command("batch")
-@click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--summary", type=click.Path(path_type=Path, dir_okay=False),
+@click.argument("manifest", metavar="MANIFEST")
+@click.option("--summary", metavar="PATH|URL",
               help="National summary table [national_summary.csv beside the manifest].")
-@click.option("--jobs", "-j", type=int, help="Local processes per county [all cores].")
-@click.option("--scheduler", metavar="ADDRESS", help="Run townships on this Dask scheduler.")
+@click.option("--jobs", "-j", type=int,
+              help="Local processes per county, without a cluster [all cores].")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run each county as a task on this Dask scheduler (tcp://host:8786).")
+@click.option("--cluster", metavar="local:N",
+              help="Start a local Dask cluster of N workers for the batch, one county each.")
+@click.option("--spread-townships", is_flag=True,
+              help="On a cluster, run each county's townships as tasks too (few counties).")
 @click.option("--formats", metavar="FMT,...", help="Also export these formats per county.")
 @click.option("--no-maps", is_flag=True, help="Skip the HTML review maps.")
 @click.option("--force", is_flag=True, help="Redo counties whose output is already complete.")
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress; failed counties and errors still go to stderr.")
 @_errors_to_exit_codes
-def batch_command(manifest, summary, jobs, scheduler, formats, no_maps, force, quiet) -> None:
+def batch_command(manifest, summary, jobs, scheduler, cluster, spread_townships, formats,
+                  no_maps, force, quiet) -> None:
     """Run every county of MANIFEST (CSV: input, county_code, out, optional parameters).
 
-    A county whose output is complete is skipped, so an interrupted batch resumes.
-    A national summary table is written after every county.
+    Paths may be local or fsspec URLs (s3://bucket/key). A county whose output is
+    complete is skipped, so an interrupted batch resumes. A national summary
+    table is written after every county and a progress line printed to stderr.
 
     \b
     Example manifest:
       input,county_code,out,target_households
       counties/420117.gpkg,420117,results/420117,80
-      counties/420102.gpkg,420102,results/420102,100
+      s3://census/420102.gpkg,420102,s3://census/results/420102,100
     """
     from eapart.batch import BatchOptions, run_batch
+    from eapart.batch_progress import NationalProgress
     from eapart.io.export import parse_formats
 
-    options = BatchOptions(jobs=jobs, scheduler=scheduler, maps=not no_maps, force=force,
+    if scheduler and cluster:
+        raise UsageError("give --scheduler or --cluster, not both")
+    if cluster:
+        from eapart.national import parse_cluster
+
+        parse_cluster(cluster)
+    if spread_townships and not (scheduler or cluster):
+        raise UsageError("--spread-townships needs --scheduler or --cluster")
+    options = BatchOptions(jobs=jobs, scheduler=scheduler, cluster=cluster, maps=not no_maps,
+                           force=force, spread_townships=spread_townships,
                            formats=tuple(parse_formats(formats)) if formats else ())
 
     def report(row: dict) -> None:
-        if quiet and row["status"] == "failed":
-            click.echo(f"{row['county_code'] or row['input']}: failed: {row['message']}",
-                       err=True)
         if not quiet:
             extra = f": {row['message']}" if row["message"] else ""
             click.echo(f"{row['county_code'] or row['input']}: {row['status']}{extra}")
 
-    table = run_batch(manifest, options, summary, on_county=report)
+    # The progress line goes to stderr unless quiet; a failed county's warning always.
+    progress = NationalProgress(0, quiet=quiet)
+    table = run_batch(manifest, options, summary, on_county=report, progress=progress)
     failed = int((table["status"] == "failed").sum())
     if not quiet:
         done = int((table["status"] == "done").sum())

@@ -64,6 +64,7 @@ from eapart.review.panels import (
     percent,
     summary_rows,
 )
+from eapart.review.stable_ids import numbered_element_ids
 from eapart.review.worst import EMPTY_SHARE, township_table, worst_areas, worst_list
 from eapart.rounding import count_value
 
@@ -447,6 +448,7 @@ def township_rows(data: ReviewData, code: str,
     return rows + band_rows(data.band)
 
 
+@numbered_element_ids
 def render_page(*, title: str, parts: list[tuple[LayerSpec, gpd.GeoDataFrame]],
                 bounds: np.ndarray, tiles: dict | None, data: ReviewData, page: str,
                 panel: str, extra_meta: dict | None = None) -> str:
