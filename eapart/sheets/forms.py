@@ -26,6 +26,7 @@ import numpy as np
 from eapart.domain.schema import SMALL_AREA_CODE
 from eapart.sheets.canvas import Canvas
 from eapart.sheets.pdf import PAGE_SIZE
+from eapart.sheets.printed import printed_count, printed_text
 
 PAGE_W, PAGE_H = PAGE_SIZE
 MM = 72 / 25.4  # points per millimetre
@@ -200,29 +201,14 @@ def ruled_table(canvas: Canvas, fonts, columns: tuple[Column, ...], cells: list[
                      fonts.regular, TEXT_SIZE, ha=column.align, va="center")
 
 
-def _count(value) -> str:
-    """A count as printed: whole numbers as such, fractions given in the data kept."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return ""
-    if float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.2f}".rstrip("0")
-
-
-def _text(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value)
-
-
 def building_list_rows(data, rows: np.ndarray) -> list[list[str]]:
     """The building list's cells: one row per building in walking order, then totals."""
-    cells = [[str(k), _text(data.building_id[r]), _text(data.building_name[r]),
-              _text(data.building_type[r]), _count(data.building_floors[r]),
-              _count(data.building_households[r]), "", ""]
+    cells = [[str(k), printed_text(data.building_id[r]), printed_text(data.building_name[r]),
+              printed_text(data.building_type[r]), printed_count(data.building_floors[r]),
+              printed_count(data.building_households[r]), "", ""]
              for k, r in enumerate(rows, start=1)]
     cells.append([WORDS["totals"], WORDS["buildings"].format(count=len(rows)), "", "", "",
-                  _count(float(np.nansum(data.building_households[rows]))), "", ""])
+                  printed_count(float(np.nansum(data.building_households[rows]))), "", ""])
     return cells
 
 

@@ -16,7 +16,6 @@ interpreted: a ``$`` or ``<script>`` in a name prints as it is.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +28,7 @@ from eapart.sheets.index import INDEX_TEXT
 from eapart.sheets.layout import MapLayout, View, layout_map, number_labels
 from eapart.sheets.map import STYLE, draw_map, obstacles
 from eapart.sheets.pdf import PAGE_SIZE, PdfFont
+from eapart.sheets.printed import printed_count, printed_text
 
 PAGE_W, PAGE_H = PAGE_SIZE
 MAP_BOX = (0.06, 0.135, 0.88, 0.79)  # left, bottom, width, height (page fraction)
@@ -156,30 +156,14 @@ def _legend(canvas: Canvas, fonts: SheetFonts) -> None:
             x0 += LEGEND_SYMBOL + font.width(label, LEGEND_FONT) + LEGEND_GAP
 
 
-def _number(value) -> str:
-    """A count as printed: whole numbers as such, fractions given in the data kept."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.2f}".rstrip("0")
-
-
-def _text(value) -> str:
-    """A name from the data as printable text (missing names print as nothing)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value)
-
-
 def _title(canvas: Canvas, fonts: SheetFonts, data: SheetData, code: str, page: int,
            pages: int) -> None:
     row = data.records[code]
     left, right = 0.06 * PAGE_W, 0.94 * PAGE_W
     canvas.text(left, 0.968 * PAGE_H, f"{LABELS['title']} {code}", fonts.bold, 15)
     canvas.text(left, 0.946 * PAGE_H,
-                f"{_text(row.get('township_name'))} ({row['township_code']})  ·  "
-                f"{_text(row.get('census_area_name'))} ({row['census_area_code']})",
+                f"{printed_text(row.get('township_name'))} ({row['township_code']})  ·  "
+                f"{printed_text(row.get('census_area_name'))} ({row['census_area_code']})",
                 fonts.regular, 10)
     if code in data.crew:
         canvas.text(left, 0.929 * PAGE_H, data.crew[code], fonts.regular, 8)
@@ -196,9 +180,10 @@ def _title(canvas: Canvas, fonts: SheetFonts, data: SheetData, code: str, page: 
 def _totals(canvas: Canvas, fonts: SheetFonts, data: SheetData, plan: PagePlan) -> None:
     row = data.records[plan.code]
     households = row.get("households", data.building_households[plan.rows].sum())
-    text = LABELS["totals"].format(households=_number(households),
-                                   persons=_number(row.get("persons")),
-                                   buildings=_number(row.get("buildings", len(plan.rows))))
+    text = LABELS["totals"].format(households=printed_count(households, "—"),
+                                   persons=printed_count(row.get("persons"), "—"),
+                                   buildings=printed_count(
+                                       row.get("buildings", len(plan.rows)), "—"))
     canvas.text(0.06 * PAGE_W, 0.075 * PAGE_H, text, fonts.bold, 9)
     flags = row.get("flags", "")
     if isinstance(flags, str) and flags:
