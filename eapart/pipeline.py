@@ -30,7 +30,6 @@ from eapart.domain.schema import (
 from eapart.io.read import Inputs
 from eapart.partition.model import PartitionParams, TownshipResult, TownshipTask
 from eapart.partition.regions.shares import share
-from eapart.partition.walk import walk_numbers
 from eapart.rounding import count_column, whole_counts
 
 
@@ -151,7 +150,6 @@ def assemble(inputs: Inputs, results: list[TownshipResult], parameters: dict) ->
     census = census.sort_values(CENSUS_AREA_CODE).reset_index(drop=True).to_crs(crs)
 
     buildings = _building_layer(inputs, results)
-    buildings[WALK_NUMBER] = _walk_numbers(inputs, buildings, small)
     _report_whole_counts(buildings, small, census)
     townships = _township_layer(inputs, buildings, census, small)
     layers = {
@@ -185,26 +183,13 @@ def _building_layer(inputs: Inputs, results: list[TownshipResult]) -> gpd.GeoDat
             "name": b["name"].to_numpy(dtype=object),
             "floors": b["floors"].to_numpy(dtype=float) if "floors" in b
             else np.full(len(b), np.nan),
+            WALK_NUMBER: b["building_id"].map(assignment[WALK_NUMBER]).fillna(0)
+            .to_numpy(dtype=np.int64),
         },
         geometry=inputs.building_geometry.array,
         crs=inputs.input_crs,
     )
     return out[out[TOWNSHIP_CODE].notna()].reset_index(drop=True)
-
-
-def _walk_numbers(inputs: Inputs, buildings: gpd.GeoDataFrame,
-                  small: gpd.GeoDataFrame) -> np.ndarray:
-    """Each building's place on the walking route of its small area (see
-    :mod:`eapart.partition.walk`), computed in the work CRS."""
-    work = buildings.geometry.to_crs(inputs.work_crs).array
-    points = shapely.get_coordinates(shapely.point_on_surface(work))
-    areas = dict(zip(small[SMALL_AREA_CODE], small.geometry.to_crs(inputs.work_crs).array,
-                     strict=True))
-    barriers = inputs.barriers
-    lines = np.asarray(barriers.geometry.array)[barriers["rank"].to_numpy() != "path"] \
-        if len(barriers) else np.zeros(0, dtype=object)
-    return walk_numbers(points, buildings[SMALL_AREA_CODE].to_numpy(dtype=object), areas,
-                        lines)
 
 
 def _report_whole_counts(buildings: gpd.GeoDataFrame, small: gpd.GeoDataFrame,

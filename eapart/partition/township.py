@@ -32,7 +32,13 @@ from scipy import sparse
 from eapart.domain import flags as fl
 from eapart.domain.codes import number_in_order
 from eapart.domain.rules import SMALL_AREAS_PER_CENSUS_AREA
-from eapart.domain.schema import CENSUS_AREA_CODE, MEASURES, SMALL_AREA_CODE, TOWNSHIP_CODE
+from eapart.domain.schema import (
+    CENSUS_AREA_CODE,
+    MEASURES,
+    SMALL_AREA_CODE,
+    TOWNSHIP_CODE,
+    WALK_NUMBER,
+)
 from eapart.errors import InputError, UsageError, list_ids
 from eapart.partition import quality as q
 from eapart.partition.ceiling import band_ceiling
@@ -58,6 +64,7 @@ from eapart.partition.regions.labels import (
 )
 from eapart.partition.regions.shares import share
 from eapart.partition.regions.small_areas import cut_small_areas
+from eapart.partition.walk import walk_numbers
 
 #: A major barrier runs through a small area when more than this (metres) of it
 #: lies between two of the area's cells.
@@ -154,6 +161,7 @@ def partition_township(task: TownshipTask) -> TownshipResult:
             "building_id": task.buildings["building_id"].to_numpy(),
             CENSUS_AREA_CODE: np.asarray(ca_codes, dtype=object)[ca_of_cell[tess.building_cell]],
             SMALL_AREA_CODE: sa_codes[b_sa],
+            WALK_NUMBER: _walk_numbers(task, tess.building_xy, sa_codes, sa_geoms, b_sa),
         }
     )
     metrics = township_metrics(small, graph, sa_of_cell, params, seconds)
@@ -171,6 +179,21 @@ def partition_township(task: TownshipTask) -> TownshipResult:
         metrics=metrics,
         notes=notes,
     )
+
+
+def _walk_numbers(task: TownshipTask, building_xy: np.ndarray, sa_codes: np.ndarray,
+                  sa_geoms: np.ndarray, b_sa: np.ndarray) -> np.ndarray:
+    """Each building's place on the walking route of its small area
+    (:mod:`eapart.partition.walk`), from the points the cells grew from, in the work CRS.
+
+    Done here, township by township over the workers, rather than once more for the
+    whole county after assembly.
+    """
+    barriers = task.barriers
+    lines = np.asarray(barriers.geometry.array)[barriers["rank"].to_numpy() != "path"] \
+        if len(barriers) else np.zeros(0, dtype=object)
+    areas = dict(zip(sa_codes.tolist(), sa_geoms, strict=True))
+    return walk_numbers(building_xy, sa_codes[b_sa], areas, lines)
 
 
 # --- inputs -------------------------------------------------------------------------------
