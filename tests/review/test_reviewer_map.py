@@ -189,6 +189,12 @@ def test_building_id_on_the_county_page_opens_the_building(chromium, outputs):
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=5000)
     assert str(target["building_id"]) in popup.inner_text()
+    # The map flies to the building: on a loaded machine the flight outlasts any fixed wait.
+    x, y = target.geometry.centroid.x, target.geometry.centroid.y
+    page.wait_for_function(
+        f"(() => {{ const c = eapart.map.getCenter(); "
+        f"return Math.abs(c.lng - {x}) < 5e-4 && Math.abs(c.lat - {y}) < 5e-4; }})()",
+        timeout=10000)
     centre = page.evaluate("(() => { const c = eapart.map.getCenter(); return [c.lng, c.lat]; })()")
     assert target.geometry.buffer(2e-4).contains(shapely.Point(centre))
     assert page.evaluate("eapart.map.getZoom()") >= 17
