@@ -87,9 +87,10 @@ def build_county(spec: dict) -> dict[str, gpd.GeoDataFrame]:
         geometry=strips, crs=CRS)
     rows = []
     for i, b in enumerate(spec["buildings"]):
-        x, y = X0 + b["x"] * w, Y0 + b["y"] * h
-        geom = shapely.Point(x, y) if b["point"] else shapely.box(
-            x, y, x + min(b["w"], w * 0.05), y + min(b["h"], h * 0.05))
+        # Footprints lie wholly inside the county; the ones outside are drawn apart below.
+        bw, bh = min(b["w"], w * 0.05), min(b["h"], h * 0.05)
+        x, y = X0 + b["x"] * (w - bw), Y0 + b["y"] * (h - bh)
+        geom = shapely.Point(x, y) if b["point"] else shapely.box(x, y, x + bw, y + bh)
         rows.append({"id": f"B{i:03d}", "households": b["households"], "geometry": geom})
     for j in range(spec["outside"]):
         rows.append({"id": f"OUT{j}", "households": 1,

@@ -152,9 +152,14 @@ def walk_numbers(points: np.ndarray, groups: np.ndarray, areas: dict,
     keys = np.asarray(groups, dtype=object)
     valid = np.flatnonzero(np.array([isinstance(k, str) and k != "" for k in keys], bool))
     order = valid[np.argsort(keys[valid].astype(str), kind="stable")]
-    bounds = np.flatnonzero(np.r_[True, keys[order][1:] != keys[order][:-1]]) \
-        if len(order) else np.zeros(0, dtype=np.int64)
-    for start, stop in zip(bounds, np.r_[bounds[1:], len(order)], strict=True):
+    if not len(order):
+        return numbers
+    sorted_keys = keys[order].astype(str)
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    bounds = np.flatnonzero(starts)
+    stops = np.append(bounds[1:], len(order))
+    for start, stop in zip(bounds, stops, strict=True):
         members = order[start:stop]
         area = areas.get(keys[members[0]])
         near = lines[np.sort(tree.query(area))] if tree is not None and area is not None \
