@@ -33,18 +33,20 @@ GENERATED_ARGS = ["--small-areas", "3316", "--census-areas", "440"]
 
 
 def layer_digest(path: Path, layer: str) -> str:
-    """SHA-256 of one layer's rows (sorted by every text column), geometry as WKB."""
+    """SHA-256 of one layer's rows (sorted by every column), geometry (if any) as WKB."""
     frame = pyogrio.read_dataframe(path, layer=layer)
-    columns = sorted(c for c in frame.columns if c != frame.geometry.name)
+    geometry = frame.geometry.name if hasattr(frame, "geometry") else None
+    columns = sorted(c for c in frame.columns if c != geometry)
     frame = frame.sort_values(columns, kind="stable").reset_index(drop=True) \
         if columns else frame
     digest = hashlib.sha256()
     for column in columns:
         digest.update(column.encode())
         digest.update("\x1f".join(map(str, frame[column].tolist())).encode())
-    geoms = shapely.normalize(frame.geometry.to_numpy())
-    for wkb in shapely.to_wkb(geoms, output_dimension=2):
-        digest.update(wkb if wkb is not None else b"")
+    if geometry is not None:
+        geoms = shapely.normalize(frame.geometry.to_numpy())
+        for wkb in shapely.to_wkb(geoms, output_dimension=2):
+            digest.update(wkb if wkb is not None else b"")
     return f"{digest.hexdigest()[:16]} ({len(frame):,} rows)"
 
 
