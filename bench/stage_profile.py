@@ -1,9 +1,12 @@
 """Where a whole run's CPU goes, stage by stage: ``eapart run --jobs 1`` under cProfile.
 
 The profiler counts CPU time (``time.process_time``), not wall time, so other work on
-a shared machine does not inflate the figures (profiling itself adds about a third
-to Python-heavy stages). Each stage is the cumulative time of the function that does
-it, summed over townships; imports are timed apart, in a fresh interpreter.
+a shared machine inflates the figures little. Its cost per Python call is not small
+(a CPU-time clock read per call and return, about 1 us each here), so stages made of
+millions of small calls (the partition's region search) grow most: read which stage
+and which function lead, not the seconds. Each stage is the cumulative time of the
+function that does it, summed over townships; imports are timed apart, in a fresh
+interpreter.
 
 Run::
 
