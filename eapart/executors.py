@@ -28,7 +28,7 @@ Work = Callable[[TownshipTask], TownshipResult]
 #: forked from it start with the engine (geopandas, shapely, scipy, networkx) in
 #: memory instead of each importing it anew (about 1 s of CPU per worker).
 #: ``__main__`` is multiprocessing's own default.
-WORKER_MODULES = ("__main__", "eapart.partition.township")
+WORKER_MODULES = ("__main__", "eapart.worker_preload")
 
 
 def default_jobs() -> int:
