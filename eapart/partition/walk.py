@@ -74,14 +74,14 @@ def nearest_neighbour_path(dist: np.ndarray, start: int) -> np.ndarray:
     visited (``dist``: the points' distance matrix)."""
     n = len(dist)
     order = np.empty(n, dtype=np.int64)
-    left = np.ones(n, dtype=bool)
+    left = np.array(dist, dtype=float)  # a visited point's column turns infinite
     current = start
     for k in range(n):
         order[k] = current
-        left[current] = False
+        left[:, current] = np.inf
         if k == n - 1:
             break
-        current = int(np.argmin(np.where(left, dist[current], np.inf)))
+        current = int(left[current].argmin())
     return order
 
 
@@ -90,6 +90,9 @@ def two_opt(dist: np.ndarray, path: np.ndarray) -> np.ndarray:
 
     Each step takes the best reversal of ``path[i..j]`` (the gain of every pair
     at once from the distance matrix ``dist``) until none shortens the path.
+    The distances are kept in path order (row and column ``p``: the point at
+    position ``p``), so every step's gains are slices of one matrix, and a
+    reversal reverses a band of its rows and columns.
     """
     path = path.copy()
     n = len(path)
@@ -97,19 +100,23 @@ def two_opt(dist: np.ndarray, path: np.ndarray) -> np.ndarray:
         return path
     padded = np.zeros((n + 1, n + 1))  # a virtual point n after the end, at no distance
     padded[:n, :n] = dist
-    upper = np.triu(np.ones((n - 1, n - 1), dtype=bool), k=1)
+    ext = np.append(path, n)
+    along = padded[ext[:, None], ext[None, :]]
+    # Pairs (i, j) with j <= i reverse nothing: they never win.
+    never = np.where(np.triu(np.ones((n - 1, n - 1), dtype=bool), k=1), 0.0, -np.inf)
     for _ in range(TWO_OPT_STEPS * n):
-        ext = np.append(path, n)
-        a, b = ext[:n - 1], ext[1:n]  # the edge into position i = 1 .. n-1
-        c, d = ext[1:n], ext[2:n + 1]  # the edge out of position j = 1 .. n-1
-        gain = (padded[a, b][:, None] + padded[c, d][None, :]
-                - padded[a[:, None], c[None, :]] - padded[b[:, None], d[None, :]])
-        gain[~upper] = 0.0
+        step = np.diagonal(along, 1)  # the edge out of each position
+        # edge into position i (a-b) + edge out of position j (c-d) - (a-c) - (b-d)
+        gain = (step[:n - 1, None] + step[None, 1:n]
+                - along[:n - 1, 1:n] - along[1:n, 2:n + 1]) + never
         best = int(np.argmax(gain))
         i, j = divmod(best, n - 1)
         if gain[i, j] <= 1e-9:
             break
-        path[i + 1:j + 2] = path[i + 1:j + 2][::-1]
+        stretch = slice(i + 1, j + 2)
+        path[stretch] = path[stretch][::-1].copy()
+        along[stretch] = along[stretch][::-1].copy()
+        along[:, stretch] = along[:, stretch][:, ::-1].copy()
     return path
 
 
