@@ -231,8 +231,15 @@ def _first_of_each_site(xy: np.ndarray, block: np.ndarray, grid: float = SITE_GR
     """Index of the first point of each site (ordered by block, then position), and
     the site of every point: points within ``grid`` of each other in a block are one."""
     key = np.column_stack([block, np.round(xy / grid).astype(np.int64)])
-    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)
+    # A stable lexicographic sort of the rows: what np.unique(axis=0) does, without
+    # its slow structured-array path (several times faster on 10,000s of points).
+    order = np.lexsort(key.T[::-1])
+    ordered = key[order]
+    new = np.ones(len(key), dtype=bool)
+    new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    inverse = np.empty(len(key), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new], inverse
 
 
 def _voronoi_in_blocks(site_xy: np.ndarray, site_block: np.ndarray, blocks: np.ndarray):
