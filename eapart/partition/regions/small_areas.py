@@ -114,6 +114,24 @@ def band_score(labels: np.ndarray, weight: np.ndarray, params: PartitionParams):
     return int(inside.sum()), -float(excess[~heavy].sum())
 
 
+#: Small areas are drawn towards ``target * (1 +/- TIGHT_SHARE)`` once the band is
+#: as full as it gets: a census office's +/-20% limits are where workloads start to
+#: differ, not where they should be (the +/-11% share is what offices compare).
+TIGHT_SHARE = 0.1
+
+
+def tight_band(params: PartitionParams) -> tuple[float, float]:
+    """``target * (1 +/- TIGHT_SHARE)``, kept inside the band ``[min_size, max_size]``.
+
+    >>> from eapart.partition.model import PartitionParams
+    >>> tight_band(PartitionParams(target=80, min_size=64, max_size=96))
+    (72.0, 88.0)
+    """
+    lo = max(params.min_size, params.target * (1 - TIGHT_SHARE))
+    hi = min(params.max_size, params.target * (1 + TIGHT_SHARE))
+    return (lo, max(lo, hi))
+
+
 def part_counts(weight: np.ndarray, group: np.ndarray, n_groups: int, params) -> np.ndarray:
     """Best-guess number of parts per group: one per cell above the maximum, plus the
     rest's total over the target, rounded (at least one)."""
@@ -284,10 +302,10 @@ def cut_small_areas(
             n_parts = np.maximum(1, shares[present] - fixed_per[present]).astype(np.int64)
         adj = graph.adjacency[rest][:, rest]
         rest_labels = best_cut(adj, weight[rest], rest_group, n_parts, params, shares is None)
+        blocked = None if params.allow_barrier_crossing else _major_edges(graph, rest)
         rest_labels = repair_band(
             adj, weight[rest], rest_labels, params.min_size, params.max_size,
-            blocked=None if params.allow_barrier_crossing else _major_edges(graph, rest),
-            group=rest_group,
+            blocked=blocked, group=rest_group, tight=tight_band(params),
         )
         labels[rest] = rest_labels + len(kinds)
         kinds = kinds + [""] * (int(rest_labels.max()) + 1)
