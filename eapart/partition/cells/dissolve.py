@@ -22,17 +22,44 @@ def dissolve(cells: np.ndarray, labels: np.ndarray, n_labels: int) -> np.ndarray
     of one part is returned as that Polygon.
     """
     out = np.full(n_labels, shapely.Polygon(), dtype=object)
+    cells = np.asarray(cells, dtype=object)
     order = np.argsort(labels, kind="stable")
     sorted_labels = labels[order]
     starts = np.searchsorted(sorted_labels, np.arange(n_labels), side="left")
-    ends = np.searchsorted(sorted_labels, np.arange(n_labels), side="right")
-    for lab in range(n_labels):
-        members = cells[order[starts[lab] : ends[lab]]]
-        if len(members) == 1:
-            out[lab] = members[0]
-        elif len(members):
-            out[lab] = _union(members)
+    counts = np.searchsorted(sorted_labels, np.arange(n_labels), side="right") - starts
+    one = np.flatnonzero(counts == 1)
+    out[one] = cells[order[starts[one]]]
+    many = np.flatnonzero(counts > 1)
+    # Groups of like size together, so that padding the table costs at most twice
+    # the cells: one vectorised union per size class instead of one call per label.
+    size_class = np.ceil(np.log2(counts[many])).astype(np.int64)
+    for size in np.unique(size_class):
+        batch = many[size_class == size]
+        out[batch] = _unions(cells, order, starts[batch], counts[batch])
     return single_polygons(out)
+
+
+def _unions(cells: np.ndarray, order: np.ndarray, starts: np.ndarray,
+            counts: np.ndarray) -> np.ndarray:
+    """The union of each group ``cells[order[start:start + count]]``, in one GEOS call.
+
+    Each group is one row of a table padded with missing values (which the union
+    skips), so every union sees the same cells in the same order as one
+    :func:`shapely.coverage_union_all` call per group would. A group whose
+    coverage union fails or comes out invalid gets :func:`_union`'s fallbacks.
+    """
+    rows = np.repeat(np.arange(len(counts)), counts)
+    cols = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    table = np.full((len(counts), int(counts.max())), None, dtype=object)
+    table[rows, cols] = cells[order[np.repeat(starts, counts) + cols]]
+    try:
+        unions = shapely.coverage_union_all(table, axis=1)
+    except GEOSException:
+        return np.array([_union(row[: n]) for row, n in zip(table, counts, strict=True)],
+                        dtype=object)
+    for bad in np.flatnonzero(~shapely.is_valid(unions)):
+        unions[bad] = _union(table[bad, : counts[bad]])
+    return unions
 
 
 def _union(members: np.ndarray) -> object:

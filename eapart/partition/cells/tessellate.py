@@ -75,8 +75,6 @@ MAX_OUTLINE_SITES = 256
 OUTLINE_INSET = 0.2
 #: Largest shift (metres) that breaks the cocircular ties of evenly spaced outline sites.
 OUTLINE_JITTER = 0.001
-#: Rounds of refinement: a footprint next to a refined one may poke out in turn.
-REFINE_ROUNDS = 3
 
 #: Largest relative shortfall of a block's clipped cells against the block's area
 #: before the block is clipped again on the grid (see :func:`_clip`).
@@ -231,8 +229,15 @@ def _first_of_each_site(xy: np.ndarray, block: np.ndarray, grid: float = SITE_GR
     """Index of the first point of each site (ordered by block, then position), and
     the site of every point: points within ``grid`` of each other in a block are one."""
     key = np.column_stack([block, np.round(xy / grid).astype(np.int64)])
-    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)
+    # A stable lexicographic sort of the rows: what np.unique(axis=0) does, without
+    # its slow structured-array path (several times faster on 10,000s of points).
+    order = np.lexsort(key.T[::-1])
+    ordered = key[order]
+    new = np.ones(len(key), dtype=bool)
+    new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    inverse = np.empty(len(key), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new], inverse
 
 
 def _voronoi_in_blocks(site_xy: np.ndarray, site_block: np.ndarray, blocks: np.ndarray):
@@ -326,27 +331,23 @@ def follow_footprints(
     long or large footprint beside small ones pokes into its neighbours' cells and
     an area boundary drawn along the cells would cut it. Such a footprint is seeded
     along its outline too (morphological tessellation, as momepy does, but only
-    where needed: it costs about 3 ms a building), and the land of its cell and of
-    the cells it reaches into is shared again among their seeds, each site's
-    pieces dissolved into its cell. Repeated (:data:`REFINE_ROUNDS`) while a refined
-    neighbour makes another footprint poke out. Returns the new cells.
+    where needed), and so are the footprints of the cells it reaches into: left with
+    one point each, they would lose land to the new outline sites and poke out in
+    turn (on the generated county every one of them does, on Kotka two in five).
+    The land of all those cells is shared again among their seeds, each site's
+    pieces dissolved into its cell, in one pass: the cells of no other site change,
+    so no other footprint can start to poke out. Returns the new cells.
     """
     polygonal = np.isin(shapely.get_type_id(footprints), (3, 6)) & (shapely.area(footprints) > 0)
     footprints, footprint_site = footprints[polygonal], footprint_site[polygonal]
-    refined = np.zeros(len(site_xy), dtype=bool)
     if len(footprints) == 0:
         return cells
-    redo = np.ones(len(site_xy), dtype=bool)  # first round: every site
-    for _ in range(REFINE_ROUNDS):
-        # Only the cells redrawn last round can have changed.
-        poking = _poking_sites(cells, footprints, footprint_site, redo) & ~refined
-        if not poking.any():
-            break
-        refined |= poking
-        redo = _touched_sites(cells, site_block, footprints, footprint_site, poking)
-        cells = cells.copy()
-        cells[redo] = _outline_cells(cells, site_xy, site_block, footprints, footprint_site,
-                                     redo, refined)
+    poking = _poking_sites(cells, footprints, footprint_site, len(site_xy))
+    if not poking.any():
+        return cells
+    redo = _touched_sites(cells, site_block, footprints, footprint_site, poking)
+    cells = cells.copy()
+    cells[redo] = _outline_cells(cells, site_xy, site_block, footprints, footprint_site, redo)
     return cells
 
 
@@ -360,14 +361,13 @@ def _touched_sites(cells, site_block, footprints, footprint_site, poking) -> np.
     return redo
 
 
-def _poking_sites(cells, footprints, footprint_site, among) -> np.ndarray:
-    """Per site (of the sites ``among``), True when one of its footprints lies partly
-    (over POKE_SHARE) outside its cell."""
-    check = np.flatnonzero(among[footprint_site])
-    own = cells[footprint_site[check]]
-    check = check[~(shapely.is_missing(own) | shapely.is_empty(own))]
+def _poking_sites(cells, footprints, footprint_site, n_sites: int) -> np.ndarray:
+    """Per site, True when one of its footprints lies partly (over POKE_SHARE)
+    outside its cell."""
+    own = cells[footprint_site]
+    check = np.flatnonzero(~(shapely.is_missing(own) | shapely.is_empty(own)))
     check = check[~shapely.covers(cells[footprint_site[check]], footprints[check])]
-    out = np.zeros(len(among), dtype=bool)
+    out = np.zeros(n_sites, dtype=bool)
     if len(check) == 0:
         return out
     area = shapely.area(footprints[check])
@@ -377,15 +377,15 @@ def _poking_sites(cells, footprints, footprint_site, among) -> np.ndarray:
     return out
 
 
-def _outline_cells(cells, site_xy, site_block, footprints, footprint_site, redo, refined):
+def _outline_cells(cells, site_xy, site_block, footprints, footprint_site, redo):
     """New cells of the sites ``redo``, over the land their cells cover now.
 
-    Seeds: every such site's point, and points along the outlines of the refined
-    ones among them. The new cells are drawn over the union of the old ones, block
-    by block, so the cells of other sites do not change and the tiling holds.
+    Seeds: every such site's point, and points along the outlines of its
+    footprints. The new cells are drawn over the union of the old ones, block by
+    block, so the cells of other sites do not change and the tiling holds.
     """
     sites = np.flatnonzero(redo)
-    mine = refined[footprint_site] & redo[footprint_site]
+    mine = redo[footprint_site]
     seed_xy, seed_fp = _outline_points(footprints[mine])
     seed_site = footprint_site[mine][seed_fp]
     hole_id, site_hole = np.unique(site_block[sites], return_inverse=True)
