@@ -133,9 +133,16 @@ def _on_processes(work, tasks, jobs, advance) -> list[TownshipResult]:
             results[futures[future]] = future.result()
             advance(1)
     except BaseException:
-        # Interrupted or failed: stop the workers now rather than finish their townships.
-        for process in list(getattr(pool, "_processes", {}).values()):
+        # Interrupted or failed: stop the workers now rather than finish their townships,
+        # and see them gone before the pool is let go: a worker still exiting when the
+        # interpreter shuts down can leave the pool's manager thread waiting for it.
+        processes = list(getattr(pool, "_processes", {}).values())
+        for process in processes:
             process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
