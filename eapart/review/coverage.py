@@ -64,8 +64,17 @@ def interleaved(n: int, parts: int) -> list[np.ndarray]:
 def lived_parts(areas: np.ndarray, members: list[np.ndarray | None], footprints: np.ndarray,
                 near: float) -> np.ndarray:
     """The part of each area within ``near`` of one of its own buildings (``members``)."""
-    halos = [shapely.union_all(shapely.buffer(footprints[m], near, quad_segs=2))
-             if m is not None else shapely.Polygon() for m in members]
+    mine = [m for m in members if m is not None]
+    buffered = shapely.buffer(footprints[np.concatenate(mine)], near, quad_segs=2) \
+        if mine else np.zeros(0, dtype=object)
+    ends = np.cumsum([0, *map(len, mine)])
+    halos, k = [], 0
+    for m in members:
+        if m is None:
+            halos.append(shapely.Polygon())
+            continue
+        halos.append(shapely.union_all(buffered[ends[k]:ends[k + 1]]))
+        k += 1
     return shapely.intersection(areas, np.array(halos, dtype=object))
 
 

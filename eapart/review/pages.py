@@ -191,43 +191,61 @@ def plain_codes(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def prepare(outdir: Path, report: dict, raw: dict[str, gpd.GeoDataFrame],
             jobs: int | None = 1) -> ReviewData:
-    """Colour small areas, simplify areas for display, move everything to WGS 84."""
+    """Colour small areas, simplify areas for display, move everything to WGS 84.
+
+    The pieces are independent (each reads ``raw`` and makes new frames) and run
+    side by side on ``jobs`` threads, the heaviest (empty shares) first.
+    """
     small = raw["small_areas"]
     metric = metric_crs(small)
     small_metric = small.to_crs(metric)
-    colours = colour_indices(np.asarray(small_metric.geometry.values), NEIGHBOUR_METRES)
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    for name in ("townships", "census_areas", "small_areas"):
-        frame = small_metric if name == "small_areas" else raw[name].to_crs(metric)
-        frame = frame.copy()
-        frame["geometry"] = simplify_coverage(np.asarray(frame.geometry.values),
-                                              SIMPLIFY_METRES[name])
-        layers[name] = display_crs_frame(frame)
-    layers["small_areas"]["colour"] = colours
     water = raw["water"].to_crs(metric) if "water" in raw and len(raw["water"]) else None
-    empty = empty_shares(small_metric, raw["buildings"].to_crs(metric), water, jobs=jobs)
+    pieces: dict[str, Callable[[], object]] = {
+        "empty": lambda: empty_shares(small_metric, raw["buildings"].to_crs(metric), water,
+                                      jobs=jobs),
+        "colours": lambda: colour_indices(np.asarray(small_metric.geometry.values),
+                                          NEIGHBOUR_METRES),
+        "small_areas": lambda: display_areas(small_metric, "small_areas"),
+        **{name: (lambda name=name: display_areas(raw[name].to_crs(metric), name))
+           for name in ("townships", "census_areas")},
+        "buildings": lambda: display_crs_frame(raw["buildings"]).copy(),
+        "edit": lambda: edit_context(outdir, raw["buildings"]),
+        **{name: (lambda name=name: display_extra(raw[name], name))
+           for name in ("unassigned", *LINE_LAYERS) if name in raw and len(raw[name])},
+    }
+    done = dict(zip(pieces, map_ordered(lambda piece: piece(), pieces.values(), jobs),
+                    strict=True))
+    colours, empty, edit = done.pop("colours"), done.pop("empty"), done.pop("edit")
+    layers: dict[str, gpd.GeoDataFrame] = done  # type: ignore[assignment]
+    layers["small_areas"]["colour"] = colours
     layers["small_areas"]["empty_percent"] = np.round(100 * empty).astype(int)
     colour_of = pd.Series(colours, index=layers["small_areas"][SMALL_AREA_CODE].tolist())
     colour_of = colour_of[~colour_of.index.duplicated()]
-    buildings = display_crs_frame(raw["buildings"]).copy()
-    mapped = buildings[SMALL_AREA_CODE].map(colour_of)
-    buildings["colour"] = mapped.fillna(0).astype(int)
-    layers["buildings"] = buildings
+    mapped = layers["buildings"][SMALL_AREA_CODE].map(colour_of)
+    layers["buildings"]["colour"] = mapped.fillna(0).astype(int)
     add_names(layers)
-    for name in ("unassigned", *LINE_LAYERS):
-        if name in raw and len(raw[name]):
-            frame = raw[name]
-            if name == "unassigned":
-                frame = frame.copy()
-                frame["geometry"] = frame.geometry.representative_point()
-            layers[name] = display_crs_frame(frame)
     flags = set(flag_counts(small.get("flags", pd.Series(dtype=object)).tolist()))
     descriptions = report.get("flag_descriptions")
     flags |= set(map(str, descriptions)) if isinstance(descriptions, dict) else set()
     return ReviewData(outdir=outdir, report=report, layers=layers,
                       palette=palette_for(int(colours.max(initial=0)) + 1),
-                      band=report_band(report), flag_styles=flag_styles(flags),
-                      edit=edit_context(outdir, buildings))
+                      band=report_band(report), flag_styles=flag_styles(flags), edit=edit)
+
+
+def display_areas(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """One level of areas (in a metric CRS) simplified for display, in WGS 84."""
+    frame = frame.copy()
+    frame["geometry"] = simplify_coverage(np.asarray(frame.geometry.values),
+                                          SIMPLIFY_METRES[name])
+    return display_crs_frame(frame)
+
+
+def display_extra(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """A background layer in WGS 84; unassigned buildings as a point each."""
+    if name == "unassigned":
+        frame = frame.copy()
+        frame["geometry"] = frame.geometry.representative_point()
+    return display_crs_frame(frame)
 
 
 def add_names(layers: dict[str, gpd.GeoDataFrame]) -> None:
