@@ -241,11 +241,18 @@ def display_areas(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
 
 
 def display_extra(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
-    """A background layer in WGS 84; unassigned buildings as a point each."""
+    """A background layer in WGS 84; unassigned buildings as a point each.
+
+    A line layer's spatial index is built here, once, rather than lazily by the
+    first of the township pages that are built side by side (:func:`line_parts`).
+    """
     if name == "unassigned":
         frame = frame.copy()
         frame["geometry"] = frame.geometry.representative_point()
-    return display_crs_frame(frame)
+    frame = display_crs_frame(frame)
+    if name in LINE_LAYERS:
+        frame.sindex  # noqa: B018 - built now, only read by the page threads
+    return frame
 
 
 def add_names(layers: dict[str, gpd.GeoDataFrame]) -> None:
