@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from paths import ANDORRA, KOTKA
+from paths import ANDORRA, KOTKA, REAL_COUNTY_CODE
 from tiny_county import tiny_county
 
 
@@ -23,6 +28,54 @@ def kotka() -> Path:
     if not KOTKA.exists():
         pytest.skip(f"{KOTKA} is absent: the shared data lies beside CI checkouts only")
     return KOTKA
+
+
+@dataclass(frozen=True)
+class RealRun:
+    """One ``eapart run`` of a real extract: where it wrote, and what it printed."""
+
+    out: Path
+    stdout: str
+    stderr: str
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder``, by relative path."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _cut_once(source: Path, tmp_path_factory, maps: bool = False) -> Iterator[RealRun]:
+    """Cut ``source`` (``--jobs 1``, review maps only when ``maps``), hand the run out,
+    then check that no test changed it: tests sharing it only read it."""
+    out = tmp_path_factory.mktemp(source.stem) / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "eapart.cli", "run", str(source), "--out", str(out),
+         "--county-code", REAL_COUNTY_CODE, "--jobs", "1", *([] if maps else ["--no-maps"])],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert done.returncode == 0, done.stderr
+    before = _digests(out)
+    yield RealRun(out, done.stdout, done.stderr)
+    assert _digests(out) == before, f"a test changed the shared output {out}"
+
+
+@pytest.fixture(scope="session")
+def andorra_run(andorra: Path, tmp_path_factory) -> Iterator[RealRun]:
+    """Andorra cut once for the session (a run takes ten seconds or more)."""
+    yield from _cut_once(andorra, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def andorra_mapped_run(andorra: Path, tmp_path_factory) -> Iterator[RealRun]:
+    """Andorra cut once for the session with its review maps."""
+    yield from _cut_once(andorra, tmp_path_factory, maps=True)
+
+
+@pytest.fixture(scope="session")
+def kotka_run(kotka: Path, tmp_path_factory) -> Iterator[RealRun]:
+    """Karhula, Kotka, cut once for the session."""
+    yield from _cut_once(kotka, tmp_path_factory)
 
 
 @pytest.fixture()

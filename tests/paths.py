@@ -14,3 +14,6 @@ FIXTURES = TESTS / "fixtures"
 #: Screenshots and renders a person looks at after a run (not committed).
 ARTIFACTS = TESTS / "artifacts"
 README = REPO / "README.md"
+
+#: The county code the shared real runs (conftest's ``andorra_run`` ...) number under.
+REAL_COUNTY_CODE = "990100"

@@ -11,7 +11,6 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from paths import ANDORRA, KOTKA
 from tiny_county import tiny_county, write_gpkg
 
 EAPART = [sys.executable, "-m", "eapart.cli"]
@@ -41,18 +40,10 @@ def check_every_building_in_its_own_area(out) -> None:
             assert len(held) == 0, f"a tiling gap holds buildings in {tw.name}"
 
 
-def real_case(path, tmp_path):
-    if not path.exists():
-        pytest.skip(f"{path} is absent: the shared data lies beside CI checkouts only")
-    out = tmp_path / "out"
-    done = run_eapart(str(path), "--out", str(out), *QUICK, "--quiet")
-    assert done.returncode == 0, done.stderr
-    return out, json.loads((out / "report.json").read_text())
-
-
-@pytest.mark.parametrize("name,path,floor", [("andorra", ANDORRA, 0.88), ("kotka", KOTKA, 0.0)])
-def test_real_county_is_placed_and_balanced_near_its_ceiling(name, path, floor, tmp_path):
-    out, report = real_case(path, tmp_path)
+@pytest.mark.parametrize("name,floor", [("andorra", 0.88), ("kotka", 0.0)])
+def test_real_county_is_placed_and_balanced_near_its_ceiling(name, floor, request):
+    out = request.getfixturevalue(f"{name}_run").out
+    report = json.loads((out / "report.json").read_text())
     check_every_building_in_its_own_area(out)
     assert report["ceiling_share"] >= report["within_tolerance_share"] - 1e-9
     assert report["ceiling_gap"] <= 0.015

@@ -68,13 +68,9 @@ def test_tiny_county_outputs_and_codes(tmp_path):
     assert set(summary["township_name"]) == {"城关街道", "新华镇"}
 
 
-def test_andorra_end_to_end(andorra, tmp_path):
-    out = tmp_path / "andorra"
-    proc = subprocess.run([*EAPART, "run", str(andorra), "--out", str(out), "--jobs", "1",
-                           "--county-code", "990100", "--no-maps"],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert "small areas" in proc.stdout and "Not placed: 9 building" in proc.stdout
+def test_andorra_end_to_end(andorra_run):
+    out = andorra_run.out
+    assert "small areas" in andorra_run.stdout and "Not placed: 9 building" in andorra_run.stdout
     layers = _layers(out)
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["buildings_in"] == 5031
@@ -85,16 +81,12 @@ def test_andorra_end_to_end(andorra, tmp_path):
     assert sorted(layers["townships"]["township_code"]) == [f"990100{i:03d}" for i in range(1, 8)]
     assert "numbered by eapart" in report["columns_used"]["township_codes"]
     _check_nesting(layers)
-    assert str(tmp_path) not in (out / "report.json").read_text(encoding="utf-8")
+    assert str(out.parent) not in (out / "report.json").read_text(encoding="utf-8")
 
 
-def test_kotka_runs_with_collapsed_footprints_as_point_buildings(kotka, tmp_path):
-    out = tmp_path / "kotka"
-    proc = subprocess.run([*EAPART, "run", str(kotka), "--out", str(out), "--jobs", "1",
-                           "--county-code", "990100", "--no-maps", "--quiet"],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert "15 footprint(s) have no area left after repair" in proc.stderr
+def test_kotka_runs_with_collapsed_footprints_as_point_buildings(kotka_run):
+    out = kotka_run.out
+    assert "15 footprint(s) have no area left after repair" in kotka_run.stderr
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     collapsed = report["repaired"]["collapsed_to_points"]
     assert collapsed["count"] == 15

@@ -13,6 +13,7 @@ import sys
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+from paths import REAL_COUNTY_CODE
 
 from eapart.synthetic.changes import perturb_buildings
 
@@ -24,17 +25,15 @@ def run(*args) -> subprocess.CompletedProcess:
                           timeout=600)
 
 
-def test_two_percent_changes_keep_codes(andorra, tmp_path):
-    out0, out1 = tmp_path / "out0", tmp_path / "out1"
-    done = run(andorra, "--out", out0, "--county-code", "200001", "--no-maps", "--jobs", "1")
-    assert done.returncode == 0, done.stderr
+def test_two_percent_changes_keep_codes(andorra, andorra_run, tmp_path):
+    out0, out1 = andorra_run.out, tmp_path / "out1"
     changed_input = tmp_path / "changed.gpkg"
     for name in pyogrio.list_layers(andorra)[:, 0]:
         frame = gpd.read_file(andorra, layer=name)
         if name == "buildings":
             frame, what = perturb_buildings(frame, 0.01, seed=3)
         frame.to_file(changed_input, layer=name, driver="GPKG")
-    done = run(changed_input, "--out", out1, "--previous", out0, "--county-code", "200001",
+    done = run(changed_input, "--out", out1, "--previous", out0, "--county-code", REAL_COUNTY_CODE,
                "--no-maps", "--jobs", "1")
     assert done.returncode == 0, done.stderr
     assert "small-area codes kept" in done.stdout

@@ -52,10 +52,8 @@ def click_building(page, building_id: str) -> None:
     page.mouse.click(point["x"], point["y"])
 
 
-def test_edit_in_the_page_save_apply_and_see(andorra, tmp_path):
-    out0, out1 = tmp_path / "out0", tmp_path / "out1"
-    done = eapart("run", andorra, "--out", out0, "--county-code", "200001", "--jobs", "1")
-    assert done.returncode == 0, done.stderr
+def test_edit_in_the_page_save_apply_and_see(andorra_mapped_run, tmp_path):
+    out0, out1 = andorra_mapped_run.out, tmp_path / "out1"
     a, b, bid = movable(out0)
     sa = layer(out0, "small_areas")
     other = sa[(sa.township_code == a[:9]) & ~sa.small_area_code.isin([a, b])] \

@@ -332,7 +332,6 @@ def test_screenshots_of_a_generated_county(chromium, outputs):
 
 @browser_test
 @pytest.mark.browser
-def test_screenshots_of_andorra(chromium, andorra, tmp_path):
-    out = tmp_path / "andorra"
-    cli("run", str(andorra), "--out", str(out), "--jobs", "1", "-q")
+def test_screenshots_of_andorra(chromium, andorra_mapped_run):
+    out = andorra_mapped_run.out
     assert all(p.stat().st_size > 20_000 for p in screenshots(chromium, out, "andorra"))

@@ -22,11 +22,20 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 FORMULA = "=HYPERLINK(\"http://x\")"
 
 
-@pytest.fixture()
-def out(sample_output: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "out"
+@pytest.fixture(scope="module")
+def assigned_output(sample_output: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample output after one ``eapart assign``, shared by the module: never written to."""
+    target = tmp_path_factory.mktemp("assigned") / "out"
     shutil.copytree(sample_output, target)
     assert eapart("assign", target).returncode == 0
+    return target
+
+
+@pytest.fixture()
+def out(assigned_output: Path, tmp_path: Path) -> Path:
+    """A copy of the assigned sample output that the test may change."""
+    target = tmp_path / "out"
+    shutil.copytree(assigned_output, target)
     return target
 
 

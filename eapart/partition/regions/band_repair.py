@@ -36,8 +36,13 @@ from eapart.partition.regions.recombine import recombine_round
 from eapart.partition.regions.refine import move_cell, stays_connected
 
 
-def _candidates(src, dst, cost, labels, weight, part_weight, part_size, movable, lo, hi):
-    """Moves ``(cell, to_part)`` that improve the band score, best first, with their gain."""
+def _candidates(src, dst, cost, labels, weight, part_weight, part_size, movable, lo, hi,
+                tight: Band | None = None):
+    """Moves ``(cell, to_part)`` that improve the band score, best first, with their gain.
+
+    With a ``tight`` band, a move that leaves the band score as it is may still go
+    when it brings more of the two parts inside ``tight`` (or, as many, nearer it).
+    """
     a, b = labels[src], labels[dst]
     ok = (a != b) & movable[src] & movable[dst] & (part_size[a] > 1)
     u, a, b, c = src[ok], a[ok], b[ok], cost[ok]
@@ -64,7 +69,16 @@ def _candidates(src, dst, cost, labels, weight, part_weight, part_size, movable,
     d_count = after - before
     d_excess = ex_after - ex_before
     good = (d_count > 0) | ((d_count == 0) & (d_excess < -EPS))
-    order = np.lexsort((u[good], -share[good], d_excess[good], -d_count[good]))
+    keys = [u, -share, d_excess, -d_count]
+    if tight is not None:
+        t_count = (tight.inside(wa - w).astype(np.int64) + tight.inside(wb + w)
+                   - tight.inside(wa) - tight.inside(wb))
+        t_excess = (tight.excess(wa - w) + tight.excess(wb + w)
+                    - tight.excess(wa) - tight.excess(wb))
+        level = (d_count == 0) & (np.abs(d_excess) <= EPS)
+        good |= level & ((t_count > 0) | ((t_count == 0) & (t_excess < -EPS)))
+        keys = [u, -share, t_excess, -t_count, d_excess, -d_count]
+    order = np.lexsort([k[good] for k in keys])
     return np.column_stack([u[good], b[good]])[order]
 
 
@@ -82,6 +96,7 @@ def repair_band(
     recombine_rounds: int = 30,
     resize: bool = False,
     seed: int = 0,
+    tight: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Bring more parts into the band: single-cell moves, then re-cuts of neighbours.
 
@@ -95,7 +110,10 @@ def repair_band(
     then as many of :func:`eapart.partition.regions.exact.exact_round` at most (0: single
     moves only); ``resize``: recombination may also merge two parts or split one,
     so the number of parts may change, and exact regrouping (which keeps the
-    count) is left out (off: a requested count is kept). Returns
+    count) is left out (off: a requested count is kept). ``tight``: a narrower
+    ``(lo, hi)`` inside the band; once nothing more comes inside the band, single
+    moves that keep the band score go on bringing parts inside it (so areas sit near
+    the target, not only inside the office's limits). Returns
     labels ``0..k'-1`` (the old order kept); every part stays connected and
     non-empty. Same inputs, same labels.
 
@@ -149,11 +167,16 @@ def repair_band(
                                    blocked_edges=blocked_edges)
         if not kept:
             break
+    if tight is not None:
+        labels = _single_moves(adjacency, weight, labels, edges, movable, blocked_edges,
+                               (min_size, max_size), max_rounds, tight=Band(*tight))
     return labels
 
 
-def _single_moves(adjacency, weight, labels, edges, movable, blocked_edges, band, max_rounds):
-    """Rounds of improving single-cell moves, at most one move per part and round."""
+def _single_moves(adjacency, weight, labels, edges, movable, blocked_edges, band, max_rounds,
+                  tight: Band | None = None):
+    """Rounds of improving single-cell moves, at most one move per part and round
+    (``tight``: see :func:`_candidates`)."""
     indptr, indices = adjacency.indptr, adjacency.indices
     e_src, e_dst, e_cost = edges
     min_size, max_size = band
@@ -163,7 +186,7 @@ def _single_moves(adjacency, weight, labels, edges, movable, blocked_edges, band
         part_weight = np.bincount(labels, weight, k)
         part_size = np.bincount(labels, minlength=k)
         moves = _candidates(e_src, e_dst, e_cost, labels, weight, part_weight, part_size,
-                            movable, min_size, max_size)
+                            movable, min_size, max_size, tight)
         no_go = _blocked_moves(blocked_edges, labels, k)
         accepted = 0
         touched = np.zeros(k, dtype=bool)

@@ -273,3 +273,37 @@ def test_regrouping_finds_a_grouping_whenever_one_exists(rows, cols, k, seed, n_
         assert all(out[a] != out[b] for a, b in blocked), "no major barrier inside"
     elif inside(labels, weight) < k:
         assert not brute_force_fits(adj, weight, k, 64, 96, blocked)
+
+
+def test_a_tight_band_draws_parts_to_the_target_and_keeps_them_in_the_band():
+    """Both parts lie in [64, 96] (94 and 66); with a tight band [72, 88] one cell of 14
+    moves so that both sit at 80, and none leaves the band."""
+    adj = path_graph(6)
+    labels = np.array([0, 0, 0, 0, 0, 1])
+    weight = np.array([20.0, 20, 20, 20, 14, 66])
+    plain = repair_band(adj, weight, labels, 64, 96)
+    assert plain.tolist() == labels.tolist()  # the band alone is content
+    tight = repair_band(adj, weight, labels, 64, 96, tight=(72, 88))
+    assert np.bincount(tight, weight).tolist() == [80.0, 80.0]
+    assert connected_parts(adj, tight)
+
+
+@FAST
+@given(st.lists(st.integers(1, 40), min_size=4, max_size=24), st.integers(0, 2**16))
+def test_tighten_never_loses_a_part_from_the_band(weights, seed):
+    """Whatever the cells, tightening keeps every small area the band held, and every
+    part stays connected."""
+    from eapart.partition.regions.small_areas import tighten
+
+    n = len(weights)
+    adj = path_graph(n)
+    weight = np.asarray(weights, dtype=float)
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, max(2, n // 3)))
+    cuts = np.sort(rng.choice(np.arange(1, n), size=min(k, n - 1), replace=False))
+    labels = np.searchsorted(cuts, np.arange(n), side="right").astype(np.int64)
+    group = np.zeros(n, dtype=np.int64)
+    out = tighten(adj, weight, labels, group, PARAMS, None)
+    assert inside(out, weight) >= inside(labels, weight)
+    assert connected_parts(adj, out)
+    assert len(np.unique(out)) == len(np.unique(labels))
