@@ -38,7 +38,6 @@ from eapart.io.crs import metric_crs
 from eapart.review import assets
 from eapart.review.colouring import colour_indices, palette_for
 from eapart.review.coverage import empty_shares
-from eapart.review.document import Document, MapView, map_script
 from eapart.review.edit_data import EditContext, edit_context, edit_meta
 from eapart.review.flag_styles import flag_styles
 from eapart.review.geojson import display_crs_frame, simplify_coverage, text_values
@@ -471,15 +470,18 @@ def render_page(*, title: str, parts: list[tuple[LayerSpec, gpd.GeoDataFrame]],
             **(extra_meta or {})}
     payload = ('{"meta":' + assets.safe_json(meta) + ',"layers":['
                + ",".join(spec_json(spec, frame) for spec, frame in parts) + "]}")
+    from eapart.review.folium_page import folium_page  # folium loads with the first page
+
     editing = (extra_meta or {}).get("edit") is not None
-    document = Document(
-        title=title,
-        styles=[assets.leaflet_css(), assets.review_asset("review.css"),
-                *([assets.review_asset("edit.css")] if editing else [])],
-        scripts=[assets.leaflet_js(), assets.review_asset("review.js"),
-                 *([assets.review_asset("edit.js")] if editing else [])],
-        body=[f'<script type="application/json" id="eapart-data">{payload}</script>', panel],
-        tail_script=map_script(MapView(
-            groups=[(spec.key, spec.control) for spec, _ in parts],
-            bounds=tuple(float(v) for v in bounds), tiles=tiles)))
-    return document.html()
+    head = [("leaflet_css", assets.style_tag(assets.leaflet_css())),
+            ("review_css", assets.style_tag(assets.review_asset("review.css"))),
+            ("leaflet_js", assets.script_tag(assets.leaflet_js())),
+            ("review_js", assets.script_tag(assets.review_asset("review.js")))]
+    if editing:
+        head += [("edit_css", assets.style_tag(assets.review_asset("edit.css"))),
+                 ("edit_js", assets.script_tag(assets.review_asset("edit.js")))]
+    body = [("data", f'<script type="application/json" id="eapart-data">{payload}</script>'),
+            ("panel", panel)]
+    return folium_page(title=title, groups=[(spec.key, spec.control) for spec, _ in parts],
+                       bounds=tuple(float(v) for v in bounds), tiles=tiles,
+                       head=head, body=body)
