@@ -11,8 +11,12 @@ Each county is generated once (``eapart.synthetic.county``) into ``bench/out/``,
 with the review maps off unless ``--maps``. The table gives wall seconds per stage,
 the engine's own stages (summed over townships: CPU seconds when townships run in
 parallel), and the peak resident memory per stage of the run's process and all
-its workers together (sampled every 0.1 s from /proc).
-The last line fits time = a * n^k over the sizes: k near 1 is linear.
+its workers together (sampled every 0.1 s from /proc): "peak MB" sums their
+resident sets (pages the workers share with the forkserver they were forked from
+count once per process), "peak PSS MB" shares each shared page among the processes
+that map it (what the tree takes from the machine).
+"k" is the growth exponent from the size before (log-log slope of the run's wall
+time); the last line fits time = a * n^k over all sizes: k near 1 is linear.
 """
 
 from __future__ import annotations
@@ -36,9 +40,20 @@ from eapart.api import run
 from eapart.config import RunConfig
 from eapart.progress import Progress
 
-def tree_rss_mb():
-    # Resident memory of this process and every descendant (workers of a
-    # forkserver are not our children, so getrusage cannot see them).
+def pss_bytes(pid):
+    # Proportional set size: a page shared by n processes counts 1/n in each.
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+def tree_mb():
+    # Resident memory (RSS, PSS) of this process and every descendant (workers of
+    # a forkserver are not our children, so getrusage cannot see them).
     parents, rss = {}, {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -57,16 +72,20 @@ def tree_rss_mb():
             if parent == p and child not in mine:
                 mine.add(child)
                 frontier.append(child)
-    return sum(rss.get(p, 0) for p in mine) / 2**20
+    return (sum(rss.get(p, 0) for p in mine) / 2**20,
+            sum(pss_bytes(p) for p in mine) / 2**20)
 
 class Sampler(threading.Thread):
     def __init__(self):
         super().__init__(daemon=True)
         self.peak = 0.0
+        self.peak_pss = 0.0
         self.stop = threading.Event()
     def run(self):
         while not self.stop.is_set():
-            self.peak = max(self.peak, tree_rss_mb())
+            rss, pss = tree_mb()
+            self.peak = max(self.peak, rss)
+            self.peak_pss = max(self.peak_pss, pss)
             time.sleep(0.1)
 
 class Recorder(Progress):
@@ -97,6 +116,7 @@ wall = time.perf_counter() - start
 sampler.stop.set()
 print(json.dumps({"wall": wall, "stages": result.timings, "engine": result.engine_timings,
                   "peaks_mb": progress.peaks, "peak_mb": max(progress.peaks.values()),
+                  "peak_pss_mb": sampler.peak_pss,
                   "self_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "small_areas": result.report["small_areas"],
                   "census_areas": result.report["census_areas"],
@@ -196,15 +216,18 @@ def main() -> None:
     stages = list(rows[0][1]["stages"])
     engine = list(rows[0][1]["engine"])
     header = ["buildings", "small areas", "within 20%", *stages, "total s",
-              *[f"{e} (cpu)" for e in engine], *[f"MB {s}" for s in stages], "peak MB"]
+              *[f"{e} (cpu)" for e in engine], *[f"MB {s}" for s in stages], "peak MB",
+              "peak PSS MB", "k"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for n, r in rows:
+    for i, (n, r) in enumerate(rows):
         cells = [f"{n:,}", f"{r['small_areas']:,}", f"{r['within']:.1%}"]
         cells += [f"{r['stages'].get(s, 0):.1f}" for s in stages]
         cells += [f"{r['wall']:.1f}"]
         cells += [f"{r['engine'].get(e, 0):.1f}" for e in engine]
         cells += [f"{r['peaks_mb'].get(s, 0):.0f}" for s in stages]
-        cells += [f"{r['peak_mb']:.0f}"]
+        cells += [f"{r['peak_mb']:.0f}", f"{r.get('peak_pss_mb', 0):.0f}"]
+        cells += [f"{fit_exponent([rows[i - 1][0], n], [rows[i - 1][1]['wall'], r['wall']]):.2f}"
+                  if i else "-"]
         lines.append("| " + " | ".join(cells) + " |")
     print(f"eapart scale benchmark, jobs={args.jobs}, maps={'on' if args.maps else 'off'}")
     print("\n".join(lines))
@@ -214,6 +237,7 @@ def main() -> None:
               f"({'no worse than n log n' if k < 1.15 else 'worse than n log n'})")
     OUT.mkdir(exist_ok=True)
     (OUT / "scale.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (OUT / "scale.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from eapart.domain.areas import Areas
 from eapart.domain.rules import SizeBand
 from eapart.domain.schema import GPKG_NAME, MAP_DIR, REPORT_NAME, TOML, parameters
 from eapart.errors import InputError, UsageError
-from eapart.executors import map_townships
+from eapart.executors import map_townships, start_workers_early
 from eapart.io.atomic import (
     atomic_directory,
     check_destination,
@@ -222,6 +222,7 @@ def given_inputs(cfg: RunConfig) -> dict[str, Path]:
 def _run_locked(cfg: RunConfig, final: Path, progress: Progress) -> RunResult:
     if cfg.keep_codes_from is not None:
         read_previous(cfg.keep_codes_from)  # fail before the work when it is no good output
+    start_workers_early(cfg.jobs, cfg.scheduler)
     with progress.stage("read inputs"):
         inputs = read_inputs(cfg)
     if cfg.previous is not None:

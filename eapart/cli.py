@@ -6,21 +6,17 @@ exceptions when ``--strict`` is given (see :mod:`eapart.errors`).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from eapart import __version__
-from eapart.config import Columns, RunConfig, load_config
-from eapart.domain.flags import check_names
-from eapart.domain.schema import CLI, INPUT_LAYERS, SMALL_AREA_CODE, parameters
+from eapart.domain.schema import INPUT_LAYERS
 from eapart.errors import (
     EXIT_FLAGGED,
     EXIT_INPUT,
@@ -31,12 +27,22 @@ from eapart.errors import (
     is_write_refused,
     unexpected_message,
 )
-from eapart.io.atomic import real_destination, terminate_unwinds, write_errors_named
-from eapart.options import Where, check
-from eapart.progress import Progress, display_path
 
-#: The roles ``--column ROLE=NAME`` can map: the fields of :class:`~eapart.config.Columns`.
-_COLUMN_ROLES = tuple(f.name for f in dataclasses.fields(Columns))
+if TYPE_CHECKING:
+    from eapart.config import RunConfig
+
+# Only click and the contract's names load with this module: ``eapart --help`` must
+# stay quick, so each command imports what it needs (config, progress bars, the
+# engine, geopandas) when it runs.
+
+#: The roles ``--column ROLE=NAME`` can map: the fields of :class:`~eapart.config.Columns`
+#: (written out, not read from the dataclass, so ``--help`` need not import the config;
+#: a test holds the two equal).
+_COLUMN_ROLES = (
+    "building_id", "households", "persons", "floors", "building_type", "building_name",
+    "township_code", "township_name", "township_population", "township_households",
+    "village_code", "village_name", "barrier_class", "barrier_name", "csv_x", "csv_y", "csv_wkt",
+)
 
 
 def _errors_to_exit_codes(func: Callable) -> Callable:
@@ -44,6 +50,8 @@ def _errors_to_exit_codes(func: Callable) -> Callable:
 
     @wraps(func)
     def wrapper(*args, **kwargs):
+        from eapart.io.atomic import terminate_unwinds
+
         try:
             # SIGTERM unwinds like Ctrl-C, so worker pools stop and temporaries go.
             with terminate_unwinds():
@@ -55,6 +63,8 @@ def _errors_to_exit_codes(func: Callable) -> Callable:
             raise
         except Exception as exc:  # noqa: BLE001 - a message, never a traceback
             if os.environ.get("EAPART_TRACEBACK"):
+                import traceback
+
                 traceback.print_exc()
             click.echo(f"error: {unexpected_message(exc)}", err=True)
             sys.exit(EXIT_INPUT if is_write_refused(exc) else EXIT_INTERNAL)
@@ -80,7 +90,9 @@ def _forget_unhandled_interrupt() -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="eapart")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, param, value: _show_version(ctx, value),
+              help="Show the version and exit.")
 def main() -> None:
     """Cut a county's buildings into census areas and small areas.
 
@@ -90,6 +102,16 @@ def main() -> None:
       eapart run county.gpkg --out out/     # your county (layers as in the contract)
       eapart sample big.gpkg                # a synthetic county of 61,310 buildings
     """
+
+
+def _show_version(ctx: click.Context, value: bool) -> None:
+    """``--version``: as ``click.version_option`` prints it, with the version read only now."""
+    if not value or ctx.resilient_parsing:
+        return
+    from eapart import __version__
+
+    click.echo(f"eapart, version {__version__}", color=ctx.color)
+    ctx.exit()
 
 
 # --- eapart run ------------------------------------------------------------------------
@@ -184,6 +206,7 @@ def run_command(input, out, config_file, columns, quiet, strict, **options) -> N
       eapart run county.gpkg --out out/ --small-areas 3316 --formats shp,xlsx
     """
     from eapart.api import run
+    from eapart.progress import Progress
     from eapart.report import warning_lines
 
     cfg = build_config(input, out, config_file, columns, strict=strict, **options)
@@ -200,6 +223,8 @@ def run_command(input, out, config_file, columns, quiet, strict, **options) -> N
 
 def _strict_flags(names: tuple[str, ...]) -> list[str]:
     """The flag names of ``--strict-flags``, checked (a usage error names the known ones)."""
+    from eapart.domain.flags import check_names
+
     try:
         return check_names(names)
     except ValueError as error:
@@ -222,6 +247,10 @@ def _exit_if_flagged(report: dict, chosen: list[str]) -> None:
 
 def build_config(input, out, config_file, columns, **options) -> RunConfig:  # noqa: A002
     """A :class:`RunConfig` from the config file (if any) overlaid with the options given."""
+    from eapart.config import RunConfig, load_config
+    from eapart.domain.schema import CLI, parameters
+    from eapart.options import Where, check
+
     cfg = load_config(config_file) if config_file else RunConfig()
     if input is not None:
         cfg.input = input
@@ -277,6 +306,9 @@ def sample_command(out, n_buildings, n_townships, seed, county_code, force, quie
     Example:
       eapart sample county.gpkg --buildings 61310 --townships 20 --seed 0
     """
+    from eapart.io.atomic import write_errors_named
+    from eapart.options import Where, check
+    from eapart.progress import Progress, display_path
     from eapart.synthetic.county import make_county, write_county
 
     if n_buildings < 1 or n_townships < 1:
@@ -385,6 +417,7 @@ def map_command(outdir, basemap, attribution, quiet) -> None:
       eapart map out/ --basemap 'https://t{s}.tianditu.gov.cn/vec_w/wmts?...&tk=KEY'
     """
     from eapart.api import rebuild_maps
+    from eapart.progress import Progress, display_path
 
     progress = Progress(quiet=quiet)
     with output_in_use(outdir), progress.stage("review maps") as advance:
@@ -415,6 +448,7 @@ def export_command(outdir, formats, encoding, language, gpkg_version, quiet) -> 
       eapart export out/ --format shp,xlsx --encoding GBK --language zh
     """
     from eapart.io.export import export, parse_formats
+    from eapart.progress import Progress, display_path
 
     wanted = parse_formats(formats)
     progress = Progress(quiet=quiet)
@@ -445,6 +479,7 @@ def sheets_command(outdir, codes, by, jobs, quiet) -> None:
       eapart sheets out/
       eapart sheets out/ --by small-area --codes 420117001001,420117001002
     """
+    from eapart.progress import Progress, display_path
     from eapart.sheets.packs import make_sheets
 
     wanted = [code.strip() for value in codes for code in value.split(",") if code.strip()]
@@ -482,6 +517,7 @@ def edit_template_command(outdir, edits) -> None:
     """Write an empty EDITS file (CSV or JSON by its suffix) tied to OUTDIR."""
     from eapart.domain.areas import Areas
     from eapart.edits.format import fingerprint, write_edits_csv, write_edits_json
+    from eapart.progress import display_path
 
     if edits.exists():
         raise UsageError(f"{edits.name} exists: choose another name, or edit it")
@@ -529,6 +565,7 @@ def edit_apply_command(outdir, edits, new_out, force, no_maps, quiet) -> None:
     they were; only the small areas an edit touches are redrawn.
     """
     from eapart.edits.edition import apply_file
+    from eapart.progress import Progress, display_path
 
     progress = Progress(quiet=quiet)
     plan, report = apply_file(outdir, edits, new_out, force=force, maps=not no_maps,
@@ -550,7 +587,9 @@ def edit_apply_command(outdir, edits, new_out, force, no_maps, quiet) -> None:
 def diff_command(old, new, table) -> None:
     """Write changes.csv: how each small area code of OLD became the codes of NEW."""
     from eapart.domain.areas import Areas
+    from eapart.domain.schema import SMALL_AREA_CODE
     from eapart.edits.changes import CHANGES_NAME, change_counts, code_changes, write_changes
+    from eapart.progress import display_path
 
     before = Areas.read(old, ("buildings", "small_areas"), geometry=False)
     after = Areas.read(new, ("buildings", "small_areas"), geometry=False)
@@ -593,6 +632,8 @@ def assign_command(outdir, staff_list, config_file, quiet, previous_assignments,
       eapart assign out/ --staff staff.csv            # a named person on each
       eapart assign out/ --households-per-enumerator 100 --enumerators-per-supervisor 4
     """
+    from eapart.config import RunConfig, load_config
+    from eapart.progress import Progress
     from eapart.staff.assign import assign
 
     staff_norms = load_config(config_file).staff if config_file else RunConfig().staff
@@ -612,6 +653,7 @@ def assign_command(outdir, staff_list, config_file, quiet, previous_assignments,
 @contextmanager
 def output_in_use(outdir: Path) -> Iterator[None]:
     """Hold the output's lock (no run replaces it meanwhile) and name damage clearly."""
+    from eapart.io.atomic import real_destination
     from eapart.io.damage import reading_output
     from eapart.io.lock import destination_lock
 

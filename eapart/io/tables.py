@@ -22,16 +22,17 @@ import re
 import unicodedata
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from eapart.domain.schema import CENSUS_AREA_CODE, CODE_COLUMNS, SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.errors import UsageError
 from eapart.io.write import COUNT_COLUMNS, integer_counts
+
+if TYPE_CHECKING:  # openpyxl (~0.2 s to import) loads only when a workbook is written
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
 #: Level (layer) -> CSV file name, coarse to fine.
 LEVELS: dict[str, str] = {
@@ -191,6 +192,9 @@ def display_width(value: object) -> int:
 
 def _text_cell(sheet, value, *, code: bool = False, bold: bool = False,
                share: bool = False) -> WriteOnlyCell:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"  # never a formula, whatever the text starts with
@@ -217,6 +221,8 @@ def totals_row(table: pd.DataFrame, label: str) -> list:
 
 def _append_sheet(book: Workbook, name: str, table: pd.DataFrame, level: str,
                   language: str) -> None:
+    from openpyxl.utils import get_column_letter
+
     sheet = book.create_sheet(title=name)
     sheet.freeze_panes = "A2"
     titles = [header(c, level, language) for c in table.columns]
@@ -244,6 +250,8 @@ def _append_sheet(book: Workbook, name: str, table: pd.DataFrame, level: str,
 def write_xlsx(tables: dict[str, pd.DataFrame], path: Path,
                language: str = DEFAULT_LANGUAGE) -> Path:
     """Write one sheet per entry of ``tables`` (keyed by level) into ``path``."""
+    from openpyxl import Workbook
+
     language = check_language(language)
     book = Workbook(write_only=True)
     for level, table in tables.items():

@@ -74,14 +74,14 @@ def nearest_neighbour_path(dist: np.ndarray, start: int) -> np.ndarray:
     visited (``dist``: the points' distance matrix)."""
     n = len(dist)
     order = np.empty(n, dtype=np.int64)
-    left = np.ones(n, dtype=bool)
+    left = np.array(dist, dtype=float)  # a visited point's column turns infinite
     current = start
     for k in range(n):
         order[k] = current
-        left[current] = False
+        left[:, current] = np.inf
         if k == n - 1:
             break
-        current = int(np.argmin(np.where(left, dist[current], np.inf)))
+        current = int(left[current].argmin())
     return order
 
 
@@ -90,6 +90,9 @@ def two_opt(dist: np.ndarray, path: np.ndarray) -> np.ndarray:
 
     Each step takes the best reversal of ``path[i..j]`` (the gain of every pair
     at once from the distance matrix ``dist``) until none shortens the path.
+    The distances are kept in path order (row and column ``p``: the point at
+    position ``p``), so every step's gains are slices of one matrix, and a
+    reversal reverses a band of its rows and columns.
     """
     path = path.copy()
     n = len(path)
@@ -97,19 +100,23 @@ def two_opt(dist: np.ndarray, path: np.ndarray) -> np.ndarray:
         return path
     padded = np.zeros((n + 1, n + 1))  # a virtual point n after the end, at no distance
     padded[:n, :n] = dist
-    upper = np.triu(np.ones((n - 1, n - 1), dtype=bool), k=1)
+    ext = np.append(path, n)
+    along = padded[ext[:, None], ext[None, :]]
+    # Pairs (i, j) with j <= i reverse nothing: they never win.
+    never = np.where(np.triu(np.ones((n - 1, n - 1), dtype=bool), k=1), 0.0, -np.inf)
     for _ in range(TWO_OPT_STEPS * n):
-        ext = np.append(path, n)
-        a, b = ext[:n - 1], ext[1:n]  # the edge into position i = 1 .. n-1
-        c, d = ext[1:n], ext[2:n + 1]  # the edge out of position j = 1 .. n-1
-        gain = (padded[a, b][:, None] + padded[c, d][None, :]
-                - padded[a[:, None], c[None, :]] - padded[b[:, None], d[None, :]])
-        gain[~upper] = 0.0
+        step = np.diagonal(along, 1)  # the edge out of each position
+        # edge into position i (a-b) + edge out of position j (c-d) - (a-c) - (b-d)
+        gain = (step[:n - 1, None] + step[None, 1:n]
+                - along[:n - 1, 1:n] - along[1:n, 2:n + 1]) + never
         best = int(np.argmax(gain))
         i, j = divmod(best, n - 1)
         if gain[i, j] <= 1e-9:
             break
-        path[i + 1:j + 2] = path[i + 1:j + 2][::-1]
+        stretch = slice(i + 1, j + 2)
+        path[stretch] = path[stretch][::-1].copy()
+        along[stretch] = along[stretch][::-1].copy()
+        along[:, stretch] = along[:, stretch][:, ::-1].copy()
     return path
 
 
@@ -117,15 +124,23 @@ def walk_order(points: np.ndarray, area: shapely.Geometry | None,
                lines: np.ndarray) -> np.ndarray:
     """Indices of ``points`` (n, 2, metres) in walking order through ``area``'s blocks."""
     points = np.asarray(points, dtype=float).reshape(-1, 2)
+    if len(points) <= 1:
+        return np.arange(len(points), dtype=np.int64)
+    return route(points, blocks_of(points, area, np.asarray(lines, dtype=object)))
+
+
+def route(points: np.ndarray, block: np.ndarray) -> np.ndarray:
+    """Indices of ``points`` (n, 2) in walking order, block by block (``block``: each
+    point's block number; only which points share one matters, and the numbers'
+    order for blocks whose buildings' mean positions tie)."""
     n = len(points)
     if n <= 1:
         return np.arange(n, dtype=np.int64)
-    block = blocks_of(points, area, np.asarray(lines, dtype=object))
     names = np.unique(block)
     centres = np.array([points[block == b].mean(axis=0) for b in names])
     visit = names[serpentine_order(centres[:, 0], centres[:, 1],
                                    per_band=max(1, math.ceil(math.sqrt(len(names)))))]
-    route: list[np.ndarray] = []
+    steps: list[np.ndarray] = []
     here = np.array([points[:, 0].min(), points[:, 1].max()])  # the north-west corner
     for b in visit:
         members = np.flatnonzero(block == b)
@@ -135,9 +150,35 @@ def walk_order(points: np.ndarray, area: shapely.Geometry | None,
         path = nearest_neighbour_path(dist, start)
         if len(path) <= TWO_OPT_MAX:
             path = two_opt(dist, path)
-        route.append(members[path])
+        steps.append(members[path])
         here = local[path[-1]]
-    return np.concatenate(route)
+    return np.concatenate(steps)
+
+
+def faces_of(polygons: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The faces ``lines`` and the outlines of ``polygons`` cut the plane into (one
+    polygonize for all polygons), and the polygon each face lies in (-1: none, or
+    more than one where polygons overlap)."""
+    cut = shapely.union_all(np.concatenate([shapely.boundary(polygons), lines]))
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(cut)))
+    faces = faces[shapely.area(faces) > 0]
+    face, polygon = shapely.STRtree(polygons).query(shapely.point_on_surface(faces),
+                                                    predicate="within")
+    owner = np.full(len(faces), -1, dtype=np.int64)
+    alone = np.bincount(face, minlength=len(faces))[face] == 1
+    owner[face[alone]] = polygon[alone]
+    return faces, owner
+
+
+def face_of_points(points: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """The face each point lies inside (-1: on an edge or in none)."""
+    hit_point, hit_face = shapely.STRtree(faces).query(shapely.points(points),
+                                                       predicate="within")
+    face = np.full(len(points), -1, dtype=np.int64)
+    order = np.lexsort((hit_face, hit_point))  # faces do not overlap; lowest wins anyway
+    first = np.unique(hit_point[order], return_index=True)[1]
+    face[hit_point[order][first]] = hit_face[order][first]
+    return face
 
 
 def walk_numbers(points: np.ndarray, groups: np.ndarray, areas: dict,
@@ -146,9 +187,14 @@ def walk_numbers(points: np.ndarray, groups: np.ndarray, areas: dict,
 
     ``areas`` maps a group to its polygon; ``lines`` are the roads, rail and
     water (metres) that cut areas into blocks. Points of no group get 0.
+
+    The blocks of all areas come from one polygonize of every outline and line
+    (:func:`faces_of`): a point's block is the face it lies in. An area with a
+    point in no face of its own (on a line, outside its outline, or where areas
+    overlap) is cut alone by :func:`blocks_of`, which sends such points to the
+    nearest block.
     """
     numbers = np.zeros(len(points), dtype=np.int64)
-    tree = shapely.STRtree(lines) if len(lines) else None
     keys = np.asarray(groups, dtype=object)
     valid = np.flatnonzero(np.array([isinstance(k, str) and k != "" for k in keys], bool))
     order = valid[np.argsort(keys[valid].astype(str), kind="stable")]
@@ -159,11 +205,34 @@ def walk_numbers(points: np.ndarray, groups: np.ndarray, areas: dict,
     starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
     bounds = np.flatnonzero(starts)
     stops = np.append(bounds[1:], len(order))
-    for start, stop in zip(bounds, stops, strict=True):
-        members = order[start:stop]
-        area = areas.get(keys[members[0]])
-        near = lines[np.sort(tree.query(area))] if tree is not None and area is not None \
-            else np.zeros(0, dtype=object)
-        walk = walk_order(points[members], area, near)
+    groups_of = [order[a:b] for a, b in zip(bounds, stops, strict=True)]
+    polygons = [areas.get(keys[members[0]]) for members in groups_of]
+    face = _faces_of_groups(points, groups_of, polygons, lines)
+    tree = shapely.STRtree(lines) if len(lines) else None
+    for members, area in zip(groups_of, polygons, strict=True):
+        if len(members) > 1 and face is not None and (face[members] >= 0).all():
+            walk = route(points[members], face[members])
+        else:
+            near = lines[np.sort(tree.query(area))] if tree is not None and area is not None \
+                else np.zeros(0, dtype=object)
+            walk = walk_order(points[members], area, near)
         numbers[members[walk]] = np.arange(1, len(members) + 1)
     return numbers
+
+
+def _faces_of_groups(points: np.ndarray, groups_of: list[np.ndarray], polygons: list,
+                     lines: np.ndarray) -> np.ndarray | None:
+    """The face of each point among the faces of its own group's polygon (-1: none),
+    or None when there are no lines or no polygons to cut."""
+    usable = [g for g, poly in enumerate(polygons)
+              if poly is not None and not shapely.is_empty(poly)]
+    if not len(lines) or not usable:
+        return None
+    faces, owner = faces_of(np.asarray([polygons[g] for g in usable], dtype=object),
+                            np.asarray(lines, dtype=object))
+    group_of_point = np.full(len(points), -1, dtype=np.int64)
+    for i, g in enumerate(usable):
+        group_of_point[groups_of[g]] = i
+    face = face_of_points(points, faces) if len(faces) else np.full(len(points), -1)
+    mine = (face >= 0) & (owner[np.maximum(face, 0)] == group_of_point) & (group_of_point >= 0)
+    return np.where(mine, face, -1)

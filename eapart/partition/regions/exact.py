@@ -26,6 +26,8 @@ are kept (each new part takes the old label it shares most weight with).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import sparse
 
@@ -147,11 +149,26 @@ def _solve(adjacency, weight, cells, k, band: Band, blocked: sparse.csr_array, b
 
 
 class _CoverSearch:
-    """Depth-first search over groupings of a window's cells into in-band parts."""
+    """Depth-first search over groupings of a window's cells into in-band parts.
+
+    Sets of cells are Python ints used as bit masks (bit ``i``: cell ``i``), so the
+    membership tests of the search are single integer operations instead of set
+    look-ups per cell. What the free cells' pieces can make depends only on which
+    cells are free, so it is computed once per free set (:attr:`pieces`).
+    """
 
     def __init__(self, nbr, costs, w, band: Band, no_pair: set, budget: int):
-        self.nbr, self.costs, self.w, self.band, self.no_pair = nbr, costs, w, band, no_pair
-        self.part = [-1] * len(w)
+        self.nbr, self.costs, self.w, self.band = nbr, costs, w, band
+        n = len(w)
+        self.near = [list(dict.fromkeys(vs)) for vs in nbr]  # neighbours in order, once each
+        self.near_mask = [_mask(vs) for vs in self.near]
+        self.no_pair_mask = [0] * n  # bit m of no_pair_mask[v]: (v, m) is a barrier pair
+        for v, m in no_pair:
+            self.no_pair_mask[v] |= 1 << m
+        self.part = [-1] * n
+        self.free = (1 << n) - 1
+        self.spans: dict[int, tuple[int, int] | None] = {}  # free set -> parts range
+        self.pieces: dict = {}  # piece -> the parts it can make
         self.steps, self.budget = 0, budget
         self.best: list[int] | None = None
         self.best_cut = float("inf")
@@ -161,77 +178,131 @@ class _CoverSearch:
         self._cover(0, k, sum(self.w))
 
     def _cover(self, made: int, k: int, left_weight: float) -> None:
-        free = [i for i, p in enumerate(self.part) if p < 0]
+        free = self.free
         if not free:
             if made == k:
                 self._record()
             return
         if made == k or not self.band.fits(left_weight, k - made):
             return
-        root = free[0]
-        for members, total in self._sets(root):
+        root = (free & -free).bit_length() - 1  # the lowest free cell
+        part = self.part
+        for members, mask, total in self._sets(root):
             if self.steps > self.budget:
                 return
             for i in members:
-                self.part[i] = made
+                part[i] = made
+            self.free = free & ~mask
             if self._rest_can_make(k - made - 1):
                 self._cover(made + 1, k, left_weight - total)
             for i in members:
-                self.part[i] = -1
+                part[i] = -1
+            self.free = free
 
     def _sets(self, root: int):
-        """Connected in-band sets of free cells holding ``root``, each once."""
+        """Connected in-band sets of free cells holding ``root``, each once, with their
+        mask and weight, in depth-first order.
+
+        A set grows by the last cell of its extension list; a cell tried and left out
+        is banned for every set grown later from the same one, so no set is drawn
+        twice. Each set grown counts a step; past the budget the search ends.
+        """
         lo, hi = self.band.lo - EPS, self.band.hi + EPS
-        part, nbr, w, no_pair = self.part, self.nbr, self.w, self.no_pair
-
-        def grow(members: list[int], total: float, ext: list[int], banned: set[int]):
-            self.steps += 1
-            if total >= lo:
-                yield members, total
-            ext = list(ext)
-            banned = set(banned)
-            while ext:
-                v = ext.pop()
-                banned.add(v)
-                new_total = total + w[v]
-                if new_total > hi or any((v, m) in no_pair for m in members):
-                    continue
-                grown = members + [v]
-                inside = set(grown)
-                more = [x for x in nbr[v] if part[x] < 0 and x not in inside
-                        and x not in banned and x not in ext]
-                yield from grow(grown, new_total, ext + more, banned)
-                if self.steps > self.budget:
-                    return
-
+        near, near_mask, no_pair, w = self.near, self.near_mask, self.no_pair_mask, self.w
+        free = self.free
         if w[root] > hi:
             return
-        start = [x for x in nbr[root] if part[x] < 0 and x != root]
-        yield from grow([root], w[root], sorted(set(start)), {root})
+        start = sorted(x for x in near[root] if free >> x & 1 and x != root)
+        # A frame: members, their mask, weight, extension list, its mask, banned mask.
+        frames = [[[root], 1 << root, w[root], start, _mask(start), 1 << root]]
+        self.steps += 1
+        if self.steps > self.budget:
+            return
+        if w[root] >= lo:
+            yield [root], 1 << root, w[root]
+        while frames:
+            frame = frames[-1]
+            members, inside, total, ext, ext_mask, banned = frame
+            if not ext:
+                frames.pop()
+                continue
+            v = ext.pop()
+            bit = 1 << v
+            frame[4] = ext_mask = ext_mask ^ bit
+            frame[5] = banned = banned | bit
+            new_total = total + w[v]
+            if new_total > hi or no_pair[v] & inside:
+                continue
+            grown = inside | bit
+            fresh = near_mask[v] & free & ~grown & ~banned & ~ext_mask
+            more = [x for x in near[v] if fresh >> x & 1] if fresh else []
+            members = members + [v]
+            frames.append([members, grown, new_total, ext + more, ext_mask | fresh, banned])
+            self.steps += 1
+            if self.steps > self.budget:
+                return
+            if new_total >= lo:
+                yield members, grown, new_total
 
     def _rest_can_make(self, parts_left: int) -> bool:
         """True when the free cells' pieces can still make ``parts_left`` in-band parts."""
-        free = [i for i, p in enumerate(self.part) if p < 0]
-        seen: set[int] = set()
+        free = self.free
+        if free not in self.spans:
+            self.spans[free] = self._span(free)
+        span = self.spans[free]
+        return span is not None and span[0] <= parts_left <= span[1]
+
+    def _span(self, free: int) -> tuple[int, int] | None:
+        """Fewest and most in-band parts the pieces of the ``free`` cells can make, or
+        None when one piece can make none."""
+        near_mask, pieces = self.near_mask, self.pieces
+        n_free = free.bit_count()
+        unseen = free
         low = high = 0
-        for s in free:
-            if s in seen:
-                continue
-            stack, total = [s], 0.0
-            seen.add(s)
-            while stack:
-                u = stack.pop()
-                total += self.w[u]
-                for x in self.nbr[u]:
-                    if self.part[x] < 0 and x not in seen:
-                        seen.add(x)
-                        stack.append(x)
-            fewest = int(np.ceil(total / self.band.hi - EPS))
-            most = int(np.floor(total / self.band.lo + EPS)) if self.band.lo > 0 else len(free)
-            if fewest > most or most == 0:
-                return False
-            low, high = low + max(fewest, 1), high + most
-        return low <= parts_left <= high
+        while unseen:
+            piece = frontier = unseen & -unseen  # grown from the lowest free cell
+            while frontier:
+                reach = 0
+                while frontier:
+                    b = frontier & -frontier
+                    reach |= near_mask[b.bit_length() - 1]
+                    frontier ^= b
+                frontier = reach & unseen & ~piece
+                piece |= frontier
+            unseen &= ~piece
+            key = piece if self.band.lo > 0 else (piece, n_free)
+            if key not in pieces:
+                pieces[key] = self._piece_parts(piece, n_free)
+            parts = pieces[key]
+            if parts is None:
+                return None
+            low, high = low + parts[0], high + parts[1]
+        return low, high
+
+    def _piece_parts(self, piece: int, n_free: int) -> tuple[int, int] | None:
+        """Fewest (at least 1) and most in-band parts one connected ``piece`` can make,
+        or None when it can make none (``n_free``: the most when the band has no floor).
+
+        The piece's weight is added in the order a depth-first search from its lowest
+        cell meets the cells, so a float total is the same on every run and machine.
+        """
+        near, near_mask, w = self.near, self.near_mask, self.w
+        s = (piece & -piece).bit_length() - 1
+        unseen = piece ^ (1 << s)
+        stack, total = [s], 0.0
+        while stack:
+            u = stack.pop()
+            total += w[u]
+            reach = near_mask[u] & unseen
+            if reach:
+                unseen ^= reach
+                stack.extend([x for x in near[u] if reach >> x & 1])
+        lo, hi = self.band.lo, self.band.hi
+        fewest = math.ceil(total / hi - EPS)
+        most = math.floor(total / lo + EPS) if lo > 0 else n_free
+        if fewest > most or most == 0:
+            return None
+        return max(fewest, 1), most
 
     def _record(self) -> None:
         """Keep the current grouping when its cut is the cheapest so far."""
@@ -244,6 +315,14 @@ class _CoverSearch:
         )
         if cut < self.best_cut:
             self.best, self.best_cut = list(self.part), cut
+
+
+def _mask(cells) -> int:
+    """The bit mask of a collection of cell numbers."""
+    mask = 0
+    for c in cells:
+        mask |= 1 << c
+    return mask
 
 
 def _keep_names(grouping, old, weight, window) -> np.ndarray:

@@ -132,40 +132,6 @@ def tight_band(params: PartitionParams) -> tuple[float, float]:
     return (lo, max(lo, hi))
 
 
-def tighten(adj: sparse.csr_array, weight: np.ndarray, labels: np.ndarray, group: np.ndarray,
-            params: PartitionParams, blocked: sparse.csr_array | None) -> np.ndarray:
-    """Draw small areas towards the target without losing any from the band.
-
-    The band's repair is run again with :func:`tight_band` as its band (re-cuts of
-    neighbours reach what single moves cannot), then once more with the office's
-    band and the tight one as a second aim, to bring back any area the first pass
-    pushed out. Each census area keeps whichever result has more small areas in the
-    band, then more in the tight band: nothing gets worse by the office's measure.
-    """
-    lo, hi = tight_band(params)
-    near = repair_band(adj, weight, labels, lo, hi, blocked=blocked, group=group)
-    near = repair_band(adj, weight, near, params.min_size, params.max_size, blocked=blocked,
-                       group=group, tight=(lo, hi))
-    n_groups = int(group.max()) + 1
-    before = _group_fit(labels, weight, group, n_groups, params, (lo, hi))
-    after = _group_fit(near, weight, group, n_groups, params, (lo, hi))
-    better = (after[0] > before[0]) | ((after[0] == before[0]) & (after[1] > before[1]))
-    chosen = np.where(better[group], near + len(weight), labels)
-    return np.unique(chosen, return_inverse=True)[1].astype(np.int64)
-
-
-def _group_fit(labels, weight, group, n_groups, params, tight) -> tuple[np.ndarray, np.ndarray]:
-    """Per census area: its small areas inside the band, and inside the tight band."""
-    k = int(labels.max()) + 1
-    w = np.bincount(labels, weight, k)
-    cells = np.bincount(labels, minlength=k)
-    part_group = np.zeros(k, dtype=np.int64)
-    part_group[labels] = group
-    inside = part_fit(w, cells, params.min_size, params.max_size)[0]
-    near = part_fit(w, cells, *tight)[0]
-    return (np.bincount(part_group, inside, n_groups), np.bincount(part_group, near, n_groups))
-
-
 def part_counts(weight: np.ndarray, group: np.ndarray, n_groups: int, params) -> np.ndarray:
     """Best-guess number of parts per group: one per cell above the maximum, plus the
     rest's total over the target, rounded (at least one)."""
@@ -339,9 +305,8 @@ def cut_small_areas(
         blocked = None if params.allow_barrier_crossing else _major_edges(graph, rest)
         rest_labels = repair_band(
             adj, weight[rest], rest_labels, params.min_size, params.max_size,
-            blocked=blocked, group=rest_group,
+            blocked=blocked, group=rest_group, tight=tight_band(params),
         )
-        rest_labels = tighten(adj, weight[rest], rest_labels, rest_group, params, blocked)
         labels[rest] = rest_labels + len(kinds)
         kinds = kinds + [""] * (int(rest_labels.max()) + 1)
     part_group = np.zeros(len(kinds), dtype=np.int64)
