@@ -239,7 +239,8 @@ def _run_locked(cfg: RunConfig, final: Path, progress: Progress) -> RunResult:
 
             with progress.stage("review maps") as advance:
                 build_review_maps(tmp, basemap=cfg.basemap, attribution=cfg.attribution,
-                                  progress=lambda done, total: advance(1))
+                                  progress=lambda done, total: advance(1), jobs=cfg.jobs,
+                                  areas=areas)
         if cfg.formats:
             from eapart.io.export import export
 

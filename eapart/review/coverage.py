@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from eapart.domain.schema import SMALL_AREA_CODE
+from eapart.review.threads import map_ordered, usable_cores
 
 #: Land within this distance (metres) of a building counts as lived-in.
 NEAR_METRES = 200.0
@@ -21,33 +22,70 @@ NEAR_METRES = 200.0
 
 def empty_shares(small: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
                  water: gpd.GeoDataFrame | None = None,
-                 near: float = NEAR_METRES) -> np.ndarray:
+                 near: float = NEAR_METRES, jobs: int | None = 1) -> np.ndarray:
     """Share (0-1) of each small area that is water or far from buildings.
 
     All frames must be in the same metric CRS; ``buildings`` need ``small_area_code``.
+    The areas are independent, so they are cut into ``jobs`` interleaved chunks
+    worked on side by side (see :mod:`eapart.review.threads`).
     """
     areas = np.asarray(small.geometry.values, dtype=object)
     if len(areas) == 0:
         return np.zeros(0)
     placed = buildings[buildings[SMALL_AREA_CODE].notna()]
-    halo = shapely.buffer(np.asarray(placed.geometry.values, dtype=object), near, quad_segs=2)
+    footprints = np.asarray(placed.geometry.values, dtype=object)
     groups = pd.Series(np.arange(len(placed))).groupby(
         placed[SMALL_AREA_CODE].astype(str).to_numpy()).indices
-    codes = small[SMALL_AREA_CODE].astype(str).to_numpy()
-    lived = np.array([shapely.union_all(halo[groups[c]]) if c in groups else None
-                      for c in codes], dtype=object)
-    lived = np.where(shapely.is_missing(lived), shapely.Polygon(), lived)
-    lived = shapely.intersection(areas, lived)
+    members = [groups.get(code) for code in small[SMALL_AREA_CODE].astype(str).to_numpy()]
+    chunks = interleaved(len(areas), 4 * (jobs or usable_cores()))
+    lived = np.empty(len(areas), dtype=object)
+    parts = map_ordered(lambda ks: lived_parts(areas[ks], [members[k] for k in ks],
+                                               footprints, near), chunks, jobs)
+    for ks, part in zip(chunks, parts, strict=True):
+        lived[ks] = part
     if water is not None and len(water):
-        kinds = shapely.get_type_id(np.asarray(water.geometry.values, dtype=object))
-        polygons = np.asarray(water.geometry.values, dtype=object)[np.isin(kinds, (3, 6))]
-        if len(polygons):
-            tree = shapely.STRtree(polygons)
-            hit_area, hit_water = tree.query(areas, predicate="intersects")
-            for k in np.unique(hit_area):
-                wet = shapely.union_all(polygons[hit_water[hit_area == k]])
-                lived[k] = shapely.difference(lived[k], wet)
+        remove_water(areas, lived, water)
     total = shapely.area(areas)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = 1.0 - shapely.area(lived) / total
     return np.clip(np.where(total > 0, share, 0.0), 0.0, 1.0)
+
+
+def interleaved(n: int, parts: int) -> list[np.ndarray]:
+    """``range(n)`` dealt into at most ``parts`` chunks, every ``parts``-th index each.
+
+    Dealing rather than cutting spreads the heavy areas (neighbours in a rural
+    township) over all the chunks.
+    """
+    return [chunk for chunk in (np.arange(start, n, parts) for start in range(parts))
+            if len(chunk)]
+
+
+def lived_parts(areas: np.ndarray, members: list[np.ndarray | None], footprints: np.ndarray,
+                near: float) -> np.ndarray:
+    """The part of each area within ``near`` of one of its own buildings (``members``)."""
+    mine = [m for m in members if m is not None]
+    buffered = shapely.buffer(footprints[np.concatenate(mine)], near, quad_segs=2) \
+        if mine else np.zeros(0, dtype=object)
+    ends = np.cumsum([0, *map(len, mine)])
+    halos, k = [], 0
+    for m in members:
+        if m is None:
+            halos.append(shapely.Polygon())
+            continue
+        halos.append(shapely.union_all(buffered[ends[k]:ends[k + 1]]))
+        k += 1
+    return shapely.intersection(areas, np.array(halos, dtype=object))
+
+
+def remove_water(areas: np.ndarray, lived: np.ndarray, water: gpd.GeoDataFrame) -> None:
+    """Take the water polygons out of ``lived`` (one entry per area), in place."""
+    kinds = shapely.get_type_id(np.asarray(water.geometry.values, dtype=object))
+    polygons = np.asarray(water.geometry.values, dtype=object)[np.isin(kinds, (3, 6))]
+    if not len(polygons):
+        return
+    tree = shapely.STRtree(polygons)
+    hit_area, hit_water = tree.query(areas, predicate="intersects")
+    for k in np.unique(hit_area):
+        wet = shapely.union_all(polygons[hit_water[hit_area == k]])
+        lived[k] = shapely.difference(lived[k], wet)

@@ -9,7 +9,7 @@ are saved as ``edits.json`` (:mod:`eapart.edits.format`), tied to the output by
 
 from __future__ import annotations
 
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -21,14 +21,28 @@ from eapart.edits.format import fingerprint
 from eapart.edits.registry import REGISTRY_LAYER
 
 
-def edit_meta(outdir: Path, band, buildings: pd.DataFrame,
-              small_areas: pd.DataFrame) -> dict:
+@dataclass(frozen=True)
+class EditContext:
+    """What every township page's edit mode shares: read once per build, not per page."""
+
+    made_on: str
+    locked: tuple[str, ...]
+    changed: tuple[str, ...]
+
+
+def edit_context(outdir: Path, buildings: pd.DataFrame) -> EditContext:
+    """The output's fingerprint, locked codes and last-changed codes."""
+    return EditContext(made_on=fingerprint(buildings), locked=tuple(sorted(_locked(outdir))),
+                       changed=tuple(sorted(changed_codes(outdir))))
+
+
+def edit_meta(context: EditContext, band, small_areas: pd.DataFrame) -> dict:
     """The ``edit`` section of a township page's data (see module docstring).
 
     ``band``: the page's :class:`eapart.io.band.Band` (measure, target, low, high).
     """
     return {
-        "madeOn": _fingerprint(outdir, len(buildings), buildings),
+        "madeOn": context.made_on,
         "band": {"measure": band.measure, "target": band.target, "min_size": band.low,
                  "max_size": band.high},
         "areas": {str(code): {"census_area": str(ca), "size": float(size or 0)}
@@ -36,19 +50,9 @@ def edit_meta(outdir: Path, band, buildings: pd.DataFrame,
                                             small_areas[CENSUS_AREA_CODE],
                                             small_areas[band.measure],
                                             strict=True)},
-        "locked": sorted(_locked(Path(outdir))),
-        "changed": sorted(changed_codes(Path(outdir))),
+        "locked": list(context.locked),
+        "changed": list(context.changed),
     }
-
-
-_FINGERPRINTS: dict[tuple[str, int], str] = {}
-
-
-def _fingerprint(outdir: Path, n: int, buildings: pd.DataFrame) -> str:
-    key = (str(outdir), n)
-    if key not in _FINGERPRINTS:
-        _FINGERPRINTS[key] = fingerprint(buildings)
-    return _FINGERPRINTS[key]
 
 
 def _locked(outdir: Path) -> set[str]:
@@ -60,7 +64,6 @@ def _locked(outdir: Path) -> set[str]:
                .astype(str))
 
 
-@lru_cache(maxsize=8)
 def changed_codes(outdir: Path) -> frozenset[str]:
     """Small-area codes the last edition changed (from its ``changes.csv``)."""
     path = outdir / CHANGES_NAME

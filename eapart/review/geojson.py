@@ -9,6 +9,7 @@ call, which keeps a township's buildings a few megabytes at most.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import geopandas as gpd
 import numpy as np
@@ -78,23 +79,30 @@ def column_values(frame: pd.DataFrame, column: str, float_decimals: int = 1) -> 
         return [None] * len(frame)
     series = frame[column]
     if pd.api.types.is_bool_dtype(series):
-        return [None if pd.isna(v) else bool(v) for v in series.astype(object)]
+        return _present(series, bool)
     if pd.api.types.is_integer_dtype(series):
-        return [None if pd.isna(v) else int(v) for v in series.astype(object)]
+        return _present(series, int)
     if pd.api.types.is_float_dtype(series):
         values = series.to_numpy(dtype=float, na_value=np.nan)
         rounded = np.round(values, float_decimals)
         return [None if math.isnan(v) else (int(v) if v.is_integer() else v)
                 for v in rounded.tolist()]
-    objects = series.astype(object)
-    return [None if _is_missing(v) else str(v) for v in objects.tolist()]
+    return text_values(series)
 
 
-def _is_missing(value: object) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+def text_values(series: pd.Series) -> list[str | None]:
+    """Each value of ``series`` as text (``None`` where missing), whatever its dtype."""
+    return _present(series, lambda v: v if type(v) is str else str(v))
+
+
+def _present(series: pd.Series, convert: Callable[[object], object]) -> list:
+    """``convert`` of each value of ``series``, ``None`` where it is missing.
+
+    One vectorised missing test for the column rather than one per value.
+    """
+    missing = series.isna().to_numpy().tolist()
+    values = series.to_numpy(dtype=object).tolist()
+    return [None if gone else convert(v) for v, gone in zip(values, missing, strict=True)]
 
 
 def layer_json(geoms: np.ndarray, props: dict[str, list], extra: dict | None = None,
@@ -104,7 +112,9 @@ def layer_json(geoms: np.ndarray, props: dict[str, list], extra: dict | None = N
     ``props`` maps a column name to one value per geometry; ``extra`` adds further
     keys (kind, names, label points) to the layer object.
     """
-    body = escape_json_text(",".join(geometry_json(geoms, decimals)))
+    body = ",".join(geometry_json(geoms, decimals))
+    if "<" in body or ">" in body or "&" in body:  # never in GEOS's GeoJSON; kept as a guard
+        body = escape_json_text(body)
     fields = dict(extra or {})
     fields["props"] = props
     return '{"geoms":[' + body + "]," + safe_json(fields)[1:]

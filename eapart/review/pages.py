@@ -18,14 +18,11 @@ from html import escape
 from pathlib import Path
 from urllib.parse import urlparse
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element, Figure, MacroElement
-from folium.template import Template
 
-from eapart.domain.areas import Areas
+from eapart.domain.areas import Areas, read_report
 from eapart.domain.flags import flag_counts
 from eapart.domain.schema import (
     BUILDING_ID,
@@ -41,9 +38,9 @@ from eapart.io.crs import metric_crs
 from eapart.review import assets
 from eapart.review.colouring import colour_indices, palette_for
 from eapart.review.coverage import empty_shares
-from eapart.review.edit_data import edit_meta
+from eapart.review.edit_data import EditContext, edit_context, edit_meta
 from eapart.review.flag_styles import flag_styles
-from eapart.review.geojson import display_crs_frame, simplify_coverage
+from eapart.review.geojson import display_crs_frame, simplify_coverage, text_values
 from eapart.review.histogram import size_histogram
 from eapart.review.layers import (
     BUILDINGS,
@@ -64,7 +61,7 @@ from eapart.review.panels import (
     percent,
     summary_rows,
 )
-from eapart.review.stable_ids import numbered_element_ids
+from eapart.review.threads import map_ordered
 from eapart.review.worst import EMPTY_SHARE, township_table, worst_areas, worst_list
 from eapart.rounding import count_value
 
@@ -90,6 +87,7 @@ class ReviewData:
     palette: list[str] = field(default_factory=list)
     band: Band = field(default_factory=Band)
     flag_styles: dict[str, dict[str, str]] = field(default_factory=dict)
+    edit: EditContext | None = None
 
     @property
     def descriptions(self) -> dict[str, str]:
@@ -97,68 +95,41 @@ class ReviewData:
         found = self.report.get("flag_descriptions")
         return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
-
-class RawHtml(Element):
-    """HTML inserted verbatim (not run through Jinja: inlined libraries contain braces)."""
-
-    def __init__(self, html: str, name: str):
-        super().__init__()
-        self._name = name
-        self._html = html
-
-    def render(self, **kwargs) -> str:
-        return self._html
-
-
-class ReviewLayers(MacroElement):
-    """Calls ``eapartReview`` once the map and its feature groups exist."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            eapartReview({{ this._parent.get_name() }}, {
-            {%- for key, group in this.groups.items() %}
-                {{ key|tojson }}: {{ group.get_name() }},
-            {%- endfor %}
-            }, JSON.parse(document.getElementById("eapart-data").textContent));
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, groups: dict[str, folium.FeatureGroup]):
-        super().__init__()
-        self._name = "ReviewLayers"
-        self.groups = groups
+    @property
+    def township_pages(self) -> dict[str, str]:
+        """Each township's page (relative to ``map/``), by code."""
+        return {str(c): township_href(c) for c in self.layers["townships"][TOWNSHIP_CODE]}
 
 
 def build_review_maps(outdir: str | Path, *, basemap: str | None = None,
                       attribution: str | None = None,
-                      progress: Callable[[int, int], None] | None = None) -> list[Path]:
+                      progress: Callable[[int, int], None] | None = None,
+                      jobs: int | None = None, areas: Areas | None = None) -> list[Path]:
     """Write the review pages of an output directory; return the paths written.
 
     ``basemap`` is ``None``/``"none"`` (no background, works offline), ``"osm"``
     (OpenStreetMap tiles) or an XYZ URL template with ``{z}``, ``{x}`` and ``{y}``;
     ``attribution`` is the text credited for a custom basemap. ``progress`` is called
-    as ``progress(done, total)`` after each page.
+    as ``progress(done, total)`` after each page. Pages are independent and built on
+    ``jobs`` threads (default: every core); the bytes written do not depend on it.
+    ``areas``: the output already in memory (as just written), to save reading it.
     """
     tiles = basemap_options(basemap, attribution)
-    data = read_review_data(outdir)
+    data = read_review_data(outdir, jobs=jobs, areas=areas)
     mapdir = data.outdir / MAP_DIR
     (mapdir / "townships").mkdir(parents=True, exist_ok=True)
-    townships = data.layers["townships"]
-    total = 1 + len(townships)
-    written = [write_page(mapdir / "index.html", index_page(data, tiles))]
-    if progress:
-        progress(1, total)
-    codes = townships[TOWNSHIP_CODE].astype(str).tolist()
-    for k, code in enumerate(codes):
-        html = township_page(data, code, tiles, neighbours=(codes[k - 1] if k else None,
-                                                           codes[k + 1] if k + 1 < len(codes)
-                                                           else None))
-        written.append(write_page(mapdir / township_href(code), html))
-        if progress:
-            progress(k + 2, total)
-    return written
+    codes = data.layers["townships"][TOWNSHIP_CODE].astype(str).tolist()
+
+    def build(k: int) -> Path:
+        if k < 0:
+            return write_page(mapdir / "index.html", index_page(data, tiles))
+        neighbours = (codes[k - 1] if k else None, codes[k + 1] if k + 1 < len(codes) else None)
+        return write_page(mapdir / township_href(codes[k]),
+                          township_page(data, codes[k], tiles, neighbours=neighbours))
+
+    total = 1 + len(codes)
+    return map_ordered(build, range(-1, len(codes)), jobs,
+                       done=(lambda n: progress(n, total)) if progress else None)
 
 
 def write_page(path: Path, html: str) -> Path:
@@ -195,59 +166,92 @@ def basemap_options(basemap: str | None, attribution: str | None) -> dict | None
     return options
 
 
-def read_review_data(outdir: str | Path) -> ReviewData:
-    """Read the layers and report of an output directory, ready to draw."""
-    areas = Areas.read(outdir, (*RESULT_LAYERS, "unassigned", *LINE_LAYERS))
-    raw = {name: plain_codes(frame) for name, frame in areas.layers.items()}
-    return prepare(Path(outdir), areas.report, raw)
+def read_review_data(outdir: str | Path, *, jobs: int | None = 1,
+                     areas: Areas | None = None) -> ReviewData:
+    """Read the layers and report of an output directory, ready to draw.
+
+    ``areas``: the same output already in memory, read from it instead of the disk.
+    """
+    wanted = (*RESULT_LAYERS, "unassigned", *LINE_LAYERS)
+    if areas is None:
+        areas = Areas.read(outdir, wanted)
+    raw = {name: plain_codes(frame.copy()) for name, frame in areas.layers.items()
+           if name in wanted}
+    return prepare(Path(outdir), read_report(outdir), raw, jobs=jobs)
 
 
 def plain_codes(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Code columns as Python strings, ``None`` where missing: pages carry them as JSON."""
     for column in frame.columns:
         if column.endswith("_code") or column == BUILDING_ID:
-            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
-            frame[column] = [None if v is None else str(v) for v in frame[column]]
+            frame[column] = text_values(frame[column])
     return frame
 
 
-def prepare(outdir: Path, report: dict, raw: dict[str, gpd.GeoDataFrame]) -> ReviewData:
-    """Colour small areas, simplify areas for display, move everything to WGS 84."""
+def prepare(outdir: Path, report: dict, raw: dict[str, gpd.GeoDataFrame],
+            jobs: int | None = 1) -> ReviewData:
+    """Colour small areas, simplify areas for display, move everything to WGS 84.
+
+    The pieces are independent (each reads ``raw`` and makes new frames) and run
+    side by side on ``jobs`` threads, the heaviest (empty shares) first.
+    """
     small = raw["small_areas"]
     metric = metric_crs(small)
     small_metric = small.to_crs(metric)
-    colours = colour_indices(np.asarray(small_metric.geometry.values), NEIGHBOUR_METRES)
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    for name in ("townships", "census_areas", "small_areas"):
-        frame = small_metric if name == "small_areas" else raw[name].to_crs(metric)
-        frame = frame.copy()
-        frame["geometry"] = simplify_coverage(np.asarray(frame.geometry.values),
-                                              SIMPLIFY_METRES[name])
-        layers[name] = display_crs_frame(frame)
-    layers["small_areas"]["colour"] = colours
     water = raw["water"].to_crs(metric) if "water" in raw and len(raw["water"]) else None
-    empty = empty_shares(small_metric, raw["buildings"].to_crs(metric), water)
+    pieces: dict[str, Callable[[], object]] = {
+        "empty": lambda: empty_shares(small_metric, raw["buildings"].to_crs(metric), water,
+                                      jobs=jobs),
+        "colours": lambda: colour_indices(np.asarray(small_metric.geometry.values),
+                                          NEIGHBOUR_METRES),
+        "small_areas": lambda: display_areas(small_metric, "small_areas"),
+        **{name: (lambda name=name: display_areas(raw[name].to_crs(metric), name))
+           for name in ("townships", "census_areas")},
+        "buildings": lambda: display_crs_frame(raw["buildings"]).copy(),
+        "edit": lambda: edit_context(outdir, raw["buildings"]),
+        **{name: (lambda name=name: display_extra(raw[name], name))
+           for name in ("unassigned", *LINE_LAYERS) if name in raw and len(raw[name])},
+    }
+    done = dict(zip(pieces, map_ordered(lambda piece: piece(), pieces.values(), jobs),
+                    strict=True))
+    colours, empty, edit = done.pop("colours"), done.pop("empty"), done.pop("edit")
+    layers: dict[str, gpd.GeoDataFrame] = done  # type: ignore[assignment]
+    layers["small_areas"]["colour"] = colours
     layers["small_areas"]["empty_percent"] = np.round(100 * empty).astype(int)
     colour_of = pd.Series(colours, index=layers["small_areas"][SMALL_AREA_CODE].tolist())
     colour_of = colour_of[~colour_of.index.duplicated()]
-    buildings = display_crs_frame(raw["buildings"]).copy()
-    mapped = buildings[SMALL_AREA_CODE].map(colour_of)
-    buildings["colour"] = mapped.fillna(0).astype(int)
-    layers["buildings"] = buildings
+    mapped = layers["buildings"][SMALL_AREA_CODE].map(colour_of)
+    layers["buildings"]["colour"] = mapped.fillna(0).astype(int)
     add_names(layers)
-    for name in ("unassigned", *LINE_LAYERS):
-        if name in raw and len(raw[name]):
-            frame = raw[name]
-            if name == "unassigned":
-                frame = frame.copy()
-                frame["geometry"] = frame.geometry.representative_point()
-            layers[name] = display_crs_frame(frame)
     flags = set(flag_counts(small.get("flags", pd.Series(dtype=object)).tolist()))
     descriptions = report.get("flag_descriptions")
     flags |= set(map(str, descriptions)) if isinstance(descriptions, dict) else set()
     return ReviewData(outdir=outdir, report=report, layers=layers,
                       palette=palette_for(int(colours.max(initial=0)) + 1),
-                      band=report_band(report), flag_styles=flag_styles(flags))
+                      band=report_band(report), flag_styles=flag_styles(flags), edit=edit)
+
+
+def display_areas(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """One level of areas (in a metric CRS) simplified for display, in WGS 84."""
+    frame = frame.copy()
+    frame["geometry"] = simplify_coverage(np.asarray(frame.geometry.values),
+                                          SIMPLIFY_METRES[name])
+    return display_crs_frame(frame)
+
+
+def display_extra(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """A background layer in WGS 84; unassigned buildings as a point each.
+
+    A line layer's spatial index is built here, once, rather than lazily by the
+    first of the township pages that are built side by side (:func:`line_parts`).
+    """
+    if name == "unassigned":
+        frame = frame.copy()
+        frame["geometry"] = frame.geometry.representative_point()
+    frame = display_crs_frame(frame)
+    if name in LINE_LAYERS:
+        frame.sindex  # noqa: B018 - built now, only read by the page threads
+    return frame
 
 
 def add_names(layers: dict[str, gpd.GeoDataFrame]) -> None:
@@ -329,7 +333,8 @@ def township_page(data: ReviewData, code: str, tiles: dict | None,
         histogram=histogram_for(data, small), details=summary_rows(data.report, DETAIL_KEYS),
         hints=hints_for(small))
     bounds = township.total_bounds if len(township) else pick["buildings"].total_bounds
-    edit = edit_meta(data.outdir, data.band, layers["buildings"], pick["small_areas"])
+    edit = edit_meta(data.edit or edit_context(data.outdir, layers["buildings"]), data.band,
+                     pick["small_areas"])
     return render_page(title=f"Township {title} – review map", parts=parts, bounds=bounds,
                        tiles=tiles, data=data, page="township", panel=panel_html(panel),
                        extra_meta={"edit": edit})
@@ -448,7 +453,6 @@ def township_rows(data: ReviewData, code: str,
     return rows + band_rows(data.band)
 
 
-@numbered_element_ids
 def render_page(*, title: str, parts: list[tuple[LayerSpec, gpd.GeoDataFrame]],
                 bounds: np.ndarray, tiles: dict | None, data: ReviewData, page: str,
                 panel: str, extra_meta: dict | None = None) -> str:
@@ -457,42 +461,27 @@ def render_page(*, title: str, parts: list[tuple[LayerSpec, gpd.GeoDataFrame]],
     ``extra_meta`` joins the page data's ``meta``; with an ``edit`` entry (the edit
     mode's data, :mod:`eapart.review.edit_data`) the page gets ``assets/edit.js``.
     """
-    figure = Figure(title=escape(title))
-    west, south, east, north = (float(v) for v in bounds)
-    fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=12,
-                      tiles=None, prefer_canvas=True, control_scale=True, max_zoom=20)
-    fmap.default_js = []
-    fmap.default_css = []
-    figure.add_child(fmap)
-    if tiles:
-        folium.TileLayer(**tiles, overlay=False, control=False).add_to(fmap)
-    groups: dict[str, folium.FeatureGroup] = {}
-    for spec, _ in parts:
-        groups[spec.key] = folium.FeatureGroup(name=spec.control, show=True).add_to(fmap)
-    groups["labels"] = folium.FeatureGroup(name="Code labels", show=True).add_to(fmap)
-    fmap.add_child(ReviewLayers(groups))
-    folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
-    fmap.fit_bounds([[south, west], [north, east]], padding_top_left=(270, 10),
-                    padding_bottom_right=(350, 10))
     band = data.band
     meta = {"palette": data.palette, "page": page, "labelMax": LABEL_MAX,
             "measure": band.measure, "flags": data.descriptions,
             "flagStyles": data.flag_styles,
             "band": {"target": band.target, "min": band.low, "max": band.high},
-            "townshipPage": {str(c): township_href(c)
-                             for c in data.layers["townships"][TOWNSHIP_CODE]},
+            "townshipPage": data.township_pages,
             **(extra_meta or {})}
     payload = ('{"meta":' + assets.safe_json(meta) + ',"layers":['
                + ",".join(spec_json(spec, frame) for spec, frame in parts) + "]}")
-    header = figure.header
-    header.add_child(RawHtml(assets.style_tag(assets.leaflet_css()), "leaflet_css"))
-    header.add_child(RawHtml(assets.style_tag(assets.review_asset("review.css")), "review_css"))
-    header.add_child(RawHtml(assets.script_tag(assets.leaflet_js()), "leaflet_js"))
-    header.add_child(RawHtml(assets.script_tag(assets.review_asset("review.js")), "review_js"))
-    if (extra_meta or {}).get("edit") is not None:
-        header.add_child(RawHtml(assets.style_tag(assets.review_asset("edit.css")), "edit_css"))
-        header.add_child(RawHtml(assets.script_tag(assets.review_asset("edit.js")), "edit_js"))
-    figure.html.add_child(RawHtml(
-        f'<script type="application/json" id="eapart-data">{payload}</script>', "data"))
-    figure.html.add_child(RawHtml(panel, "panel"))
-    return figure.render()
+    from eapart.review.folium_page import folium_page  # folium loads with the first page
+
+    editing = (extra_meta or {}).get("edit") is not None
+    head = [("leaflet_css", assets.style_tag(assets.leaflet_css())),
+            ("review_css", assets.style_tag(assets.review_asset("review.css"))),
+            ("leaflet_js", assets.script_tag(assets.leaflet_js())),
+            ("review_js", assets.script_tag(assets.review_asset("review.js")))]
+    if editing:
+        head += [("edit_css", assets.style_tag(assets.review_asset("edit.css"))),
+                 ("edit_js", assets.script_tag(assets.review_asset("edit.js")))]
+    body = [("data", f'<script type="application/json" id="eapart-data">{payload}</script>'),
+            ("panel", panel)]
+    return folium_page(title=title, groups=[(spec.key, spec.control) for spec, _ in parts],
+                       bounds=tuple(float(v) for v in bounds), tiles=tiles,
+                       head=head, body=body)

@@ -25,3 +25,20 @@ def test_two_runs_write_identical_review_pages(tmp_path):
                              capture_output=True, text=True)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert file_digests(tmp_path / "y" / "map") == first
+
+
+def test_pages_do_not_depend_on_threads_or_on_reading_back(tmp_path):
+    from map_sample import write_sample_output
+
+    from eapart.domain.areas import Areas
+    from eapart.review.pages import build_review_maps
+
+    digests = []
+    for name, kwargs in (("one", {"jobs": 1}), ("three", {"jobs": 3}), ("memory", {"jobs": 2})):
+        outdir = write_sample_output(tmp_path / name, townships=(3, 1))
+        if name == "memory":
+            kwargs["areas"] = Areas.read(outdir)
+        build_review_maps(outdir, **kwargs)
+        digests.append(file_digests(outdir / "map"))
+    assert len(digests[0]) == 4
+    assert digests[0] == digests[1] == digests[2]
