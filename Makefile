@@ -46,7 +46,7 @@ system-packages:
 
 test: $(VENV)/.installed-test system-packages
 	$(BIN)/ruff check eapart tests bench
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
