@@ -10,8 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from paths import ANDORRA, KOTKA, REAL_COUNTY_CODE
 from tiny_county import tiny_county
+
+# Property tests run beside the suite's subprocess-heavy tests on every core: a
+# per-example deadline would measure the machine's load, not the code (one that
+# computes a share in microseconds failed on a loaded machine at 200 ms).
+settings.register_profile("eapart", deadline=None)
+settings.load_profile("eapart")
 
 
 @pytest.fixture(scope="session")
