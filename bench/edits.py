@@ -34,6 +34,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from eapart.domain.areas import Areas
 from eapart.edits.format import fingerprint, read_edits, write_edits_csv
 from eapart.synthetic.changes import perturb_buildings
 
@@ -50,11 +51,8 @@ def eapart(*args) -> tuple[float, subprocess.CompletedProcess]:
 
 
 def read(out: Path, name: str) -> gpd.GeoDataFrame:
-    frame = gpd.read_file(out / "eapart.gpkg", layer=name)
-    for c in ("building_id", "small_area_code", "census_area_code", "township_code"):
-        if c in frame:
-            frame[c] = frame[c].astype(str)
-    return frame
+    """One layer of an output, codes as text (:meth:`eapart.domain.areas.Areas.read`)."""
+    return Areas.read(out, [name]).layers[name]
 
 
 def random_edits(out: Path, seed: int) -> list[dict]:

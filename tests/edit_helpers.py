@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from eapart.domain.areas import Areas
 from eapart.edits.check import plan_edits
 from eapart.edits.format import Edit, EditsFile, fingerprint
 from eapart.edits.state import read_output
@@ -18,11 +19,8 @@ METRIC = 32631  # UTM 31N: Andorra
 
 
 def layer(out: Path, name: str) -> gpd.GeoDataFrame:
-    frame = gpd.read_file(out / "eapart.gpkg", layer=name)
-    for c in ("building_id", "small_area_code", "census_area_code", "township_code"):
-        if c in frame:
-            frame[c] = frame[c].astype(str)
-    return frame
+    """One layer of an output, codes as text, read the way every command reads it."""
+    return Areas.read(out, [name]).layers[name]
 
 
 def made_on(out: Path) -> str:
