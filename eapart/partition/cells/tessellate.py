@@ -194,7 +194,7 @@ def locate_points(xy: np.ndarray, blocks: np.ndarray) -> np.ndarray:
     A point on the line between two blocks goes to the block with the lower index,
     so the answer is deterministic. The blocks query a tree of the points, not the
     points a tree of the blocks: each block is then prepared once and tested against
-    all its points (four times faster than a point-in-polygon walk per point).
+    all its points (locating the generated county's buildings takes a third of the time).
     """
     n = len(xy)
     out = np.full(n, -1, dtype=np.int64)
