@@ -302,10 +302,11 @@ def building_index(data: ReviewData) -> dict[str, list[str]]:
     """Building ids by township code, so the county page can find any building's page.
 
     Ids are sorted within each township; the township page is ``township_href(code)``.
+    The ids are already text (:func:`plain_codes`), taken out as lists in one call.
     """
     buildings = data.layers["buildings"]
     placed = buildings[buildings[TOWNSHIP_CODE].notna() & buildings["building_id"].notna()]
-    return {str(code): sorted(map(str, group["building_id"]))
+    return {str(code): sorted(text_values(group["building_id"]))
             for code, group in placed.groupby(TOWNSHIP_CODE, sort=True)}
 
 
