@@ -11,6 +11,7 @@ a building outside every township goes to ``unassigned``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -144,7 +145,7 @@ def prepare_inputs(frames: dict[str, gpd.GeoDataFrame], cfg: RunConfig,
         crs = require_crs(frame.crs, wheres[layer])
         if len(frame):
             check_coordinates(frame.geometry.array, crs, wheres[layer],
-                              _feature_labels(frame, layer, cfg, wheres[layer]))
+                              partial(_feature_labels, frame, layer, cfg, wheres[layer]))
         if not crs.equals(input_crs):
             frames[layer] = frame.to_crs(input_crs)
             notes.append(

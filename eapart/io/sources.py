@@ -87,13 +87,6 @@ def read_layer(
             return gpd.read_parquet(path).reset_index(drop=True)
         except Exception as exc:
             raise InputError(f"cannot read {where} as GeoParquet: {_first_line(exc)}") from exc
-    if layer is not None:
-        names = list_layers(path)
-        if layer not in names:
-            raise InputError(
-                f"{path.name} has no layer '{layer}' (it has: {', '.join(names) or 'none'}). "
-                "Name the right layer with FILE:LAYER or in the config file's [input.layers]."
-            )
     kwargs = {"encoding": encoding} if encoding else {}
     try:
         with warnings.catch_warnings():
@@ -107,12 +100,29 @@ def read_layer(
             "right one, e.g. UTF-8 or GB18030), then run again."
         ) from exc
     except Exception as exc:
+        _require_layer(path, layer)
         raise InputError(f"cannot read {where}: {_first_line(exc)}") from exc
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"{where} has no geometry column: it must be a spatial layer")
     if suffix == ".shp" and encoding is None and not path.with_suffix(".cpg").exists():
         _check_decoding(frame, where)
     return frame.reset_index(drop=True)
+
+
+def _require_layer(path: Path, layer: str | None) -> None:
+    """Raise, listing the layers there are, when ``path`` has no layer ``layer``.
+
+    Asked only once a read has failed: a read of a layer that is there needs no
+    listing of the file's layers first.
+    """
+    if layer is None:
+        return
+    names = list_layers(path)
+    if layer not in names:
+        raise InputError(
+            f"{path.name} has no layer '{layer}' (it has: {', '.join(names) or 'none'}). "
+            "Name the right layer with FILE:LAYER or in the config file's [input.layers]."
+        )
 
 
 def _declared(path: Path) -> str:
