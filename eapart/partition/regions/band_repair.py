@@ -162,9 +162,10 @@ def repair_band(
                                    (min_size, max_size), max_rounds)
     if resize:
         return labels
+    failed: set[tuple[int, bytes]] = set()  # windows no round can re-cut: searched once
     for _ in range(recombine_rounds):
         labels, kept = exact_round(own, weight, labels, band, frozen_cell=~movable,
-                                   blocked_edges=blocked_edges)
+                                   blocked_edges=blocked_edges, failed=failed)
         if not kept:
             break
     if tight is not None:

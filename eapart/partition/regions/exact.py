@@ -52,6 +52,7 @@ def exact_round(
     blocked_edges: tuple[np.ndarray, np.ndarray] | None,
     max_cells: int = MAX_CELLS,
     budget: int = STEP_BUDGET,
+    failed: set[tuple[int, bytes]] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Re-cut disjoint windows around parts outside the band; new labels and windows kept.
 
@@ -59,6 +60,11 @@ def exact_round(
     may hold (same group); ``frozen_cell``: cells whose part never changes;
     ``blocked_edges``: (row, col) of the edges across a major barrier, which no part
     may hold. Labels keep their numbers; every part stays connected and non-empty.
+    ``failed``: windows whose search found nothing, as (parts, cells in order); a
+    window met again is skipped and new failures are added. The search depends only
+    on the window's cells in order, its number of parts and the arguments here, so
+    the set may be kept over rounds as long as ``adjacency``, ``weight``, ``band``,
+    ``blocked_edges`` and ``budget`` stay the same (one repair keeps them).
 
     Three parts of 30, 60 + 50 and 40 + 40 + 40 on a path: one re-cut of two of
     them leaves one outside [64, 96]; the window of all three regroups them.
@@ -92,8 +98,13 @@ def exact_round(
         if window is None:
             continue
         cells = np.concatenate([members_of[q] for q in window])
+        key = (len(window), cells.tobytes())
+        if failed is not None and key in failed:
+            continue
         grouping = _solve(adjacency, weight, cells, len(window), band, blocked, budget)
         if grouping is None:  # nothing changed: its parts stay free for other windows
+            if failed is not None:
+                failed.add(key)
             continue
         used.update(window)
         labels[cells] = _keep_names(grouping, labels[cells], weight[cells], window)
