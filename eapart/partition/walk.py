@@ -254,7 +254,10 @@ def walk_numbers(points: np.ndarray, groups: np.ndarray, areas: dict,
     face = _faces_of_groups(points, groups_of, polygons, lines)
     tree = shapely.STRtree(lines) if len(lines) else None
     for members, area in zip(groups_of, polygons, strict=True):
-        if len(members) > 1 and face is not None and (face[members] >= 0).all():
+        if len(members) == 1:  # nothing to order: no search for the lines near it
+            numbers[members] = 1
+            continue
+        if face is not None and (face[members] >= 0).all():
             walk = route(points[members], face[members])
         else:
             near = lines[np.sort(tree.query(area))] if tree is not None and area is not None \
