@@ -235,42 +235,44 @@ class _CoverSearch:
         if w[root] > hi:
             return
         seed = 1 << root
-        start_mask = near_mask[root] & free & ~seed
-        start = _bits(start_mask)
-        # A frame: the set's mask, its weight, extension list, its mask, banned mask.
-        frames = [[seed, w[root], start, start_mask, seed]]
+        ext_mask = near_mask[root] & free & ~seed
+        ext = _bits(ext_mask)
         self.steps += 1
         if self.steps > budget:
             return
         if w[root] >= lo:
             yield seed, w[root]
-        while frames:
-            frame = frames[-1]
-            ext = frame[2]
+        # The set being grown: its mask, weight, extension list, that list's mask and
+        # the banned cells; the sets it grew from wait on ``stack`` in the same form.
+        inside, total, banned = seed, w[root], seed
+        stack: list[tuple] = []
+        while True:
             if not ext:
-                frames.pop()
+                if not stack:
+                    return
+                inside, total, ext, ext_mask, banned = stack.pop()
                 continue
             v = ext.pop()
             bit = 1 << v
-            frame[3] = ext_mask = frame[3] ^ bit
-            frame[4] = banned = frame[4] | bit
-            inside = frame[0]
-            new_total = frame[1] + w[v]
+            ext_mask ^= bit
+            banned |= bit
+            new_total = total + w[v]
             if new_total > hi or no_pair[v] & inside:
                 continue
-            grown = inside | bit
-            fresh = near_mask[v] & free & ~(grown | banned | ext_mask)
+            stack.append((inside, total, ext, ext_mask, banned))
+            inside |= bit
+            total = new_total
+            fresh = near_mask[v] & free & ~(inside | banned | ext_mask)
             if fresh:
                 ext = ext + [x for x in near[v] if fresh >> x & 1]
                 ext_mask |= fresh
             else:
                 ext = ext[:]
-            frames.append([grown, new_total, ext, ext_mask, banned])
             self.steps += 1
             if self.steps > budget:
                 return
-            if new_total >= lo:
-                yield grown, new_total
+            if total >= lo:
+                yield inside, total
 
     def _span(self, free: int) -> tuple[int, int] | None:
         """Fewest and most in-band parts the pieces of the ``free`` cells can make, or
