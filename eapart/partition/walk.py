@@ -99,10 +99,7 @@ def two_opt(dist: np.ndarray, path: np.ndarray) -> np.ndarray:
     n = len(path)
     if n < 4:
         return path
-    padded = np.zeros((n + 1, n + 1))  # a virtual point n after the end, at no distance
-    padded[:n, :n] = dist
-    ext = np.append(path, n)
-    along = padded[ext[:, None], ext[None, :]]
+    along = path_order(dist, path)
     never = _never(n)
     m = n - 1
     gain = _gains(along, never, (0, m), (0, m))
@@ -111,15 +108,32 @@ def two_opt(dist: np.ndarray, path: np.ndarray) -> np.ndarray:
         i, j = divmod(best, m)
         if gain[i, j] <= 1e-9:
             break
-        stretch = slice(i + 1, j + 2)
-        path[stretch] = path[stretch][::-1].copy()
-        along[stretch] = along[stretch][::-1].copy()
-        along[:, stretch] = along[:, stretch][:, ::-1].copy()
+        reverse(path, along, i + 1, j + 1)
         # Gain (a, c) reverses positions a+1..c+1: it reads positions a, a+1, c+1, c+2.
         rows, cols = (i, min(j + 2, m)), (max(i - 1, 0), j + 1)
         gain[rows[0]:rows[1]] = _gains(along, never, rows, (0, m))
         gain[:, cols[0]:cols[1]] = _gains(along, never, (0, m), cols)
     return path
+
+
+def path_order(dist: np.ndarray, path: np.ndarray) -> np.ndarray:
+    """``dist`` with rows and columns in ``path`` order, and a virtual point after the
+    end (row and column ``n``) at no distance from any, so an open path's last edge
+    can be reversed like any other."""
+    n = len(path)
+    padded = np.zeros((n + 1, n + 1))
+    padded[:n, :n] = dist
+    ext = np.append(path, n)
+    return padded[ext[:, None], ext[None, :]]
+
+
+def reverse(path: np.ndarray, along: np.ndarray, first: int, last: int) -> None:
+    """Reverse positions ``first..last`` of ``path`` and the same rows and columns of
+    its distances in path order ``along`` (in place)."""
+    stretch = slice(first, last + 1)
+    path[stretch] = path[stretch][::-1].copy()
+    along[stretch] = along[stretch][::-1].copy()
+    along[:, stretch] = along[:, stretch][:, ::-1].copy()
 
 
 def _gains(along: np.ndarray, never: np.ndarray, rows: tuple[int, int],

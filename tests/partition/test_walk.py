@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from eapart.partition.walk import (
     TWO_OPT_STEPS,
     distances,
+    path_order,
+    reverse,
     two_opt,
     walk_numbers,
 )
@@ -48,10 +50,7 @@ def test_each_area_is_numbered_one_to_n(rows):
 def _two_opt_full(dist: np.ndarray, path: np.ndarray, max_steps: int) -> np.ndarray:
     """2-opt as the module defines it, every gain computed afresh at each step."""
     path, n = path.copy(), len(path)
-    padded = np.zeros((n + 1, n + 1))
-    padded[:n, :n] = dist
-    ext = np.append(path, n)
-    along = padded[ext[:, None], ext[None, :]]
+    along = path_order(dist, path)
     never = np.where(np.triu(np.ones((n - 1, n - 1), dtype=bool), k=1), 0.0, -np.inf)
     for _ in range(max_steps):
         step = np.diagonal(along, 1)
@@ -60,10 +59,7 @@ def _two_opt_full(dist: np.ndarray, path: np.ndarray, max_steps: int) -> np.ndar
         i, j = divmod(int(np.argmax(gain)), n - 1)
         if gain[i, j] <= 1e-9:
             break
-        stretch = slice(i + 1, j + 2)
-        path[stretch] = path[stretch][::-1].copy()
-        along[stretch] = along[stretch][::-1].copy()
-        along[:, stretch] = along[:, stretch][:, ::-1].copy()
+        reverse(path, along, i + 1, j + 1)
     return path
 
 
