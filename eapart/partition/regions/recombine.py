@@ -159,11 +159,27 @@ def _pick(outside: np.ndarray, st: PartState, band: Band, resize: bool, refused:
     return picks
 
 
-def _cut(adjacency, weight, nodes, piece, parts, rng, options: BisectionOptions):
-    """Local part ``0..k-1`` of every node, cutting each piece into its number of parts."""
+def _union_graph(coo: sparse.coo_array, nodes: np.ndarray, piece: np.ndarray) -> sparse.csr_array:
+    """The edges of ``coo`` with both ends in ``nodes`` and in one piece, renumbered
+    ``0..len(nodes)-1`` (canonical csr).
+
+    One pass over the edge list instead of scipy's row and column indexing, shared by
+    the cut and the polish of a round.
+    """
+    at = np.full(coo.shape[0], -1, dtype=np.int64)
+    at[nodes] = np.arange(len(nodes))
+    row, col = at[coo.row], at[coo.col]
+    keep = (row >= 0) & (col >= 0)
+    keep[keep] = piece[row[keep]] == piece[col[keep]]
+    return sparse.csr_array((coo.data[keep], (row[keep], col[keep])),
+                            shape=(len(nodes), len(nodes)))
+
+
+def _cut(sub: sparse.csr_array, weight, piece, parts, rng, options: BisectionOptions):
+    """Local part ``0..k-1`` of every node of ``sub`` (the unions' graph), cutting each
+    piece into its number of parts."""
     _, piece = np.unique(piece, return_inverse=True)
-    sub = adjacency[nodes][:, nodes]
-    labels = bisect_pieces(sub, weight[nodes], piece, parts, rng=rng, options=options)
+    labels = bisect_pieces(sub, weight, piece, parts, rng=rng, options=options)
     # New parts are numbered over all pieces; rank them inside their own piece.
     pairs, inverse = np.unique(piece * (int(labels.max()) + 1) + labels, return_inverse=True)
     owner = pairs // (int(labels.max()) + 1)
@@ -171,16 +187,13 @@ def _cut(adjacency, weight, nodes, piece, parts, rng, options: BisectionOptions)
     return rank[inverse]
 
 
-def _polish(adjacency, weight, nodes, piece, local, band: Band) -> np.ndarray:
-    """Single-cell moves inside each union after its cut, aiming at the band."""
+def _polish(sub: sparse.csr_array, weight, piece, local, band: Band) -> np.ndarray:
+    """Single-cell moves inside each union of ``sub`` after its cut, aiming at the band."""
     k_max = int(local.max()) + 1
     part = piece * k_max + local
     _, part = np.unique(part, return_inverse=True)
-    sub = sparse.coo_array(adjacency[nodes][:, nodes])
-    keep = piece[sub.row] == piece[sub.col]
-    sub = sparse.csr_array((sub.data[keep], (sub.row[keep], sub.col[keep])), shape=sub.shape)
     targets = np.full(int(part.max()) + 1, band.middle)
-    moved = refine_boundaries(sub, weight[nodes], part, targets, band=(band.lo, band.hi),
+    moved = refine_boundaries(sub, weight, part, targets, band=(band.lo, band.hi),
                               max_rounds=5)
     # Back to the local numbering: each part keeps its number inside its union.
     first = np.zeros(int(part.max()) + 1, dtype=np.int64)
@@ -254,13 +267,13 @@ def recombine_round(
         if len(todo) == 0:
             break
         mine = np.isin(piece, todo)
+        sub = _union_graph(coo, nodes[mine], piece[mine])
         trial = local.copy()
         try:
-            trial[mine] = _cut(adjacency, weight, nodes[mine], piece[mine], counts[todo], rng,
-                               options)
+            trial[mine] = _cut(sub, weight[nodes[mine]], piece[mine], counts[todo], rng, options)
         except ValueError:  # no tree cut keeps every side whole: leave these unions be
             break
-        trial[mine] = _polish(adjacency, weight, nodes[mine], piece[mine], trial[mine], band)
+        trial[mine] = _polish(sub, weight[nodes[mine]], piece[mine], trial[mine], band)
         ok = _verdicts(weight, labels, band, blocked_edges, st.weight, picks,
                        nodes, piece, trial, todo)
         take = np.isin(piece, todo[ok])

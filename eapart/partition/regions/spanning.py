@@ -120,8 +120,7 @@ def bisect_pieces(
     pinned = np.zeros(n, dtype=bool) if pinned is None else np.asarray(pinned, dtype=bool)
     piece = np.asarray(piece, dtype=np.int64).copy()
     parts = [int(k) for k in piece_parts]
-    upper = sparse.triu(adjacency, k=1, format="coo")
-    edges = (upper.row.astype(np.int64), upper.col.astype(np.int64), upper.data.astype(float))
+    edges = _upper_edges(adjacency)
     while True:
         _split_saturated(piece, parts)
         k_of = np.array(parts, dtype=np.int64)
@@ -152,6 +151,22 @@ def bisect_pieces(
         parts.extend(j.tolist())
     _, labels = np.unique(piece, return_inverse=True)
     return labels.astype(np.int64)
+
+
+def _upper_edges(adjacency) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row, column and cost of every stored entry above the diagonal, in storage order.
+
+    The same arrays as ``scipy.sparse.triu(adjacency, k=1, format="coo")``; for a csr
+    matrix they are read off its arrays directly (scipy's triu converts to coo and back).
+    """
+    if adjacency.format != "csr":
+        upper = sparse.triu(adjacency, k=1, format="coo")
+        return upper.row.astype(np.int64), upper.col.astype(np.int64), upper.data.astype(float)
+    indptr = adjacency.indptr
+    rows = np.repeat(np.arange(adjacency.shape[0], dtype=np.int64), np.diff(indptr))
+    cols = adjacency.indices.astype(np.int64)
+    above = cols > rows
+    return rows[above], cols[above], adjacency.data[above].astype(float)
 
 
 def _split_saturated(piece: np.ndarray, parts: list[int]) -> None:
