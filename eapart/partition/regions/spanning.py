@@ -223,15 +223,7 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     c_cols = (ec[None, :] + offs).ravel()
     c_cost = np.tile(ecost, trees)
     tree_w = ecost[None, :] ** -options.cost_power / noise
-    t_w = np.concatenate([tree_w.ravel(), np.ones(len(roots))])
-    tree = csgraph.minimum_spanning_tree(
-        sparse.csr_array(
-            (t_w, (np.concatenate([c_rows, roots]),
-                   np.concatenate([c_cols, np.full(len(roots), big)]))),
-            shape=(big + 1, big + 1),
-        ),
-        overwrite=True,
-    )
+    tree = csgraph.minimum_spanning_tree(_level_graph(er, ec, tree_w, roots, na), overwrite=True)
     pre, parent = _preorder(tree, big)
     depth = _depths(parent, big)
     at = np.empty(big + 1, dtype=np.int64)
@@ -287,6 +279,41 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     below = np.zeros(len(piece), dtype=bool)
     below[nodes[_is_below(x, v_of[pidx], at, n_sub)]] = True
     return below, act_ids, j[v_of], dev[v_of]
+
+
+def _level_graph(
+    er: np.ndarray, ec: np.ndarray, tree_w: np.ndarray, roots: np.ndarray, na: int
+) -> sparse.csr_array:
+    """The graph whose minimum spanning tree a level draws, as a csr matrix.
+
+    Copy ``t`` of the ``na`` active nodes holds nodes ``t * na + i``; its edge ``e``
+    joins ``er[e]`` and ``ec[e]`` with weight ``tree_w[t, e]``; the virtual root (the
+    last node) is joined to every node of ``roots`` (ascending) with weight 1. The
+    layout of one copy is sorted once and repeated with offsets, which is cheaper than
+    letting scipy sort all copies from coordinates; the root's edges are its own row.
+    Which edges the tree takes does not depend on where the root's edges are stored
+    (each is the only edge into its block), nor, in the traversal, the order of any
+    node's children. Repeated ``(er, ec)`` pairs are left to scipy, which sums them.
+    """
+    trees, n_edges = tree_w.shape
+    big = trees * na
+    perm = np.argsort(er * na + ec, kind="stable")
+    r, c = er[perm], ec[perm]
+    if n_edges and ((r[1:] == r[:-1]) & (c[1:] == c[:-1])).any():
+        offs = (np.arange(trees) * na)[:, None]
+        rows = np.concatenate([(er[None, :] + offs).ravel(), np.full(len(roots), big)])
+        cols = np.concatenate([(ec[None, :] + offs).ravel(), roots])
+        data = np.concatenate([tree_w.ravel(), np.ones(len(roots))])
+        return sparse.csr_array((data, (rows, cols)), shape=(big + 1, big + 1))
+    row_start = np.searchsorted(r, np.arange(na))
+    indptr = np.empty(big + 2, dtype=np.int64)
+    indptr[:big] = (row_start[None, :] + (np.arange(trees) * n_edges)[:, None]).ravel()
+    indptr[big] = trees * n_edges
+    indptr[big + 1] = trees * n_edges + len(roots)
+    indices = np.concatenate([(c[None, :] + (np.arange(trees) * na)[:, None]).ravel(), roots])
+    data = np.concatenate([tree_w[:, perm].ravel(), np.ones(len(roots))])
+    return sparse.csr_array((data, indices.astype(np.int32), indptr.astype(np.int32)),
+                            shape=(big + 1, big + 1))
 
 
 def _outside_limits(w_sub, total, j, k, limits) -> np.ndarray:
@@ -382,15 +409,16 @@ def _subtree_sums(
     place[order] = np.arange(len(order))
     acc = columns[order]
     up = place[parent[order]]
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(by_depth, minlength=top + 1))])
     # One flat add.at per level: numpy's add.at is several times faster on a 1-D array
     # than on rows of a 2-D one; the values are copied because add.at copies the
     # whole target when they are a view of it.
     width = columns.shape[1]
+    bounds = (np.concatenate([[0], np.cumsum(np.bincount(by_depth, minlength=top + 1))])
+              * width).tolist()
     flat = acc.ravel()
     up_flat = (up[:, None] * width + np.arange(width)).ravel()
     for d in range(top, 1, -1):
-        lo, hi = bounds[d] * width, bounds[d + 1] * width
+        lo, hi = bounds[d], bounds[d + 1]
         np.add.at(flat, up_flat[lo:hi], flat[lo:hi].copy())
     out = np.empty_like(acc)
     out[order] = acc
