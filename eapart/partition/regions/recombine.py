@@ -21,6 +21,7 @@ a part heavy enough for two (or three) in-band parts is split.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,13 +69,37 @@ def part_state(edges: tuple[np.ndarray, np.ndarray], labels, weight, frozen_cell
                   first_cell.tolist())
 
 
-def _options(p: int, st: PartState, band: Band, resize: bool) -> list[tuple[tuple[int, ...], int]]:
-    """Ranked ways to re-cut part ``p`` (outside the band): (parts of the union, new count)."""
+def _options(
+    p: int, st: PartState, band: Band, resize: bool
+) -> Iterator[tuple[tuple[int, ...], int]]:
+    """Ranked ways to re-cut part ``p`` (outside the band): (parts of the union, new count),
+    best first.
+
+    Generated lazily: the pairs and single splits ranked below 4 come before every
+    triple (4 to 5), path (5) and ring (6), so those, and the breadth-first search
+    of the path, are only worked out for a part whose pairs are all taken or refused.
+    """
+    pairs = _pair_options(p, st, band, resize)
+    yield from _feasible([o for o in pairs if o[0] < 4], st)
+    rest = [o for o in pairs if o[0] >= 4] + _wider_options(p, st, band)
+    yield from _feasible(rest, st)
+
+
+def _feasible(ranked: list[tuple[float, tuple[int, ...], int]], st: PartState):
+    """``(members, count)`` of options by rank (ties by members), each union having at least
+    as many cells as parts."""
+    ranked.sort(key=lambda o: (o[0], o[1]))
+    for _, members, k in ranked:
+        if sum(st.n[q] for q in members) >= k:
+            yield members, k
+
+
+def _pair_options(p: int, st: PartState, band: Band, resize: bool):
+    """Ranked re-cuts of ``p`` with one neighbour, and (with ``resize``) of ``p`` alone."""
     pw, mid = st.w, band.middle
-    nbrs = st.neighbours.get(p, [])
     out: list[tuple[float, tuple[int, ...], int]] = []
     counts = (2, 1, 3) if resize else (2,)
-    for b in nbrs:
+    for b in st.neighbours.get(p, []):
         total = pw[p] + pw[b]
         b_out = not band.holds(pw[b])
         for k in counts:
@@ -86,6 +111,14 @@ def _options(p: int, st: PartState, band: Band, resize: bool) -> list[tuple[tupl
         for k in (2, 3):
             if band.fits(pw[p], k):
                 out.append((1.5 + abs(pw[p] / k - mid) / mid, (p,), k))
+    return out
+
+
+def _wider_options(p: int, st: PartState, band: Band):
+    """Ranked re-cuts of ``p`` with two others (the best four), along a path to a partner,
+    and with its whole neighbourhood."""
+    pw, mid = st.w, band.middle
+    nbrs = st.neighbours.get(p, [])
     triples: list[tuple[float, tuple[int, ...], int]] = []
     near = set(nbrs)
     for i, b in enumerate(nbrs):
@@ -94,7 +127,7 @@ def _options(p: int, st: PartState, band: Band, resize: bool) -> list[tuple[tupl
             if band.fits(total, 3):
                 triples.append((4 + abs(total / 3 - mid) / mid, (p, b, c), 3))
     triples.sort()
-    out += triples[:4]
+    out = triples[:4]
     path = _path_to_partner(p, st, band)
     if path is not None:
         out.append((5.0, path, len(path)))
@@ -102,8 +135,7 @@ def _options(p: int, st: PartState, band: Band, resize: bool) -> list[tuple[tupl
     ring = tuple([p] + nbrs)
     if len(nbrs) >= 3 and band.fits(sum(pw[q] for q in ring), len(ring)):
         out.append((6.0, ring, len(ring)))
-    out.sort(key=lambda o: (o[0], o[1]))
-    return [(members, k) for _, members, k in out if sum(st.n[q] for q in members) >= k]
+    return out
 
 
 def _path_to_partner(p: int, st: PartState, band: Band, depth: int = 5):
