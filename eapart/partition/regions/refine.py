@@ -125,17 +125,21 @@ def _balance_delta(part_weight, targets, bands, a, b, w):
 
     ``bands``: ``(tolerance, inner, absolute)``. Without an absolute band the count
     is always 0 and the excess is measured outside ``target * (1 +/- tolerance)``.
-    Works on scalars and on arrays of moves alike.
+    ``a``, ``b`` and ``w`` are arrays of moves (or scalars).
     """
     tolerance, inner, absolute = bands
     wa, wb, ta, tb = part_weight[a], part_weight[b], targets[a], targets[b]
+    # The terms of the parts as they are: once per part, then looked up per move.
+    quad_now = _outside(part_weight, targets, inner, 2)
     quad = (_outside(wa - w, ta, inner, 2) + _outside(wb + w, tb, inner, 2)
-            - _outside(wa, ta, inner, 2) - _outside(wb, tb, inner, 2))
+            - quad_now[a] - quad_now[b])
     if absolute is None:
+        exc_now = _outside(part_weight, targets, tolerance, 1)
         exc = (_outside(wa - w, ta, tolerance, 1) + _outside(wb + w, tb, tolerance, 1)
-               - _outside(wa, ta, tolerance, 1) - _outside(wb, tb, tolerance, 1))
+               - exc_now[a] - exc_now[b])
         return np.zeros_like(exc), exc, quad
-    before = [_beyond(wa, ta, absolute), _beyond(wb, tb, absolute)]
+    now = _beyond(part_weight, targets, absolute)
+    before = [now[a], now[b]]
     after = [_beyond(wa - w, ta, absolute), _beyond(wb + w, tb, absolute)]
     count = ((after[0] > EPS).astype(np.int64) + (after[1] > EPS)
              - (before[0] > EPS) - (before[1] > EPS))
