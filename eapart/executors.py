@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
+import numpy as np
+
 from eapart.errors import UsageError
 from eapart.io.atomic import process_alive
 from eapart.partition.model import TownshipResult, TownshipTask
@@ -117,9 +119,25 @@ def start_workers_early(jobs: int | None, scheduler: object | None) -> None:
         forkserver.ensure_running()
 
 
+#: CPU of a township grows with its households too, not only its buildings: on the
+#: generated county a town of 2,162 buildings and 31,677 households takes 2.6 s, a
+#: village township of 4,329 buildings and 3,863 households 0.9 s. Its cost is
+#: estimated as buildings + this x households.
+HOUSEHOLD_WEIGHT = 0.5
+
+
+def task_cost(task: TownshipTask) -> float:
+    """Estimated CPU of a task, in buildings: buildings + HOUSEHOLD_WEIGHT x households."""
+    buildings = task.buildings
+    households = buildings["households"].to_numpy(dtype=float) if "households" in buildings \
+        else np.zeros(0)
+    return len(buildings) + HOUSEHOLD_WEIGHT * float(np.nansum(households))
+
+
 def _largest_first(tasks: Sequence[TownshipTask]) -> list[int]:
-    """Task indices, heaviest first, so the last task to finish is a small one."""
-    return sorted(range(len(tasks)), key=lambda i: -len(tasks[i].buildings))
+    """Task indices, costliest first (:func:`task_cost`), so the last to finish is a small one."""
+    costs = [task_cost(task) for task in tasks]
+    return sorted(range(len(tasks)), key=lambda i: -costs[i])
 
 
 def _on_processes(work, tasks, jobs, advance) -> list[TownshipResult]:

@@ -166,15 +166,13 @@ def assemble(inputs: Inputs, results: list[TownshipResult], parameters: dict) ->
 def _building_layer(inputs: Inputs, results: list[TownshipResult]) -> gpd.GeoDataFrame:
     b = inputs.buildings
     assignment = pd.concat([pd.DataFrame(r.assignment) for r in results], ignore_index=True)
-    assignment = assignment.set_index("building_id")
+    where = pd.Index(assignment["building_id"]).get_indexer(b["building_id"])
     out = gpd.GeoDataFrame(
         {
             "building_id": b["building_id"].to_numpy(dtype=object),
             TOWNSHIP_CODE: b[TOWNSHIP_CODE].to_numpy(dtype=object),
-            CENSUS_AREA_CODE: b["building_id"].map(assignment[CENSUS_AREA_CODE])
-            .to_numpy(dtype=object),
-            SMALL_AREA_CODE: b["building_id"].map(assignment[SMALL_AREA_CODE])
-            .to_numpy(dtype=object),
+            CENSUS_AREA_CODE: _taken(assignment[CENSUS_AREA_CODE], where, np.nan),
+            SMALL_AREA_CODE: _taken(assignment[SMALL_AREA_CODE], where, np.nan),
             "households": b["households"].to_numpy(),
             "persons": b["persons"].to_numpy(),
             "households_estimated": b["households_estimated"].to_numpy(dtype=bool),
@@ -183,13 +181,25 @@ def _building_layer(inputs: Inputs, results: list[TownshipResult]) -> gpd.GeoDat
             "name": b["name"].to_numpy(dtype=object),
             "floors": b["floors"].to_numpy(dtype=float) if "floors" in b
             else np.full(len(b), np.nan),
-            WALK_NUMBER: b["building_id"].map(assignment[WALK_NUMBER]).fillna(0)
-            .to_numpy(dtype=np.int64),
+            WALK_NUMBER: _taken(assignment[WALK_NUMBER].fillna(0), where, 0)
+            .astype(np.int64),
         },
         geometry=inputs.building_geometry.array,
         crs=inputs.input_crs,
     )
     return out[out[TOWNSHIP_CODE].notna()].reset_index(drop=True)
+
+
+def _taken(values: pd.Series, where: np.ndarray, missing) -> np.ndarray:
+    """``values`` at positions ``where`` as objects, ``missing`` where ``where`` is -1.
+
+    One index lookup serves every column of the assignment (three ``Series.map`` by
+    building id each looked the ids up again).
+    """
+    out = np.full(len(where), missing, dtype=object)
+    found = where >= 0
+    out[found] = values.to_numpy(dtype=object)[where[found]]
+    return out
 
 
 def _report_whole_counts(buildings: gpd.GeoDataFrame, small: gpd.GeoDataFrame,

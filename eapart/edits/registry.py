@@ -29,7 +29,7 @@ import pyogrio
 from eapart.domain.codes import MAX_SMALL_AREA_NUMBER, format_code, number_in_order
 from eapart.domain.schema import CENSUS_AREA_CODE, GPKG_NAME, SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.errors import InputError
-from eapart.io.write import FIXED_TIMESTAMP
+from eapart.io.write import gpkg_writes
 
 #: The registry's table in ``eapart.gpkg``.
 REGISTRY_LAYER = "codes"
@@ -125,8 +125,5 @@ def write_registry(gpkg: Path, registry: pd.DataFrame) -> None:
     """Write the registry as a table (no geometry) into ``gpkg``."""
     frame = pd.DataFrame({c: registry[c] for c in COLUMNS})
     frame["retired_in"] = frame["retired_in"].astype("float64")
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})
-    try:
+    with gpkg_writes():
         pyogrio.write_dataframe(frame, gpkg, layer=REGISTRY_LAYER, driver="GPKG")
-    finally:
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})

@@ -86,20 +86,20 @@ def check_coordinates(geoms: np.ndarray, crs: pyproj.CRS, where: str, labels) ->
     Catches non-finite coordinates (NaN, infinity), longitudes/latitudes out of range
     in a geographic layer, and in a projected layer values beyond any place on Earth
     or a whole layer of degree-sized values under a CRS in metres. ``labels`` names
-    each feature (its id, or its row) in messages.
+    each feature (its id, or its row) in messages: a sequence, or a function that
+    makes one, called only when there is something to report.
     """
     geoms = np.asarray(geoms)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if not present.any():
         return
-    labels = np.asarray(labels, dtype=object)
     bounds = shapely.bounds(geoms)
     nonfinite = present & ~np.isfinite(bounds).all(axis=1)
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     nonfinite[owner[~np.isfinite(coords).all(axis=1)]] = True
     if nonfinite.any():
         raise InputError(
-            f"{where}: features {list_ids(labels[nonfinite])} have coordinates that are not "
+            f"{where}: features {_named(labels, nonfinite)} have coordinates that are not "
             "numbers (NaN or infinity). Redraw or delete them, then run again."
         )
     minx, miny, maxx, maxy = (bounds[present, i] for i in range(4))
@@ -109,7 +109,7 @@ def check_coordinates(geoms: np.ndarray, crs: pyproj.CRS, where: str, labels) ->
     far = present & (np.abs(bounds) > MAX_PROJECTED_METRES).any(axis=1)
     if far.any():
         raise InputError(
-            f"{where}: features {list_ids(labels[far])} have coordinates beyond any place on "
+            f"{where}: features {_named(labels, far)} have coordinates beyond any place on "
             f"Earth in {crs.name} (for example {_corner(bounds[far][0])}). Fix or delete them, "
             "or set the layer's real CRS, then run again."
         )
@@ -124,12 +124,21 @@ def check_coordinates(geoms: np.ndarray, crs: pyproj.CRS, where: str, labels) ->
     _check_projected_on_earth(bounds, present, crs, where, labels)
 
 
+def _named(labels, mask: np.ndarray) -> str:
+    """The labels of the features in ``mask``, listed for a message.
+
+    ``labels`` may be a function making them: naming every feature of a large layer
+    costs time that a layer without faults need not spend.
+    """
+    return list_ids(np.asarray(labels() if callable(labels) else labels, dtype=object)[mask])
+
+
 def _check_geographic(bounds, present, crs: pyproj.CRS, where: str, labels) -> None:
     out = present & ((bounds[:, 0] < -180.5) | (bounds[:, 2] > 360.5)
                      | (bounds[:, 1] < -90.5) | (bounds[:, 3] > 90.5))
     if out.any():
         raise InputError(
-            f"{where}: features {list_ids(labels[out])} have coordinates out of range for the "
+            f"{where}: features {_named(labels, out)} have coordinates out of range for the "
             f"geographic CRS {crs.name} (for example {_corner(bounds[out][0])}; longitude "
             "must lie in -180..360 and latitude in -90..90). If the layer is projected, set "
             "its real CRS (for example a Gauss-Kruger zone); else fix those features."
@@ -162,7 +171,7 @@ def _check_projected_on_earth(bounds, present, crs: pyproj.CRS, where: str, labe
     bad = present & ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90))
     if bad.any():
         raise InputError(
-            f"{where}: features {list_ids(labels[bad])} have coordinates that do not map to "
+            f"{where}: features {_named(labels, bad)} have coordinates that do not map to "
             f"any place on Earth in {crs.name} (for example around "
             f"({x[bad][0]:.0f}, {y[bad][0]:.0f})). Check the layer's CRS, or fix those "
             "features, then run again."

@@ -58,7 +58,7 @@ from eapart.io.tables import (
     write_csv,
     write_xlsx,
 )
-from eapart.io.write import FIXED_TIMESTAMP, GPKG_VERSION, check_gpkg_version
+from eapart.io.write import GPKG_VERSION, check_gpkg_version, gpkg_writes
 
 FORMATS = ("gpkg", "shp", "geojson", "parquet", "fgb", "csv", "xlsx")
 GEOJSON_DECIMALS = 7
@@ -106,14 +106,11 @@ def export_gpkg(areas: Areas, folder: Path, version: str = GPKG_VERSION) -> list
     path = folder / "eapart.gpkg"
 
     def write(target: Path) -> None:
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})
-        try:
+        with gpkg_writes():
             for k, (name, frame) in enumerate(_layers(areas).items()):
                 pyogrio.write_dataframe(frame, target, layer=name, driver="GPKG",
                                         layer_options={"SPATIAL_INDEX": "YES"},
                                         dataset_options=None if k else {"VERSION": version})
-        finally:
-            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
         add_qgis_styles(target, parameters=areas.parameters,
                         version=areas.report.get("version"))
 

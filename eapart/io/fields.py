@@ -8,6 +8,7 @@ report says which.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from eapart.domain.schema import TOWNSHIP_CODE
@@ -85,15 +86,53 @@ def as_text(values: pd.Series) -> pd.Series:
     """Values as strings, keeping codes whole: ``110101001.0`` reads as ``'110101001'``.
 
     Numbers that are whole are written without a decimal part; missing stays missing.
+    Whole numbers and plain text columns are converted with numpy and pandas string
+    operations (a building layer has tens of thousands of ids); other columns (mixed
+    objects, fractions) value by value.
     """
     if pd.api.types.is_float_dtype(values):
         whole = values.dropna()
         if (whole == whole.round()).all():
-            return values.map(lambda v: None if pd.isna(v) else str(int(v))).astype(object)
+            return _whole_texts(values, fits=_fits_int64(whole))
     if pd.api.types.is_integer_dtype(values):
-        return values.map(lambda v: None if pd.isna(v) else str(int(v))).astype(object)
+        dtype = values.dtype
+        return _whole_texts(values, fits=isinstance(dtype, np.dtype)
+                            and (dtype.kind == "i" or dtype.itemsize < 8))
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.na_value is np.nan:
+        stripped = values.str.strip().to_numpy(dtype=object, na_value=None)
+        return _text_series(values, stripped)
     return values.map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v))
                       else str(v).strip()).astype(object)
+
+
+def _fits_int64(whole: pd.Series) -> bool:
+    """True when every (finite) value converts to a 64-bit integer exactly."""
+    numbers = whole.to_numpy(dtype=float)
+    return bool(np.isfinite(numbers).all() and (np.abs(numbers) < 2.0 ** 62).all())
+
+
+def _whole_texts(values: pd.Series, fits: bool) -> pd.Series:
+    """``str(int(v))`` of every present value; with numpy when they ``fit`` in int64.
+
+    Others (nullable integers, huge or infinite floats) go value by value, as before.
+    """
+    if not fits:
+        return values.map(lambda v: None if pd.isna(v) else str(int(v))).astype(object)
+    texts = np.full(len(values), None, dtype=object)
+    present = values.notna().to_numpy(dtype=bool)
+    texts[present] = values[present].to_numpy(dtype=np.int64).astype(str).astype(object)
+    return _text_series(values, texts)
+
+
+def _text_series(values: pd.Series, texts: np.ndarray) -> pd.Series:
+    """``texts`` as the Series that ``values.map(...)`` gives, then as objects.
+
+    The same construction as :meth:`pandas.Series.map`, so missing values come out
+    exactly as they did from the value-by-value conversion (``NaN`` next to text,
+    ``None`` in a column with no text).
+    """
+    mapped = values._constructor(texts, index=values.index, copy=False)
+    return mapped.__finalize__(values, method="map").astype(object)
 
 
 #: The largest count a column may hold (households, persons, floors; township totals).

@@ -372,6 +372,7 @@ def add_qgis_styles(
         from eapart import __version__ as version
     con = sqlite3.connect(path)
     try:
+        con.execute("PRAGMA synchronous = OFF")  # as GDAL's writes: see io.write.gpkg_writes
         with con:
             tables = _feature_tables(con)
             _write_styles(con, tables)

@@ -11,6 +11,7 @@ a building outside every township goes to ``unassigned``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -144,7 +145,7 @@ def prepare_inputs(frames: dict[str, gpd.GeoDataFrame], cfg: RunConfig,
         crs = require_crs(frame.crs, wheres[layer])
         if len(frame):
             check_coordinates(frame.geometry.array, crs, wheres[layer],
-                              _feature_labels(frame, layer, cfg, wheres[layer]))
+                              partial(_feature_labels, frame, layer, cfg, wheres[layer]))
         if not crs.equals(input_crs):
             frames[layer] = frame.to_crs(input_crs)
             notes.append(
@@ -350,8 +351,10 @@ def _households(raw, buildings, townships, cfg: RunConfig, wheres):
 def _assign_townships(buildings: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) -> pd.Series:
     """Each building's township code, by a point on its surface (None: outside all)."""
     points = shapely.point_on_surface(buildings.geometry.array)
-    tree = shapely.STRtree(townships.geometry.array)
-    hit_pt, hit_tw = tree.query(points, predicate="intersects")
+    # The tree holds the points and is queried with the townships: each township is
+    # then prepared once for all its points (the same pairs, a third of the time).
+    hit_tw, hit_pt = shapely.STRtree(points).query(townships.geometry.array,
+                                                   predicate="intersects")
     codes = np.full(len(buildings), None, dtype=object)
     # On a shared boundary a point touches two townships: the first one wins.
     order = np.lexsort((hit_tw, hit_pt))

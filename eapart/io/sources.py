@@ -87,19 +87,8 @@ def read_layer(
             return gpd.read_parquet(path).reset_index(drop=True)
         except Exception as exc:
             raise InputError(f"cannot read {where} as GeoParquet: {_first_line(exc)}") from exc
-    if layer is not None:
-        names = list_layers(path)
-        if layer not in names:
-            raise InputError(
-                f"{path.name} has no layer '{layer}' (it has: {', '.join(names) or 'none'}). "
-                "Name the right layer with FILE:LAYER or in the config file's [input.layers]."
-            )
-    kwargs = {"encoding": encoding} if encoding else {}
     try:
-        with warnings.catch_warnings():
-            # NaN coordinates warn while parsed; check_coordinates reports them by id.
-            warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
-            frame = gpd.read_file(path, layer=layer, engine="pyogrio", **kwargs)
+        frame = _read_ogr(path, layer, encoding)
     except (LookupError, UnicodeDecodeError) as exc:
         raise InputError(
             f"cannot decode the text of {where} with encoding {encoding or _declared(path)!r}: "
@@ -107,12 +96,51 @@ def read_layer(
             "right one, e.g. UTF-8 or GB18030), then run again."
         ) from exc
     except Exception as exc:
+        _require_layer(path, layer)
         raise InputError(f"cannot read {where}: {_first_line(exc)}") from exc
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"{where} has no geometry column: it must be a spatial layer")
     if suffix == ".shp" and encoding is None and not path.with_suffix(".cpg").exists():
         _check_decoding(frame, where)
     return frame.reset_index(drop=True)
+
+
+def _read_ogr(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+    """One layer through pyogrio; a GeoPackage through Arrow when that gives the same frame.
+
+    Arrow reads a large building layer in a third of the time, with the same columns,
+    dtypes and values. It reads UTF-8 only (GeoPackage text is UTF-8; not with
+    ``--encoding``) and types an empty layer's text columns otherwise, so those, and
+    any layer Arrow fails on, are read the usual way, which raises the usual errors.
+    """
+    kwargs = {"encoding": encoding} if encoding else {}
+    with warnings.catch_warnings():
+        # NaN coordinates warn while parsed; check_coordinates reports them by id.
+        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+        if path.suffix.lower() == ".gpkg" and not encoding:
+            try:
+                frame = gpd.read_file(path, layer=layer, engine="pyogrio", use_arrow=True)
+            except Exception:  # noqa: BLE001 - read again below, for its own error
+                frame = None
+            if frame is not None and len(frame):
+                return frame
+        return gpd.read_file(path, layer=layer, engine="pyogrio", **kwargs)
+
+
+def _require_layer(path: Path, layer: str | None) -> None:
+    """Raise, listing the layers there are, when ``path`` has no layer ``layer``.
+
+    Asked only once a read has failed: a read of a layer that is there needs no
+    listing of the file's layers first.
+    """
+    if layer is None:
+        return
+    names = list_layers(path)
+    if layer not in names:
+        raise InputError(
+            f"{path.name} has no layer '{layer}' (it has: {', '.join(names) or 'none'}). "
+            "Name the right layer with FILE:LAYER or in the config file's [input.layers]."
+        )
 
 
 def _declared(path: Path) -> str:

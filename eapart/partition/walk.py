@@ -20,6 +20,7 @@ use that column, so the three agree.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -73,16 +74,14 @@ def nearest_neighbour_path(dist: np.ndarray, start: int) -> np.ndarray:
     """A path through every point from ``start``, always on to the nearest one not yet
     visited (``dist``: the points' distance matrix)."""
     n = len(dist)
-    order = np.empty(n, dtype=np.int64)
     left = np.array(dist, dtype=float)  # a visited point's column turns infinite
+    order = [start]
     current = start
-    for k in range(n):
-        order[k] = current
+    for _ in range(n - 1):
         left[:, current] = np.inf
-        if k == n - 1:
-            break
         current = int(left[current].argmin())
-    return order
+        order.append(current)
+    return np.array(order, dtype=np.int64)
 
 
 def two_opt(dist: np.ndarray, path: np.ndarray) -> np.ndarray:
@@ -92,32 +91,69 @@ def two_opt(dist: np.ndarray, path: np.ndarray) -> np.ndarray:
     at once from the distance matrix ``dist``) until none shortens the path.
     The distances are kept in path order (row and column ``p``: the point at
     position ``p``), so every step's gains are slices of one matrix, and a
-    reversal reverses a band of its rows and columns.
+    reversal reverses a band of its rows and columns. A gain depends only on the
+    points at four positions, so after a reversal only the gains of pairs that
+    touch the reversed stretch are computed again (the same sums as before).
     """
     path = path.copy()
     n = len(path)
     if n < 4:
         return path
-    padded = np.zeros((n + 1, n + 1))  # a virtual point n after the end, at no distance
-    padded[:n, :n] = dist
-    ext = np.append(path, n)
-    along = padded[ext[:, None], ext[None, :]]
-    # Pairs (i, j) with j <= i reverse nothing: they never win.
-    never = np.where(np.triu(np.ones((n - 1, n - 1), dtype=bool), k=1), 0.0, -np.inf)
+    along = path_order(dist, path)
+    never = _never(n)
+    m = n - 1
+    gain = _gains(along, never, (0, m), (0, m))
     for _ in range(TWO_OPT_STEPS * n):
-        step = np.diagonal(along, 1)  # the edge out of each position
-        # edge into position i (a-b) + edge out of position j (c-d) - (a-c) - (b-d)
-        gain = (step[:n - 1, None] + step[None, 1:n]
-                - along[:n - 1, 1:n] - along[1:n, 2:n + 1]) + never
         best = int(np.argmax(gain))
-        i, j = divmod(best, n - 1)
+        i, j = divmod(best, m)
         if gain[i, j] <= 1e-9:
             break
-        stretch = slice(i + 1, j + 2)
-        path[stretch] = path[stretch][::-1].copy()
-        along[stretch] = along[stretch][::-1].copy()
-        along[:, stretch] = along[:, stretch][:, ::-1].copy()
+        reverse(path, along, i + 1, j + 1)
+        # Gain (a, c) reverses positions a+1..c+1: it reads positions a, a+1, c+1, c+2.
+        rows, cols = (i, min(j + 2, m)), (max(i - 1, 0), j + 1)
+        gain[rows[0]:rows[1]] = _gains(along, never, rows, (0, m))
+        gain[:, cols[0]:cols[1]] = _gains(along, never, (0, m), cols)
     return path
+
+
+def path_order(dist: np.ndarray, path: np.ndarray) -> np.ndarray:
+    """``dist`` with rows and columns in ``path`` order, and a virtual point after the
+    end (row and column ``n``) at no distance from any, so an open path's last edge
+    can be reversed like any other."""
+    n = len(path)
+    padded = np.zeros((n + 1, n + 1))
+    padded[:n, :n] = dist
+    ext = np.append(path, n)
+    return padded[ext[:, None], ext[None, :]]
+
+
+def reverse(path: np.ndarray, along: np.ndarray, first: int, last: int) -> None:
+    """Reverse positions ``first..last`` of ``path`` and the same rows and columns of
+    its distances in path order ``along`` (in place)."""
+    stretch = slice(first, last + 1)
+    path[stretch] = path[stretch][::-1].copy()
+    along[stretch] = along[stretch][::-1].copy()
+    along[:, stretch] = along[:, stretch][:, ::-1].copy()
+
+
+def _gains(along: np.ndarray, never: np.ndarray, rows: tuple[int, int],
+           cols: tuple[int, int]) -> np.ndarray:
+    """2-opt gains of the pairs ``rows[0] <= a < rows[1]``, ``cols[0] <= c < cols[1]``:
+    the edge into position a+1 plus the edge out of position c+1, less the two
+    edges that replace them (``-inf`` where ``c <= a``: no reversal)."""
+    (r0, r1), (c0, c1) = rows, cols
+    step = along.diagonal(1)  # the edge out of each position
+    return (step[r0:r1, None] + step[None, c0 + 1:c1 + 1]
+            - along[r0:r1, c0 + 1:c1 + 1] - along[r0 + 1:r1 + 1, c0 + 2:c1 + 2]) \
+        + never[r0:r1, c0:c1]
+
+
+@functools.lru_cache(maxsize=TWO_OPT_MAX)
+def _never(n: int) -> np.ndarray:
+    """0 for the pairs ``a < c`` of a path of ``n`` points, ``-inf`` for the rest (read-only)."""
+    never = np.where(np.triu(np.ones((n - 1, n - 1), dtype=bool), k=1), 0.0, -np.inf)
+    never.flags.writeable = False
+    return never
 
 
 def walk_order(points: np.ndarray, area: shapely.Geometry | None,
@@ -136,23 +172,45 @@ def route(points: np.ndarray, block: np.ndarray) -> np.ndarray:
     n = len(points)
     if n <= 1:
         return np.arange(n, dtype=np.int64)
-    names = np.unique(block)
-    centres = np.array([points[block == b].mean(axis=0) for b in names])
-    visit = names[serpentine_order(centres[:, 0], centres[:, 1],
-                                   per_band=max(1, math.ceil(math.sqrt(len(names)))))]
     steps: list[np.ndarray] = []
     here = np.array([points[:, 0].min(), points[:, 1].max()])  # the north-west corner
-    for b in visit:
-        members = np.flatnonzero(block == b)
+    for members in _blocks_in_order(points, block):
         local = points[members]
-        start = int(np.argmin(np.hypot(*(local - here).T)))
-        dist = distances(local)
-        path = nearest_neighbour_path(dist, start)
-        if len(path) <= TWO_OPT_MAX:
-            path = two_opt(dist, path)
+        path = _block_path(local, here)
         steps.append(members[path])
         here = local[path[-1]]
     return np.concatenate(steps)
+
+
+def _blocks_in_order(points: np.ndarray, block: np.ndarray) -> list[np.ndarray]:
+    """The points of each block (in index order), the blocks in serpentine order of
+    their buildings' mean positions (ties: the lower block number first)."""
+    order = np.argsort(block, kind="stable")
+    ranked = block[order]
+    if ranked[0] == ranked[-1]:
+        return [order]
+    cuts = np.flatnonzero(ranked[1:] != ranked[:-1]) + 1
+    members = np.split(order, cuts)
+    centres = np.array([points[m].mean(axis=0) for m in members])
+    visit = serpentine_order(centres[:, 0], centres[:, 1],
+                             per_band=max(1, math.ceil(math.sqrt(len(members)))))
+    return [members[b] for b in visit.tolist()]
+
+
+def _block_path(local: np.ndarray, here: np.ndarray) -> np.ndarray:
+    """The walk through one block's points ``local``: nearest-neighbour from the point
+    nearest ``here``, then 2-opt (blocks of up to :data:`TWO_OPT_MAX` points)."""
+    m = len(local)
+    if m == 1:
+        return np.zeros(1, dtype=np.int64)
+    start = int(np.argmin(np.hypot(*(local - here).T)))
+    if m == 2:  # the nearest-neighbour path, and nothing for 2-opt to reverse
+        return np.array([start, 1 - start], dtype=np.int64)
+    dist = distances(local)
+    path = nearest_neighbour_path(dist, start)
+    if 4 <= m <= TWO_OPT_MAX:  # (two_opt leaves a path of three as it is)
+        path = two_opt(dist, path)
+    return path
 
 
 def faces_of(polygons: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -210,7 +268,10 @@ def walk_numbers(points: np.ndarray, groups: np.ndarray, areas: dict,
     face = _faces_of_groups(points, groups_of, polygons, lines)
     tree = shapely.STRtree(lines) if len(lines) else None
     for members, area in zip(groups_of, polygons, strict=True):
-        if len(members) > 1 and face is not None and (face[members] >= 0).all():
+        if len(members) == 1:  # nothing to order: no search for the lines near it
+            numbers[members] = 1
+            continue
+        if face is not None and (face[members] >= 0).all():
             walk = route(points[members], face[members])
         else:
             near = lines[np.sort(tree.query(area))] if tree is not None and area is not None \

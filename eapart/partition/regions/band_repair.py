@@ -44,7 +44,8 @@ def _candidates(src, dst, cost, labels, weight, part_weight, part_size, movable,
     when it brings more of the two parts inside ``tight`` (or, as many, nearer it).
     """
     a, b = labels[src], labels[dst]
-    ok = (a != b) & movable[src] & movable[dst] & (part_size[a] > 1)
+    ok = np.flatnonzero(a != b)  # the edges between parts (few), then the rest of the test
+    ok = ok[movable[src[ok]] & movable[dst[ok]] & (part_size[a[ok]] > 1)]
     u, a, b, c = src[ok], a[ok], b[ok], cost[ok]
     if len(u) == 0:
         return np.zeros((0, 2), dtype=np.int64)
@@ -162,9 +163,10 @@ def repair_band(
                                    (min_size, max_size), max_rounds)
     if resize:
         return labels
+    failed: set[tuple[int, bytes]] = set()  # windows no round can re-cut: searched once
     for _ in range(recombine_rounds):
         labels, kept = exact_round(own, weight, labels, band, frozen_cell=~movable,
-                                   blocked_edges=blocked_edges)
+                                   blocked_edges=blocked_edges, failed=failed)
         if not kept:
             break
     if tight is not None:
@@ -190,18 +192,18 @@ def _single_moves(adjacency, weight, labels, edges, movable, blocked_edges, band
         no_go = _blocked_moves(blocked_edges, labels, k)
         accepted = 0
         touched = np.zeros(k, dtype=bool)
-        for u, b in moves:
+        for u, b in moves.tolist():  # Python ints: cheaper to index with, one by one
             a = labels[u]
             if touched[a] or touched[b] or part_size[a] <= 1:
                 continue
-            if no_go is not None and int(u) * k + int(b) in no_go:
+            if no_go is not None and u * k + b in no_go:
                 continue
             nbrs = indices[indptr[u] : indptr[u + 1]]
             if not (labels[nbrs] == b).any():  # it no longer touches the part it would join
                 continue
-            if not stays_connected(indptr, indices, labels, int(u), nbrs[labels[nbrs] == a]):
+            if not stays_connected(indptr, indices, labels, u, nbrs[labels[nbrs] == a]):
                 continue
-            move_cell(labels, part_weight, part_size, int(u), b, weight[u])
+            move_cell(labels, part_weight, part_size, u, b, weight[u])
             touched[a] = touched[b] = True
             accepted += 1
         if accepted == 0:

@@ -52,6 +52,7 @@ def exact_round(
     blocked_edges: tuple[np.ndarray, np.ndarray] | None,
     max_cells: int = MAX_CELLS,
     budget: int = STEP_BUDGET,
+    failed: set[tuple[int, bytes]] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Re-cut disjoint windows around parts outside the band; new labels and windows kept.
 
@@ -59,6 +60,11 @@ def exact_round(
     may hold (same group); ``frozen_cell``: cells whose part never changes;
     ``blocked_edges``: (row, col) of the edges across a major barrier, which no part
     may hold. Labels keep their numbers; every part stays connected and non-empty.
+    ``failed``: windows whose search found nothing, as (parts, cells in order); a
+    window met again is skipped and new failures are added. The search depends only
+    on the window's cells in order, its number of parts and the arguments here, so
+    the set may be kept over rounds as long as ``adjacency``, ``weight``, ``band``,
+    ``blocked_edges`` and ``budget`` stay the same (one repair keeps them).
 
     Three parts of 30, 60 + 50 and 40 + 40 + 40 on a path: one re-cut of two of
     them leaves one outside [64, 96]; the window of all three regroups them.
@@ -92,8 +98,13 @@ def exact_round(
         if window is None:
             continue
         cells = np.concatenate([members_of[q] for q in window])
+        key = (len(window), cells.tobytes())
+        if failed is not None and key in failed:
+            continue
         grouping = _solve(adjacency, weight, cells, len(window), band, blocked, budget)
         if grouping is None:  # nothing changed: its parts stay free for other windows
+            if failed is not None:
+                failed.add(key)
             continue
         used.update(window)
         labels[cells] = _keep_names(grouping, labels[cells], weight[cells], window)
@@ -154,7 +165,7 @@ class _CoverSearch:
     Sets of cells are Python ints used as bit masks (bit ``i``: cell ``i``), so the
     membership tests of the search are single integer operations instead of set
     look-ups per cell. What the free cells' pieces can make depends only on which
-    cells are free, so it is computed once per free set (:attr:`pieces`).
+    cells are free, so it is computed once per free set (:attr:`spans`).
     """
 
     def __init__(self, nbr, costs, w, band: Band, no_pair: set, budget: int):
@@ -165,7 +176,10 @@ class _CoverSearch:
         self.no_pair_mask = [0] * n  # bit m of no_pair_mask[v]: (v, m) is a barrier pair
         for v, m in no_pair:
             self.no_pair_mask[v] |= 1 << m
-        self.part = [-1] * n
+        # Whole weights add up exactly in any order (below 2**53): a piece's total
+        # may then be summed as its cells are met (see _piece_parts).
+        self.whole = all(float(x).is_integer() for x in w) and sum(map(abs, w)) < 2.0**53
+        self.made: list[int] = []  # the masks of the parts drawn so far, in order
         self.free = (1 << n) - 1
         self.spans: dict[int, tuple[int, int] | None] = {}  # free set -> parts range
         self.pieces: dict = {}  # piece -> the parts it can make
@@ -183,25 +197,33 @@ class _CoverSearch:
             if made == k:
                 self._record()
             return
-        if made == k or not self.band.fits(left_weight, k - made):
+        fits = self.band.fits
+        if made == k or not fits(left_weight, k - made):
             return
         root = (free & -free).bit_length() - 1  # the lowest free cell
-        part = self.part
-        for members, mask, total in self._sets(root):
+        parts_left = k - made - 1
+        drawn, spans = self.made, self.spans
+        for mask, total in self._sets(root):
             if self.steps > self.budget:
                 return
-            for i in members:
-                part[i] = made
-            self.free = free & ~mask
-            if self._rest_can_make(k - made - 1):
-                self._cover(made + 1, k, left_weight - total)
-            for i in members:
-                part[i] = -1
+            rest = free & ~mask
+            # The call below would return at once: skip it (and the pieces of ``rest``).
+            if rest and (parts_left == 0 or not fits(left_weight - total, parts_left)):
+                continue
+            span = spans.get(rest, False)
+            if span is False:
+                span = spans[rest] = self._span(rest)
+            if span is None or not span[0] <= parts_left <= span[1]:
+                continue
+            self.free = rest
+            drawn.append(mask)
+            self._cover(made + 1, k, left_weight - total)
+            drawn.pop()
             self.free = free
 
     def _sets(self, root: int):
         """Connected in-band sets of free cells holding ``root``, each once, with their
-        mask and weight, in depth-first order.
+        weight, in depth-first order (as masks).
 
         A set grows by the last cell of its extension list; a cell tried and left out
         is banned for every set grown later from the same one, so no set is drawn
@@ -209,83 +231,101 @@ class _CoverSearch:
         """
         lo, hi = self.band.lo - EPS, self.band.hi + EPS
         near, near_mask, no_pair, w = self.near, self.near_mask, self.no_pair_mask, self.w
-        free = self.free
+        free, budget = self.free, self.budget
         if w[root] > hi:
             return
-        start = sorted(x for x in near[root] if free >> x & 1 and x != root)
-        # A frame: members, their mask, weight, extension list, its mask, banned mask.
-        frames = [[[root], 1 << root, w[root], start, _mask(start), 1 << root]]
+        seed = 1 << root
+        ext_mask = near_mask[root] & free & ~seed
+        ext = _bits(ext_mask)
         self.steps += 1
-        if self.steps > self.budget:
+        if self.steps > budget:
             return
         if w[root] >= lo:
-            yield [root], 1 << root, w[root]
-        while frames:
-            frame = frames[-1]
-            members, inside, total, ext, ext_mask, banned = frame
+            yield seed, w[root]
+        # The set being grown: its mask, weight, extension list, that list's mask and
+        # the banned cells; the sets it grew from wait on ``stack`` in the same form.
+        inside, total, banned = seed, w[root], seed
+        stack: list[tuple] = []
+        while True:
             if not ext:
-                frames.pop()
+                if not stack:
+                    return
+                inside, total, ext, ext_mask, banned = stack.pop()
                 continue
             v = ext.pop()
             bit = 1 << v
-            frame[4] = ext_mask = ext_mask ^ bit
-            frame[5] = banned = banned | bit
+            ext_mask ^= bit
+            banned |= bit
             new_total = total + w[v]
             if new_total > hi or no_pair[v] & inside:
                 continue
-            grown = inside | bit
-            fresh = near_mask[v] & free & ~grown & ~banned & ~ext_mask
-            more = [x for x in near[v] if fresh >> x & 1] if fresh else []
-            members = members + [v]
-            frames.append([members, grown, new_total, ext + more, ext_mask | fresh, banned])
+            stack.append((inside, total, ext, ext_mask, banned))
+            inside |= bit
+            total = new_total
+            fresh = near_mask[v] & free & ~(inside | banned | ext_mask)
+            if fresh:
+                ext = ext + [x for x in near[v] if fresh >> x & 1]
+                ext_mask |= fresh
+            else:
+                ext = ext[:]
             self.steps += 1
-            if self.steps > self.budget:
+            if self.steps > budget:
                 return
-            if new_total >= lo:
-                yield members, grown, new_total
-
-    def _rest_can_make(self, parts_left: int) -> bool:
-        """True when the free cells' pieces can still make ``parts_left`` in-band parts."""
-        free = self.free
-        if free not in self.spans:
-            self.spans[free] = self._span(free)
-        span = self.spans[free]
-        return span is not None and span[0] <= parts_left <= span[1]
+            if total >= lo:
+                yield inside, total
 
     def _span(self, free: int) -> tuple[int, int] | None:
         """Fewest and most in-band parts the pieces of the ``free`` cells can make, or
         None when one piece can make none."""
-        near_mask, pieces = self.near_mask, self.pieces
+        near_mask, pieces, w, whole = self.near_mask, self.pieces, self.w, self.whole
         n_free = free.bit_count()
+        floor = self.band.lo > 0
         unseen = free
         low = high = 0
         while unseen:
             piece = frontier = unseen & -unseen  # grown from the lowest free cell
+            total = 0.0
             while frontier:
                 reach = 0
                 while frontier:
                     b = frontier & -frontier
-                    reach |= near_mask[b.bit_length() - 1]
+                    i = b.bit_length() - 1
+                    reach |= near_mask[i]
+                    total += w[i]
                     frontier ^= b
                 frontier = reach & unseen & ~piece
                 piece |= frontier
             unseen &= ~piece
-            key = piece if self.band.lo > 0 else (piece, n_free)
-            if key not in pieces:
-                pieces[key] = self._piece_parts(piece, n_free)
-            parts = pieces[key]
+            key = piece if floor else (piece, n_free)
+            parts = pieces.get(key, False)
+            if parts is False:
+                parts = pieces[key] = self._piece_parts(piece, n_free, total if whole else None)
             if parts is None:
                 return None
             low, high = low + parts[0], high + parts[1]
         return low, high
 
-    def _piece_parts(self, piece: int, n_free: int) -> tuple[int, int] | None:
+    def _piece_parts(self, piece: int, n_free: int, total: float | None = None
+                     ) -> tuple[int, int] | None:
         """Fewest (at least 1) and most in-band parts one connected ``piece`` can make,
         or None when it can make none (``n_free``: the most when the band has no floor).
 
-        The piece's weight is added in the order a depth-first search from its lowest
-        cell meets the cells, so a float total is the same on every run and machine.
+        ``total``: the piece's weight when the weights are whole (any order of adding
+        them gives it exactly). Otherwise the weight is added in the order a
+        depth-first search from the piece's lowest cell meets the cells, so a float
+        total is the same on every run and machine.
         """
+        if total is None:
+            total = self._piece_weight(piece)
+        lo, hi = self.band.lo, self.band.hi
+        fewest = math.ceil(total / hi - EPS)
+        most = math.floor(total / lo + EPS) if lo > 0 else n_free
+        if fewest > most or most == 0:
+            return None
+        return max(fewest, 1), most
+
+    def _piece_weight(self, piece: int) -> float:
+        """The weight of ``piece``, summed in depth-first order from its lowest cell."""
         near, near_mask, w = self.near, self.near_mask, self.w
         s = (piece & -piece).bit_length() - 1
         unseen = piece ^ (1 << s)
@@ -297,16 +337,14 @@ class _CoverSearch:
             if reach:
                 unseen ^= reach
                 stack.extend([x for x in near[u] if reach >> x & 1])
-        lo, hi = self.band.lo, self.band.hi
-        fewest = math.ceil(total / hi - EPS)
-        most = math.floor(total / lo + EPS) if lo > 0 else n_free
-        if fewest > most or most == 0:
-            return None
-        return max(fewest, 1), most
+        return total
 
     def _record(self) -> None:
         """Keep the current grouping when its cut is the cheapest so far."""
-        part = self.part
+        part = [-1] * len(self.w)
+        for p, mask in enumerate(self.made):
+            for i in _bits(mask):
+                part[i] = p
         cut = sum(
             c
             for u, (vs, cs) in enumerate(zip(self.nbr, self.costs, strict=True))
@@ -314,7 +352,17 @@ class _CoverSearch:
             if part[v] != part[u]
         )
         if cut < self.best_cut:
-            self.best, self.best_cut = list(self.part), cut
+            self.best, self.best_cut = part, cut
+
+
+def _bits(mask: int) -> list[int]:
+    """The cell numbers of a bit mask, in increasing order."""
+    cells = []
+    while mask:
+        low = mask & -mask
+        cells.append(low.bit_length() - 1)
+        mask ^= low
+    return cells
 
 
 def _mask(cells) -> int:

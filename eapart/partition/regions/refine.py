@@ -70,6 +70,7 @@ def refine_boundaries(
     adjacency = sparse.csr_array(adjacency)
     indptr, indices, data = adjacency.indptr, adjacency.indices, adjacency.data
     src = np.repeat(np.arange(n), np.diff(indptr))
+    row_start = indptr.tolist()
     k = len(targets)
     for _ in range(max_rounds):
         part_weight = np.bincount(labels, weights, k)
@@ -82,17 +83,20 @@ def refine_boundaries(
             a = labels[u]
             if moved[u] or part_size[a] <= 1:
                 continue
-            nbrs = indices[indptr[u] : indptr[u + 1]]
-            cost = data[indptr[u] : indptr[u + 1]]
+            lo, hi = row_start[u], row_start[u + 1]
+            nbrs = indices[lo:hi]
             nl = labels[nbrs]
-            if not (nl == b).any():  # its neighbour in b has moved away this round
+            in_a, in_b = nl == a, nl == b
+            if not in_b.any():  # its neighbour in b has moved away this round
                 continue
-            cut_delta = cost[nl == a].sum() - cost[nl == b].sum()
-            count, exc, quad = _balance_delta(part_weight, targets, (tolerance, inner, band),
-                                              a, b, weights[u])
+            cost = data[lo:hi]
+            cut_delta = float(cost[in_a].sum() - cost[in_b].sum())
+            count, exc, quad = _balance_delta_one(float(part_weight[a]), float(part_weight[b]),
+                                                  float(targets[a]), float(targets[b]),
+                                                  (tolerance, inner, band), float(weights[u]))
             if not _improves(count, exc, quad, cut_delta):
                 continue
-            if not stays_connected(indptr, indices, labels, u, nbrs[nl == a]):
+            if not stays_connected(indptr, indices, labels, u, nbrs[in_a]):
                 continue
             move_cell(labels, part_weight, part_size, u, b, weights[u])
             moved[u] = True
@@ -121,20 +125,55 @@ def _balance_delta(part_weight, targets, bands, a, b, w):
 
     ``bands``: ``(tolerance, inner, absolute)``. Without an absolute band the count
     is always 0 and the excess is measured outside ``target * (1 +/- tolerance)``.
-    Works on scalars and on arrays of moves alike.
+    ``a``, ``b`` and ``w`` are arrays of moves (or scalars).
     """
     tolerance, inner, absolute = bands
     wa, wb, ta, tb = part_weight[a], part_weight[b], targets[a], targets[b]
+    # The terms of the parts as they are: once per part, then looked up per move.
+    quad_now = _outside(part_weight, targets, inner, 2)
     quad = (_outside(wa - w, ta, inner, 2) + _outside(wb + w, tb, inner, 2)
-            - _outside(wa, ta, inner, 2) - _outside(wb, tb, inner, 2))
+            - quad_now[a] - quad_now[b])
     if absolute is None:
+        exc_now = _outside(part_weight, targets, tolerance, 1)
         exc = (_outside(wa - w, ta, tolerance, 1) + _outside(wb + w, tb, tolerance, 1)
-               - _outside(wa, ta, tolerance, 1) - _outside(wb, tb, tolerance, 1))
+               - exc_now[a] - exc_now[b])
         return np.zeros_like(exc), exc, quad
-    before = [_beyond(wa, ta, absolute), _beyond(wb, tb, absolute)]
+    now = _beyond(part_weight, targets, absolute)
+    before = [now[a], now[b]]
     after = [_beyond(wa - w, ta, absolute), _beyond(wb + w, tb, absolute)]
     count = ((after[0] > EPS).astype(np.int64) + (after[1] > EPS)
              - (before[0] > EPS) - (before[1] > EPS))
+    return count, after[0] + after[1] - before[0] - before[1], quad
+
+
+def _outside_one(w: float, t: float, band: float, power: int) -> float:
+    """:func:`_outside` of one weight, on Python floats."""
+    v = max(abs(w - t) - band * t, 0.0) / (t if t > 0 else 1.0)
+    return v * v if power == 2 else v
+
+
+def _beyond_one(w: float, t: float, band: tuple[float, float]) -> float:
+    """:func:`_beyond` of one weight, on Python floats."""
+    lo, hi = band
+    return (max(lo - w, 0.0) + max(w - hi, 0.0)) / (t if t > 0 else 1.0)
+
+
+def _balance_delta_one(wa: float, wb: float, ta: float, tb: float, bands,
+                       w: float) -> tuple[int, float, float]:
+    """:func:`_balance_delta` of one move (parts of weights ``wa``, ``wb`` and targets
+    ``ta``, ``tb``), on Python floats: the same operations in the same order, so the
+    same values, without numpy's cost per scalar call (the move loop asks it once per
+    candidate)."""
+    tolerance, inner, absolute = bands
+    quad = (_outside_one(wa - w, ta, inner, 2) + _outside_one(wb + w, tb, inner, 2)
+            - _outside_one(wa, ta, inner, 2) - _outside_one(wb, tb, inner, 2))
+    if absolute is None:
+        exc = (_outside_one(wa - w, ta, tolerance, 1) + _outside_one(wb + w, tb, tolerance, 1)
+               - _outside_one(wa, ta, tolerance, 1) - _outside_one(wb, tb, tolerance, 1))
+        return 0, exc, quad
+    before = (_beyond_one(wa, ta, absolute), _beyond_one(wb, tb, absolute))
+    after = (_beyond_one(wa - w, ta, absolute), _beyond_one(wb + w, tb, absolute))
+    count = (after[0] > EPS) + (after[1] > EPS) - (before[0] > EPS) - (before[1] > EPS)
     return count, after[0] + after[1] - before[0] - before[1], quad
 
 

@@ -16,7 +16,8 @@ What differs here, and why:
 - The real cost of the boundary a tree edge would create (every graph edge between
   the two sides, not only the tree edge) is computed for all tree edges at once:
   ``cut(v) = sum of incident cost below v - 2 * cost of edges whose lowest common
-  ancestor is below v``, with a vectorised binary-lifting LCA.
+  ancestor is below v``, with a vectorised lowest common ancestor (range minima
+  over the tree's preorder).
 - The side below an edge may take any whole number ``j`` of parts in a middle band
   around ``k / 2``, not only ``k // 2``: many more cuts qualify, so the cheapest
   boundary among the balanced ones is usually along a barrier.
@@ -119,8 +120,7 @@ def bisect_pieces(
     pinned = np.zeros(n, dtype=bool) if pinned is None else np.asarray(pinned, dtype=bool)
     piece = np.asarray(piece, dtype=np.int64).copy()
     parts = [int(k) for k in piece_parts]
-    upper = sparse.triu(adjacency, k=1, format="coo")
-    edges = (upper.row.astype(np.int64), upper.col.astype(np.int64), upper.data.astype(float))
+    edges = _upper_edges(adjacency)
     while True:
         _split_saturated(piece, parts)
         k_of = np.array(parts, dtype=np.int64)
@@ -151,6 +151,22 @@ def bisect_pieces(
         parts.extend(j.tolist())
     _, labels = np.unique(piece, return_inverse=True)
     return labels.astype(np.int64)
+
+
+def _upper_edges(adjacency) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row, column and cost of every stored entry above the diagonal, in storage order.
+
+    The same arrays as ``scipy.sparse.triu(adjacency, k=1, format="coo")``; for a csr
+    matrix they are read off its arrays directly (scipy's triu converts to coo and back).
+    """
+    if adjacency.format != "csr":
+        upper = sparse.triu(adjacency, k=1, format="coo")
+        return upper.row.astype(np.int64), upper.col.astype(np.int64), upper.data.astype(float)
+    indptr = adjacency.indptr
+    rows = np.repeat(np.arange(adjacency.shape[0], dtype=np.int64), np.diff(indptr))
+    cols = adjacency.indices.astype(np.int64)
+    above = cols > rows
+    return rows[above], cols[above], adjacency.data[above].astype(float)
 
 
 def _split_saturated(piece: np.ndarray, parts: list[int]) -> None:
@@ -207,17 +223,12 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     c_cols = (ec[None, :] + offs).ravel()
     c_cost = np.tile(ecost, trees)
     tree_w = ecost[None, :] ** -options.cost_power / noise
-    t_w = np.concatenate([tree_w.ravel(), np.ones(len(roots))])
-    tree = csgraph.minimum_spanning_tree(
-        sparse.csr_array(
-            (t_w, (np.concatenate([c_rows, roots]),
-                   np.concatenate([c_cols, np.full(len(roots), big)]))),
-            shape=(big + 1, big + 1),
-        )
-    )
-    order, parent = _rooted(tree, big)
-    up, depth = _ancestors_and_depth(parent, big)
-    lca = _lowest_common_ancestors(c_rows, c_cols, up, depth)
+    tree = csgraph.minimum_spanning_tree(_level_graph(er, ec, tree_w, roots, na), overwrite=True)
+    pre, parent = _preorder(tree, big)
+    depth = _depths(parent, big)
+    at = np.empty(big + 1, dtype=np.int64)
+    at[pre] = np.arange(big + 1)
+    lca = _lowest_common_ancestors(c_rows, c_cols, pre, at, parent, depth)
     incident = np.bincount(er, ecost, na) + np.bincount(ec, ecost, na)
     columns = np.zeros((big + 1, 5))
     columns[:big, 0] = np.tile(w, trees)
@@ -225,7 +236,7 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     columns[:big, 2] = np.tile(pins, trees)
     columns[:big, 3] = np.tile(incident, trees)
     columns[:, 4] = np.bincount(lca, c_cost, big + 1)
-    sums = _subtree_sums(columns, order, parent, depth)[:big]
+    sums = _subtree_sums(columns, pre, parent, depth)[:big]
     w_sub, n_sub, p_sub = sums[:, 0], sums[:, 1], sums[:, 2]
     cut = np.maximum(sums[:, 3] - 2.0 * sums[:, 4], 0.0)
     bp = np.tile(pidx, trees)
@@ -266,8 +277,43 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     v_of = best_tree * na + first
     x = best_tree[pidx] * na + np.arange(na)
     below = np.zeros(len(piece), dtype=bool)
-    below[nodes[_is_below(x, v_of[pidx], up, depth)]] = True
+    below[nodes[_is_below(x, v_of[pidx], at, n_sub)]] = True
     return below, act_ids, j[v_of], dev[v_of]
+
+
+def _level_graph(
+    er: np.ndarray, ec: np.ndarray, tree_w: np.ndarray, roots: np.ndarray, na: int
+) -> sparse.csr_array:
+    """The graph whose minimum spanning tree a level draws, as a csr matrix.
+
+    Copy ``t`` of the ``na`` active nodes holds nodes ``t * na + i``; its edge ``e``
+    joins ``er[e]`` and ``ec[e]`` with weight ``tree_w[t, e]``; the virtual root (the
+    last node) is joined to every node of ``roots`` (ascending) with weight 1. The
+    layout of one copy is sorted once and repeated with offsets, which is cheaper than
+    letting scipy sort all copies from coordinates; the root's edges are its own row.
+    Which edges the tree takes does not depend on where the root's edges are stored
+    (each is the only edge into its block), nor, in the traversal, the order of any
+    node's children. Repeated ``(er, ec)`` pairs are left to scipy, which sums them.
+    """
+    trees, n_edges = tree_w.shape
+    big = trees * na
+    perm = np.argsort(er * na + ec, kind="stable")
+    r, c = er[perm], ec[perm]
+    if n_edges and ((r[1:] == r[:-1]) & (c[1:] == c[:-1])).any():
+        offs = (np.arange(trees) * na)[:, None]
+        rows = np.concatenate([(er[None, :] + offs).ravel(), np.full(len(roots), big)])
+        cols = np.concatenate([(ec[None, :] + offs).ravel(), roots])
+        data = np.concatenate([tree_w.ravel(), np.ones(len(roots))])
+        return sparse.csr_array((data, (rows, cols)), shape=(big + 1, big + 1))
+    row_start = np.searchsorted(r, np.arange(na))
+    indptr = np.empty(big + 2, dtype=np.int64)
+    indptr[:big] = (row_start[None, :] + (np.arange(trees) * n_edges)[:, None]).ravel()
+    indptr[big] = trees * n_edges
+    indptr[big + 1] = trees * n_edges + len(roots)
+    indices = np.concatenate([(c[None, :] + (np.arange(trees) * na)[:, None]).ravel(), roots])
+    data = np.concatenate([tree_w[:, perm].ravel(), np.ones(len(roots))])
+    return sparse.csr_array((data, indices.astype(np.int32), indptr.astype(np.int32)),
+                            shape=(big + 1, big + 1))
 
 
 def _outside_limits(w_sub, total, j, k, limits) -> np.ndarray:
@@ -283,69 +329,97 @@ def _outside_limits(w_sub, total, j, k, limits) -> np.ndarray:
     ])
 
 
-def _is_below(x: np.ndarray, v: np.ndarray, up: list[np.ndarray], depth: np.ndarray) -> np.ndarray:
-    """True where ``v[i]`` is ``x[i]`` or one of its ancestors (binary lifting)."""
-    diff = depth[x] - depth[v]
-    reach = diff >= 0
-    anc = x.copy()
-    steps = np.maximum(diff, 0)
-    for i in range(len(up)):
-        bit = reach & (((steps >> i) & 1).astype(bool))
-        anc[bit] = up[i][anc[bit]]
-    return reach & (anc == v)
+def _is_below(x: np.ndarray, v: np.ndarray, at: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """True where ``v[i]`` is ``x[i]`` or one of its ancestors.
+
+    ``at``: every node's place in a preorder; ``size``: its subtree's node count. A
+    subtree is a run of the preorder, so the test is one comparison per pair.
+    """
+    offset = at[x] - at[v]
+    return (offset >= 0) & (offset < size[v])
 
 
-def _rooted(tree: sparse.csr_array, root: int) -> tuple[np.ndarray, np.ndarray]:
-    """BFS order and parent of every node of a spanning tree (the root is its own parent)."""
-    order, parent = csgraph.breadth_first_order(
-        tree, root, directed=False, return_predecessors=True
-    )
+def _preorder(tree: sparse.csr_array, root: int) -> tuple[np.ndarray, np.ndarray]:
+    """Depth-first preorder and parent of every node of a spanning tree (the root is its
+    own parent).
+
+    Both traversals of scipy visit a node's children in the same order (its row of the
+    tree, then its column), so sorting this preorder by depth, stably, gives the
+    breadth-first order.
+    """
+    pre, parent = csgraph.depth_first_order(tree, root, directed=False, return_predecessors=True)
     parent = parent.astype(np.int64)
     parent[root] = root
-    return order, parent
+    return pre.astype(np.int64), parent
 
 
-def _ancestors_and_depth(parent: np.ndarray, root: int) -> tuple[list[np.ndarray], np.ndarray]:
-    """Binary-lifting table (``up[i][v]``: the ``2**i``-th ancestor, the root saturates)
-    and every node's depth, by pointer jumping (list ranking): O(n log depth), no loop
-    over nodes."""
-    up = [parent]
+def _depths(parent: np.ndarray, root: int) -> np.ndarray:
+    """Every node's depth below the root, by pointer jumping (list ranking): O(n log depth),
+    no loop over nodes."""
     depth = (np.arange(len(parent)) != root).astype(np.int64)
     jump = parent
     while (jump != root).any():
         depth = depth + depth[jump]
         jump = jump[jump]
-        up.append(jump)
-    return up, depth
+    return depth
 
 
 def _lowest_common_ancestors(
-    a: np.ndarray, b: np.ndarray, up: list[np.ndarray], depth: np.ndarray
+    a: np.ndarray, b: np.ndarray, pre: np.ndarray, at: np.ndarray, parent: np.ndarray,
+    depth: np.ndarray,
 ) -> np.ndarray:
-    """Vectorised lowest common ancestor of node pairs ``(a[i], b[i])``."""
-    a = a.astype(np.int64).copy()
-    b = b.astype(np.int64).copy()
-    swap = depth[a] < depth[b]
-    a[swap], b[swap] = b[swap], a[swap]
-    diff = depth[a] - depth[b]
-    for i in range(len(up)):
-        bit = ((diff >> i) & 1).astype(bool)
-        a[bit] = up[i][a[bit]]
-    for i in range(len(up) - 1, -1, -1):
-        ua, ub = up[i][a], up[i][b]
-        differ = ua != ub
-        a[differ], b[differ] = ua[differ], ub[differ]
-    return np.where(a == b, a, up[0][a])
+    """Vectorised lowest common ancestor of node pairs ``(a[i], b[i])``, ``a[i] != b[i]``.
+
+    In a preorder, the shallowest node strictly after the earlier of the two and up to
+    the later one is a child of their lowest common ancestor (all nodes of least depth
+    there are siblings). A sparse table of range minima over the preorder of
+    ``(depth, parent)`` answers every pair with two look-ups: O(n log n + m).
+    """
+    if len(a) == 0:
+        return np.zeros(0, dtype=np.int64)
+    n = len(pre)
+    lo, hi = np.minimum(at[a], at[b]) + 1, np.maximum(at[a], at[b])
+    span = hi - lo + 1
+    level = np.frexp(span)[1] - 1  # floor(log2(span)), exact for integers
+    table = np.empty((int(level.max()) + 1, n), dtype=np.int64)
+    table[0] = depth[pre] * n + parent[pre]
+    for j in range(1, len(table)):
+        half = 1 << (j - 1)
+        table[j, : n - half] = np.minimum(table[j - 1, : n - half], table[j - 1, half:])
+        table[j, n - half :] = table[j - 1, n - half :]
+    first = table[level, lo]
+    second = table[level, hi - (1 << level) + 1]
+    return np.minimum(first, second) % n
 
 
 def _subtree_sums(
-    columns: np.ndarray, order: np.ndarray, parent: np.ndarray, depth: np.ndarray
+    columns: np.ndarray, pre: np.ndarray, parent: np.ndarray, depth: np.ndarray
 ) -> np.ndarray:
-    """Sum every column over each node's subtree, deepest level first (one call per level)."""
-    acc = columns.copy()
-    level_depth = depth[order]
-    bounds = np.searchsorted(level_depth, np.arange(int(level_depth[-1]) + 2))
-    for d in range(int(level_depth[-1]), 0, -1):
-        seg = order[bounds[d] : bounds[d + 1]]
-        np.add.at(acc, parent[seg], acc[seg])
-    return acc
+    """Sum every column over each node's subtree, deepest level first (one call per level).
+
+    Levels run in breadth-first order (the preorder sorted by depth), so each node adds
+    its children in the same order, and the float sums come out the same, as a
+    breadth-first pass would. The root's own sum is left out (nothing uses it).
+    """
+    by_depth = depth[pre]
+    top = int(by_depth.max())
+    key = by_depth.astype(np.uint16) if top < 2**16 else by_depth
+    order = pre[np.argsort(key, kind="stable")]
+    place = np.empty(len(order), dtype=np.int64)
+    place[order] = np.arange(len(order))
+    acc = columns[order]
+    up = place[parent[order]]
+    # One flat add.at per level: numpy's add.at is several times faster on a 1-D array
+    # than on rows of a 2-D one; the values are copied because add.at copies the
+    # whole target when they are a view of it.
+    width = columns.shape[1]
+    bounds = (np.concatenate([[0], np.cumsum(np.bincount(by_depth, minlength=top + 1))])
+              * width).tolist()
+    flat = acc.ravel()
+    up_flat = (up[:, None] * width + np.arange(width)).ravel()
+    for d in range(top, 1, -1):
+        lo, hi = bounds[d], bounds[d + 1]
+        np.add.at(flat, up_flat[lo:hi], flat[lo:hi].copy())
+    out = np.empty_like(acc)
+    out[order] = acc
+    return out
