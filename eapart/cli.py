@@ -6,16 +6,17 @@ exceptions when ``--strict`` is given (see :mod:`eapart.errors`).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from eapart.config import Columns, RunConfig
 from eapart.domain.schema import INPUT_LAYERS
 from eapart.errors import (
     EXIT_FLAGGED,
@@ -28,21 +29,12 @@ from eapart.errors import (
     unexpected_message,
 )
 
-if TYPE_CHECKING:
-    from eapart.config import RunConfig
+# Only click, the contract's names and the config's dataclasses load with this module:
+# ``eapart --help`` must stay quick, so each command imports what it needs (progress
+# bars, the engine, geopandas) when it runs.
 
-# Only click and the contract's names load with this module: ``eapart --help`` must
-# stay quick, so each command imports what it needs (config, progress bars, the
-# engine, geopandas) when it runs.
-
-#: The roles ``--column ROLE=NAME`` can map: the fields of :class:`~eapart.config.Columns`
-#: (written out, not read from the dataclass, so ``--help`` need not import the config;
-#: a test holds the two equal).
-_COLUMN_ROLES = (
-    "building_id", "households", "persons", "floors", "building_type", "building_name",
-    "township_code", "township_name", "township_population", "township_households",
-    "village_code", "village_name", "barrier_class", "barrier_name", "csv_x", "csv_y", "csv_wkt",
-)
+#: The roles ``--column ROLE=NAME`` can map: the fields of :class:`~eapart.config.Columns`.
+_COLUMN_ROLES = tuple(f.name for f in dataclasses.fields(Columns))
 
 
 def _errors_to_exit_codes(func: Callable) -> Callable:

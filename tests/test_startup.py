@@ -7,7 +7,6 @@ folium or dask for a run without workbook, maps or scheduler) fails here.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from cli_run import tiny_gpkg
 NOT_FOR_HELP = (
     "geopandas", "shapely", "pandas", "numpy", "pyogrio", "pyproj", "scipy", "networkx",
     "folium", "dask", "distributed", "matplotlib", "openpyxl", "fontTools", "fsspec",
-    "tqdm", "importlib.metadata", "eapart.config", "eapart.api",
+    "tqdm", "importlib.metadata", "eapart.api",
 )
 
 #: What ``eapart run --no-maps`` (no --formats, no --scheduler) needs: none of these.
@@ -73,9 +72,3 @@ def test_run_without_maps_loads_no_map_workbook_or_cluster_library(tmp_path):
     assert "geopandas" in modules  # the run did run
     assert loaded(modules, NOT_FOR_RUN) == []
 
-
-def test_column_roles_of_the_help_are_the_config_columns():
-    from eapart.cli import _COLUMN_ROLES
-    from eapart.config import Columns
-
-    assert tuple(f.name for f in dataclasses.fields(Columns)) == _COLUMN_ROLES
