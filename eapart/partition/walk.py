@@ -36,7 +36,7 @@ TWO_OPT_STEPS = 4
 
 def blocks_of(points: np.ndarray, area: shapely.Geometry | None,
               lines: np.ndarray) -> np.ndarray:
-    """Block number of each point: the pieces ``lines`` cut ``area`` into (-1 if none).
+    """Block number of each point: the piece of ``area``, among those ``lines`` cut it into.
 
     Points on no piece (on a line, or outside the area) go to the nearest piece.
     """
@@ -46,22 +46,16 @@ def blocks_of(points: np.ndarray, area: shapely.Geometry | None,
     inside = lines[shapely.intersects(lines, area)]
     if not len(inside):
         return np.zeros(n, dtype=np.int64)
-    cut = shapely.union_all(np.concatenate([[shapely.boundary(area)],
+    pieces = polygon_pieces(np.concatenate([[shapely.boundary(area)],
                                             shapely.intersection(inside, area)]))
-    pieces = shapely.get_parts(shapely.polygonize(shapely.get_parts(cut)))
-    pieces = pieces[shapely.area(pieces) > 0]
     if len(pieces) <= 1:
         return np.zeros(n, dtype=np.int64)
-    tree = shapely.STRtree(pieces)
-    geoms = shapely.points(points)
-    hit_point, hit_piece = tree.query(geoms, predicate="within")
-    block = np.full(n, -1, dtype=np.int64)
-    order = np.lexsort((hit_piece, hit_point))  # first piece wins, deterministically
-    first = np.unique(hit_point[order], return_index=True)[1]
-    block[hit_point[order][first]] = hit_piece[order][first]
+    block = face_of_points(points, pieces)
     missing = np.flatnonzero(block < 0)
     if len(missing):
-        block[missing] = tree.query_nearest(geoms[missing], all_matches=False)[1]
+        nearest = shapely.STRtree(pieces).query_nearest(shapely.points(points[missing]),
+                                                        all_matches=False)[1]
+        block[missing] = nearest
     return block
 
 
@@ -213,13 +207,19 @@ def _block_path(local: np.ndarray, here: np.ndarray) -> np.ndarray:
     return path
 
 
+def polygon_pieces(linework: np.ndarray) -> np.ndarray:
+    """The polygons of non-zero area that ``linework`` (lines and rings) encloses,
+    noded together first."""
+    cut = shapely.union_all(linework)
+    pieces = shapely.get_parts(shapely.polygonize(shapely.get_parts(cut)))
+    return pieces[shapely.area(pieces) > 0]
+
+
 def faces_of(polygons: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The faces ``lines`` and the outlines of ``polygons`` cut the plane into (one
     polygonize for all polygons), and the polygon each face lies in (-1: none, or
     more than one where polygons overlap)."""
-    cut = shapely.union_all(np.concatenate([shapely.boundary(polygons), lines]))
-    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(cut)))
-    faces = faces[shapely.area(faces) > 0]
+    faces = polygon_pieces(np.concatenate([shapely.boundary(polygons), lines]))
     face, polygon = shapely.STRtree(polygons).query(shapely.point_on_surface(faces),
                                                     predicate="within")
     owner = np.full(len(faces), -1, dtype=np.int64)
@@ -266,7 +266,7 @@ def walk_numbers(points: np.ndarray, groups: np.ndarray, areas: dict,
     groups_of = [order[a:b] for a, b in zip(bounds, stops, strict=True)]
     polygons = [areas.get(keys[members[0]]) for members in groups_of]
     face = _faces_of_groups(points, groups_of, polygons, lines)
-    tree = shapely.STRtree(lines) if len(lines) else None
+    tree = None  # of the lines, built for the first area cut alone
     for members, area in zip(groups_of, polygons, strict=True):
         if len(members) == 1:  # nothing to order: no search for the lines near it
             numbers[members] = 1
@@ -274,6 +274,8 @@ def walk_numbers(points: np.ndarray, groups: np.ndarray, areas: dict,
         if face is not None and (face[members] >= 0).all():
             walk = route(points[members], face[members])
         else:
+            if tree is None and len(lines):
+                tree = shapely.STRtree(lines)
             near = lines[np.sort(tree.query(area))] if tree is not None and area is not None \
                 else np.zeros(0, dtype=object)
             walk = walk_order(points[members], area, near)
