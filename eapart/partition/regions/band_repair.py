@@ -38,7 +38,7 @@ from eapart.partition.regions.refine import move_cell, stays_connected
 
 def _candidates(src, dst, cost, labels, weight, part_weight, part_size, movable, lo, hi,
                 tight: Band | None = None):
-    """Moves ``(cell, to_part)`` that improve the band score, best first, with their gain.
+    """Moves ``(cell, to_part)`` that improve the band score, best first.
 
     With a ``tight`` band, a move that leaves the band score as it is may still go
     when it brings more of the two parts inside ``tight`` (or, as many, nearer it).
@@ -114,7 +114,8 @@ def repair_band(
     count) is left out (off: a requested count is kept). ``tight``: a narrower
     ``(lo, hi)`` inside the band; once nothing more comes inside the band, single
     moves that keep the band score go on bringing parts inside it (so areas sit near
-    the target, not only inside the office's limits). Returns
+    the target, not only inside the office's limits); it is the last step of the full
+    repair, so single moves alone (``recombine_rounds`` 0) and ``resize`` skip it. Returns
     labels ``0..k'-1`` (the old order kept); every part stays connected and
     non-empty. Same inputs, same labels.
 

@@ -179,7 +179,7 @@ class _CoverSearch:
         # Whole weights add up exactly in any order (below 2**53): a piece's total
         # may then be summed as its cells are met (see _piece_parts).
         self.whole = all(float(x).is_integer() for x in w) and sum(map(abs, w)) < 2.0**53
-        self.made: list[int] = []  # the masks of the parts drawn so far, in order
+        self.drawn: list[int] = []  # the masks of the parts drawn so far, in order
         self.free = (1 << n) - 1
         self.spans: dict[int, tuple[int, int] | None] = {}  # free set -> parts range
         self.pieces: dict = {}  # piece -> the parts it can make
@@ -202,7 +202,7 @@ class _CoverSearch:
             return
         root = (free & -free).bit_length() - 1  # the lowest free cell
         parts_left = k - made - 1
-        drawn, spans = self.made, self.spans
+        drawn, spans = self.drawn, self.spans
         for mask, total in self._sets(root):
             if self.steps > self.budget:
                 return
@@ -342,7 +342,7 @@ class _CoverSearch:
     def _record(self) -> None:
         """Keep the current grouping when its cut is the cheapest so far."""
         part = [-1] * len(self.w)
-        for p, mask in enumerate(self.made):
+        for p, mask in enumerate(self.drawn):
             for i in _bits(mask):
                 part[i] = p
         cut = sum(

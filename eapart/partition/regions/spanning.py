@@ -108,7 +108,7 @@ def bisect_pieces(
 
     All pieces of one recursion level are cut together: their induced subgraphs,
     times ``options.trees`` noisy copies, form one block-diagonal graph hung from a
-    virtual root, so one minimum-spanning-tree call, one BFS and one LCA pass serve
+    virtual root, so one minimum-spanning-tree call, one depth-first preorder and one LCA pass serve
     every split of the level. The number of Python-level steps grows with the depth
     of the recursion (about ``log k``), not with ``k``.
 
