@@ -14,7 +14,8 @@ import pandas as pd
 import shapely
 
 from eapart.domain.schema import SMALL_AREA_CODE
-from eapart.review.threads import map_ordered, usable_cores
+from eapart.executors import default_jobs
+from eapart.review.threads import map_ordered
 
 #: Land within this distance (metres) of a building counts as lived-in.
 NEAR_METRES = 200.0
@@ -39,7 +40,7 @@ def empty_shares(small: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
     members = [groups.get(code) for code in small[SMALL_AREA_CODE].astype(str).to_numpy()]
     lived = areas.copy()  # an area inside one building's halo is lived-in whole
     todo = np.flatnonzero(~covered_by_one(areas, members, footprints, near))
-    chunks = interleaved(len(todo), 4 * (jobs or usable_cores()))
+    chunks = interleaved(len(todo), 4 * (jobs or default_jobs()))
     parts = map_ordered(lambda ks: lived_parts(areas[todo[ks]], [members[k] for k in todo[ks]],
                                                footprints, near), chunks, jobs)
     for ks, part in zip(chunks, parts, strict=True):
@@ -96,17 +97,17 @@ def lived_parts(areas: np.ndarray, members: list[np.ndarray | None], footprints:
                 near: float) -> np.ndarray:
     """The part of each area within ``near`` of one of its own buildings (``members``)."""
     mine = [m for m in members if m is not None]
-    haloes = buffered(footprints[np.concatenate(mine)], near) if mine \
+    buffers = buffered(footprints[np.concatenate(mine)], near) if mine \
         else np.zeros(0, dtype=object)
     ends = np.cumsum([0, *map(len, mine)])
-    halos, k = [], 0
+    unions, k = [], 0
     for m in members:
         if m is None:
-            halos.append(shapely.Polygon())
+            unions.append(shapely.Polygon())
             continue
-        halos.append(shapely.union_all(haloes[ends[k]:ends[k + 1]]))
+        unions.append(shapely.union_all(buffers[ends[k]:ends[k + 1]]))
         k += 1
-    return shapely.intersection(areas, np.array(halos, dtype=object))
+    return shapely.intersection(areas, np.array(unions, dtype=object))
 
 
 def remove_water(areas: np.ndarray, lived: np.ndarray, water: gpd.GeoDataFrame) -> None:

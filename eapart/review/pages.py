@@ -84,10 +84,10 @@ class ReviewData:
     outdir: Path
     report: dict
     layers: dict[str, gpd.GeoDataFrame]
+    edit: EditContext
     palette: list[str] = field(default_factory=list)
     band: Band = field(default_factory=Band)
     flag_styles: dict[str, dict[str, str]] = field(default_factory=dict)
-    edit: EditContext | None = None
 
     @property
     def descriptions(self) -> dict[str, str]:
@@ -334,8 +334,7 @@ def township_page(data: ReviewData, code: str, tiles: dict | None,
         histogram=histogram_for(data, small), details=summary_rows(data.report, DETAIL_KEYS),
         hints=hints_for(small))
     bounds = township.total_bounds if len(township) else pick["buildings"].total_bounds
-    edit = edit_meta(data.edit or edit_context(data.outdir, layers["buildings"]), data.band,
-                     pick["small_areas"])
+    edit = edit_meta(data.edit, data.band, pick["small_areas"])
     return render_page(title=f"Township {title} – review map", parts=parts, bounds=bounds,
                        tiles=tiles, data=data, page="township", panel=panel_html(panel),
                        extra_meta={"edit": edit})

@@ -8,21 +8,14 @@ back in input order, so the pages do not depend on how many threads built them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from eapart.executors import default_jobs
+
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def usable_cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def map_ordered(func: Callable[[T], R], items: Iterable[T], jobs: int | None = None,
@@ -32,7 +25,7 @@ def map_ordered(func: Callable[[T], R], items: Iterable[T], jobs: int | None = N
     ``done(k)`` is called on the calling thread once the first ``k`` results are in.
     """
     items = list(items)
-    jobs = usable_cores() if jobs is None else max(1, jobs)
+    jobs = default_jobs() if jobs is None else max(1, jobs)
     results: list[R] = []
     if jobs == 1 or len(items) <= 1:
         for item in items:
