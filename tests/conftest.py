@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from national_builders import file_digests
 from paths import ANDORRA, KOTKA, REAL_COUNTY_CODE
 from tiny_county import tiny_county
 
@@ -46,12 +46,6 @@ class RealRun:
     stderr: str
 
 
-def _digests(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file under ``folder``, by relative path."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 def _cut_once(source: Path, tmp_path_factory, maps: bool = False) -> Iterator[RealRun]:
     """Cut ``source`` (``--jobs 1``, review maps only when ``maps``), hand the run out,
     then check that no test changed it: tests sharing it only read it."""
@@ -62,9 +56,9 @@ def _cut_once(source: Path, tmp_path_factory, maps: bool = False) -> Iterator[Re
         capture_output=True, text=True, timeout=900,
     )
     assert done.returncode == 0, done.stderr
-    before = _digests(out)
+    before = file_digests(out)
     yield RealRun(out, done.stdout, done.stderr)
-    assert _digests(out) == before, f"a test changed the shared output {out}"
+    assert file_digests(out) == before, f"a test changed the shared output {out}"
 
 
 @pytest.fixture(scope="session")

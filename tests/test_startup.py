@@ -56,7 +56,7 @@ def test_help_loads_neither_the_engine_nor_geopandas(tmp_path, args):
     assert loaded(modules_after(tmp_path, *args), NOT_FOR_HELP) == []
 
 
-def test_version_is_read_when_asked_for(tmp_path):
+def test_version_is_read_when_asked_for():
     from eapart import __version__
 
     proc = subprocess.run([sys.executable, "-m", "eapart.cli", "--version"],
