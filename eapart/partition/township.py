@@ -46,6 +46,7 @@ from eapart.partition.cells.dissolve import dissolve
 from eapart.partition.cells.graph import (
     BARRIER_NAMES,
     MAJOR_BARRIERS,
+    NONE,
     CellGraph,
     block_lines,
     build_graph,
@@ -64,7 +65,7 @@ from eapart.partition.regions.labels import (
 )
 from eapart.partition.regions.shares import share
 from eapart.partition.regions.small_areas import cut_small_areas
-from eapart.partition.walk import walk_numbers
+from eapart.partition.walk import walk_numbers_in_blocks
 
 #: A major barrier runs through a small area when more than this (metres) of it
 #: lies between two of the area's cells.
@@ -161,7 +162,7 @@ def partition_township(task: TownshipTask) -> TownshipResult:
             "building_id": task.buildings["building_id"].to_numpy(),
             CENSUS_AREA_CODE: np.asarray(ca_codes, dtype=object)[ca_of_cell[tess.building_cell]],
             SMALL_AREA_CODE: sa_codes[b_sa],
-            WALK_NUMBER: _walk_numbers(task, tess.building_xy, sa_codes, sa_geoms, b_sa),
+            WALK_NUMBER: _walk_numbers(tess, graph, sa_of_cell),
         }
     )
     metrics = township_metrics(small, graph, sa_of_cell, params, seconds)
@@ -181,19 +182,32 @@ def partition_township(task: TownshipTask) -> TownshipResult:
     )
 
 
-def _walk_numbers(task: TownshipTask, building_xy: np.ndarray, sa_codes: np.ndarray,
-                  sa_geoms: np.ndarray, b_sa: np.ndarray) -> np.ndarray:
+def _walk_numbers(tess: Tessellation, graph: CellGraph, sa_of_cell: np.ndarray) -> np.ndarray:
     """Each building's place on the walking route of its small area
     (:mod:`eapart.partition.walk`), from the points the cells grew from, in the work CRS.
 
-    Done here, township by township over the workers, rather than once more for the
-    whole county after assembly.
+    The blocks of the walk come from the cell graph (:func:`walk_blocks`), which
+    already knows where roads, rail and water run between cells, so nothing is
+    polygonized again. Done here, township by township over the workers, rather
+    than once more for the whole county after assembly.
     """
-    barriers = task.barriers
-    lines = np.asarray(barriers.geometry.array)[barriers["rank"].to_numpy() != "path"] \
-        if len(barriers) else np.zeros(0, dtype=object)
-    areas = dict(zip(sa_codes.tolist(), sa_geoms, strict=True))
-    return walk_numbers(building_xy, sa_codes[b_sa], areas, lines)
+    block = walk_blocks(graph.edges, graph.barrier, sa_of_cell)
+    return walk_numbers_in_blocks(tess.building_xy, sa_of_cell[tess.building_cell],
+                                  block[tess.building_cell])
+
+
+def walk_blocks(edges: np.ndarray, barrier: np.ndarray, area_of_cell: np.ndarray) -> np.ndarray:
+    """The walk block of each cell: a piece of its area's cells that touch each other
+    along ``edges`` running along no barrier (``barrier``: the cell graph's codes).
+
+    Barriers run only between the tessellation's blocks, so the cells of an area in
+    one block are one walk block when they touch inside it; two arms of a block's U
+    that meet only outside the area are two. Blocks that meet along a village
+    boundary alone are one walk block: no street runs there.
+    """
+    ends = edges.T
+    together = (barrier == NONE) & (area_of_cell[ends[0]] == area_of_cell[ends[1]])
+    return components(len(area_of_cell), edges, together)
 
 
 # --- inputs -------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """The order an enumerator walks a small area's buildings: block by block, along the street.
 
-Roads, rail and rivers cut the small area into blocks (shapely's polygonize
-of the area's outline and the lines inside it). Blocks are visited in a
+Roads, rail and rivers cut the small area into blocks. The engine knows them
+from its cells (:func:`walk_numbers_in_blocks`, the blocks from
+:func:`eapart.partition.township.walk_blocks`); without cells (the sheets of an
+older output) they are shapely's polygonize of the area's outline and the lines
+inside it (:func:`walk_order`, :func:`walk_numbers`). Blocks are visited in a
 serpentine order from the north-west (:func:`serpentine_order` over the
 blocks' mean building positions); inside a block the route is a
 nearest-neighbour path that starts at the building nearest to where the last
@@ -179,12 +182,9 @@ def route(points: np.ndarray, block: np.ndarray) -> np.ndarray:
 def _blocks_in_order(points: np.ndarray, block: np.ndarray) -> list[np.ndarray]:
     """The points of each block (in index order), the blocks in serpentine order of
     their buildings' mean positions (ties: the lower block number first)."""
-    order = np.argsort(block, kind="stable")
-    ranked = block[order]
-    if ranked[0] == ranked[-1]:
-        return [order]
-    cuts = np.flatnonzero(ranked[1:] != ranked[:-1]) + 1
-    members = np.split(order, cuts)
+    members = _runs(np.arange(len(block)), block)
+    if len(members) == 1:
+        return members
     centres = np.array([points[m].mean(axis=0) for m in members])
     visit = serpentine_order(centres[:, 0], centres[:, 1],
                              per_band=max(1, math.ceil(math.sqrt(len(members)))))
@@ -255,15 +255,9 @@ def walk_numbers(points: np.ndarray, groups: np.ndarray, areas: dict,
     numbers = np.zeros(len(points), dtype=np.int64)
     keys = np.asarray(groups, dtype=object)
     valid = np.flatnonzero(np.array([isinstance(k, str) and k != "" for k in keys], bool))
-    order = valid[np.argsort(keys[valid].astype(str), kind="stable")]
-    if not len(order):
+    groups_of = _runs(valid, keys[valid].astype(str))
+    if not groups_of:
         return numbers
-    sorted_keys = keys[order].astype(str)
-    starts = np.ones(len(order), dtype=bool)
-    starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
-    bounds = np.flatnonzero(starts)
-    stops = np.append(bounds[1:], len(order))
-    groups_of = [order[a:b] for a, b in zip(bounds, stops, strict=True)]
     polygons = [areas.get(keys[members[0]]) for members in groups_of]
     face = _faces_of_groups(points, groups_of, polygons, lines)
     tree = None  # of the lines, built for the first area cut alone
@@ -281,6 +275,35 @@ def walk_numbers(points: np.ndarray, groups: np.ndarray, areas: dict,
             walk = walk_order(points[members], area, near)
         numbers[members[walk]] = np.arange(1, len(members) + 1)
     return numbers
+
+
+def walk_numbers_in_blocks(points: np.ndarray, groups: np.ndarray,
+                           block: np.ndarray) -> np.ndarray:
+    """``walk_number`` (1, 2, ...) of each point inside its group, the blocks known.
+
+    ``groups``: each point's group (small area) number, -1 for none (those get 0);
+    ``block``: each point's block number (only which points of a group share one
+    matters, and the numbers' order where blocks' mean positions tie). The engine
+    knows the blocks from its cells, so nothing is polygonized here: the walk is
+    :func:`route`, as in :func:`walk_numbers`.
+    """
+    numbers = np.zeros(len(points), dtype=np.int64)
+    groups = np.asarray(groups)
+    for members in _runs(np.flatnonzero(groups >= 0), groups[groups >= 0]):
+        numbers[members[route(points[members], block[members])]] = \
+            np.arange(1, len(members) + 1)
+    return numbers
+
+
+def _runs(index: np.ndarray, keys: np.ndarray) -> list[np.ndarray]:
+    """``index`` split into the runs of equal ``keys`` (one key per index), in key
+    order; inside a run, in the order given."""
+    if not len(index):
+        return []
+    order = np.argsort(keys, kind="stable")
+    ranked = keys[order]
+    cuts = np.flatnonzero(ranked[1:] != ranked[:-1]) + 1
+    return np.split(index[order], cuts)
 
 
 def _faces_of_groups(points: np.ndarray, groups_of: list[np.ndarray], polygons: list,

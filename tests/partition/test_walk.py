@@ -12,6 +12,7 @@ from eapart.partition.walk import (
     reverse,
     two_opt,
     walk_numbers,
+    walk_numbers_in_blocks,
 )
 
 NO_LINES = np.zeros(0, dtype=object)
@@ -74,3 +75,24 @@ def test_two_opt_matches_recomputing_every_gain(n, seed, grid):
     start = np.arange(n)
     expected = _two_opt_full(dist, start, TWO_OPT_STEPS * n)
     assert two_opt(dist, start).tolist() == expected.tolist()
+
+
+def test_blocks_given_walk_as_the_polygonized_blocks():
+    """With each point's block given, the walk is the one polygonize's blocks give:
+    a road across the middle of the area, the same blocks either way."""
+    rng = np.random.default_rng(5)
+    points = rng.random((40, 2)) * 100
+    points[:, 1] += np.where(points[:, 1] < 50, -1.0, 1.0)  # off the road
+    groups = np.array(["A"] * 25 + ["B"] * 15, object)
+    areas = {"A": shapely.box(-1, -2, 101, 102), "B": shapely.box(-1, -2, 101, 102)}
+    road = np.array([shapely.LineString([(-10, 50), (110, 50)])], dtype=object)
+    expected = walk_numbers(points, groups, areas, road)
+    block = (points[:, 1] > 50).astype(np.int64)
+    given = walk_numbers_in_blocks(points, np.where(groups == "A", 0, 1), block)
+    assert given.tolist() == expected.tolist()
+
+
+def test_points_of_no_group_get_zero_with_blocks_given():
+    numbers = walk_numbers_in_blocks(np.array([[0.0, 0], [1, 1], [2, 2]]), np.array([0, -1, 0]),
+                                     np.zeros(3, np.int64))
+    assert numbers.tolist() == [1, 0, 2]
