@@ -35,6 +35,8 @@ from eapart.domain.codes import serpentine_order
 TWO_OPT_MAX = 300
 #: 2-opt stops after this many reversals per building of the block.
 TWO_OPT_STEPS = 4
+#: 2-opt computes this many gains more rather than make a second numpy call.
+ONE_CALL_CELLS = 2000
 
 
 def blocks_of(points: np.ndarray, area: shapely.Geometry | None,
@@ -64,7 +66,8 @@ def blocks_of(points: np.ndarray, area: shapely.Geometry | None,
 
 def distances(points: np.ndarray) -> np.ndarray:
     """Straight-line distances between every pair of ``points``."""
-    return np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1))
+    x, y = points[:, 0], points[:, 1]
+    return np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
 
 
 def nearest_neighbour_path(dist: np.ndarray, start: int) -> np.ndarray:
@@ -99,18 +102,37 @@ def two_opt(dist: np.ndarray, path: np.ndarray) -> np.ndarray:
     along = path_order(dist, path)
     never = _never(n)
     m = n - 1
-    gain = _gains(along, never, (0, m), (0, m))
+    gain = np.empty((m, m))
+    _gains(gain, along, never, (0, m), (0, m))
+    flat = gain.reshape(-1)
     for _ in range(TWO_OPT_STEPS * n):
-        best = int(np.argmax(gain))
-        i, j = divmod(best, m)
-        if gain[i, j] <= 1e-9:
+        best = int(flat.argmax())
+        if flat[best] <= 1e-9:
             break
+        i, j = divmod(best, m)
         reverse(path, along, i + 1, j + 1)
-        # Gain (a, c) reverses positions a+1..c+1: it reads positions a, a+1, c+1, c+2.
-        rows, cols = (i, min(j + 2, m)), (max(i - 1, 0), j + 1)
-        gain[rows[0]:rows[1]] = _gains(along, never, rows, (0, m))
-        gain[:, cols[0]:cols[1]] = _gains(along, never, (0, m), cols)
+        _update_gains(gain, along, never, i, j)
     return path
+
+
+def _update_gains(gain: np.ndarray, along: np.ndarray, never: np.ndarray, i: int,
+                  j: int) -> None:
+    """Compute again the gains a reversal of positions ``i+1..j+1`` changed.
+
+    Gain (a, c) reverses positions a+1..c+1: it reads positions a, a+1, c+1, c+2.
+    Of the pairs that read the stretch only those with a < c count (the rest stay
+    -inf): rows i..j+1 from column i+1, and columns i-1..j above row j. When the
+    box around both bands is small, one call over the box costs less than two (the
+    gains in it that did not change come out the same, bit for bit).
+    """
+    m = len(gain)
+    r1, c0 = min(j + 2, m), max(i - 1, 0)
+    bands = (r1 - i) * (m - i - 1) + j * (j + 1 - c0)
+    if r1 * (m - c0) <= bands + ONE_CALL_CELLS:
+        _gains(gain, along, never, (0, r1), (c0, m))
+    else:
+        _gains(gain, along, never, (i, r1), (i + 1, m))
+        _gains(gain, along, never, (0, j), (c0, j + 1))
 
 
 def path_order(dist: np.ndarray, path: np.ndarray) -> np.ndarray:
@@ -126,23 +148,26 @@ def path_order(dist: np.ndarray, path: np.ndarray) -> np.ndarray:
 
 def reverse(path: np.ndarray, along: np.ndarray, first: int, last: int) -> None:
     """Reverse positions ``first..last`` of ``path`` and the same rows and columns of
-    its distances in path order ``along`` (in place)."""
-    stretch = slice(first, last + 1)
-    path[stretch] = path[stretch][::-1].copy()
-    along[stretch] = along[stretch][::-1].copy()
-    along[:, stretch] = along[:, stretch][:, ::-1].copy()
+    its distances in path order ``along`` (in place; numpy copies overlapping slices)."""
+    stretch, backwards = slice(first, last + 1), slice(last, first - 1 if first else None, -1)
+    path[stretch] = path[backwards]
+    along[stretch] = along[backwards]
+    along[:, stretch] = along[:, backwards]
 
 
-def _gains(along: np.ndarray, never: np.ndarray, rows: tuple[int, int],
-           cols: tuple[int, int]) -> np.ndarray:
-    """2-opt gains of the pairs ``rows[0] <= a < rows[1]``, ``cols[0] <= c < cols[1]``:
-    the edge into position a+1 plus the edge out of position c+1, less the two
-    edges that replace them (``-inf`` where ``c <= a``: no reversal)."""
+def _gains(gain: np.ndarray, along: np.ndarray, never: np.ndarray, rows: tuple[int, int],
+           cols: tuple[int, int]) -> None:
+    """Write into ``gain`` the 2-opt gains of the pairs ``rows[0] <= a < rows[1]``,
+    ``cols[0] <= c < cols[1]``: the edge into position a+1 plus the edge out of
+    position c+1, less the two edges that replace them (``-inf`` where ``c <= a``:
+    no reversal). In place, in the same order of sums as one expression."""
     (r0, r1), (c0, c1) = rows, cols
     step = along.diagonal(1)  # the edge out of each position
-    return (step[r0:r1, None] + step[None, c0 + 1:c1 + 1]
-            - along[r0:r1, c0 + 1:c1 + 1] - along[r0 + 1:r1 + 1, c0 + 2:c1 + 2]) \
-        + never[r0:r1, c0:c1]
+    out = gain[r0:r1, c0:c1]
+    np.add(step[r0:r1, None], step[None, c0 + 1:c1 + 1], out=out)
+    out -= along[r0:r1, c0 + 1:c1 + 1]
+    out -= along[r0 + 1:r1 + 1, c0 + 2:c1 + 2]
+    out += never[r0:r1, c0:c1]
 
 
 @functools.lru_cache(maxsize=TWO_OPT_MAX)
@@ -171,6 +196,8 @@ def route(points: np.ndarray, block: np.ndarray) -> np.ndarray:
         return np.arange(n, dtype=np.int64)
     steps: list[np.ndarray] = []
     here = np.array([points[:, 0].min(), points[:, 1].max()])  # the north-west corner
+    if (block == block[0]).all():  # most small areas: one block, nothing to order
+        return _block_path(points, here)
     for members in _blocks_in_order(points, block):
         local = points[members]
         path = _block_path(local, here)
@@ -183,8 +210,6 @@ def _blocks_in_order(points: np.ndarray, block: np.ndarray) -> list[np.ndarray]:
     """The points of each block (in index order), the blocks in serpentine order of
     their buildings' mean positions (ties: the lower block number first)."""
     members = _runs(np.arange(len(block)), block)
-    if len(members) == 1:
-        return members
     centres = np.array([points[m].mean(axis=0) for m in members])
     visit = serpentine_order(centres[:, 0], centres[:, 1],
                              per_band=max(1, math.ceil(math.sqrt(len(members)))))

@@ -5,11 +5,12 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eapart.partition import walk
 from eapart.partition.walk import (
     TWO_OPT_STEPS,
     distances,
+    nearest_neighbour_path,
     path_order,
-    reverse,
     two_opt,
     walk_numbers,
     walk_numbers_in_blocks,
@@ -49,7 +50,8 @@ def test_each_area_is_numbered_one_to_n(rows):
 
 
 def _two_opt_full(dist: np.ndarray, path: np.ndarray, max_steps: int) -> np.ndarray:
-    """2-opt as the module defines it, every gain computed afresh at each step."""
+    """2-opt as the module defines it, every gain computed afresh at each step and
+    every reversal an explicit copy."""
     path, n = path.copy(), len(path)
     along = path_order(dist, path)
     never = np.where(np.triu(np.ones((n - 1, n - 1), dtype=bool), k=1), 0.0, -np.inf)
@@ -60,7 +62,10 @@ def _two_opt_full(dist: np.ndarray, path: np.ndarray, max_steps: int) -> np.ndar
         i, j = divmod(int(np.argmax(gain)), n - 1)
         if gain[i, j] <= 1e-9:
             break
-        reverse(path, along, i + 1, j + 1)
+        stretch = slice(i + 1, j + 2)
+        path[stretch] = path[stretch][::-1].copy()
+        along[stretch] = along[stretch][::-1].copy()
+        along[:, stretch] = along[:, stretch][:, ::-1].copy()
     return path
 
 
@@ -74,7 +79,31 @@ def test_two_opt_matches_recomputing_every_gain(n, seed, grid):
     dist = distances(points)
     start = np.arange(n)
     expected = _two_opt_full(dist, start, TWO_OPT_STEPS * n)
-    assert two_opt(dist, start).tolist() == expected.tolist()
+    for one_call in (0, walk.ONE_CALL_CELLS, 10**9):  # two calls a step, as set, one call
+        walk.ONE_CALL_CELLS, kept = one_call, walk.ONE_CALL_CELLS
+        try:
+            assert two_opt(dist, start).tolist() == expected.tolist()
+        finally:
+            walk.ONE_CALL_CELLS = kept
+
+
+@given(st.integers(0, 40), st.integers(0, 2**32 - 1), st.booleans())
+def test_distances_and_nearest_neighbours_match_the_plain_sums(n, seed, grid):
+    """The distance matrix is hypot of the coordinate differences, bit for bit, and the
+    nearest-neighbour path takes the nearest unvisited point, the lowest index on a tie."""
+    rng = np.random.default_rng(seed)
+    points = rng.integers(0, 5, (n, 2)).astype(float) if grid else rng.random((n, 2)) * 1e3
+    plain = np.array([[np.hypot(p[0] - q[0], p[1] - q[1]) for q in points] for p in points])
+    dist = distances(points)
+    assert dist.reshape(n, n).tobytes() == plain.reshape(n, n).tobytes()
+    if n == 0:
+        return
+    start = int(rng.integers(0, n))
+    order, left = [start], set(range(n)) - {start}
+    while left:
+        order.append(min(left, key=lambda k: (dist[order[-1], k], k)))
+        left.discard(order[-1])
+    assert nearest_neighbour_path(dist, start).tolist() == order
 
 
 def test_blocks_given_walk_as_the_polygonized_blocks():
