@@ -23,7 +23,7 @@ import shapely
 
 from eapart.domain.flags import flag_counts
 from eapart.domain.rules import SizeBand
-from eapart.domain.schema import CENSUS_AREA_CODE, SMALL_AREA_CODE, TOWNSHIP_CODE
+from eapart.domain.schema import CENSUS_AREA_CODE, SMALL_AREA_CODE, TOWNSHIP_CODE, WALK_NUMBER
 from eapart.edits.check import Plan
 from eapart.edits.recut import area_flags
 from eapart.edits.registry import REGISTRY_LAYER, new_small_area_codes, updated_registry
@@ -97,12 +97,24 @@ def apply_plan(plan: Plan, edition: int) -> dict:
     keep = new_sa.isna()
     b[SMALL_AREA_CODE] = np.where(keep, b[SMALL_AREA_CODE], new_sa).astype(object)
     b[CENSUS_AREA_CODE] = b[SMALL_AREA_CODE].str[:12]
+    if WALK_NUMBER in b:
+        b[WALK_NUMBER] = _walk_numbers(plan, b)
     layers["buildings"] = b
     layers["small_areas"] = _small_areas(plan, layers, code_of)
     layers["census_areas"] = _census_areas(plan, layers)
     layers["townships"] = _townships(layers)
     layers[REGISTRY_LAYER] = updated_registry(out.registry, layers, edition, plan.locks)
     return layers
+
+
+def _walk_numbers(plan: Plan, b: gpd.GeoDataFrame) -> pd.Series:
+    """``walk_number`` of the buildings ``b``: redrawn areas walked again (every building
+    of a redrawn area lies in the region redrawn), the others as they were."""
+    walks = [d.walk_number for d in plan.drawn.values() if len(d.walk_number)]
+    if not walks:
+        return b[WALK_NUMBER]
+    new = b["building_id"].map(pd.concat(walks))
+    return new.fillna(b[WALK_NUMBER]).astype(b[WALK_NUMBER].dtype)
 
 
 def _small_areas(plan: Plan, layers: dict, code_of: dict[str, str]) -> gpd.GeoDataFrame:

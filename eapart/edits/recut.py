@@ -38,6 +38,7 @@ from eapart.partition.cells.graph import MAJOR_BARRIERS, block_lines, build_grap
 from eapart.partition.cells.tessellate import tessellate
 from eapart.partition.regions.labels import make_one_piece, spread_labels
 from eapart.partition.regions.split import partition
+from eapart.partition.walk import cell_walk_numbers
 
 #: Snap tolerance, in metres, that puts the new polygons' vertices back on the old
 #: ones along the region's edge (reprojection and the engine's 10-micrometre grid
@@ -72,7 +73,9 @@ class Drawn:
     ``label_of``: final label per building id of the region; ``polygons``:
     ``{label: Polygon}``; ``in_pieces``: labels whose buildings lie in several
     pieces (an edit that must be refused); ``crossed``: labels a major barrier
-    runs through; ``cell_ca_moved``: census areas whose land changed.
+    runs through; ``cell_ca_moved``: census areas whose land changed;
+    ``walk_number``: per building id, its place on the walk of its new area (as a
+    run numbers it, through the redrawn cells).
     """
 
     label_of: pd.Series
@@ -81,6 +84,7 @@ class Drawn:
     crossed: set[str]
     job_parts: dict[str, list[str]] = field(default_factory=dict)
     job_errors: dict[str, str] = field(default_factory=dict)
+    walk_number: pd.Series = field(default_factory=lambda: pd.Series(dtype=np.int64))
 
 
 @dataclass
@@ -146,9 +150,12 @@ def redraw(region: Region, jobs: list[Job], barriers: gpd.GeoDataFrame,
     polygons = {names[u]: g for u, g in zip(used, back, strict=True)}
     label_of = pd.Series([names[i] for i in cell_label[tess.building_cell]],
                          index=b["building_id"].to_numpy())
+    walk = cell_walk_numbers(tess.building_xy, tess.building_cell, graph.edges, graph.barrier,
+                             cell_label)
     return Drawn(label_of=label_of, polygons=polygons, in_pieces=in_pieces,
                  crossed=_crossed(graph, cell_label, names), job_parts=job_parts,
-                 job_errors=job_errors)
+                 job_errors=job_errors,
+                 walk_number=pd.Series(walk, index=b["building_id"].to_numpy()))
 
 
 def _pin_cells(tess, building_label: np.ndarray, old: np.ndarray, old_label: list[int],

@@ -46,7 +46,6 @@ from eapart.partition.cells.dissolve import dissolve
 from eapart.partition.cells.graph import (
     BARRIER_NAMES,
     MAJOR_BARRIERS,
-    NONE,
     CellGraph,
     block_lines,
     build_graph,
@@ -65,7 +64,7 @@ from eapart.partition.regions.labels import (
 )
 from eapart.partition.regions.shares import share
 from eapart.partition.regions.small_areas import cut_small_areas
-from eapart.partition.walk import walk_numbers_in_blocks
+from eapart.partition.walk import cell_walk_numbers
 
 #: A major barrier runs through a small area when more than this (metres) of it
 #: lies between two of the area's cells.
@@ -184,30 +183,14 @@ def partition_township(task: TownshipTask) -> TownshipResult:
 
 def _walk_numbers(tess: Tessellation, graph: CellGraph, sa_of_cell: np.ndarray) -> np.ndarray:
     """Each building's place on the walking route of its small area
-    (:mod:`eapart.partition.walk`), from the points the cells grew from, in the work CRS.
+    (:func:`eapart.partition.walk.cell_walk_numbers`: the blocks from the cell graph,
+    nothing polygonized again), from the points the cells grew from, in the work CRS.
 
-    The blocks of the walk come from the cell graph (:func:`walk_blocks`), which
-    already knows where roads, rail and water run between cells, so nothing is
-    polygonized again. Done here, township by township over the workers, rather
-    than once more for the whole county after assembly.
+    Done here, township by township over the workers, rather than once more for the
+    whole county after assembly.
     """
-    block = walk_blocks(graph.edges, graph.barrier, sa_of_cell)
-    return walk_numbers_in_blocks(tess.building_xy, sa_of_cell[tess.building_cell],
-                                  block[tess.building_cell])
-
-
-def walk_blocks(edges: np.ndarray, barrier: np.ndarray, area_of_cell: np.ndarray) -> np.ndarray:
-    """The walk block of each cell: a piece of its area's cells that touch each other
-    along ``edges`` running along no barrier (``barrier``: the cell graph's codes).
-
-    Barriers run only between the tessellation's blocks, so the cells of an area in
-    one block are one walk block when they touch inside it; two arms of a block's U
-    that meet only outside the area are two. Blocks that meet along a village
-    boundary alone are one walk block: no street runs there.
-    """
-    ends = edges.T
-    together = (barrier == NONE) & (area_of_cell[ends[0]] == area_of_cell[ends[1]])
-    return components(len(area_of_cell), edges, together)
+    return cell_walk_numbers(tess.building_xy, tess.building_cell, graph.edges, graph.barrier,
+                             sa_of_cell)
 
 
 # --- inputs -------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Roads, rail and rivers cut the small area into blocks. The engine knows them
 from its cells (:func:`walk_numbers_in_blocks`, the blocks from
-:func:`eapart.partition.township.walk_blocks`); without cells (the sheets of an
+:func:`walk_blocks`); without cells (the sheets of an
 older output) they are shapely's polygonize of the area's outline and the lines
 inside it (:func:`walk_order`, :func:`walk_numbers`). Blocks are visited in a
 serpentine order from the north-west (:func:`serpentine_order` over the
@@ -30,6 +30,8 @@ import numpy as np
 import shapely
 
 from eapart.domain.codes import serpentine_order
+from eapart.partition.cells.graph import NONE
+from eapart.partition.regions.labels import components
 
 #: Blocks holding more buildings than this skip 2-opt (nearest-neighbour only).
 TWO_OPT_MAX = 300
@@ -300,6 +302,32 @@ def walk_numbers(points: np.ndarray, groups: np.ndarray, areas: dict,
             walk = walk_order(points[members], area, near)
         numbers[members[walk]] = np.arange(1, len(members) + 1)
     return numbers
+
+
+def cell_walk_numbers(building_xy: np.ndarray, building_cell: np.ndarray, edges: np.ndarray,
+                      barrier: np.ndarray, area_of_cell: np.ndarray) -> np.ndarray:
+    """``walk_number`` of each building of a tessellation whose cells are cut into
+    areas ``area_of_cell`` (the cell graph's ``edges`` and ``barrier`` codes): the
+    walk of :func:`walk_numbers_in_blocks` through the blocks of :func:`walk_blocks`.
+    The engine and the redraw of an edit both number buildings so."""
+    block = walk_blocks(edges, barrier, area_of_cell)
+    return walk_numbers_in_blocks(building_xy, area_of_cell[building_cell],
+                                  block[building_cell])
+
+
+def walk_blocks(edges: np.ndarray, barrier: np.ndarray, area_of_cell: np.ndarray) -> np.ndarray:
+    """The walk block of each cell: a piece of its area's cells that touch each other
+    along ``edges`` running along no barrier (``barrier``: the cell graph's codes).
+
+    Barriers run only between the tessellation's blocks, so the cells of an area in
+    one block are one walk block when they touch inside it; two arms of a block's U
+    that meet only outside the area are two. Blocks that meet along a village
+    boundary (or an old area's edge, in a redraw) alone are one walk block: no
+    street runs there.
+    """
+    ends = edges.T
+    together = (barrier == NONE) & (area_of_cell[ends[0]] == area_of_cell[ends[1]])
+    return components(len(area_of_cell), edges, together)
 
 
 def walk_numbers_in_blocks(points: np.ndarray, groups: np.ndarray,

@@ -89,6 +89,10 @@ def test_move_and_lock_leave_everything_else_identical(first, tmp_path):
     assert codes_of(out)[bid] == b
     untouched_identical(first, out, {a, b})
     tiles(out)
+    walks = pyogrio.read_dataframe(out / "eapart.gpkg", layer="buildings", read_geometry=False)
+    for code in (a, b):  # both areas walked again: 1..n, no gap or repeat
+        mine = walks.loc[walks.small_area_code == code, "walk_number"]
+        assert sorted(mine) == list(range(1, len(mine) + 1))
     old_ca = layer(first, "census_areas").set_index("census_area_code")
     new_ca = layer(out, "census_areas").set_index("census_area_code")
     assert (old_ca.geometry.to_wkb() == new_ca.loc[old_ca.index].geometry.to_wkb()).all()

@@ -22,10 +22,9 @@ from township_builders import (
 
 from eapart.domain.codes import is_code
 from eapart.errors import InputError, UsageError
-from eapart.partition.cells.graph import MINOR_ROAD, NONE
 from eapart.partition.model import PartitionParams, TownshipTask
 from eapart.partition.regions.shares import share
-from eapart.partition.township import partition_township, walk_blocks
+from eapart.partition.township import partition_township
 
 DATA = ANDORRA
 PARAMS = PartitionParams(target=40, min_size=32, max_size=48)
@@ -283,16 +282,3 @@ def test_synthetic_county_that_once_crashed_keeps_every_invariant(tmp_path):
     assert "梅冈乡" in [t.name for t in tasks]
     for task in tasks:
         check_invariants(task, partition_township(task))
-
-
-def test_walk_blocks_follow_barriers_and_the_area():
-    """A walk block is a piece of one area's cells touching along no barrier: an area
-    holding both arms of a U (cells 0 and 2, joined through cell 1 of another area)
-    gets two, cells across a road (edge 3-4) two, across a village boundary (edge 4-5,
-    no barrier) one."""
-    edges = np.array([[0, 1], [1, 2], [3, 4], [4, 5]])
-    barrier = np.array([NONE, NONE, MINOR_ROAD, NONE], dtype=np.int8)
-    area = np.array([0, 1, 0, 2, 2, 2])
-    block = walk_blocks(edges, barrier, area)
-    assert len(set(block[[0, 1, 2]].tolist())) == 3
-    assert block[3] != block[4] and block[4] == block[5]

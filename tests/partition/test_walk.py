@@ -6,12 +6,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eapart.partition import walk
+from eapart.partition.cells.graph import MINOR_ROAD, NONE
 from eapart.partition.walk import (
     TWO_OPT_STEPS,
     distances,
     nearest_neighbour_path,
     path_order,
     two_opt,
+    walk_blocks,
     walk_numbers,
     walk_numbers_in_blocks,
 )
@@ -125,3 +127,16 @@ def test_points_of_no_group_get_zero_with_blocks_given():
     numbers = walk_numbers_in_blocks(np.array([[0.0, 0], [1, 1], [2, 2]]), np.array([0, -1, 0]),
                                      np.zeros(3, np.int64))
     assert numbers.tolist() == [1, 0, 2]
+
+
+def test_walk_blocks_follow_barriers_and_the_area():
+    """A walk block is a piece of one area's cells touching along no barrier: an area
+    holding both arms of a U (cells 0 and 2, joined through cell 1 of another area)
+    gets two, cells across a road (edge 3-4) two, across a village boundary (edge 4-5,
+    no barrier) one."""
+    edges = np.array([[0, 1], [1, 2], [3, 4], [4, 5]])
+    barrier = np.array([NONE, NONE, MINOR_ROAD, NONE], dtype=np.int8)
+    area = np.array([0, 1, 0, 2, 2, 2])
+    block = walk_blocks(edges, barrier, area)
+    assert len(set(block[[0, 1, 2]].tolist())) == 3
+    assert block[3] != block[4] and block[4] == block[5]
