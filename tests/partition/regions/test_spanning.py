@@ -22,15 +22,17 @@ from eapart.partition.regions.spanning import (
     _lowest_common_ancestors,
     _piece_order,
     _preorder,
+    _subtree_sums,
     _triangle_tops,
     _triangles,
     _upper_edges,
 )
 
 
-def _grid_graph(rng: np.random.Generator, side: int) -> sparse.csr_array:
+def _grid_graph(rng: np.random.Generator, side: int, holes: bool = True) -> sparse.csr_array:
     """A ``side x side`` grid with a random diagonal in most squares (many triangles),
-    some edges removed, as a symmetric canonical csr matrix of random costs."""
+    some edges removed (``holes``; the grid may then fall apart), as a symmetric
+    canonical csr matrix of random costs."""
     idx = np.arange(side * side).reshape(side, side)
     pairs = [np.column_stack([idx[:, :-1].ravel(), idx[:, 1:].ravel()]),
              np.column_stack([idx[:-1, :].ravel(), idx[1:, :].ravel()])]
@@ -40,7 +42,8 @@ def _grid_graph(rng: np.random.Generator, side: int) -> sparse.csr_array:
     diag = np.column_stack([np.where(flip, down, left), np.where(flip, up, right)])
     pairs.append(diag[rng.random(len(diag)) < 0.8])
     e = np.concatenate(pairs)
-    e = e[rng.random(len(e)) < 0.9]
+    if holes:
+        e = e[rng.random(len(e)) < 0.9]
     cost = rng.integers(1, 4, len(e)).astype(float)
     n = side * side
     a = sparse.csr_array((np.r_[cost, cost], (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])),
@@ -68,10 +71,12 @@ def test_triangles_are_every_triangle_once(seed):
     assert found == _brute_triangles(edges.rows, edges.cols)
 
 
-def _level(rng: np.random.Generator, side: int, n_pieces: int, trees: int):
+def _level(rng: np.random.Generator, side: int, n_pieces: int, trees: int,
+           holes: bool = True):
     """A level as :func:`_split_level` builds it: the edges kept inside random pieces
-    (bands of rows), renumbered piece by piece, with tree weights of a few values."""
-    adjacency = _grid_graph(rng, side)
+    (bands of rows), renumbered piece by piece, with tree weights of a few values;
+    without ``holes`` every piece is connected (the tree spans the level)."""
+    adjacency = _grid_graph(rng, side, holes)
     edges = _upper_edges(adjacency, 1.0)
     n = side * side
     piece = np.minimum(np.arange(n) // side * n_pieces // side, n_pieces - 1)
@@ -121,7 +126,7 @@ def _naive_lca(a: int, b: int, parent: np.ndarray, depth: np.ndarray) -> int:
 @pytest.mark.parametrize("seed", range(5))
 def test_lowest_common_ancestors_match_a_walk_up_the_tree(seed):
     rng = np.random.default_rng(seed)
-    edges, _, _, er, ec, tree_w, roots, n = _level(rng, 10, 1, 1)
+    edges, _, _, er, ec, tree_w, roots, n = _level(rng, 10, 1, 1, holes=False)
     tree = csgraph.minimum_spanning_tree(_level_graph(er, ec, tree_w, roots, n))
     pre, parent = _preorder(tree, n)
     depth = _depths(parent, n)
@@ -140,3 +145,32 @@ def test_edges_record_their_order():
                                 shape=(3, 3))
     assert not _upper_edges(unsorted, 1.0).ordered
     assert isinstance(_upper_edges(path, 1.0), _Edges)
+
+
+def _folded_sums(columns, pre, parent, depth):
+    """Each node's own row plus its children's sums, one child at a time in
+    breadth-first order (deepest level first), in Python floats."""
+    order = pre[np.argsort(depth[pre], kind="stable")].tolist()
+    out = {v: [float(x) for x in columns[v]] for v in order}
+    # Deepest level first, each level's nodes in breadth-first order (a stable sort).
+    for v in sorted(order, key=lambda v: -depth[v]):
+        if depth[v] < 2:  # the root's own sum is left out
+            continue
+        p = int(parent[v])
+        out[p] = [a + b for a, b in zip(out[p], out[v], strict=True)]
+    return np.array([out[v] for v in range(len(columns))])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_subtree_sums_fold_children_in_breadth_first_order(seed):
+    """Bit for bit the sums of a plain fold over the tree (float order included)."""
+    rng = np.random.default_rng(seed)
+    _, _, _, er, ec, tree_w, roots, n = _level(rng, 9, 2, 2, holes=False)
+    tree = csgraph.minimum_spanning_tree(_level_graph(er, ec, tree_w, roots, n))
+    pre, parent = _preorder(tree, 2 * n)
+    depth = _depths(parent, 2 * n)
+    columns = rng.random((2 * n + 1, 5)) * 10.0 ** rng.integers(-3, 4, (2 * n + 1, 5))
+    got = _subtree_sums(columns, pre, parent, depth)
+    want = _folded_sums(columns, pre, parent, depth)
+    below_top = depth >= 1
+    assert np.array_equal(got[below_top], want[below_top])
