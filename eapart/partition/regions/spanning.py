@@ -232,7 +232,7 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     loc[nodes] = np.arange(na)
     keep = act_node[rows] & act_node[cols] & (piece[rows] == piece[cols])
     er, ec, ecost = loc[rows[keep]], loc[cols[keep]], cost[keep]
-    perm = _piece_order(pidx_of[piece[rows[keep]]], n_act) if edges.ordered else None
+    perm = _piece_order(pidx_of[piece[rows[keep]]], n_act) if edges.ordered else False
     count = np.bincount(pidx, minlength=n_act)
     start = np.concatenate([[0], np.cumsum(count)[:-1]])
     w = weights[nodes]

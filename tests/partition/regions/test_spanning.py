@@ -26,6 +26,7 @@ from eapart.partition.regions.spanning import (
     _triangle_tops,
     _triangles,
     _upper_edges,
+    recursive_tree_bisection,
 )
 
 
@@ -174,3 +175,30 @@ def test_subtree_sums_fold_children_in_breadth_first_order(seed):
     want = _folded_sums(columns, pre, parent, depth)
     below_top = depth >= 1
     assert np.array_equal(got[below_top], want[below_top])
+
+
+def _rows_shuffled(a: sparse.csr_array, rng: np.random.Generator) -> sparse.csr_array:
+    """The same matrix with each row's entries stored in a random order."""
+    indices, data = a.indices.copy(), a.data.copy()
+    for i in range(a.shape[0]):
+        lo, hi = a.indptr[i], a.indptr[i + 1]
+        order = lo + rng.permutation(hi - lo)
+        indices[lo:hi], data[lo:hi] = a.indices[order], a.data[order]
+    out = sparse.csr_array((data, indices, a.indptr.copy()), shape=a.shape)
+    out.has_sorted_indices = False
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bisection_of_a_matrix_stored_out_of_order(seed):
+    """Rows stored out of order take the sorting path: every part is connected."""
+    rng = np.random.default_rng(seed)
+    adjacency = _rows_shuffled(_grid_graph(rng, 14, holes=False), rng)
+    assert not _upper_edges(adjacency, 1.0).ordered
+    weights = rng.integers(1, 30, adjacency.shape[0]).astype(float)
+    labels = recursive_tree_bisection(adjacency, weights, 9, rng=np.random.default_rng(seed))
+    assert sorted(set(labels.tolist())) == list(range(9))
+    for part in range(9):
+        mine = np.flatnonzero(labels == part)
+        inner = sparse.csr_array(adjacency.toarray()[np.ix_(mine, mine)])
+        assert csgraph.connected_components(inner, directed=False)[0] == 1
