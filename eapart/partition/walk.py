@@ -4,7 +4,7 @@ Roads, rail and rivers cut the small area into blocks. The engine knows them
 from its cells (:func:`walk_numbers_in_blocks`, the blocks from
 :func:`walk_blocks`); without cells (the sheets of an
 older output) they are shapely's polygonize of the area's outline and the lines
-inside it (:func:`walk_order`, :func:`walk_numbers`). Blocks are visited in a
+inside it (:func:`walk_order`). Blocks are visited in a
 serpentine order from the north-west (:func:`serpentine_order` over the
 blocks' mean building positions); inside a block the route is a
 nearest-neighbour path that starts at the building nearest to where the last
@@ -242,19 +242,6 @@ def polygon_pieces(linework: np.ndarray) -> np.ndarray:
     return pieces[shapely.area(pieces) > 0]
 
 
-def faces_of(polygons: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The faces ``lines`` and the outlines of ``polygons`` cut the plane into (one
-    polygonize for all polygons), and the polygon each face lies in (-1: none, or
-    more than one where polygons overlap)."""
-    faces = polygon_pieces(np.concatenate([shapely.boundary(polygons), lines]))
-    face, polygon = shapely.STRtree(polygons).query(shapely.point_on_surface(faces),
-                                                    predicate="within")
-    owner = np.full(len(faces), -1, dtype=np.int64)
-    alone = np.bincount(face, minlength=len(faces))[face] == 1
-    owner[face[alone]] = polygon[alone]
-    return faces, owner
-
-
 def face_of_points(points: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """The face each point lies inside (-1: on an edge or in none)."""
     hit_point, hit_face = shapely.STRtree(faces).query(shapely.points(points),
@@ -264,44 +251,6 @@ def face_of_points(points: np.ndarray, faces: np.ndarray) -> np.ndarray:
     first = np.unique(hit_point[order], return_index=True)[1]
     face[hit_point[order][first]] = hit_face[order][first]
     return face
-
-
-def walk_numbers(points: np.ndarray, groups: np.ndarray, areas: dict,
-                 lines: np.ndarray) -> np.ndarray:
-    """``walk_number`` (1, 2, ...) of each point inside its group (small area code).
-
-    ``areas`` maps a group to its polygon; ``lines`` are the roads, rail and
-    water (metres) that cut areas into blocks. Points of no group get 0.
-
-    The blocks of all areas come from one polygonize of every outline and line
-    (:func:`faces_of`): a point's block is the face it lies in. An area with a
-    point in no face of its own (on a line, outside its outline, or where areas
-    overlap) is cut alone by :func:`blocks_of`, which sends such points to the
-    nearest block.
-    """
-    numbers = np.zeros(len(points), dtype=np.int64)
-    keys = np.asarray(groups, dtype=object)
-    valid = np.flatnonzero(np.array([isinstance(k, str) and k != "" for k in keys], bool))
-    groups_of = _runs(valid, keys[valid].astype(str))
-    if not groups_of:
-        return numbers
-    polygons = [areas.get(keys[members[0]]) for members in groups_of]
-    face = _faces_of_groups(points, groups_of, polygons, lines)
-    tree = None  # of the lines, built for the first area cut alone
-    for members, area in zip(groups_of, polygons, strict=True):
-        if len(members) == 1:  # nothing to order: no search for the lines near it
-            numbers[members] = 1
-            continue
-        if face is not None and (face[members] >= 0).all():
-            walk = route(points[members], face[members])
-        else:
-            if tree is None and len(lines):
-                tree = shapely.STRtree(lines)
-            near = lines[np.sort(tree.query(area))] if tree is not None and area is not None \
-                else np.zeros(0, dtype=object)
-            walk = walk_order(points[members], area, near)
-        numbers[members[walk]] = np.arange(1, len(members) + 1)
-    return numbers
 
 
 def cell_walk_numbers(building_xy: np.ndarray, building_cell: np.ndarray, edges: np.ndarray,
@@ -338,7 +287,7 @@ def walk_numbers_in_blocks(points: np.ndarray, groups: np.ndarray,
     ``block``: each point's block number (only which points of a group share one
     matters, and the numbers' order where blocks' mean positions tie). The engine
     knows the blocks from its cells, so nothing is polygonized here: the walk is
-    :func:`route`, as in :func:`walk_numbers`.
+    :func:`route`, as in :func:`walk_order`.
     """
     numbers = np.zeros(len(points), dtype=np.int64)
     groups = np.asarray(groups)
@@ -357,21 +306,3 @@ def _runs(index: np.ndarray, keys: np.ndarray) -> list[np.ndarray]:
     ranked = keys[order]
     cuts = np.flatnonzero(ranked[1:] != ranked[:-1]) + 1
     return np.split(index[order], cuts)
-
-
-def _faces_of_groups(points: np.ndarray, groups_of: list[np.ndarray], polygons: list,
-                     lines: np.ndarray) -> np.ndarray | None:
-    """The face of each point among the faces of its own group's polygon (-1: none),
-    or None when there are no lines or no polygons to cut."""
-    usable = [g for g, poly in enumerate(polygons)
-              if poly is not None and not shapely.is_empty(poly)]
-    if not len(lines) or not usable:
-        return None
-    faces, owner = faces_of(np.asarray([polygons[g] for g in usable], dtype=object),
-                            np.asarray(lines, dtype=object))
-    group_of_point = np.full(len(points), -1, dtype=np.int64)
-    for i, g in enumerate(usable):
-        group_of_point[groups_of[g]] = i
-    face = face_of_points(points, faces) if len(faces) else np.full(len(points), -1)
-    mine = (face >= 0) & (owner[np.maximum(face, 0)] == group_of_point) & (group_of_point >= 0)
-    return np.where(mine, face, -1)

@@ -14,8 +14,8 @@ from eapart.partition.walk import (
     path_order,
     two_opt,
     walk_blocks,
-    walk_numbers,
     walk_numbers_in_blocks,
+    walk_order,
 )
 
 NO_LINES = np.zeros(0, dtype=object)
@@ -23,30 +23,26 @@ NO_LINES = np.zeros(0, dtype=object)
 
 def test_one_building_gets_number_one():
     """A small area of a single building (a township with one house) is walked as 1."""
-    assert walk_numbers(np.array([[5.0, 5.0]]), np.array(["A"], object), {}, NO_LINES).tolist() \
-        == [1]
+    assert walk_numbers_in_blocks(np.array([[5.0, 5.0]]), np.array([0]),
+                                  np.zeros(1, np.int64)).tolist() == [1]
 
 
 def test_no_buildings_gives_no_numbers():
-    assert walk_numbers(np.zeros((0, 2)), np.array([], object), {}, NO_LINES).tolist() == []
+    assert walk_numbers_in_blocks(np.zeros((0, 2)), np.zeros(0, np.int64),
+                                  np.zeros(0, np.int64)).tolist() == []
 
 
-def test_buildings_of_no_area_get_zero():
-    groups = np.array(["A", None, "", "A"], object)
-    numbers = walk_numbers(np.array([[0.0, 0], [1, 1], [2, 2], [3, 3]]), groups, {}, NO_LINES)
-    assert numbers[1] == 0 and numbers[2] == 0
-    assert sorted(numbers[[0, 3]]) == [1, 2]
-
-
-@given(st.lists(st.tuples(st.sampled_from("ABC"),
+@given(st.lists(st.tuples(st.integers(-1, 2), st.integers(0, 3),
                           st.floats(0, 100), st.floats(0, 100)), max_size=30))
 def test_each_area_is_numbered_one_to_n(rows):
-    """Whatever the sizes of the groups, each is walked 1..n with no gap or repeat."""
-    groups = np.array([g for g, _, _ in rows], object)
-    points = np.array([[x, y] for _, x, y in rows], float).reshape(-1, 2)
-    areas = {g: shapely.box(0, 0, 100, 100) for g in "ABC"}
-    numbers = walk_numbers(points, groups, areas, NO_LINES)
-    for g in "ABC":
+    """Whatever the sizes of the groups and their blocks, each group is walked 1..n with
+    no gap or repeat, and points of no group (-1) get 0."""
+    groups = np.array([g for g, _, _, _ in rows], np.int64)
+    block = np.array([b for _, b, _, _ in rows], np.int64)
+    points = np.array([[x, y] for _, _, x, y in rows], float).reshape(-1, 2)
+    numbers = walk_numbers_in_blocks(points, groups, block)
+    assert (numbers[groups < 0] == 0).all()
+    for g in range(3):
         mine = numbers[groups == g]
         assert sorted(mine.tolist()) == list(range(1, len(mine) + 1))
 
@@ -109,18 +105,22 @@ def test_distances_and_nearest_neighbours_match_the_plain_sums(n, seed, grid):
 
 
 def test_blocks_given_walk_as_the_polygonized_blocks():
-    """With each point's block given, the walk is the one polygonize's blocks give:
-    a road across the middle of the area, the same blocks either way."""
+    """With each point's block given, the walk is the one polygonize's blocks give
+    (:func:`walk_order`, what the sheets use without a walk_number): a road across
+    the middle of the area, the same blocks either way."""
     rng = np.random.default_rng(5)
     points = rng.random((40, 2)) * 100
     points[:, 1] += np.where(points[:, 1] < 50, -1.0, 1.0)  # off the road
-    groups = np.array(["A"] * 25 + ["B"] * 15, object)
-    areas = {"A": shapely.box(-1, -2, 101, 102), "B": shapely.box(-1, -2, 101, 102)}
+    groups = np.array([0] * 25 + [1] * 15)
+    area = shapely.box(-1, -2, 101, 102)
     road = np.array([shapely.LineString([(-10, 50), (110, 50)])], dtype=object)
-    expected = walk_numbers(points, groups, areas, road)
     block = (points[:, 1] > 50).astype(np.int64)
-    given = walk_numbers_in_blocks(points, np.where(groups == "A", 0, 1), block)
-    assert given.tolist() == expected.tolist()
+    given = walk_numbers_in_blocks(points, groups, block)
+    for g in (0, 1):
+        members = np.flatnonzero(groups == g)
+        expected = np.empty(len(members), np.int64)
+        expected[walk_order(points[members], area, road)] = np.arange(1, len(members) + 1)
+        assert given[members].tolist() == expected.tolist()
 
 
 def test_points_of_no_group_get_zero_with_blocks_given():
