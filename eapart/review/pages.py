@@ -49,6 +49,7 @@ from eapart.review.layers import (
     TOWNSHIPS,
     UNASSIGNED,
     LayerSpec,
+    LayerTexts,
     line_spec,
     spec_json,
 )
@@ -88,6 +89,7 @@ class ReviewData:
     palette: list[str] = field(default_factory=list)
     band: Band = field(default_factory=Band)
     flag_styles: dict[str, dict[str, str]] = field(default_factory=dict)
+    texts: dict[str, LayerTexts] = field(default_factory=dict)
 
     @property
     def descriptions(self) -> dict[str, str]:
@@ -228,7 +230,18 @@ def prepare(outdir: Path, report: dict, raw: dict[str, gpd.GeoDataFrame],
     flags |= set(map(str, descriptions)) if isinstance(descriptions, dict) else set()
     return ReviewData(outdir=outdir, report=report, layers=layers,
                       palette=palette_for(int(colours.max(initial=0)) + 1),
-                      band=report_band(report), flag_styles=flag_styles(flags), edit=edit)
+                      band=report_band(report), flag_styles=flag_styles(flags), edit=edit,
+                      texts=layer_texts(layers, jobs))
+
+
+def layer_texts(layers: dict[str, gpd.GeoDataFrame], jobs: int | None) -> dict[str, LayerTexts]:
+    """The page data of each layer's rows, written once for every page (on ``jobs`` threads)."""
+    specs = {spec.key: spec for spec in (TOWNSHIPS, CENSUS_AREAS, SMALL_AREAS, BUILDINGS,
+                                         UNASSIGNED)}
+    specs |= {name: line_spec(name) for name in LINE_LAYERS}
+    names = [name for name in layers if name in specs]
+    made = map_ordered(lambda name: LayerTexts.of(specs[name], layers[name]), names, jobs)
+    return dict(zip(names, made, strict=True))
 
 
 def display_areas(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
@@ -469,7 +482,8 @@ def render_page(*, title: str, parts: list[tuple[LayerSpec, gpd.GeoDataFrame]],
             "townshipPage": data.township_pages,
             **(extra_meta or {})}
     payload = ('{"meta":' + assets.safe_json(meta) + ',"layers":['
-               + ",".join(spec_json(spec, frame) for spec, frame in parts) + "]}")
+               + ",".join(spec_json(spec, frame, data.texts.get(spec.key))
+                          for spec, frame in parts) + "]}")
     from eapart.review.folium_page import folium_page  # folium loads with the first page
 
     editing = (extra_meta or {}).get("edit") is not None
