@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from html import escape
 from pathlib import Path
 from urllib.parse import urlparse
@@ -76,6 +77,8 @@ OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 #: Most labels drawn at once before falling back to a coarser level.
 LABEL_MAX = 150
+#: The layers a township page shows the township's own rows of.
+TOWNSHIP_LAYERS = ("census_areas", "small_areas", "buildings")
 
 
 @dataclass
@@ -90,6 +93,20 @@ class ReviewData:
     band: Band = field(default_factory=Band)
     flag_styles: dict[str, dict[str, str]] = field(default_factory=dict)
     texts: dict[str, LayerTexts] = field(default_factory=dict)
+
+    @cached_property
+    def township_rows(self) -> dict[str, dict[str, np.ndarray]]:
+        """Positions of each township's rows in the layers its page shows, by code.
+
+        Grouped once rather than each page comparing every row's code with its own.
+        """
+        return {name: self.layers[name].groupby(TOWNSHIP_CODE, sort=False).indices
+                for name in TOWNSHIP_LAYERS}
+
+    def of_township(self, name: str, code: str) -> gpd.GeoDataFrame:
+        """The rows of layer ``name`` in township ``code``, in layer order."""
+        rows = self.township_rows[name].get(code, np.zeros(0, dtype=np.intp))
+        return self.layers[name].iloc[rows]
 
     @property
     def descriptions(self) -> dict[str, str]:
@@ -328,8 +345,7 @@ def township_page(data: ReviewData, code: str, tiles: dict | None,
     """One township: its areas and every building, coloured by small area."""
     layers = data.layers
     township = layers["townships"][layers["townships"][TOWNSHIP_CODE] == code]
-    pick = {name: layers[name][layers[name][TOWNSHIP_CODE] == code]
-            for name in ("census_areas", "small_areas", "buildings")}
+    pick = {name: data.of_township(name, code) for name in TOWNSHIP_LAYERS}
     name = first(township.get("name"))
     title = f"{name} ({code})" if name else code
     parts = line_parts(data, major_only=False, within=township)
