@@ -111,7 +111,11 @@ class LayerTexts:
                    labels=label_points(geoms) if spec.labelled else None)
 
     def rows(self, frame: pd.DataFrame) -> list[int] | None:
-        """Positions of ``frame``'s rows among these, or ``None`` if some are not here."""
+        """Positions of ``frame``'s rows among these, or ``None`` if some are not here.
+
+        Rows are matched by index label, so a page's frame must keep the layer's
+        index (selections and copies do; ``reset_index`` would not).
+        """
         if not self.index.is_unique:
             return None
         rows = self.index.get_indexer(frame.index)
