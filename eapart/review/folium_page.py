@@ -3,7 +3,8 @@
 Imported only when a page is built (from :func:`eapart.review.pages.render_page`),
 so that importing eapart or running ``eapart --help`` does not load folium.
 Element ids are numbered per page (:mod:`eapart.review.stable_ids`), so the same
-output gives the same bytes, whichever thread builds the page.
+output gives the same bytes, whichever thread builds the page; the templates branca
+makes of each element's text are compiled once (:mod:`eapart.review.compiled_templates`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import folium
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
+from eapart.review import compiled_templates  # noqa: F401 - compiles each template once
 from eapart.review.stable_ids import numbered_element_ids
 
 

@@ -119,7 +119,13 @@ def layer_json(geoms: np.ndarray, props: dict[str, list], extra: dict | None = N
     ``props`` maps a column name to one value per geometry; ``extra`` adds further
     keys (kind, names, label points) to the layer object.
     """
-    body = ",".join(geometry_json(geoms, decimals))
+    return texts_layer_json(geometry_json(geoms, decimals), props, extra)
+
+
+def texts_layer_json(geoms: list[str], props: dict[str, list],
+                     extra: dict | None = None) -> str:
+    """:func:`layer_json` of geometries already written as GeoJSON text (one each)."""
+    body = ",".join(geoms)
     if "<" in body or ">" in body or "&" in body:  # never in GEOS's GeoJSON; kept as a guard
         body = escape_json_text(body)
     fields = dict(extra or {})

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from eapart.domain.schema import CENSUS_AREA_CODE, SMALL_AREA_CODE, TOWNSHIP_CODE
-from eapart.review.geojson import column_values, label_points, layer_json
+from eapart.review.geojson import column_values, geometry_json, label_points, texts_layer_json
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,64 @@ def line_spec(layer: str) -> LayerSpec:
                      name="name", fields=(), searchable=False, labelled=False)
 
 
-def spec_json(spec: LayerSpec, frame: gpd.GeoDataFrame) -> str:
-    """The page data of one layer (geometries in WGS 84) as JSON text."""
-    geoms = np.asarray(frame.geometry.values, dtype=object)
-    props = {column: column_values(frame, column) for column in spec.columns}
+@dataclass(frozen=True)
+class LayerTexts:
+    """A whole layer's page data, made once for all the pages that show rows of it.
+
+    Each row's GeoJSON text, JSON-ready column values and label point are the same
+    on every page (they are made row by row), so a page picks its rows out of these
+    instead of writing them again: the county page and a township page share their
+    areas, neighbouring township pages the lines that cross between them. Columns a
+    page adds to its own copy (``page``) are not here and are written per page.
+    """
+
+    index: pd.Index
+    geoms: list[str]
+    props: dict[str, list]
+    labels: list | None
+
+    @classmethod
+    def of(cls, spec: LayerSpec, frame: gpd.GeoDataFrame) -> LayerTexts:
+        """The texts of every row of ``frame`` (geometries in WGS 84) shown as ``spec``."""
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        return cls(index=frame.index, geoms=geometry_json(geoms),
+                   props={column: column_values(frame, column) for column in spec.columns
+                          if column in frame.columns},
+                   labels=label_points(geoms) if spec.labelled else None)
+
+    def rows(self, frame: pd.DataFrame) -> list[int] | None:
+        """Positions of ``frame``'s rows among these, or ``None`` if some are not here.
+
+        Rows are matched by index label, so a page's frame must keep the layer's
+        index (selections and copies do; ``reset_index`` would not).
+        """
+        if not self.index.is_unique:
+            return None
+        rows = self.index.get_indexer(frame.index)
+        return None if (rows < 0).any() else rows.tolist()
+
+
+def spec_json(spec: LayerSpec, frame: gpd.GeoDataFrame, made: LayerTexts | None = None) -> str:
+    """The page data of one layer (geometries in WGS 84) as JSON text.
+
+    ``made``: the texts of the whole layer ``frame`` is a part of, picked from rather
+    than written again (the JSON is the same either way).
+    """
+    rows = made.rows(frame) if made is not None else None
+    if made is None or rows is None:
+        made = LayerTexts.of(spec, frame)
+        rows = list(range(len(frame)))
+    props = {column: picked(made.props[column], rows) if column in made.props
+             else column_values(frame, column) for column in spec.columns}
     extra = {
         "key": spec.key, "kind": spec.kind, "title": spec.title, "code": spec.code,
         "name": spec.name, "fields": [list(f) for f in spec.fields],
         "searchable": spec.searchable,
-        "labels": label_points(geoms) if spec.labelled else None,
+        "labels": picked(made.labels, rows) if made.labels is not None else None,
     }
-    return layer_json(geoms, props, extra)
+    return texts_layer_json(picked(made.geoms, rows), props, extra)
+
+
+def picked(values: list, rows: list[int]) -> list:
+    """``values`` at ``rows``, in that order."""
+    return [values[k] for k in rows]

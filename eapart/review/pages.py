@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from html import escape
 from pathlib import Path
 from urllib.parse import urlparse
@@ -49,6 +50,7 @@ from eapart.review.layers import (
     TOWNSHIPS,
     UNASSIGNED,
     LayerSpec,
+    LayerTexts,
     line_spec,
     spec_json,
 )
@@ -75,6 +77,8 @@ OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 #: Most labels drawn at once before falling back to a coarser level.
 LABEL_MAX = 150
+#: The layers a township page shows the township's own rows of.
+TOWNSHIP_LAYERS = ("census_areas", "small_areas", "buildings")
 
 
 @dataclass
@@ -88,6 +92,21 @@ class ReviewData:
     palette: list[str] = field(default_factory=list)
     band: Band = field(default_factory=Band)
     flag_styles: dict[str, dict[str, str]] = field(default_factory=dict)
+    texts: dict[str, LayerTexts] = field(default_factory=dict)
+
+    @cached_property
+    def township_rows(self) -> dict[str, dict[str, np.ndarray]]:
+        """Positions of each township's rows in the layers its page shows, by code.
+
+        Grouped once rather than each page comparing every row's code with its own.
+        """
+        return {name: self.layers[name].groupby(TOWNSHIP_CODE, sort=False).indices
+                for name in TOWNSHIP_LAYERS}
+
+    def of_township(self, name: str, code: str) -> gpd.GeoDataFrame:
+        """The rows of layer ``name`` in township ``code``, in layer order."""
+        rows = self.township_rows[name].get(code, np.zeros(0, dtype=np.intp))
+        return self.layers[name].iloc[rows]
 
     @property
     def descriptions(self) -> dict[str, str]:
@@ -228,7 +247,18 @@ def prepare(outdir: Path, report: dict, raw: dict[str, gpd.GeoDataFrame],
     flags |= set(map(str, descriptions)) if isinstance(descriptions, dict) else set()
     return ReviewData(outdir=outdir, report=report, layers=layers,
                       palette=palette_for(int(colours.max(initial=0)) + 1),
-                      band=report_band(report), flag_styles=flag_styles(flags), edit=edit)
+                      band=report_band(report), flag_styles=flag_styles(flags), edit=edit,
+                      texts=layer_texts(layers, jobs))
+
+
+def layer_texts(layers: dict[str, gpd.GeoDataFrame], jobs: int | None) -> dict[str, LayerTexts]:
+    """The page data of each layer's rows, written once for every page (on ``jobs`` threads)."""
+    specs = {spec.key: spec for spec in (TOWNSHIPS, CENSUS_AREAS, SMALL_AREAS, BUILDINGS,
+                                         UNASSIGNED)}
+    specs |= {name: line_spec(name) for name in LINE_LAYERS}
+    names = [name for name in layers if name in specs]
+    made = map_ordered(lambda name: LayerTexts.of(specs[name], layers[name]), names, jobs)
+    return dict(zip(names, made, strict=True))
 
 
 def display_areas(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
@@ -315,8 +345,7 @@ def township_page(data: ReviewData, code: str, tiles: dict | None,
     """One township: its areas and every building, coloured by small area."""
     layers = data.layers
     township = layers["townships"][layers["townships"][TOWNSHIP_CODE] == code]
-    pick = {name: layers[name][layers[name][TOWNSHIP_CODE] == code]
-            for name in ("census_areas", "small_areas", "buildings")}
+    pick = {name: data.of_township(name, code) for name in TOWNSHIP_LAYERS}
     name = first(township.get("name"))
     title = f"{name} ({code})" if name else code
     parts = line_parts(data, major_only=False, within=township)
@@ -469,7 +498,8 @@ def render_page(*, title: str, parts: list[tuple[LayerSpec, gpd.GeoDataFrame]],
             "townshipPage": data.township_pages,
             **(extra_meta or {})}
     payload = ('{"meta":' + assets.safe_json(meta) + ',"layers":['
-               + ",".join(spec_json(spec, frame) for spec, frame in parts) + "]}")
+               + ",".join(spec_json(spec, frame, data.texts.get(spec.key))
+                          for spec, frame in parts) + "]}")
     from eapart.review.folium_page import folium_page  # folium loads with the first page
 
     editing = (extra_meta or {}).get("edit") is not None
