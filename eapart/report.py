@@ -19,11 +19,38 @@ from eapart.domain.rules import SizeBand
 from eapart.domain.schema import SMALL_AREA_CODE, TOWNSHIP_CODE
 from eapart.io.crs import crs_label
 from eapart.io.read import Inputs
-from eapart.partition.ceiling import CEILING_WARNING_GAP, below_ceiling, ceiling_fields
 from eapart.partition.model import TownshipResult
 from eapart.partition.quality import size_summary
 from eapart.progress import display_path
 from eapart.rounding import count_value
+
+#: A township this far (share, i.e. 3 points) below its ceiling
+#: (:mod:`eapart.partition.ceiling`) is named in a warning.
+CEILING_WARNING_GAP = 0.03
+
+
+def ceiling_fields(n_small_areas: int, ceiling_count: int, within: float) -> dict:
+    """The report's ``ceiling_share`` and ``ceiling_gap`` (ceiling minus achieved share)."""
+    share = ceiling_count / n_small_areas if n_small_areas else 1.0
+    return {"ceiling_share": share, "ceiling_gap": share - within}
+
+
+def below_ceiling(rows: list[dict], gap: float = CEILING_WARNING_GAP) -> list[str]:
+    """A warning for each township whose share in band is more than ``gap`` below its ceiling.
+
+    ``rows``: the report's per-township entries (``name``, ``township_code``,
+    ``within_tolerance_share``, ``ceiling_share``).
+    """
+    out = []
+    for row in rows:
+        if row.get("ceiling_gap", 0.0) > gap + 1e-9:
+            out.append(
+                f"township {row['township_code']} ({row['name']}): "
+                f"{row['within_tolerance_share']:.1%} of its small areas within the band, "
+                f"{row['ceiling_share']:.1%} attainable: more than "
+                f"{gap * 100:g} points below its ceiling; check it on the review map"
+            )
+    return out
 
 
 def size_distribution(sizes: np.ndarray, target: float) -> list[dict]:

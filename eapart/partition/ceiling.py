@@ -34,6 +34,8 @@ So ``ceiling = institutions in band + sum over census areas of
 max(0, min(K - F - [F = 0 and W > K x max], sum floor(W / min)))``, divided by
 the small areas of the township. The achieved share can reach the ceiling but
 never pass it; a township far below it is where the engine, not the map, falls short.
+(The report states it as ``ceiling_share`` and warns of such townships:
+:func:`eapart.report.below_ceiling`.)
 """
 
 from __future__ import annotations
@@ -44,9 +46,6 @@ from scipy.sparse import coo_array, csgraph
 from eapart.domain import flags as fl
 from eapart.partition.cells.graph import CellGraph
 from eapart.partition.model import PartitionParams
-
-#: A township this far (share, i.e. 3 points) below its ceiling is named in a warning.
-CEILING_WARNING_GAP = 0.03
 
 
 def band_ceiling(
@@ -129,28 +128,4 @@ def _fits_whole_number(weights: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return k * lo <= weights + 1e-9
 
 
-def ceiling_fields(n_small_areas: int, ceiling_count: int, within: float) -> dict:
-    """The report's ``ceiling_share`` and ``ceiling_gap`` (ceiling minus achieved share)."""
-    share = ceiling_count / n_small_areas if n_small_areas else 1.0
-    return {"ceiling_share": share, "ceiling_gap": share - within}
-
-
-def below_ceiling(rows: list[dict], gap: float = CEILING_WARNING_GAP) -> list[str]:
-    """A warning for each township whose share in band is more than ``gap`` below its ceiling.
-
-    ``rows``: the report's per-township entries (``name``, ``township_code``,
-    ``within_tolerance_share``, ``ceiling_share``).
-    """
-    out = []
-    for row in rows:
-        if row.get("ceiling_gap", 0.0) > gap + 1e-9:
-            out.append(
-                f"township {row['township_code']} ({row['name']}): "
-                f"{row['within_tolerance_share']:.1%} of its small areas within the band, "
-                f"{row['ceiling_share']:.1%} attainable: more than "
-                f"{gap * 100:g} points below its ceiling; check it on the review map"
-            )
-    return out
-
-
-__all__ = ["band_ceiling", "ceiling_fields", "below_ceiling", "CEILING_WARNING_GAP"]
+__all__ = ["band_ceiling"]

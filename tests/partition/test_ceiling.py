@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 from township_builders import POINT_PARAMS as PARAMS
 from township_builders import square_barriers, task_of
 
-from eapart.partition.ceiling import _fits_whole_number, below_ceiling
+from eapart.partition.ceiling import _fits_whole_number
 from eapart.partition.model import PartitionParams
 from eapart.partition.township import partition_township
+from eapart.report import below_ceiling
 
 
 def in_band(res, params=PARAMS) -> int:
