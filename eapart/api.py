@@ -41,7 +41,7 @@ from eapart.io.read import Inputs, prepare_inputs, read_inputs
 from eapart.io.sources import split_source
 from eapart.partition.model import TownshipResult, TownshipTask
 from eapart.partition.quality import county_summary
-from eapart.partition.township import partition_township
+from eapart.partition.work import cut_township
 from eapart.pipeline import assemble, count_shortfalls, derive_band, plan_tasks
 from eapart.progress import Progress
 from eapart.report import build_report, engine_seconds, summary_lines
@@ -111,7 +111,7 @@ def cut(planned: Plan, progress: Progress | None = None) -> tuple[Areas, list[To
     progress = progress or Progress(quiet=True)
     cfg, inputs, band, tasks = planned.config, planned.inputs, planned.band, planned.tasks
     with progress.stage("partition", total=len(tasks)) as advance:
-        results = map_townships(partition_township, tasks, jobs=cfg.jobs,
+        results = map_townships(cut_township, tasks, jobs=cfg.jobs,
                                 scheduler=cfg.scheduler, advance=advance)
     with progress.stage("assemble"):
         areas = assemble(inputs, results, parameters=cfg.parameters(band))
