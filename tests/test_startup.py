@@ -26,6 +26,11 @@ NOT_FOR_HELP = (
 NOT_FOR_RUN = ("folium", "dask", "distributed", "matplotlib", "openpyxl", "fontTools",
                "fsspec", "s3fs", "eapart.review", "eapart.sheets")
 
+#: What the main process of a run on worker processes needs: none of these (the
+#: engine is imported in the workers; eapart.partition.work hands it to them by name).
+ENGINE = ("networkx", "scipy", "eapart.partition.township", "eapart.partition.cells",
+          "eapart.partition.regions.labels", "eapart.partition.ceiling", "eapart.partition.walk")
+
 _MODULES_AFTER = """
 import atexit, json, sys
 listing = sys.argv[1]
@@ -72,3 +77,19 @@ def test_run_without_maps_loads_no_map_workbook_or_cluster_library(tmp_path):
     assert "geopandas" in modules  # the run did run
     assert loaded(modules, NOT_FOR_RUN) == []
 
+
+
+def test_importing_the_api_does_not_load_the_engine(tmp_path):
+    proc = subprocess.run([sys.executable, "-c", "import json, sys, eapart.api; "
+                           "print(json.dumps(sorted(sys.modules)))"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert loaded(set(json.loads(proc.stdout)), ENGINE) == []
+
+
+def test_run_on_workers_leaves_the_engine_to_them(tmp_path):
+    county = tiny_gpkg(tmp_path)  # two townships: --jobs 2 runs them on worker processes
+    modules = modules_after(tmp_path, "run", str(county), "--out", "out", "--no-maps",
+                            "--jobs", "2", "-q")
+    assert (tmp_path / "out" / "report.json").is_file()
+    assert loaded(modules, ENGINE) == []
