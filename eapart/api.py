@@ -28,7 +28,8 @@ from eapart.domain.areas import Areas
 from eapart.domain.rules import SizeBand
 from eapart.domain.schema import GPKG_NAME, MAP_DIR, REPORT_NAME, TOML, parameters
 from eapart.errors import InputError, UsageError
-from eapart.executors import map_townships, start_workers_early
+from eapart.executors import map_townships
+from eapart.forkserver import start_workers_early
 from eapart.io.atomic import (
     atomic_directory,
     check_destination,

@@ -197,11 +197,14 @@ def run_command(input, out, config_file, columns, quiet, strict, **options) -> N
       eapart run --buildings b.shp --townships t.shp --encoding GBK --out out/
       eapart run county.gpkg --out out/ --small-areas 3316 --formats shp,xlsx
     """
+    from eapart.forkserver import start_workers_early
+
+    cfg = build_config(input, out, config_file, columns, strict=strict, **options)
+    start_workers_early(cfg.jobs, cfg.scheduler)  # its engine import overlaps ours
     from eapart.api import run
     from eapart.progress import Progress
     from eapart.report import warning_lines
 
-    cfg = build_config(input, out, config_file, columns, strict=strict, **options)
     chosen = _strict_flags(cfg.strict_flags)
     progress = Progress(quiet=quiet)
     result = run(cfg, progress)

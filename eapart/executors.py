@@ -9,7 +9,6 @@ come back in task order.
 from __future__ import annotations
 
 import ctypes
-import multiprocessing
 import os
 import signal
 import sys
@@ -21,25 +20,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 
 from eapart.errors import UsageError
+from eapart.forkserver import default_jobs, forkserver_context
 from eapart.io.atomic import process_alive
 from eapart.partition.model import TownshipResult, TownshipTask
 
 Work = Callable[[TownshipTask], TownshipResult]
-
-#: What every township worker imports: loaded once by the forkserver, so the workers
-#: forked from it start with the engine (geopandas, shapely, scipy, networkx) in
-#: memory instead of each importing it anew (about 1 s of CPU per worker).
-#: ``__main__`` is multiprocessing's own default.
-WORKER_MODULES = ("__main__", "eapart.worker_preload")
-
-
-def default_jobs() -> int:
-    """All the cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
 
 def map_townships(
     work: Work,
@@ -98,27 +83,6 @@ def _watch(parent_pid: int) -> None:
     os._exit(1)
 
 
-def _forkserver() -> multiprocessing.context.BaseContext:
-    """The forkserver context, with the workers' modules preloaded (see WORKER_MODULES)."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(WORKER_MODULES))
-    return context
-
-
-def start_workers_early(jobs: int | None, scheduler: object | None) -> None:
-    """Start the forkserver now, when the townships will run on local processes.
-
-    It then imports the engine on another core while this process reads the inputs,
-    instead of after, when the first worker is asked for. Starting it is cheap and
-    does not wait; a server already running is kept.
-    """
-    if scheduler is None and (default_jobs() if jobs is None else jobs) > 1:
-        from multiprocessing import forkserver
-
-        _forkserver()
-        forkserver.ensure_running()
-
-
 #: CPU of a township grows with its households too, not only its buildings: on the
 #: generated county a town of 2,162 buildings and 31,677 households takes 2.6 s, a
 #: village township of 4,329 buildings and 3,863 households 0.9 s. Its cost is
@@ -142,7 +106,7 @@ def _largest_first(tasks: Sequence[TownshipTask]) -> list[int]:
 
 def _on_processes(work, tasks, jobs, advance) -> list[TownshipResult]:
     results: list[TownshipResult | None] = [None] * len(tasks)
-    context = _forkserver()
+    context = forkserver_context()
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context,
                                initializer=die_with, initargs=(os.getpid(),))
     try:

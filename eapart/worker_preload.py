@@ -2,7 +2,7 @@
 
 The engine (geopandas, shapely, scipy, networkx) takes about a second to import;
 loaded here, every worker starts with it in memory (see
-:data:`eapart.executors.WORKER_MODULES`). While it loads, a Ctrl-C from the
+:data:`eapart.forkserver.WORKER_MODULES`). While it loads, a Ctrl-C from the
 terminal, which reaches the forkserver too, ends it quietly: the run itself
 reports the interruption, and a second traceback from a helper process would only
 confuse. The usual handler is back once the import is done, so the workers

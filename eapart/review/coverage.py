@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 
 from eapart.domain.schema import SMALL_AREA_CODE
-from eapart.executors import default_jobs
+from eapart.forkserver import default_jobs
 from eapart.review.threads import map_ordered
 
 #: Land within this distance (metres) of a building counts as lived-in.
