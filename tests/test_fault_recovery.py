@@ -82,12 +82,13 @@ def output(tmp_path_factory) -> Path:
 GRACE_SECONDS = 10
 
 
-def kill_with_workers(args: list[str], cwd: Path, workers: int = 2, extra: int = 0
-                      ) -> list[str]:
+def kill_with_workers(args: list[str], cwd: Path, workers: int = 2, extra: int = 0,
+                      env: dict[str, str] | None = None) -> list[str]:
     """Start ``eapart ARGS`` in a session of its own, SIGKILL it once its workers run;
     return the processes of the session still alive :data:`GRACE_SECONDS` later."""
     proc = subprocess.Popen([*EAPART, *args], cwd=cwd, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=None if env is None else {**os.environ, **env})
     try:
         # The main process, the forkserver and resource tracker (for runs), the workers.
         started = wait_for(lambda: len(session_processes(proc.pid)) >= 1 + workers + extra, 120)
@@ -112,8 +113,17 @@ def test_workers_die_with_a_sigkilled_run(tmp_path, county):
 def test_workers_die_with_sigkilled_sheets(tmp_path, county):
     proc = invoke("run", county, "--out", "out", "--no-maps", "--jobs", "2", "-q", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    left = kill_with_workers(["sheets", "out", "--jobs", "2"], tmp_path)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    left = kill_with_workers(["sheets", "out", "--jobs", "2"], tmp_path,
+                             env={"TMPDIR": str(temporary)})
     assert left == [], f"sheet workers outlived the command: {left}"
+    # The subset fonts lie in the killed run's staging folder, not the system's
+    # temporary folder, and the next run tidies that folder away.
+    assert sorted(p.name for p in temporary.iterdir()) == []
+    assert invoke("sheets", "out", "--jobs", "1", "-q", cwd=tmp_path).returncode == 0
+    assert [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")] == []
+    assert not list((tmp_path / "out" / "sheets").rglob(".partial-*"))
 
 
 # --- export, sheets, map: whole sets or none ---------------------------------------------

@@ -350,7 +350,7 @@ def make_sheets(
         staged = [replace(job, path=staging / job.path.relative_to(final)) for job in plan]
         for folder in {job.path.parent for job in staged}:
             folder.mkdir(parents=True, exist_ok=True)
-        written = _draw(outdir, staged, jobs, progress)
+        written = _draw(outdir, staging, staged, jobs, progress)
         records = [record for w in written for record in w.records]
         illegible = _illegible(records)
         _write_reports(staging, records, illegible)
@@ -364,14 +364,20 @@ def make_sheets(
     )
 
 
-def _draw(outdir: Path, plan: list[SheetJob], jobs: int | None,
+def _draw(outdir: Path, staging: Path, plan: list[SheetJob], jobs: int | None,
           progress: Progress | None) -> list[_Written]:
-    """Write the PDFs of ``plan``, over worker processes when there are several."""
+    """Write the PDFs of ``plan``, over worker processes when there are several.
+
+    The subset fonts the workers embed are written in a leftover-named folder inside
+    ``staging`` and removed before it is swapped into place: a run killed while
+    drawing leaves them with its staging folder, which the next run tidies, instead
+    of in the system's temporary folder for ever.
+    """
     workers = min(jobs or os.cpu_count() or 1, len(plan))
     total = sum(len(job.codes) for job in plan)
     done = 0
     written: list[_Written] = []
-    with tempfile.TemporaryDirectory(prefix="eapart-fonts-") as fonts:
+    with tempfile.TemporaryDirectory(prefix=".partial-fonts-", dir=staging) as fonts:
         write_subset_fonts(FIXED_TEXT + data_text(outdir), fonts)
         if workers <= 1:
             _init_worker(str(outdir), fonts)
