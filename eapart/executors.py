@@ -19,8 +19,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 
+from eapart.cores import default_jobs
 from eapart.errors import UsageError
-from eapart.forkserver import default_jobs, forkserver_context
+from eapart.forkserver import forkserver_context
 from eapart.io.atomic import process_alive
 from eapart.partition.model import TownshipResult, TownshipTask
 

@@ -10,21 +10,14 @@ sent. :mod:`eapart.executors` runs the pool on it.
 from __future__ import annotations
 
 import multiprocessing
-import os
+
+from eapart.cores import default_jobs
 
 #: What every township worker imports: loaded once by the forkserver, so the workers
 #: forked from it start with the engine (geopandas, shapely, scipy, networkx) in
 #: memory instead of each importing it anew (about 1 s of CPU per worker).
 #: ``__main__`` is multiprocessing's own default.
 WORKER_MODULES = ("__main__", "eapart.worker_preload")
-
-
-def default_jobs() -> int:
-    """All the cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def forkserver_context() -> multiprocessing.context.BaseContext:

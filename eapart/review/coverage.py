@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from eapart.cores import default_jobs
 from eapart.domain.schema import SMALL_AREA_CODE
-from eapart.forkserver import default_jobs
 from eapart.review.threads import map_ordered
 
 #: Land within this distance (metres) of a building counts as lived-in.

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from eapart.forkserver import default_jobs
+from eapart.cores import default_jobs
 
 T = TypeVar("T")
 R = TypeVar("R")
