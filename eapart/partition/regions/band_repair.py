@@ -42,11 +42,13 @@ from eapart.partition.regions.refine import move_cell, stays_connected
 
 #: Most cells of a window regrouped towards the tight band: its search costs more
 #: per cell than the band's (most windows are proved to have no better grouping).
-#: On the default county 16 cells gave 78.3% within +/-11%, 20 cells 79.6% and
-#: 28 cells 80.8% at three times the CPU of 20.
-TIGHT_CELLS = 20
-#: Rounds of exact regrouping towards the tight band: the first brings most
-#: (76.3% within +/-11% after one, 78.3% after two, 79.0% after all thirty, 16 cells).
+#: On the default county (jobs 1, summed over its 20 townships) 16 cells bring
+#: +/-11% from 70.8% to 78.3% for about 1.2 s more CPU in cut_small_areas (9.5 s),
+#: 20 cells to 80.0% for about 2.7 s, 28 cells to 80.8% for about 10 s.
+TIGHT_CELLS = 16
+#: Rounds of exact regrouping towards the tight band: the first brings most (20 cells,
+#: a +/-10% band: 76.3% within +/-11% after one round, 78.3% after two, 79.0% after
+#: thirty, for twice the CPU of two).
 TIGHT_ROUNDS = 2
 
 

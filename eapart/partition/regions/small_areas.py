@@ -33,6 +33,8 @@ costs alone; cutting them one by one spent most of its time in per-call overhead
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import sparse
 
@@ -118,22 +120,31 @@ def band_score(labels: np.ndarray, weight: np.ndarray, params: PartitionParams):
 
 #: Small areas are drawn towards ``target * (1 +/- TIGHT_SHARE)`` once the band is
 #: as full as it gets: a census office's +/-20% limits are where workloads start to
-#: differ, not where they should be (the +/-11% share is what offices compare, so
-#: that is the band aimed at: +/-10% left whole areas of 70 or 86 households, at a
-#: target of 78, outside it though they count; 79.6% against 78.3% within +/-11%
-#: on the default county, Andorra and Kotka unchanged).
+#: differ, not where they should be (the +/-11% share is what offices compare).
 TIGHT_SHARE = 0.11
 
 
 def tight_band(params: PartitionParams) -> tuple[float, float]:
-    """``target * (1 +/- TIGHT_SHARE)``, kept inside the band ``[min_size, max_size]``.
+    """The whole numbers within ``target * (1 +/- TIGHT_SHARE)``, kept inside the band
+    ``[min_size, max_size]``.
+
+    The report rounds each area's fractional total up or down (:mod:`eapart.rounding`),
+    so an area of 71.3 may be reported as 71, outside +/-11% of 80: the bounds are
+    taken in to whole numbers, where any rounding stays inside. With whole weights
+    (given households) that is the same band. When no whole number lies inside, the
+    bounds as they are.
 
     >>> from eapart.partition.model import PartitionParams
-    >>> [round(x, 6) for x in tight_band(PartitionParams(target=80, min_size=64, max_size=96))]
-    [71.2, 88.8]
+    >>> tight_band(PartitionParams(target=80, min_size=64, max_size=96))
+    (72.0, 88.0)
+    >>> tight_band(PartitionParams(target=78.11, min_size=62.488, max_size=93.732))
+    (70.0, 86.0)
     """
     lo = max(params.min_size, params.target * (1 - TIGHT_SHARE))
     hi = min(params.max_size, params.target * (1 + TIGHT_SHARE))
+    whole_lo, whole_hi = float(math.ceil(lo - EPS)), float(math.floor(hi + EPS))
+    if whole_lo <= whole_hi:
+        return whole_lo, whole_hi
     return (lo, max(lo, hi))
 
 
