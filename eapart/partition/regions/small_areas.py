@@ -25,7 +25,10 @@ Each census area's cells are cut into parts near the target (households or perso
    (:func:`eapart.partition.regions.labels.detach_weighted_sides`);
 5. a part wholly inside one other part gets a corridor of that part's cells out to
    a third part or the township edge (:func:`eapart.partition.regions.labels.open_enclaves`),
-   over empty land where it can, so that no small area is a ring with a hole.
+   over empty land where it can, so that no small area is a ring with a hole; where
+   the corridor had to carry households out of the band, the two areas are balanced
+   again along their shared boundary, the corridor held
+   (:func:`eapart.partition.regions.corridor_balance.rebalance_corridors`).
 
 Doing all census areas in one vectorised call per step costs about what one of them
 costs alone; cutting them one by one spent most of its time in per-call overhead.
@@ -39,11 +42,12 @@ import numpy as np
 from scipy import sparse
 
 from eapart.domain import flags as fl
-from eapart.partition.cells.graph import MAJOR_BARRIERS, CellGraph
+from eapart.partition.cells.graph import MAJOR_BARRIERS, CellGraph, major_edges_among
 from eapart.partition.model import PartitionParams
 from eapart.partition.regions import split as regions
-from eapart.partition.regions.band import EPS, part_fit
+from eapart.partition.regions.band import EPS, Band, part_fit
 from eapart.partition.regions.band_repair import repair_band
+from eapart.partition.regions.corridor_balance import rebalance_corridors
 from eapart.partition.regions.labels import (
     absorb_empty,
     components,
@@ -226,17 +230,6 @@ def best_cut(
     return np.unique(labels, return_inverse=True)[1].reshape(-1)
 
 
-def _major_edges(graph: CellGraph, subset: np.ndarray) -> sparse.csr_array:
-    """Symmetric matrix of the edges across a major barrier, among ``subset`` of the cells."""
-    local = np.full(graph.n, -1, dtype=np.int64)
-    local[subset] = np.arange(len(subset))
-    e = local[graph.edges[np.isin(graph.barrier, MAJOR_BARRIERS)]]
-    e = e[(e >= 0).all(axis=1)]
-    m = len(subset)
-    data = np.ones(2 * len(e))
-    return sparse.csr_array((data, (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])), (m, m))
-
-
 def _occupied(labels, weight, has_building, kept, part_group) -> np.ndarray:
     """Per part, True when it stands as a small area of its own (else it joins a neighbour).
 
@@ -318,7 +311,7 @@ def cut_small_areas(
             n_parts = np.maximum(1, shares[present] - fixed_per[present]).astype(np.int64)
         adj = graph.adjacency[rest][:, rest]
         rest_labels = best_cut(adj, weight[rest], rest_group, n_parts, params, shares is None)
-        blocked = None if params.allow_barrier_crossing else _major_edges(graph, rest)
+        blocked = None if params.allow_barrier_crossing else major_edges_among(graph, rest)
         rest_labels = repair_band(
             adj, weight[rest], rest_labels, params.min_size, params.max_size,
             blocked=blocked, group=rest_group, tight=tight_band(params),
@@ -341,10 +334,13 @@ def cut_small_areas(
                                        (params.min_size, params.max_size), part_group,
                                        frozen=kept | joined)
     part_weight = np.bincount(labels, weight, minlength=len(kinds))
-    labels = open_enclaves(
+    opened = open_enclaves(
         graph.edges, labels, weight, graph.outer_length,
         major=major,
         empty_only=kept | (part_weight > params.max_size), group=part_group,
     )
+    labels = rebalance_corridors(graph, labels, opened, weight,
+                                 Band(params.min_size, params.max_size), part_group,
+                                 kept | joined)
     used, labels = np.unique(labels, return_inverse=True)
     return labels.astype(np.int64), part_group[used], [kinds[u] for u in used]
