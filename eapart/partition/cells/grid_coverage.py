@@ -53,6 +53,10 @@ from eapart.partition.cells.precision import GRID
 #: far as GEOS coverage cleaning snaps on a township 10 km across (extent / 1e8).
 SNAP_PIXELS: tuple[float, ...] = (2.0, 5.0, 10.0)
 
+#: Edges shorter than this (grid steps: a tenth of a millimetre, GEOS cleaning's
+#: snapping distance on a township 10 km across) collapse into a point.
+SHORT_EDGE_PIXELS = 10.0
+
 #: Grid steps per metre. Vertices go on and off the grid as GEOS puts them there
 #: (``round(x * scale) / scale``), so that the blocks' vertices come back unchanged.
 SCALE = float(round(1.0 / GRID))
@@ -106,7 +110,12 @@ def _match_up(k: np.ndarray, ring: np.ndarray, outline: object, tol: float):
             break  # ``edges`` still describes the rings
         k, ring = _drop_repeats(k, ring, tol)
         edges = None
-    if not _tiles(k, edges if edges is not None else _edges(k, ring), outline, tol):
+    edges = edges if edges is not None else _edges(k, ring)
+    k, collapsed = _collapse_short(k, edges)
+    if collapsed:
+        k, ring = _drop_repeats(k, ring, tol)
+        edges = _edges(k, ring)
+    if not _tiles(k, edges, outline, tol):
         return None
     return k, ring
 
@@ -251,17 +260,43 @@ def _merge_close(k: np.ndarray, edges: _Edges, tol: float) -> tuple[np.ndarray, 
     Each cluster takes its lowest vertex (in x, then y); every occurrence of a
     merged vertex in every ring moves, so neighbours stay equal.
     """
-    ids, first, nxt, unmatched = edges.ids, edges.first, edges.nxt, edges.unmatched
+    ids, nxt, unmatched = edges.ids, edges.nxt, edges.unmatched
     cand = np.unique(np.r_[ids[unmatched], ids[nxt[unmatched]]])
     if len(cand) < 2:
         return k, False
-    pairs = cKDTree(k[first[cand]]).query_pairs(tol, output_type="ndarray")
+    pairs = cKDTree(k[edges.first[cand]]).query_pairs(tol, output_type="ndarray")
+    return _merge(k, edges, cand, pairs)
+
+
+def _collapse_short(k: np.ndarray, edges: _Edges) -> tuple[np.ndarray, bool]:
+    """The two ends of every edge shorter than :data:`SHORT_EDGE_PIXELS` made one.
+
+    Run once the edges match: every cell carrying a short edge carries it whole, so
+    all of them lose it together. A Voronoi vertex of cocircular sites split a hair
+    in two leaves two cells that meet at a point sharing an edge of micrometres, a
+    link in the cell graph that no area boundary can follow (GEOS cleaning snapped
+    those together; one such link in the generated county's 柳店镇 moved 13 of its
+    753 small areas out of +/-11%).
+    """
+    ids, nxt = edges.ids, edges.nxt
+    step = k[nxt] - k
+    short = np.flatnonzero(np.hypot(step[:, 0], step[:, 1]) < SHORT_EDGE_PIXELS)
+    if len(short) == 0:
+        return k, False
+    cand, local = np.unique(np.r_[ids[short], ids[nxt[short]]], return_inverse=True)
+    pairs = local.reshape(2, -1).T
+    return _merge(k, edges, cand, pairs)
+
+
+def _merge(k: np.ndarray, edges: _Edges, cand: np.ndarray, pairs: np.ndarray):
+    """Vertex ids ``cand`` linked by ``pairs`` (indices into ``cand``) made one, at the
+    lowest of each connected group; ``(k, whether any moved)``."""
     if len(pairs) == 0:
         return k, False
     label = _components(len(cand), pairs)
-    target = np.arange(len(first))
+    target = np.arange(len(edges.first))
     target[cand] = cand[label]
-    return k[first[target[ids]]], True
+    return k[edges.first[target[edges.ids]]], True
 
 
 def _components(n: int, pairs: np.ndarray) -> np.ndarray:
