@@ -101,3 +101,21 @@ def test_a_vertex_on_either_side_of_a_grid_line_still_matches(shift):
     ])
     snapped = snap_coverage(cells, shapely.box(0, 0, 20, 10))
     assert snapped is not None and shapely.coverage_is_valid(snapped)
+
+
+def test_an_edge_of_micrometres_collapses_into_a_point():
+    """Four cells round a vertex split 30 um in two: the two cells that shared the
+    30 um edge only touch at a point after, and the long edges stay."""
+    a, b = (10, 10 - 1.5e-5), (10, 10 + 1.5e-5)
+    sw = shapely.Polygon([(0, 0), (10, 0), a, (0, 10)])
+    se = shapely.Polygon([(10, 0), (20, 0), (20, 10), b, a])
+    ne = shapely.Polygon([b, (20, 10), (20, 20), (10, 20)])
+    nw = shapely.Polygon([(0, 10), a, b, (10, 20), (0, 20)])
+    cells = np.array([sw, se, ne, nw])
+    assert shapely.coverage_is_valid(cells)
+    assert shapely.length(shapely.intersection(se, nw)) > 0
+    snapped = snap_coverage(cells, shapely.box(0, 0, 20, 20))
+    assert snapped is not None and shapely.coverage_is_valid(snapped)
+    assert shapely.length(shapely.intersection(snapped[1], snapped[3])) == 0
+    assert shapely.length(shapely.intersection(snapped[0], snapped[1])) > 9.9
+    assert np.allclose(shapely.area(snapped), 100, atol=1e-3)
