@@ -188,6 +188,16 @@ def adjacency_matrix(n: int, edges: np.ndarray, cost: np.ndarray) -> sp.csr_arra
     return sp.csr_array((np.r_[cost, cost], (rows, cols)), shape=(n, n))
 
 
+def major_edges_among(graph: CellGraph, subset: np.ndarray) -> sp.csr_array:
+    """Symmetric 0/1 matrix of the edges across a major barrier between two of ``subset``'s
+    cells, indexed by their place in ``subset`` (what band repair must never cut through)."""
+    local = np.full(graph.n, -1, dtype=np.int64)
+    local[subset] = np.arange(len(subset))
+    e = local[graph.edges[np.isin(graph.barrier, MAJOR_BARRIERS)]]
+    e = e[(e >= 0).all(axis=1)]
+    return adjacency_matrix(len(subset), e, np.ones(len(e)))
+
+
 def segment_barriers(
     match: SegmentMatch, cell_block: np.ndarray, lines: np.ndarray, codes: np.ndarray
 ) -> np.ndarray:

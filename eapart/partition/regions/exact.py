@@ -22,6 +22,12 @@ depth-first search over exact covers:
 A window is re-cut only when every part of it lands in the band, so the number of
 parts outside the band drops by at least one each time; the labels of the parts
 are kept (each new part takes the old label it shares most weight with).
+
+With a ``tight`` band inside the band (target +/-11%, what census offices compare),
+the same search regroups windows around parts outside ``tight``: every part still
+lands in the band, and a grouping is kept only when more of the window's parts lie
+inside ``tight`` than before (the most found, then the cheapest cut). So the count in
+the band never drops and the count in the tight band rises with every window kept.
 """
 
 from __future__ import annotations
@@ -52,7 +58,8 @@ def exact_round(
     blocked_edges: tuple[np.ndarray, np.ndarray] | None,
     max_cells: int = MAX_CELLS,
     budget: int = STEP_BUDGET,
-    failed: set[tuple[int, bytes]] | None = None,
+    failed: set[tuple] | None = None,
+    tight: Band | None = None,
 ) -> tuple[np.ndarray, int]:
     """Re-cut disjoint windows around parts outside the band; new labels and windows kept.
 
@@ -65,6 +72,10 @@ def exact_round(
     on the window's cells in order, its number of parts and the arguments here, so
     the set may be kept over rounds as long as ``adjacency``, ``weight``, ``band``,
     ``blocked_edges`` and ``budget`` stay the same (one repair keeps them).
+    ``tight``: a band inside ``band``; windows then form around parts outside it, and
+    a window is regrouped only when every part lands in ``band`` and more of them in
+    ``tight`` than before (its key in ``failed`` holds the window's labels too: the
+    same cells grouped otherwise may do better).
 
     Three parts of 30, 60 + 50 and 40 + 40 + 40 on a path: one re-cut of two of
     them leaves one outside [64, 96]; the window of all three regroups them.
@@ -80,7 +91,8 @@ def exact_round(
     coo = adjacency.tocoo()
     edges = (coo.row.astype(np.int64), coo.col.astype(np.int64))
     st = part_state(edges, labels, weight, frozen_cell)
-    outside = np.flatnonzero(~band.inside(st.weight) & ~st.fixed)
+    aim = band if tight is None else tight
+    outside = np.flatnonzero(~aim.inside(st.weight) & ~st.fixed)
     if len(outside) == 0:
         return labels, 0
     members_of = _cells_by_part(labels, len(st.weight))
@@ -90,18 +102,26 @@ def exact_round(
     labels = labels.copy()
     used: set[int] = set()
     kept = 0
-    order = outside[np.lexsort((outside, -band.excess(st.weight[outside])))]
+    order = outside[np.lexsort((outside, -aim.excess(st.weight[outside])))]
     for p in order.tolist():
         if p in used:
             continue
-        window = _window(p, st, band, used, max_cells)
+        window = _window(p, st, band, used, max_cells, aim)
         if window is None:
             continue
         cells = np.concatenate([members_of[q] for q in window])
         key = (len(window), cells.tobytes())
+        floor = None
+        if tight is not None:  # the same cells grouped otherwise may do better: a new key
+            floor = int(tight.inside(st.weight[window]).sum())
+            if not fits_tight(band, tight, float(st.weight[window].sum()), len(window),
+                              floor + 1):
+                continue
+            key += (labels[cells].tobytes(),)
         if failed is not None and key in failed:
             continue
-        grouping = _solve(adjacency, weight, cells, len(window), band, blocked, budget)
+        grouping = _solve(adjacency, weight, cells, len(window), band, blocked, budget,
+                          tight, floor)
         if grouping is None:  # nothing changed: its parts stay free for other windows
             if failed is not None:
                 failed.add(key)
@@ -119,19 +139,22 @@ def _cells_by_part(labels: np.ndarray, k: int) -> list[np.ndarray]:
     return [order[bounds[i] : bounds[i + 1]] for i in range(k)]
 
 
-def _window(p: int, st, band: Band, used: set[int], max_cells: int) -> list[int] | None:
+def _window(p: int, st, band: Band, used: set[int], max_cells: int,
+            aim: Band | None = None) -> list[int] | None:
     """``p``, its neighbours and their neighbours, as many as fit, or None.
 
-    Each ring adds its parts outside the band first, then the smallest; parts already in a
-    window of this round, frozen parts and those that would pass ``max_cells`` are
-    left out. None when the window's weight cannot make as many parts in the band.
+    Each ring adds its parts outside ``aim`` (the band unless given) first, then the
+    smallest; parts already in a window of this round, frozen parts and those that
+    would pass ``max_cells`` are left out. None when the window's weight cannot make
+    as many parts in the band.
     """
+    aim = band if aim is None else aim
     window = [p]
     cells = st.n[p]
     nbrs = st.neighbours.get(p, [])
     second = [c for b in nbrs for c in st.neighbours.get(b, []) if c != p and c not in nbrs]
-    ranked = sorted(set(nbrs), key=lambda q: (band.holds(st.w[q]), st.n[q], q))
-    ranked += sorted(set(second), key=lambda q: (band.holds(st.w[q]), st.n[q], q))
+    ranked = sorted(set(nbrs), key=lambda q: (aim.holds(st.w[q]), st.n[q], q))
+    ranked += sorted(set(second), key=lambda q: (aim.holds(st.w[q]), st.n[q], q))
     for q in ranked:
         if q in used or q in window or st.fixed[q] or cells + st.n[q] > max_cells:
             continue
@@ -142,8 +165,13 @@ def _window(p: int, st, band: Band, used: set[int], max_cells: int) -> list[int]
     return window
 
 
-def _solve(adjacency, weight, cells, k, band: Band, blocked: sparse.csr_array, budget: int):
-    """Part ``0..k-1`` of each of ``cells``, every part connected and in the band, or None."""
+def _solve(adjacency, weight, cells, k, band: Band, blocked: sparse.csr_array, budget: int,
+           tight: Band | None = None, floor: int | None = None):
+    """Part ``0..k-1`` of each of ``cells``, every part connected and in the band, or None.
+
+    With ``tight``: only a grouping with more than ``floor`` parts inside ``tight``
+    (the most found, then the cheapest cut) is returned.
+    """
     n = len(cells)
     sub = sparse.csr_array(adjacency[cells][:, cells])
     nbr = [sub.indices[sub.indptr[i] : sub.indptr[i + 1]].tolist() for i in range(n)]
@@ -152,7 +180,7 @@ def _solve(adjacency, weight, cells, k, band: Band, blocked: sparse.csr_array, b
     inner = sparse.coo_array(blocked[cells][:, cells])
     no_pair = set(zip(inner.row.tolist(), inner.col.tolist(), strict=True))
     w = weight[cells].astype(float).tolist()
-    search = _CoverSearch(nbr, cost, w, band, no_pair, budget)
+    search = _CoverSearch(nbr, cost, w, band, no_pair, budget, tight, floor)
     search.run(k)
     if search.best is None:
         return None
@@ -166,9 +194,15 @@ class _CoverSearch:
     membership tests of the search are single integer operations instead of set
     look-ups per cell. What the free cells' pieces can make depends only on which
     cells are free, so it is computed once per free set (:attr:`spans`).
+
+    With a ``tight`` band the search maximises the parts inside it, then minimises
+    the cut: a grouping counts only with more than ``floor`` of them, sets inside
+    ``tight`` are drawn first, and a branch that can no longer reach the best count
+    found is cut off.
     """
 
-    def __init__(self, nbr, costs, w, band: Band, no_pair: set, budget: int):
+    def __init__(self, nbr, costs, w, band: Band, no_pair: set, budget: int,
+                 tight: Band | None = None, floor: int | None = None):
         self.nbr, self.costs, self.w, self.band = nbr, costs, w, band
         n = len(w)
         self.near = [list(dict.fromkeys(vs)) for vs in nbr]  # neighbours in order, once each
@@ -186,29 +220,41 @@ class _CoverSearch:
         self.steps, self.budget = 0, budget
         self.best: list[int] | None = None
         self.best_cut = float("inf")
+        self.tight = tight
+        # Tight parts a grouping needs to count: above ``floor``, then the best found.
+        self.need = 0 if floor is None else floor + 1
+        self.best_tight = -1
 
     def run(self, k: int) -> None:
-        """Search for groupings into ``k`` parts; the cheapest cut found is ``best``."""
-        self._cover(0, k, sum(self.w))
+        """Search for groupings into ``k`` parts; the best found is ``best``."""
+        self._cover(0, k, sum(self.w), 0)
 
-    def _cover(self, made: int, k: int, left_weight: float) -> None:
+    def _cover(self, made: int, k: int, left_weight: float, in_tight: int) -> None:
         free = self.free
         if not free:
             if made == k:
-                self._record()
+                self._record(in_tight)
             return
         fits = self.band.fits
         if made == k or not fits(left_weight, k - made):
             return
         root = (free & -free).bit_length() - 1  # the lowest free cell
         parts_left = k - made - 1
-        drawn, spans = self.drawn, self.spans
-        for mask, total in self._sets(root):
+        drawn, spans, tight = self.drawn, self.spans, self.tight
+        fits_tight_ = fits_tight
+        for mask, total in self._ranked_sets(root):
             if self.steps > self.budget:
                 return
+            t = 0 if tight is None else int(tight.holds(total))
+            if in_tight + t + parts_left < self.need:
+                continue
             rest = free & ~mask
             # The call below would return at once: skip it (and the pieces of ``rest``).
             if rest and (parts_left == 0 or not fits(left_weight - total, parts_left)):
+                continue
+            if rest and tight is not None and not fits_tight_(
+                    self.band, tight, left_weight - total, parts_left,
+                    self.need - in_tight - t):
                 continue
             span = spans.get(rest, False)
             if span is False:
@@ -217,9 +263,17 @@ class _CoverSearch:
                 continue
             self.free = rest
             drawn.append(mask)
-            self._cover(made + 1, k, left_weight - total)
+            self._cover(made + 1, k, left_weight - total, in_tight + t)
             drawn.pop()
             self.free = free
+
+    def _ranked_sets(self, root: int):
+        """The sets of :meth:`_sets`; with a tight band, those inside it first (stable)."""
+        if self.tight is None:
+            return self._sets(root)
+        sets = list(self._sets(root))
+        holds = self.tight.holds
+        return [s for s in sets if holds(s[1])] + [s for s in sets if not holds(s[1])]
 
     def _sets(self, root: int):
         """Connected in-band sets of free cells holding ``root``, each once, with their
@@ -339,8 +393,11 @@ class _CoverSearch:
                 stack.extend([x for x in near[u] if reach >> x & 1])
         return total
 
-    def _record(self) -> None:
-        """Keep the current grouping when its cut is the cheapest so far."""
+    def _record(self, in_tight: int = 0) -> None:
+        """Keep the current grouping when it has more parts inside the tight band than
+        the best so far, or as many with a cheaper cut (without a tight band: the cheapest)."""
+        if in_tight < self.need:
+            return
         part = [-1] * len(self.w)
         for p, mask in enumerate(self.drawn):
             for i in _bits(mask):
@@ -351,8 +408,26 @@ class _CoverSearch:
             for v, c in zip(vs, cs, strict=True)
             if part[v] != part[u]
         )
-        if cut < self.best_cut:
-            self.best, self.best_cut = part, cut
+        if in_tight > self.best_tight or cut < self.best_cut:
+            self.best, self.best_cut, self.best_tight = part, cut, in_tight
+            self.need = in_tight
+
+
+def fits_tight(band: Band, tight: Band, total: float, k: int, t: int) -> bool:
+    """True when ``total`` could make ``k`` parts inside ``band`` of which ``t`` (or more)
+    lie inside ``tight`` (a band inside ``band``).
+
+    More tight parts only narrow the weights ``k`` parts can sum to, so ``t`` of them
+    is the loosest case to test.
+
+    >>> fits_tight(Band(62, 94), Band(70, 86), 135.0, 2, 2), fits_tight(
+    ...     Band(62, 94), Band(70, 86), 135.0, 2, 1)
+    (False, True)
+    """
+    t = min(max(t, 0), k)
+    lo = t * tight.lo + (k - t) * band.lo
+    hi = t * tight.hi + (k - t) * band.hi
+    return lo - EPS <= total <= hi + EPS
 
 
 def _bits(mask: int) -> list[int]:

@@ -14,7 +14,9 @@ Each census area's cells are cut into parts near the target (households or perso
    of the count (:func:`eapart.partition.regions.split.allocate_parts`);
 3. :func:`eapart.partition.regions.band_repair.repair_band` moves single boundary cells
    between neighbouring parts of a census area to bring more of them into the band,
-   never across a major barrier;
+   re-cuts neighbouring parts together and regroups small windows exactly, never
+   across a major barrier; then draws parts towards target +/-11% (:func:`tight_band`)
+   without taking any out of the band;
 4. parts with no household (no building, or only garages, offices, ...) join the
    neighbour in their census area they share most boundary with, and empty land
    across a major barrier from the rest of its part goes to a neighbour on its own
@@ -23,7 +25,10 @@ Each census area's cells are cut into parts near the target (households or perso
    (:func:`eapart.partition.regions.labels.detach_weighted_sides`);
 5. a part wholly inside one other part gets a corridor of that part's cells out to
    a third part or the township edge (:func:`eapart.partition.regions.labels.open_enclaves`),
-   over empty land where it can, so that no small area is a ring with a hole.
+   over empty land where it can, so that no small area is a ring with a hole; where
+   the corridor had to carry households out of the band, the two areas are balanced
+   again along their shared boundary, the corridor held
+   (:func:`eapart.partition.regions.corridor_balance.rebalance_corridors`).
 
 Doing all census areas in one vectorised call per step costs about what one of them
 costs alone; cutting them one by one spent most of its time in per-call overhead.
@@ -31,15 +36,18 @@ costs alone; cutting them one by one spent most of its time in per-call overhead
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import sparse
 
 from eapart.domain import flags as fl
-from eapart.partition.cells.graph import MAJOR_BARRIERS, CellGraph
+from eapart.partition.cells.graph import MAJOR_BARRIERS, CellGraph, major_edges_among
 from eapart.partition.model import PartitionParams
 from eapart.partition.regions import split as regions
-from eapart.partition.regions.band import EPS, part_fit
+from eapart.partition.regions.band import EPS, Band, part_fit
 from eapart.partition.regions.band_repair import repair_band
+from eapart.partition.regions.corridor_balance import rebalance_corridors
 from eapart.partition.regions.labels import (
     absorb_empty,
     components,
@@ -117,18 +125,30 @@ def band_score(labels: np.ndarray, weight: np.ndarray, params: PartitionParams):
 #: Small areas are drawn towards ``target * (1 +/- TIGHT_SHARE)`` once the band is
 #: as full as it gets: a census office's +/-20% limits are where workloads start to
 #: differ, not where they should be (the +/-11% share is what offices compare).
-TIGHT_SHARE = 0.1
+TIGHT_SHARE = 0.11
 
 
 def tight_band(params: PartitionParams) -> tuple[float, float]:
-    """``target * (1 +/- TIGHT_SHARE)``, kept inside the band ``[min_size, max_size]``.
+    """The whole numbers within ``target * (1 +/- TIGHT_SHARE)``, kept inside the band
+    ``[min_size, max_size]``.
+
+    The report rounds each area's fractional total up or down (:mod:`eapart.rounding`),
+    so an area of 71.3 may be reported as 71, outside +/-11% of 80: the bounds are
+    taken in to whole numbers, where any rounding stays inside. With whole weights
+    (given households) that is the same band. When no whole number lies inside, the
+    bounds as they are.
 
     >>> from eapart.partition.model import PartitionParams
     >>> tight_band(PartitionParams(target=80, min_size=64, max_size=96))
     (72.0, 88.0)
+    >>> tight_band(PartitionParams(target=78.11, min_size=62.488, max_size=93.732))
+    (70.0, 86.0)
     """
     lo = max(params.min_size, params.target * (1 - TIGHT_SHARE))
     hi = min(params.max_size, params.target * (1 + TIGHT_SHARE))
+    whole_lo, whole_hi = float(math.ceil(lo - EPS)), float(math.floor(hi + EPS))
+    if whole_lo <= whole_hi:
+        return whole_lo, whole_hi
     return (lo, max(lo, hi))
 
 
@@ -208,17 +228,6 @@ def best_cut(
         total[chosen], inside[chosen] = t_total[better], t_inside[better]
         excess[chosen] = t_excess[better]
     return np.unique(labels, return_inverse=True)[1].reshape(-1)
-
-
-def _major_edges(graph: CellGraph, subset: np.ndarray) -> sparse.csr_array:
-    """Symmetric matrix of the edges across a major barrier, among ``subset`` of the cells."""
-    local = np.full(graph.n, -1, dtype=np.int64)
-    local[subset] = np.arange(len(subset))
-    e = local[graph.edges[np.isin(graph.barrier, MAJOR_BARRIERS)]]
-    e = e[(e >= 0).all(axis=1)]
-    m = len(subset)
-    data = np.ones(2 * len(e))
-    return sparse.csr_array((data, (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])), (m, m))
 
 
 def _occupied(labels, weight, has_building, kept, part_group) -> np.ndarray:
@@ -302,7 +311,7 @@ def cut_small_areas(
             n_parts = np.maximum(1, shares[present] - fixed_per[present]).astype(np.int64)
         adj = graph.adjacency[rest][:, rest]
         rest_labels = best_cut(adj, weight[rest], rest_group, n_parts, params, shares is None)
-        blocked = None if params.allow_barrier_crossing else _major_edges(graph, rest)
+        blocked = None if params.allow_barrier_crossing else major_edges_among(graph, rest)
         rest_labels = repair_band(
             adj, weight[rest], rest_labels, params.min_size, params.max_size,
             blocked=blocked, group=rest_group, tight=tight_band(params),
@@ -325,10 +334,13 @@ def cut_small_areas(
                                        (params.min_size, params.max_size), part_group,
                                        frozen=kept | joined)
     part_weight = np.bincount(labels, weight, minlength=len(kinds))
-    labels = open_enclaves(
+    opened = open_enclaves(
         graph.edges, labels, weight, graph.outer_length,
         major=major,
         empty_only=kept | (part_weight > params.max_size), group=part_group,
     )
+    labels = rebalance_corridors(graph, labels, opened, weight,
+                                 Band(params.min_size, params.max_size), part_group,
+                                 kept | joined)
     used, labels = np.unique(labels, return_inverse=True)
     return labels.astype(np.int64), part_group[used], [kinds[u] for u in used]

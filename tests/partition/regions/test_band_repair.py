@@ -224,9 +224,9 @@ def test_regrouping_keeps_major_barriers_between_areas():
     assert kept == 0 and out.tolist() == labels.tolist()
 
 
-def brute_force_fits(adj: sp.csr_array, weight: np.ndarray, k: int, lo: float, hi: float,
-                     blocked: set) -> bool:
-    """True when some grouping into k connected parts, no blocked edge inside, fits."""
+def fitting_groupings(adj: sp.csr_array, weight: np.ndarray, k: int, lo: float, hi: float,
+                      blocked: set):
+    """Every grouping into k connected parts in [lo, hi], no blocked edge inside."""
     n = len(weight)
     coo = adj.tocoo()
     for combo in itertools.product(range(k), repeat=n):
@@ -241,8 +241,33 @@ def brute_force_fits(adj: sp.csr_array, weight: np.ndarray, k: int, lo: float, h
         same = labels[coo.row] == labels[coo.col]
         m = sp.csr_array((np.ones(same.sum()), (coo.row[same], coo.col[same])), shape=(n, n))
         if csgraph.connected_components(m, directed=False)[0] == k:
-            return True
-    return False
+            yield labels
+
+
+def brute_force_fits(adj: sp.csr_array, weight: np.ndarray, k: int, lo: float, hi: float,
+                     blocked: set) -> bool:
+    """True when some grouping into k connected parts, no blocked edge inside, fits."""
+    return next(fitting_groupings(adj, weight, k, lo, hi, blocked), None) is not None
+
+
+def small_window(rows: int, cols: int, k: int, seed: int, n_blocked: int, choices):
+    """A grid (or path) of cells weighing ``choices``, cut into k parts, with a few
+    blocked edges: (adj, weight, labels, blocked pairs, blocked_edges), or None when
+    the cut did not make k parts."""
+    rng = np.random.default_rng(seed)
+    n = rows * cols
+    adj = grid(rows, cols) if rows > 1 else path_graph(cols)
+    weight = rng.choice(choices, size=n)
+    labels = partition_groups(adj, weight, np.zeros(n, dtype=np.int64), [k], seed=seed)
+    if len(np.unique(labels)) != k:
+        return None
+    coo = adj.tocoo()
+    pick = rng.choice(len(coo.row), size=min(n_blocked, len(coo.row)), replace=False)
+    blocked = {(int(coo.row[i]), int(coo.col[i])) for i in pick}
+    blocked |= {(b, a) for a, b in blocked}
+    rows_b = np.array([a for a, _ in sorted(blocked)], dtype=np.int64)
+    cols_b = np.array([b for _, b in sorted(blocked)], dtype=np.int64)
+    return adj, weight, labels, blocked, (rows_b, cols_b) if blocked else None
 
 
 @FAST
@@ -250,22 +275,13 @@ def brute_force_fits(adj: sp.csr_array, weight: np.ndarray, k: int, lo: float, h
        seed=st.integers(0, 10_000), n_blocked=st.integers(0, 2))
 def test_regrouping_finds_a_grouping_whenever_one_exists(rows, cols, k, seed, n_blocked):
     """On windows small enough to try every grouping, exact_round misses none."""
-    rng = np.random.default_rng(seed)
-    n = rows * cols
-    adj = grid(rows, cols) if rows > 1 else path_graph(cols)
-    weight = rng.choice([0.0, 10, 20, 30, 40, 50, 60, 70], size=n)
-    labels = partition_groups(adj, weight, np.zeros(n, dtype=np.int64), [k], seed=seed)
-    if len(np.unique(labels)) != k:
+    case = small_window(rows, cols, k, seed, n_blocked, [0.0, 10, 20, 30, 40, 50, 60, 70])
+    if case is None:
         return
-    coo = adj.tocoo()
-    pick = rng.choice(len(coo.row), size=min(n_blocked, len(coo.row)), replace=False)
-    blocked = {(int(coo.row[i]), int(coo.col[i])) for i in pick}
-    blocked |= {(b, a) for a, b in blocked}
-    rows_b = np.array([a for a, _ in sorted(blocked)], dtype=np.int64)
-    cols_b = np.array([b for _, b in sorted(blocked)], dtype=np.int64)
+    adj, weight, labels, blocked, blocked_edges = case
     out, kept = exact_round(adj, weight, labels, Band(64, 96),
-                            frozen_cell=np.zeros(n, dtype=bool),
-                            blocked_edges=(rows_b, cols_b) if blocked else None)
+                            frozen_cell=np.zeros(len(weight), dtype=bool),
+                            blocked_edges=blocked_edges)
     assert connected_parts(adj, out) and len(np.unique(out)) == k
     assert inside(out, weight) >= inside(labels, weight)
     if kept:
@@ -305,3 +321,67 @@ def test_a_tight_band_never_loses_a_part_from_the_band(weights, seed):
     assert inside(tight, weight) >= inside(plain, weight)
     assert connected_parts(adj, tight)
     assert len(np.unique(tight)) == len(np.unique(labels))
+
+
+def tight_count(labels: np.ndarray, weight: np.ndarray, lo: float = 72, hi: float = 88) -> int:
+    """Parts whose weight lies in the tight band [lo, hi]."""
+    w = np.bincount(labels, weight)
+    return int(((w >= lo) & (w <= hi)).sum())
+
+
+def test_a_tight_band_regroups_a_neighbourhood_no_single_move_fixes():
+    """40 30 50 / 35 45 40 on a 2 x 3 grid, parts 40+30 | 50+40 | 35+45 (70, 90, 80):
+    all in [64, 96], one in [72, 88], and every single move leaves the band. Grouped
+    again as 40+35 | 30+50 | 45+40 (75, 80, 85) all three are in the tight band."""
+    adj = grid(2, 3)
+    weight = np.array([40.0, 30, 50, 35, 45, 40])
+    labels = np.array([0, 0, 1, 2, 2, 1])
+    out, kept = exact_round(adj, weight, labels, Band(64, 96),
+                            frozen_cell=np.zeros(6, dtype=bool), blocked_edges=None,
+                            tight=Band(72, 88))
+    assert kept == 1 and tight_count(out, weight) == 3 and connected_parts(adj, out)
+    full = repair_band(adj, weight, labels, 64, 96, tight=(72, 88))
+    assert sorted(np.bincount(full, weight).tolist()) == [75.0, 80.0, 85.0]
+    # A major road between cells 0 and 3 forbids the grouping: nothing changes.
+    blocked = (np.array([0, 3]), np.array([3, 0]))
+    out, kept = exact_round(adj, weight, labels, Band(64, 96),
+                            frozen_cell=np.zeros(6, dtype=bool), blocked_edges=blocked,
+                            tight=Band(72, 88))
+    assert kept == 0 and out.tolist() == labels.tolist()
+
+
+def best_tight_grouping(adj: sp.csr_array, weight: np.ndarray, k: int, blocked: set) -> int:
+    """Most parts in [72, 88] over groupings into k connected parts all in [64, 96]
+    with no blocked edge inside (-1: none)."""
+    return max((tight_count(labels, weight)
+                for labels in fitting_groupings(adj, weight, k, 64, 96, blocked)), default=-1)
+
+
+@FAST
+@given(rows=st.integers(1, 2), cols=st.integers(2, 4), k=st.integers(2, 3),
+       seed=st.integers(0, 10_000), n_blocked=st.integers(0, 2))
+def test_tight_regrouping_keeps_the_band_and_finds_the_most_tight_parts(rows, cols, k, seed,
+                                                                       n_blocked):
+    """On windows small enough to try every grouping: a regrouping towards the tight band
+    keeps every part connected and in the band, holds no major barrier, brings more
+    parts into the tight band, and is the best there is (when it finds none, none exists)."""
+    case = small_window(rows, cols, k, seed, n_blocked, [10.0, 20, 25, 30, 35, 40, 45, 50, 60])
+    if case is None:
+        return
+    adj, weight, labels, blocked, blocked_edges = case
+    args = dict(frozen_cell=np.zeros(len(weight), dtype=bool), tight=Band(72, 88),
+                blocked_edges=blocked_edges)
+    out, kept = exact_round(adj, weight, labels, Band(64, 96), **args)
+    assert connected_parts(adj, out) and len(np.unique(out)) == k
+    assert inside(out, weight) >= inside(labels, weight)
+    best = best_tight_grouping(adj, weight, k, blocked)
+    if kept:
+        assert inside(out, weight) == k
+        assert tight_count(out, weight) == best > tight_count(labels, weight)
+        assert all(out[a] != out[b] for a, b in blocked), "no major barrier inside"
+    else:
+        assert out.tolist() == labels.tolist()
+        if tight_count(labels, weight) < k and inside(labels, weight) == k:
+            assert best <= tight_count(labels, weight)
+    again, _ = exact_round(adj, weight, labels, Band(64, 96), **args)
+    assert np.array_equal(out, again), "same inputs, same labels"
