@@ -59,6 +59,9 @@ MAJOR = {("road", "major"), ("rail", "major"), ("water", "major")}
 CROSSING_MIN_LENGTH = 1.0
 #: Metres a building's point may lie from its own small area (snapping, CRS round trip).
 POINT_TOLERANCE = 0.05
+#: Width (metres) of the cut a barrier makes through a small area when counting the
+#: sides its households lie on.
+CUT_WIDTH = 0.002
 
 
 def without_villages(src: Path, dst: Path) -> None:
@@ -96,8 +99,11 @@ def crossing_kinds(areas: gpd.GeoDataFrame, lines: np.ndarray, points: np.ndarra
     length = np.bincount(a_idx, shapely.length(shapely.difference(inside, rim)),
                          minlength=len(geoms))
     for a in np.flatnonzero(length > CROSSING_MIN_LENGTH):
-        cut = shapely.union_all(np.r_[inside[a_idx == a], [shapely.boundary(geoms[a])]])
-        faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(cut)))
+        # The lines widened a little, so that a line ending a few micrometres short of
+        # the outline (or past it) splits the area all the same: polygonizing the lines
+        # with the outline flipped areas between the two kinds on micrometre moves.
+        wide = shapely.buffer(shapely.union_all(inside[a_idx == a]), CUT_WIDTH / 2)
+        faces = shapely.get_parts(shapely.difference(geoms[a], wide))
         mine = np.flatnonzero((area_of_point == a) & (households > 0))
         if len(faces) < 2 or len(mine) == 0:
             out[a] = 1
