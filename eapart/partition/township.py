@@ -71,6 +71,9 @@ from eapart.partition.walk import cell_walk_numbers
 CROSSING_MIN_LENGTH = 1.0
 #: A barrier closer than this (metres) to an area's outline runs along it, not through it.
 RIM_WIDTH = 0.05
+#: Width (metres) of the cut a major line makes through a small area when telling
+#: whether households lie on two sides of it (see :func:`split_by_lines`).
+SPLIT_WIDTH = 0.002
 
 
 def partition_township(task: TownshipTask) -> TownshipResult:
@@ -473,7 +476,10 @@ def split_by_lines(geoms: np.ndarray, lines: np.ndarray, candidates: np.ndarray,
     Cells on two sides of a road may still be one walk apart round the road's end;
     only when the major lines cut the area's polygon into two or more faces that
     each hold a household (``xy`` with its area in ``area_of_point``) are there
-    households on both sides.
+    households on both sides. The lines cut :data:`SPLIT_WIDTH` wide, so that a road
+    meeting the outline a few micrometres short of it (or past it) splits the area
+    all the same: noding the lines with the outline and polygonizing left such an
+    area whole, and it was flagged as empty land across a road.
     """
     out = np.zeros(len(geoms), dtype=bool)
     tree = shapely.STRtree(lines) if len(lines) else None
@@ -481,9 +487,9 @@ def split_by_lines(geoms: np.ndarray, lines: np.ndarray, candidates: np.ndarray,
         if tree is None:
             break
         near = tree.query(geoms[a], predicate="intersects")
-        cut = shapely.intersection(lines[near], geoms[a])
-        noded = shapely.union_all(np.r_[cut, [shapely.boundary(geoms[a])]])
-        faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+        cut = shapely.buffer(shapely.union_all(shapely.intersection(lines[near], geoms[a])),
+                             SPLIT_WIDTH / 2)
+        faces = shapely.get_parts(shapely.difference(geoms[a], cut))
         mine = area_of_point == a
         if len(faces) < 2 or not mine.any():
             continue

@@ -21,12 +21,18 @@ from eapart.partition.township import line_inside, partition_township, split_by_
 SQUARE = np.array([shapely.box(0, 0, 100, 100)], dtype=object)
 ROAD = np.array([shapely.LineString([(50, -10), (50, 110)])], dtype=object)
 DEAD_END = np.array([shapely.LineString([(50, -10), (50, 60)])], dtype=object)
+#: A road that meets the outline 5 micrometres short of it, as clipped lines do.
+SHORT = np.array([shapely.LineString([(50, 0.000005), (50, 99.999995)])], dtype=object)
+#: A road along the outline, a hair inside it.
+ALONG = np.array([shapely.LineString([(-10, 0.0003), (110, 0.0003)])], dtype=object)
 
 
 @pytest.mark.parametrize("lines,xy,both", [
     (ROAD, [(20, 50), (80, 50)], True),          # houses west and east of the road
     (ROAD, [(20, 50), (30, 50)], False),         # houses west only: empty land across
     (DEAD_END, [(20, 30), (80, 30)], False),     # one walk round the road's end
+    (SHORT, [(20, 50), (80, 50)], True),         # micrometres short: it still cuts
+    (ALONG, [(20, 50), (80, 0.5)], False),       # along the outline: one side
 ])
 def test_households_on_both_sides_need_the_lines_to_cut_the_area(lines, xy, both):
     got = split_by_lines(SQUARE, lines, np.array([True]), np.array(xy, dtype=float),
