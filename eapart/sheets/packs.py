@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from eapart.cores import default_jobs
 from eapart.domain.areas import Areas
 from eapart.domain.codes import CENSUS_AREA_DIGITS, SMALL_AREA_DIGITS, TOWNSHIP_DIGITS
 from eapart.domain.schema import (
@@ -373,7 +374,7 @@ def _draw(outdir: Path, staging: Path, plan: list[SheetJob], jobs: int | None,
     drawing leaves them with its staging folder, which the next run tidies, instead
     of in the system's temporary folder for ever.
     """
-    workers = min(jobs or os.cpu_count() or 1, len(plan))
+    workers = min(jobs or default_jobs(), len(plan))
     total = sum(len(job.codes) for job in plan)
     done = 0
     written: list[_Written] = []

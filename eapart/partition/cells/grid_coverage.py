@@ -41,6 +41,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from eapart.partition.cells.precision import GRID
+from eapart.partition.regions.labels import components
 
 #: Distances (grid steps) within which vertices of unmatched edges merge, a vertex
 #: is put into an unmatched edge it lies on, and a spike counts as a hair; tried in
@@ -293,24 +294,12 @@ def _merge(k: np.ndarray, edges: _Edges, cand: np.ndarray, pairs: np.ndarray):
     lowest of each connected group; ``(k, whether any moved)``."""
     if len(pairs) == 0:
         return k, False
-    label = _components(len(cand), pairs)
+    group = components(len(cand), pairs, np.ones(len(pairs), dtype=bool))
+    # scipy numbers the groups in the order of their lowest member: its first index.
+    lowest = np.unique(group, return_index=True)[1]
     target = np.arange(len(edges.first))
-    target[cand] = cand[label]
+    target[cand] = cand[lowest[group]]
     return k[edges.first[target[edges.ids]]], True
-
-
-def _components(n: int, pairs: np.ndarray) -> np.ndarray:
-    """Label of each of ``n`` nodes: the lowest node of its connected component."""
-    label = np.arange(n)
-    while True:
-        low = np.minimum(label[pairs[:, 0]], label[pairs[:, 1]])
-        new = label.copy()
-        np.minimum.at(new, pairs[:, 0], low)
-        np.minimum.at(new, pairs[:, 1], low)
-        new = new[new]
-        if (new == label).all():
-            return label
-        label = new
 
 
 def _insert_on_edges(k: np.ndarray, ring: np.ndarray, edges: _Edges, tol: float):

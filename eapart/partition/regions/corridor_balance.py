@@ -45,8 +45,8 @@ def rebalance_corridors(
     if not moved.any():
         return after
     parts = np.unique(np.r_[before[moved], after[moved]])
-    if frozen[parts].any() or _inside(after, weight, band, parts) >= _inside(
-            before, weight, band, parts):
+    inside_after = _inside(after, weight, band, parts)
+    if frozen[parts].any() or inside_after >= _inside(before, weight, band, parts):
         return after
     cells = np.flatnonzero(np.isin(after, parts))
     local = np.searchsorted(parts, after[cells])
@@ -57,9 +57,9 @@ def rebalance_corridors(
     )
     trial = after.copy()
     trial[cells] = parts[repaired]
-    n_labels = int(after.max()) + 1
-    if _inside(trial, weight, band, parts) <= _inside(after, weight, band, parts):
+    if _inside(trial, weight, band, parts) <= inside_after:
         return after
+    n_labels = int(after.max()) + 1
     if (enclaves(graph.edges, trial, graph.outer_length, n_labels).sum()
             > enclaves(graph.edges, after, graph.outer_length, n_labels).sum()):
         return after
