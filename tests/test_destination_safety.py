@@ -8,10 +8,12 @@ a clear error that leaves a previous output as it was.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -113,6 +115,42 @@ def test_a_lock_left_by_a_dead_run_is_taken_over(tmp_path):
     proc = eapart("run", tiny_gpkg(tmp_path), "--out", "out", *QUICK, "-q", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "report.json").exists() and not lock.exists()
+
+
+HOLD_AND_FORK = """
+import os, sys, time
+from pathlib import Path
+from eapart.io.lock import destination_lock
+
+with destination_lock(Path(sys.argv[1])):
+    child = os.fork()
+    if child == 0:
+        time.sleep(120)
+        os._exit(0)
+    print(child, flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_worker_outliving_a_killed_run_does_not_hold_its_destination(tmp_path):
+    """A pool worker forked while the lock is held, still alive after its main process
+    was SIGKILLed, must not keep the next run out."""
+    import signal
+
+    from eapart.io.lock import destination_lock
+
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_AND_FORK, str(tmp_path / "out")],
+                              stdout=subprocess.PIPE, text=True)
+    child = int(holder.stdout.readline())
+    try:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+        assert Path(f"/proc/{child}").exists(), "the forked child should still be alive"
+        with destination_lock(tmp_path / "out"):
+            pass
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
 
 
 # --- symlinked destinations ------------------------------------------------------------

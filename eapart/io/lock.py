@@ -6,6 +6,12 @@ until its output is in place: a second run fails at once and says who holds the
 lock (process id, host and start time). The lock is an advisory ``flock`` on a
 hidden file beside the destination, so the kernel lets it go when its holder
 dies, even by SIGKILL: a lock left by a dead run is simply taken over.
+
+The lock belongs to the process that took it alone. A child forked while it is held
+(a pool of sheet workers) closes its copy of the descriptor at once: a ``flock``
+lasts while any descriptor of it is open, so a worker still dying after its main
+process was killed would otherwise hold the destination, and the run that follows
+at once would be refused though no run is writing.
 """
 
 from __future__ import annotations
@@ -23,6 +29,21 @@ from pathlib import Path
 from eapart.errors import OutputError
 
 LOCK_PREFIX = ".eapart-lock-"
+
+#: Descriptors of the locks this process holds (closed in every forked child).
+_HELD: set[int] = set()
+
+
+def _close_in_child() -> None:
+    """Close a forked child's copies of the parent's lock descriptors (never unlock:
+    that would release the parent's lock)."""
+    for fd in _HELD:
+        with suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_close_in_child)
 
 
 def lock_path(final: Path) -> Path:
@@ -76,12 +97,14 @@ def destination_lock(final: Path) -> Iterator[None]:
         if same:
             break
         os.close(fd)
+    _HELD.add(fd)
     try:
         _write_holder(fd)
         yield
     finally:
         with suppress(OSError):
             path.unlink()
+        _HELD.discard(fd)
         os.close(fd)
 
 
