@@ -97,28 +97,46 @@ def snap_coverage(cells: np.ndarray, outline: object) -> np.ndarray | None:
 def _match_up(k: np.ndarray, ring: np.ndarray, outline: object, tol: float):
     """Rounded ring vertices ``k`` merged and put into edges within ``tol`` grid steps
     until every edge is matched (module docstring); ``(k, ring)``, or ``None`` when
-    the result does not tile ``outline`` (:func:`_tiles`)."""
+    the result does not tile ``outline`` (:func:`_tiles`).
+
+    After the first :func:`_drop_repeats`, each later one only looks at the rings
+    that the step before it changed (:func:`_changed_rings`): the others are as it
+    left them, and it would leave them so again.
+    """
     k, ring = _drop_repeats(k, ring, tol)
     edges = None
     for _ in range(MAX_ROUNDS):
         edges = _edges(k, ring)
-        k, merged = _merge_close(k, edges, tol)
+        moved, merged = _merge_close(k, edges, tol)
         if merged:
-            k, ring = _drop_repeats(k, ring, tol)
+            k, ring = _drop_repeats(moved, ring, tol, _changed_rings(k, ring, moved, ring))
             edges = _edges(k, ring)
-        k, ring, inserted = _insert_on_edges(k, ring, edges, tol)
+        grown, longer, inserted = _insert_on_edges(k, ring, edges, tol)
         if not inserted:
             break  # ``edges`` still describes the rings
-        k, ring = _drop_repeats(k, ring, tol)
+        k, ring = _drop_repeats(grown, longer, tol, _changed_rings(k, ring, grown, longer))
         edges = None
     edges = edges if edges is not None else _edges(k, ring)
-    k, collapsed = _collapse_short(k, edges)
+    moved, collapsed = _collapse_short(k, edges)
     if collapsed:
-        k, ring = _drop_repeats(k, ring, tol)
+        k, ring = _drop_repeats(moved, ring, tol, _changed_rings(k, ring, moved, ring))
         edges = _edges(k, ring)
     if not _tiles(k, edges, outline, tol):
         return None
     return k, ring
+
+
+def _changed_rings(k: np.ndarray, ring: np.ndarray, new_k: np.ndarray,
+                   new_ring: np.ndarray) -> np.ndarray:
+    """Mask over ring ids: the rings whose vertices differ between ``(k, ring)`` and
+    ``(new_k, new_ring)``, where each ring either kept its vertex count (vertices
+    moved) or gained vertices (none moved)."""
+    n = int(ring.max()) + 1 if len(ring) else 0
+    if len(new_ring) == len(ring):
+        changed = np.zeros(n, dtype=bool)
+        changed[ring[(new_k != k).any(axis=1)]] = True
+        return changed
+    return np.bincount(new_ring, minlength=n) != np.bincount(ring, minlength=n)
 
 
 def _ring_vertices(cells: np.ndarray):
@@ -144,26 +162,44 @@ def _equal(k: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return (k[i, 0] == k[j, 0]) & (k[i, 1] == k[j, 1])
 
 
-def _drop_repeats(k: np.ndarray, ring: np.ndarray, tol: float):
+def _drop_repeats(k: np.ndarray, ring: np.ndarray, tol: float,
+                  rings: np.ndarray | None = None):
     """Drop vertices equal to the next one, then spike tips (:func:`_spikes`), until
-    none; then the rings that collapsed (:func:`_collapsed`)."""
+    none; then the rings that collapsed (:func:`_collapsed`).
+
+    Each ring is handled on its own, so ``rings`` (a mask over ring ids) may name
+    the only rings that can have any: the others are kept whole.
+    """
+    if rings is None:
+        keep = _kept(k, ring, tol)
+    else:
+        look = np.flatnonzero(rings[ring])
+        keep = np.ones(len(k), dtype=bool)
+        keep[look] = _kept(k[look], ring[look], tol)
+    return k[keep], ring[keep]
+
+
+def _kept(k: np.ndarray, ring: np.ndarray, tol: float) -> np.ndarray:
+    """Mask of the vertices :func:`_drop_repeats` keeps."""
+    keep = np.zeros(len(k), dtype=bool)
+    index = np.arange(len(k))
     while len(k):
         nxt = _next_in_ring(ring)
-        index = np.arange(len(k))
-        repeat = _equal(k, nxt, index) & (nxt != index)
+        here = np.arange(len(k))
+        repeat = _equal(k, nxt, here) & (nxt != here)
         if repeat.any():
-            k, ring = k[~repeat], ring[~repeat]
+            k, ring, index = k[~repeat], ring[~repeat], index[~repeat]
             continue
         prev = np.empty_like(nxt)
-        prev[nxt] = index
+        prev[nxt] = here
         spike = _spikes(k, prev, nxt, tol) & (prev != nxt)
         # Of two spike tips in a row only the first goes: the second may not be one after.
         spike &= ~spike[prev]
         if not spike.any():
             break
-        k, ring = k[~spike], ring[~spike]
-    gone = _collapsed(k, ring)
-    return k[~gone], ring[~gone]
+        k, ring, index = k[~spike], ring[~spike], index[~spike]
+    keep[index[~_collapsed(k, ring)]] = True
+    return keep
 
 
 def _spikes(k: np.ndarray, prev: np.ndarray, nxt: np.ndarray, tol: float) -> np.ndarray:
@@ -177,12 +213,16 @@ def _spikes(k: np.ndarray, prev: np.ndarray, nxt: np.ndarray, tol: float) -> np.
     """
     a = (k[prev] - k).astype(float)
     c = (k[nxt] - k).astype(float)
+    back = np.flatnonzero((a * c).sum(axis=1) > 0)
+    # Only the few vertices where the ring turns back can be spikes: the rest skip
+    # the lengths and cross products.
+    a, c = a[back], c[back]
     la, lc = np.hypot(a[:, 0], a[:, 1]), np.hypot(c[:, 0], c[:, 1])
-    back = (a * c).sum(axis=1) > 0
     cross = np.abs(a[:, 0] * c[:, 1] - a[:, 1] * c[:, 0])
+    out = np.zeros(len(k), dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore"):
-        thin = cross < tol * np.maximum(la, lc)
-    return back & thin
+        out[back] = cross < tol * np.maximum(la, lc)
+    return out
 
 
 def _collapsed(k: np.ndarray, ring: np.ndarray) -> np.ndarray:
@@ -205,9 +245,10 @@ def _vertex_ids(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lowest go into one int64 when they fit in 31 bits (a township up to 21 km
     across): one sort instead of two.
     """
-    rel = k - k.min(axis=0)
-    if len(k) and rel.max() < 2**31:
-        key = (rel[:, 0] << 32) | rel[:, 1]
+    # Column by column: a reduction along axis 0 of an (n, 2) array is several times slower.
+    x, y = (k[:, 0] - k[:, 0].min(), k[:, 1] - k[:, 1].min()) if len(k) else (k[:, 0], k[:, 1])
+    if len(k) and max(x.max(), y.max()) < 2**31:
+        key = (x << 32) | y
         order = np.argsort(key, kind="stable")
         ordered = key[order]
         new = np.r_[True, ordered[1:] != ordered[:-1]]
