@@ -140,9 +140,25 @@ def _changed_rings(k: np.ndarray, ring: np.ndarray, new_k: np.ndarray,
 
 
 def _ring_vertices(cells: np.ndarray):
-    """Vertices of every ring without its closing repeat: ``(xy, ring, ring_cell)``."""
-    rings, ring_cell = shapely.get_rings(cells, return_index=True)
-    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    """Vertices of every ring without its closing repeat: ``(xy, ring, ring_cell)``.
+
+    Rings are numbered cell by cell, each shell before its holes, as
+    :func:`shapely.get_rings` gives them; but only the cells with holes are split
+    into ring geometries (a cell's coordinates already come ring after ring).
+    """
+    n_rings = 1 + shapely.get_num_interior_rings(cells)
+    xy, _ = shapely.get_coordinates(cells, return_index=True)
+    ring_cell = np.repeat(np.arange(len(cells)), n_rings)
+    first_ring = np.cumsum(n_rings) - n_rings
+    ring_length = np.empty(len(ring_cell), dtype=np.int64)
+    plain = n_rings == 1
+    ring_length[first_ring[plain]] = shapely.get_num_coordinates(cells[plain])
+    holed = np.flatnonzero(~plain)
+    if len(holed):
+        rings, of = shapely.get_rings(cells[holed], return_index=True)
+        rank = np.arange(len(of)) - np.searchsorted(of, of)
+        ring_length[first_ring[holed][of] + rank] = shapely.get_num_coordinates(rings)
+    ring = np.repeat(np.arange(len(ring_cell)), ring_length)
     closing = np.r_[ring[1:] != ring[:-1], True]
     return xy[~closing], ring[~closing], ring_cell
 
@@ -391,7 +407,9 @@ def _tiles(k: np.ndarray, edges: _Edges, outline: object, tol: float) -> bool:
 def _polygons(k: np.ndarray, ring: np.ndarray, ring_cell: np.ndarray, n_cells: int):
     """One Polygon per cell from its rings (first the shell); ``None`` where the shell
     collapsed (:func:`_drop_repeats`; a collapsed hole is just left out)."""
-    rings, count = np.unique(ring, return_counts=True)
+    # ``ring`` is sorted: its runs are its distinct rings.
+    start = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
+    rings, count = ring[start], np.diff(np.r_[start, len(ring)])
     shell = np.r_[True, ring_cell[1:] != ring_cell[:-1]][rings]
     cell = ring_cell[rings]
     alive_shell = np.zeros(n_cells, dtype=bool)
@@ -401,10 +419,10 @@ def _polygons(k: np.ndarray, ring: np.ndarray, ring_cell: np.ndarray, n_cells: i
     local = np.repeat(np.cumsum(keep) - 1, count)[vertex_keep]
     linear = shapely.linearrings(k[vertex_keep] / SCALE, indices=local)
     out = np.full(n_cells, None, dtype=object)
-    kept_cells = cell[keep]
-    _, polygon_of = np.unique(kept_cells, return_inverse=True)
-    polygons = shapely.polygons(linear, indices=polygon_of.reshape(-1))
-    out[np.unique(kept_cells)] = polygons
+    kept_cells = cell[keep]  # sorted, as the rings are
+    new_cell = np.r_[True, kept_cells[1:] != kept_cells[:-1]]
+    polygons = shapely.polygons(linear, indices=np.cumsum(new_cell) - 1)
+    out[kept_cells[new_cell]] = polygons
     return out
 
 
