@@ -6,7 +6,9 @@ exceptions when ``--strict`` is given (see :mod:`eapart.errors`).
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -32,6 +34,12 @@ from eapart.errors import (
 # Only click, the contract's names and the config's dataclasses load with this module:
 # ``eapart --help`` must stay quick, so each command imports what it needs (progress
 # bars, the engine, geopandas) when it runs.
+
+#: At exit, the cyclic collector skips every object still alive: the interpreter's
+#: teardown otherwise walks all of them (pandas, geopandas, pyproj, the run's frames)
+#: once more, about 0.25 s of a run's 0.3 s shutdown, to free memory the operating
+#: system takes back anyway. Registered first, so it runs after every other exit handler.
+atexit.register(gc.freeze)
 
 #: The roles ``--column ROLE=NAME`` can map: the fields of :class:`~eapart.config.Columns`.
 _COLUMN_ROLES = tuple(f.name for f in dataclasses.fields(Columns))
