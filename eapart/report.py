@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from eapart import __version__
 from eapart.config import RunConfig
@@ -167,9 +168,12 @@ def _per_township(areas: Areas, results: list[TownshipResult], band: SizeBand,
     small = areas.small_areas
     rows = []
     metrics = {r.township_code: r.metrics for r in results}
+    positions = township_positions(small)
+    all_sizes = small[band.measure].to_numpy(dtype=float)
+    all_flags = small["flags"].to_numpy(dtype=object)
     for tw in areas.townships.itertuples():
-        mine = small[small[TOWNSHIP_CODE] == tw.township_code]
-        sizes = mine[band.measure].to_numpy(dtype=float)
+        mine = positions.get(tw.township_code, _NONE)
+        sizes = all_sizes[mine]
         within = band.share_within(sizes)
         ceiling = metrics.get(tw.township_code, {}).get("ceiling_small_areas", len(sizes))
         rows.append({
@@ -182,12 +186,23 @@ def _per_township(areas: Areas, results: list[TownshipResult], band: SizeBand,
             "within_tolerance_share": within,
             **ceiling_fields(len(sizes), ceiling, within),
             "household_figures": household_figures.get(tw.township_code, {}),
-            "flags": {k: v for k, v in flag_counts(mine["flags"].to_numpy(dtype=object)).items()
-                      if v},
+            "flags": {k: v for k, v in flag_counts(all_flags[mine]).items() if v},
             "metrics": {k: v for k, v in metrics.get(tw.township_code, {}).items()
                         if k not in VOLATILE_METRICS},
         })
     return rows
+
+
+_NONE = np.zeros(0, dtype=np.intp)
+
+
+def township_positions(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Row positions of ``frame`` by township code, in row order, from one grouping.
+
+    Comparing the (Arrow string) code column with each township's code in turn read
+    the whole column once per township.
+    """
+    return frame.groupby(TOWNSHIP_CODE, sort=False).indices
 
 
 def summary_lines(report: dict, out: Path, timings: dict[str, float]) -> list[str]:
