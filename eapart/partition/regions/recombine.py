@@ -76,6 +76,10 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
+#: The rank of the path option (see :func:`_wider_options`).
+PATH_RANK = 5.0
+
+
 def _options(
     p: int, st: PartState, band: Band, resize: bool
 ) -> Iterator[tuple[tuple[int, ...], int]]:
@@ -83,13 +87,21 @@ def _options(
     best first.
 
     Generated lazily: the pairs and single splits ranked below 4 come before every
-    triple (4 to 5), path (5) and ring (6), so those, and the breadth-first search
-    of the path, are only worked out for a part whose pairs are all taken or refused.
+    triple (4 to 5), path (5) and ring (6), so those are only worked out for a part
+    whose pairs are all taken or refused; the breadth-first search of the path, the
+    dearest of them, only once every option ranked below it is too. Options are in
+    ``(rank, members)`` order, so those ranked below the path come first whatever
+    their members.
     """
     pairs = _pair_options(p, st, band, resize)
     yield from _feasible([o for o in pairs if o[0] < 4], st)
     rest = [o for o in pairs if o[0] >= 4] + _wider_options(p, st, band)
-    yield from _feasible(rest, st)
+    yield from _feasible([o for o in rest if o[0] < PATH_RANK], st)
+    later = [o for o in rest if o[0] >= PATH_RANK]
+    path = _path_to_partner(p, st, band)
+    if path is not None:
+        later.append((PATH_RANK, path, len(path)))
+    yield from _feasible(later, st)
 
 
 def _feasible(ranked: list[tuple[float, tuple[int, ...], int]], st: PartState):
@@ -122,8 +134,9 @@ def _pair_options(p: int, st: PartState, band: Band, resize: bool):
 
 
 def _wider_options(p: int, st: PartState, band: Band):
-    """Ranked re-cuts of ``p`` with two others (the best four), along a path to a partner,
-    and with its whole neighbourhood."""
+    """Ranked re-cuts of ``p`` with two others (the best four) and with its whole
+    neighbourhood; the third kind, along a path to a partner (:func:`_path_to_partner`,
+    rank :data:`PATH_RANK`), is left to :func:`_options`."""
     pw, mid = st.w, band.middle
     nbrs = st.neighbours.get(p, [])
     triples: list[tuple[float, tuple[int, ...], int]] = []
@@ -135,9 +148,6 @@ def _wider_options(p: int, st: PartState, band: Band):
                 triples.append((4 + abs(total / 3 - mid) / mid, (p, b, c), 3))
     triples.sort()
     out = triples[:4]
-    path = _path_to_partner(p, st, band)
-    if path is not None:
-        out.append((5.0, path, len(path)))
     # The whole neighbourhood, cut again into as many parts: room for longer chains.
     ring = tuple([p] + nbrs)
     if len(nbrs) >= 3 and band.fits(sum(pw[q] for q in ring), len(ring)):
