@@ -208,20 +208,29 @@ def _pick(outside: np.ndarray, st: PartState, band: Band, resize: bool, refused:
     return picks
 
 
-def _union_graph(coo: sparse.coo_array, nodes: np.ndarray, piece: np.ndarray) -> sparse.csr_array:
-    """The edges of ``coo`` with both ends in ``nodes`` and in one piece, renumbered
-    ``0..len(nodes)-1`` (canonical csr).
+def _union_graph(adjacency: sparse.csr_array, edges: tuple[np.ndarray, np.ndarray],
+                 nodes: np.ndarray, piece: np.ndarray) -> sparse.csr_array:
+    """The edges of ``adjacency`` (whose rows and columns are ``edges``) with both ends
+    in ``nodes`` (ascending) and in one piece, renumbered ``0..len(nodes)-1`` (canonical
+    csr).
 
     One pass over the edge list instead of scipy's row and column indexing, shared by
-    the cut and the polish of a round.
+    the cut and the polish of a round. Renumbering ascending nodes keeps the order of a
+    canonical matrix's entries, so its kept entries are already a canonical csr
+    matrix's arrays: no sort by coordinates, which the general case needs.
     """
-    at = np.full(coo.shape[0], -1, dtype=np.int64)
-    at[nodes] = np.arange(len(nodes))
-    row, col = at[coo.row], at[coo.col]
+    m = len(nodes)
+    at = np.full(adjacency.shape[0], -1, dtype=np.int64)
+    at[nodes] = np.arange(m)
+    row, col = at[edges[0]], at[edges[1]]
     keep = (row >= 0) & (col >= 0)
     keep[keep] = piece[row[keep]] == piece[col[keep]]
-    return sparse.csr_array((coo.data[keep], (row[keep], col[keep])),
-                            shape=(len(nodes), len(nodes)))
+    row, col, data = row[keep], col[keep], adjacency.data[keep]
+    if not adjacency.has_canonical_format:
+        return sparse.csr_array((data, (row, col)), shape=(m, m))
+    indptr = np.zeros(m + 1, dtype=np.int32)
+    np.cumsum(np.bincount(row, minlength=m), out=indptr[1:])
+    return sparse.csr_array((data, col.astype(np.int32), indptr), shape=(m, m))
 
 
 def _cut(sub: sparse.csr_array, weight, piece, parts, rng, options: BisectionOptions):
@@ -289,8 +298,8 @@ def recombine_round(
     >>> bool(labels[0] == labels[3] != labels[1] == labels[2]), kept
     (True, 1)
     """
-    coo = adjacency.tocoo()
-    edges = (coo.row.astype(np.int64), coo.col.astype(np.int64))
+    edges = (np.repeat(np.arange(adjacency.shape[0], dtype=np.int64), np.diff(adjacency.indptr)),
+             adjacency.indices.astype(np.int64))
     st = part_state(edges, labels, weight, frozen_cell)
     outside = np.flatnonzero(~band.inside(st.weight) & ~st.fixed)
     picks = _pick(outside, st, band, resize, refused)
@@ -316,7 +325,7 @@ def recombine_round(
         if len(todo) == 0:
             break
         mine = np.isin(piece, todo)
-        sub = _union_graph(coo, nodes[mine], piece[mine])
+        sub = _union_graph(adjacency, edges, nodes[mine], piece[mine])
         trial = local.copy()
         try:
             trial[mine] = _cut(sub, weight[nodes[mine]], piece[mine], counts[todo], rng, options)
