@@ -259,11 +259,6 @@ def _polish(sub: sparse.csr_array, weight, piece, local, band: Band) -> np.ndarr
     return first[moved]
 
 
-def _score(weights: np.ndarray, band: Band) -> tuple[int, float]:
-    """(parts outside the band, total distance outside it) of a few part weights."""
-    return int((~band.inside(weights)).sum()), float(band.excess(weights).sum())
-
-
 def recombine_round(
     adjacency: sparse.csr_array,
     weight: np.ndarray,
@@ -357,9 +352,8 @@ def _verdicts(weight, labels, band: Band, blocked_edges, part_weight, picks,
     """For the picks ``which``: keep the re-cut when it leaves fewer parts outside the
     band (or as many, nearer to it), every new part non-empty, and no more
     major-barrier edges inside parts than before."""
-    out = np.zeros(len(which), dtype=bool)
     if len(which) == 0:
-        return out
+        return np.zeros(0, dtype=bool)
     n_picks = len(picks)
     k_max = max(pick[2] for pick in picks)
     key = piece * k_max + local
@@ -376,11 +370,42 @@ def _verdicts(weight, labels, band: Band, blocked_edges, part_weight, picks,
         r, c = r[same_piece], c[same_piece]
         inner_before = np.bincount(piece[r], labels[nodes[r]] == labels[nodes[c]], n_picks)
         inner_after = np.bincount(piece[r], local[r] == local[c], n_picks)
-    for j, i in enumerate(np.asarray(which).tolist()):
-        _, members, k, _ = picks[i]
-        if (new_n[i, :k] == 0).any() or inner_after[i] > inner_before[i]:
-            continue
-        old = _score(part_weight[list(members)], band)
-        new = _score(new_w[i, :k], band)
-        out[j] = new[0] < old[0] or (new[0] == old[0] and new[1] < old[1] - EPS)
-    return out
+    which = np.asarray(which)
+    chosen = [picks[i] for i in which.tolist()]
+    k = np.array([pick[2] for pick in chosen], dtype=np.int64)
+    new_in = np.arange(k_max) < k[:, None]
+    whole = ~((new_n[which] == 0) & new_in).any(axis=1)
+    fewer_barriers = inner_after[which] <= inner_before[which]
+    members = [list(pick[1]) for pick in chosen]
+    old_w, old_in = _padded([part_weight[m] for m in members])
+    old_out, old_excess = _scores(old_w, old_in, band)
+    new_out, new_excess = _scores(new_w[which], new_in, band)
+    better = (new_out < old_out) | ((new_out == old_out) & (new_excess < old_excess - EPS))
+    return whole & fewer_barriers & better
+
+
+def _padded(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of different lengths as one zero-padded matrix, and the mask of their entries."""
+    width = max(len(r) for r in rows)
+    mask = np.arange(width) < np.array([len(r) for r in rows])[:, None]
+    out = np.zeros(mask.shape)
+    out[mask] = np.concatenate(rows)
+    return out, mask
+
+
+def _scores(weights: np.ndarray, mask: np.ndarray, band: Band) -> tuple[np.ndarray, np.ndarray]:
+    """(parts outside the band, total distance outside it) of every row of
+    ``weights`` (its entries where ``mask``).
+
+    The excess is folded column by column: for fewer than 8 entries that is the order
+    of ``np.sum`` (a plain loop from 0; padding adds zeros at the end), so the floats
+    are the same; longer rows, which ``np.sum`` adds pairwise, are summed one by one.
+    """
+    outside = (~band.inside(weights) & mask).sum(axis=1)
+    excess = np.where(mask, band.excess(weights), 0.0)
+    total = np.zeros(len(weights))
+    for c in range(weights.shape[1]):
+        total = total + excess[:, c]
+    for i in np.flatnonzero(mask.sum(axis=1) >= 8).tolist():
+        total[i] = excess[i][mask[i]].sum()
+    return outside, total
