@@ -46,8 +46,18 @@ def outside(polygons: np.ndarray, points: np.ndarray) -> np.ndarray:
     polygons = np.asarray(polygons, dtype=object)
     missing = shapely.is_missing(polygons) | shapely.is_empty(polygons)
     near = np.zeros(len(points), dtype=bool)
-    ok = ~missing
-    near[ok] = shapely.dwithin(polygons[ok], points[ok], POINT_TOLERANCE)
+    ok = np.flatnonzero(~missing)
+    # A point inside is within the tolerance: the prepared point-in-polygon test
+    # settles nearly all of them, at a third of the distance test's cost; only
+    # the rest (on or beyond an outline) are measured.
+    prepared = ~shapely.is_prepared(polygons[ok])
+    shapely.prepare(polygons[ok])
+    xy = shapely.get_coordinates(points[ok])
+    if len(xy) == len(ok):  # (an empty point has no coordinates: measure them all)
+        near[ok] = shapely.contains_xy(polygons[ok], xy[:, 0], xy[:, 1])
+    rest = ok[~near[ok]]
+    near[rest] = shapely.dwithin(polygons[rest], points[rest], POINT_TOLERANCE)
+    shapely.destroy_prepared(polygons[ok][prepared])  # leave them as they came
     return np.flatnonzero(~near)
 
 

@@ -99,6 +99,7 @@ def exact_round(
     n = len(labels)
     rows, cols = blocked_edges if blocked_edges is not None else ([], [])
     blocked = sparse.csr_array((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    graph, barriers = _Rows(adjacency), _Rows(blocked)
     labels = labels.copy()
     used: set[int] = set()
     kept = 0
@@ -120,7 +121,7 @@ def exact_round(
             key += (labels[cells].tobytes(),)
         if failed is not None and key in failed:
             continue
-        grouping = _solve(adjacency, weight, cells, len(window), band, blocked, budget,
+        grouping = _solve(graph, weight, cells, len(window), band, barriers, budget,
                           tight, floor)
         if grouping is None:  # nothing changed: its parts stay free for other windows
             if failed is not None:
@@ -165,20 +166,51 @@ def _window(p: int, st, band: Band, used: set[int], max_cells: int,
     return window
 
 
-def _solve(adjacency, weight, cells, k, band: Band, blocked: sparse.csr_array, budget: int,
+class _Rows:
+    """The rows of a csr matrix, read window by window without building sub-matrices.
+
+    ``matrix[cells][:, cells]`` costs a millisecond of scipy's index checks and
+    conversions per window, more than the search of most windows; gathering the
+    rows' entries with numpy costs a tenth of that and keeps scipy's order (each
+    row's entries in stored order, numbered by their place in ``cells``).
+    """
+
+    def __init__(self, matrix: sparse.csr_array):
+        self.indptr = matrix.indptr.astype(np.int64)
+        self.indices = matrix.indices.astype(np.int64)
+        self.data = matrix.data
+        self.local = np.full(matrix.shape[0], -1, dtype=np.int64)
+
+    def within(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row bounds, columns (local numbers) and values of the entries among ``cells``."""
+        start, stop = self.indptr[cells], self.indptr[cells + 1]
+        length = stop - start
+        flat = np.repeat(start - np.cumsum(length) + length, length) + np.arange(length.sum())
+        self.local[cells] = np.arange(len(cells))
+        col = self.local[self.indices[flat]]
+        self.local[cells] = -1
+        keep = col >= 0
+        row = np.repeat(np.arange(len(cells)), length)[keep]
+        bounds = np.searchsorted(row, np.arange(len(cells) + 1))
+        return bounds, col[keep], self.data[flat[keep]]
+
+
+def _solve(graph: _Rows, weight, cells, k, band: Band, barriers: _Rows, budget: int,
            tight: Band | None = None, floor: int | None = None):
     """Part ``0..k-1`` of each of ``cells``, every part connected and in the band, or None.
 
-    With ``tight``: only a grouping with more than ``floor`` parts inside ``tight``
-    (the most found, then the cheapest cut) is returned.
+    ``graph``: the cut costs; ``barriers``: the major-barrier pairs, which no part may
+    hold. With ``tight``: only a grouping with more than ``floor`` parts inside
+    ``tight`` (the most found, then the cheapest cut) is returned.
     """
-    n = len(cells)
-    sub = sparse.csr_array(adjacency[cells][:, cells])
-    nbr = [sub.indices[sub.indptr[i] : sub.indptr[i + 1]].tolist() for i in range(n)]
-    cost = [sub.data[sub.indptr[i] : sub.indptr[i + 1]].tolist() for i in range(n)]
+    bounds, col, data = graph.within(cells)
+    col, data, bounds = col.tolist(), data.tolist(), bounds.tolist()
+    nbr = [col[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    cost = [data[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     # The window's own major-barrier pairs, in local numbers: no part may hold one.
-    inner = sparse.coo_array(blocked[cells][:, cells])
-    no_pair = set(zip(inner.row.tolist(), inner.col.tolist(), strict=True))
+    bounds, col, _ = barriers.within(cells)
+    row = np.repeat(np.arange(len(cells)), np.diff(bounds))
+    no_pair = set(zip(row.tolist(), col.tolist(), strict=True))
     w = weight[cells].astype(float).tolist()
     search = _CoverSearch(nbr, cost, w, band, no_pair, budget, tight, floor)
     search.run(k)
@@ -211,7 +243,7 @@ class _CoverSearch:
         for v, m in no_pair:
             self.no_pair_mask[v] |= 1 << m
         # Whole weights add up exactly in any order (below 2**53): a piece's total
-        # may then be summed as its cells are met (see _piece_parts).
+        # may then be summed in cell order (see _piece_parts).
         self.whole = all(float(x).is_integer() for x in w) and sum(map(abs, w)) < 2.0**53
         self.drawn: list[int] = []  # the masks of the parts drawn so far, in order
         self.free = (1 << n) - 1
@@ -331,21 +363,18 @@ class _CoverSearch:
     def _span(self, free: int) -> tuple[int, int] | None:
         """Fewest and most in-band parts the pieces of the ``free`` cells can make, or
         None when one piece can make none."""
-        near_mask, pieces, w, whole = self.near_mask, self.pieces, self.w, self.whole
+        near_mask, pieces = self.near_mask, self.pieces
         n_free = free.bit_count()
         floor = self.band.lo > 0
         unseen = free
         low = high = 0
         while unseen:
             piece = frontier = unseen & -unseen  # grown from the lowest free cell
-            total = 0.0
             while frontier:
                 reach = 0
                 while frontier:
                     b = frontier & -frontier
-                    i = b.bit_length() - 1
-                    reach |= near_mask[i]
-                    total += w[i]
+                    reach |= near_mask[b.bit_length() - 1]
                     frontier ^= b
                 frontier = reach & unseen & ~piece
                 piece |= frontier
@@ -353,23 +382,26 @@ class _CoverSearch:
             key = piece if floor else (piece, n_free)
             parts = pieces.get(key, False)
             if parts is False:
-                parts = pieces[key] = self._piece_parts(piece, n_free, total if whole else None)
+                parts = pieces[key] = self._piece_parts(piece, n_free)
             if parts is None:
                 return None
             low, high = low + parts[0], high + parts[1]
         return low, high
 
-    def _piece_parts(self, piece: int, n_free: int, total: float | None = None
-                     ) -> tuple[int, int] | None:
+    def _piece_parts(self, piece: int, n_free: int) -> tuple[int, int] | None:
         """Fewest (at least 1) and most in-band parts one connected ``piece`` can make,
         or None when it can make none (``n_free``: the most when the band has no floor).
 
-        ``total``: the piece's weight when the weights are whole (any order of adding
-        them gives it exactly). Otherwise the weight is added in the order a
-        depth-first search from the piece's lowest cell meets the cells, so a float
-        total is the same on every run and machine.
+        Whole weights add up exactly in any order; otherwise the weight is added in
+        the order a depth-first search from the piece's lowest cell meets the cells,
+        so a float total is the same on every run and machine.
         """
-        if total is None:
+        if self.whole:
+            w = self.w
+            total = 0.0
+            for i in _bits(piece):
+                total += w[i]
+        else:
             total = self._piece_weight(piece)
         lo, hi = self.band.lo, self.band.hi
         fewest = math.ceil(total / hi - EPS)
