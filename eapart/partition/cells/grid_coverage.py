@@ -97,34 +97,68 @@ def snap_coverage(cells: np.ndarray, outline: object) -> np.ndarray | None:
 def _match_up(k: np.ndarray, ring: np.ndarray, outline: object, tol: float):
     """Rounded ring vertices ``k`` merged and put into edges within ``tol`` grid steps
     until every edge is matched (module docstring); ``(k, ring)``, or ``None`` when
-    the result does not tile ``outline`` (:func:`_tiles`)."""
+    the result does not tile ``outline`` (:func:`_tiles`).
+
+    After the first :func:`_drop_repeats`, each later one only looks at the rings
+    that the step before it changed (:func:`_changed_rings`): the others are as it
+    left them, and it would leave them so again.
+    """
     k, ring = _drop_repeats(k, ring, tol)
     edges = None
     for _ in range(MAX_ROUNDS):
         edges = _edges(k, ring)
-        k, merged = _merge_close(k, edges, tol)
+        moved, merged = _merge_close(k, edges, tol)
         if merged:
-            k, ring = _drop_repeats(k, ring, tol)
+            k, ring = _drop_repeats(moved, ring, tol, _changed_rings(k, ring, moved, ring))
             edges = _edges(k, ring)
-        k, ring, inserted = _insert_on_edges(k, ring, edges, tol)
+        grown, longer, inserted = _insert_on_edges(k, ring, edges, tol)
         if not inserted:
             break  # ``edges`` still describes the rings
-        k, ring = _drop_repeats(k, ring, tol)
+        k, ring = _drop_repeats(grown, longer, tol, _changed_rings(k, ring, grown, longer))
         edges = None
     edges = edges if edges is not None else _edges(k, ring)
-    k, collapsed = _collapse_short(k, edges)
+    moved, collapsed = _collapse_short(k, edges)
     if collapsed:
-        k, ring = _drop_repeats(k, ring, tol)
+        k, ring = _drop_repeats(moved, ring, tol, _changed_rings(k, ring, moved, ring))
         edges = _edges(k, ring)
     if not _tiles(k, edges, outline, tol):
         return None
     return k, ring
 
 
+def _changed_rings(k: np.ndarray, ring: np.ndarray, new_k: np.ndarray,
+                   new_ring: np.ndarray) -> np.ndarray:
+    """Mask over ring ids: the rings whose vertices differ between ``(k, ring)`` and
+    ``(new_k, new_ring)``, where each ring either kept its vertex count (vertices
+    moved) or gained vertices (none moved)."""
+    n = int(ring.max()) + 1 if len(ring) else 0
+    if len(new_ring) == len(ring):
+        changed = np.zeros(n, dtype=bool)
+        changed[ring[(new_k != k).any(axis=1)]] = True
+        return changed
+    return np.bincount(new_ring, minlength=n) != np.bincount(ring, minlength=n)
+
+
 def _ring_vertices(cells: np.ndarray):
-    """Vertices of every ring without its closing repeat: ``(xy, ring, ring_cell)``."""
-    rings, ring_cell = shapely.get_rings(cells, return_index=True)
-    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    """Vertices of every ring without its closing repeat: ``(xy, ring, ring_cell)``.
+
+    Rings are numbered cell by cell, each shell before its holes, as
+    :func:`shapely.get_rings` gives them; but only the cells with holes are split
+    into ring geometries (a cell's coordinates already come ring after ring).
+    """
+    n_rings = 1 + shapely.get_num_interior_rings(cells)
+    xy, _ = shapely.get_coordinates(cells, return_index=True)
+    ring_cell = np.repeat(np.arange(len(cells)), n_rings)
+    first_ring = np.cumsum(n_rings) - n_rings
+    ring_length = np.empty(len(ring_cell), dtype=np.int64)
+    plain = n_rings == 1
+    ring_length[first_ring[plain]] = shapely.get_num_coordinates(cells[plain])
+    holed = np.flatnonzero(~plain)
+    if len(holed):
+        rings, of = shapely.get_rings(cells[holed], return_index=True)
+        rank = np.arange(len(of)) - np.searchsorted(of, of)
+        ring_length[first_ring[holed][of] + rank] = shapely.get_num_coordinates(rings)
+    ring = np.repeat(np.arange(len(ring_cell)), ring_length)
     closing = np.r_[ring[1:] != ring[:-1], True]
     return xy[~closing], ring[~closing], ring_cell
 
@@ -144,26 +178,44 @@ def _equal(k: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return (k[i, 0] == k[j, 0]) & (k[i, 1] == k[j, 1])
 
 
-def _drop_repeats(k: np.ndarray, ring: np.ndarray, tol: float):
+def _drop_repeats(k: np.ndarray, ring: np.ndarray, tol: float,
+                  rings: np.ndarray | None = None):
     """Drop vertices equal to the next one, then spike tips (:func:`_spikes`), until
-    none; then the rings that collapsed (:func:`_collapsed`)."""
+    none; then the rings that collapsed (:func:`_collapsed`).
+
+    Each ring is handled on its own, so ``rings`` (a mask over ring ids) may name
+    the only rings that can have any: the others are kept whole.
+    """
+    if rings is None:
+        keep = _kept(k, ring, tol)
+    else:
+        look = np.flatnonzero(rings[ring])
+        keep = np.ones(len(k), dtype=bool)
+        keep[look] = _kept(k[look], ring[look], tol)
+    return k[keep], ring[keep]
+
+
+def _kept(k: np.ndarray, ring: np.ndarray, tol: float) -> np.ndarray:
+    """Mask of the vertices :func:`_drop_repeats` keeps."""
+    keep = np.zeros(len(k), dtype=bool)
+    index = np.arange(len(k))
     while len(k):
         nxt = _next_in_ring(ring)
-        index = np.arange(len(k))
-        repeat = _equal(k, nxt, index) & (nxt != index)
+        here = np.arange(len(k))
+        repeat = _equal(k, nxt, here) & (nxt != here)
         if repeat.any():
-            k, ring = k[~repeat], ring[~repeat]
+            k, ring, index = k[~repeat], ring[~repeat], index[~repeat]
             continue
         prev = np.empty_like(nxt)
-        prev[nxt] = index
+        prev[nxt] = here
         spike = _spikes(k, prev, nxt, tol) & (prev != nxt)
         # Of two spike tips in a row only the first goes: the second may not be one after.
         spike &= ~spike[prev]
         if not spike.any():
             break
-        k, ring = k[~spike], ring[~spike]
-    gone = _collapsed(k, ring)
-    return k[~gone], ring[~gone]
+        k, ring, index = k[~spike], ring[~spike], index[~spike]
+    keep[index[~_collapsed(k, ring)]] = True
+    return keep
 
 
 def _spikes(k: np.ndarray, prev: np.ndarray, nxt: np.ndarray, tol: float) -> np.ndarray:
@@ -177,12 +229,16 @@ def _spikes(k: np.ndarray, prev: np.ndarray, nxt: np.ndarray, tol: float) -> np.
     """
     a = (k[prev] - k).astype(float)
     c = (k[nxt] - k).astype(float)
+    back = np.flatnonzero((a * c).sum(axis=1) > 0)
+    # Only the few vertices where the ring turns back can be spikes: the rest skip
+    # the lengths and cross products.
+    a, c = a[back], c[back]
     la, lc = np.hypot(a[:, 0], a[:, 1]), np.hypot(c[:, 0], c[:, 1])
-    back = (a * c).sum(axis=1) > 0
     cross = np.abs(a[:, 0] * c[:, 1] - a[:, 1] * c[:, 0])
+    out = np.zeros(len(k), dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore"):
-        thin = cross < tol * np.maximum(la, lc)
-    return back & thin
+        out[back] = cross < tol * np.maximum(la, lc)
+    return out
 
 
 def _collapsed(k: np.ndarray, ring: np.ndarray) -> np.ndarray:
@@ -205,9 +261,10 @@ def _vertex_ids(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lowest go into one int64 when they fit in 31 bits (a township up to 21 km
     across): one sort instead of two.
     """
-    rel = k - k.min(axis=0)
-    if len(k) and rel.max() < 2**31:
-        key = (rel[:, 0] << 32) | rel[:, 1]
+    # Column by column: a reduction along axis 0 of an (n, 2) array is several times slower.
+    x, y = (k[:, 0] - k[:, 0].min(), k[:, 1] - k[:, 1].min()) if len(k) else (k[:, 0], k[:, 1])
+    if len(k) and max(x.max(), y.max()) < 2**31:
+        key = (x << 32) | y
         order = np.argsort(key, kind="stable")
         ordered = key[order]
         new = np.r_[True, ordered[1:] != ordered[:-1]]
@@ -350,7 +407,9 @@ def _tiles(k: np.ndarray, edges: _Edges, outline: object, tol: float) -> bool:
 def _polygons(k: np.ndarray, ring: np.ndarray, ring_cell: np.ndarray, n_cells: int):
     """One Polygon per cell from its rings (first the shell); ``None`` where the shell
     collapsed (:func:`_drop_repeats`; a collapsed hole is just left out)."""
-    rings, count = np.unique(ring, return_counts=True)
+    # ``ring`` is sorted: its runs are its distinct rings.
+    start = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
+    rings, count = ring[start], np.diff(np.r_[start, len(ring)])
     shell = np.r_[True, ring_cell[1:] != ring_cell[:-1]][rings]
     cell = ring_cell[rings]
     alive_shell = np.zeros(n_cells, dtype=bool)
@@ -360,10 +419,10 @@ def _polygons(k: np.ndarray, ring: np.ndarray, ring_cell: np.ndarray, n_cells: i
     local = np.repeat(np.cumsum(keep) - 1, count)[vertex_keep]
     linear = shapely.linearrings(k[vertex_keep] / SCALE, indices=local)
     out = np.full(n_cells, None, dtype=object)
-    kept_cells = cell[keep]
-    _, polygon_of = np.unique(kept_cells, return_inverse=True)
-    polygons = shapely.polygons(linear, indices=polygon_of.reshape(-1))
-    out[np.unique(kept_cells)] = polygons
+    kept_cells = cell[keep]  # sorted, as the rings are
+    new_cell = np.r_[True, kept_cells[1:] != kept_cells[:-1]]
+    polygons = shapely.polygons(linear, indices=np.cumsum(new_cell) - 1)
+    out[kept_cells[new_cell]] = polygons
     return out
 
 

@@ -281,11 +281,14 @@ def _raw_cells(site_xy: np.ndarray, site_block: np.ndarray, blocks: np.ndarray,
         return cells, multi
     multi_sites = np.flatnonzero(multi)
     _, group = np.unique(site_block[multi_sites], return_inverse=True)
-    mps = shapely.multipoints(site_xy[multi_sites], indices=group)
+    # Each block's sites as one LineString (2+ sites): GEOS takes a diagram's sites
+    # and their order from its coordinates alike, so the diagram is the same as of
+    # a MultiPoint, built without a Point geometry per site.
+    site_lines = shapely.linestrings(site_xy[multi_sites], indices=group)
     env = shapely.envelope(blocks[multi_blocks])
     size = np.sqrt(np.maximum(shapely.area(env), 1.0))
     extend = shapely.buffer(env, size, join_style="mitre")
-    diagrams = shapely.voronoi_polygons(mps, extend_to=extend, ordered=True)
+    diagrams = shapely.voronoi_polygons(site_lines, extend_to=extend, ordered=True)
     raw = shapely.get_parts(diagrams)
     if hull:
         raw = shapely.convex_hull(raw)

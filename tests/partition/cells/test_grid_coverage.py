@@ -119,3 +119,18 @@ def test_an_edge_of_micrometres_collapses_into_a_point():
     assert shapely.length(shapely.intersection(snapped[1], snapped[3])) == 0
     assert shapely.length(shapely.intersection(snapped[0], snapped[1])) > 9.9
     assert np.allclose(shapely.area(snapped), 100, atol=1e-3)
+
+
+def test_cells_with_holes_keep_their_holes_and_the_cells_inside_them():
+    """A cell with two holes among plain cells: each ring stays whole and in place,
+    and the cells filling the holes match it (the rings are numbered cell by cell)."""
+    left = shapely.Polygon(
+        [(0, 0), (10, 0), (10, 10), (0, 10)],
+        [[(2, 2), (4, 2), (4, 4), (2, 4)], [(6, 6), (8, 6), (8, 8), (6, 8)]],
+    )
+    cells = np.array([shapely.box(2, 2, 4, 4), left, shapely.box(10, 0, 20, 10),
+                      shapely.box(6, 6, 8, 8)], dtype=object)
+    snapped = snap_coverage(cells, shapely.box(0, 0, 20, 10))
+    assert snapped is not None
+    assert all(shapely.equals(a, b) for a, b in zip(snapped, cells, strict=True))
+    assert shapely.get_num_interior_rings(snapped).tolist() == [0, 2, 0, 0]
