@@ -76,6 +76,10 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
+#: The rank of the path option (see :func:`_wider_options`).
+PATH_RANK = 5.0
+
+
 def _options(
     p: int, st: PartState, band: Band, resize: bool
 ) -> Iterator[tuple[tuple[int, ...], int]]:
@@ -83,13 +87,21 @@ def _options(
     best first.
 
     Generated lazily: the pairs and single splits ranked below 4 come before every
-    triple (4 to 5), path (5) and ring (6), so those, and the breadth-first search
-    of the path, are only worked out for a part whose pairs are all taken or refused.
+    triple (4 to 5), path (5) and ring (6), so those are only worked out for a part
+    whose pairs are all taken or refused; the breadth-first search of the path, the
+    dearest of them, only once every option ranked below it is too. Options are in
+    ``(rank, members)`` order, so those ranked below the path come first whatever
+    their members.
     """
     pairs = _pair_options(p, st, band, resize)
     yield from _feasible([o for o in pairs if o[0] < 4], st)
     rest = [o for o in pairs if o[0] >= 4] + _wider_options(p, st, band)
-    yield from _feasible(rest, st)
+    yield from _feasible([o for o in rest if o[0] < PATH_RANK], st)
+    later = [o for o in rest if o[0] >= PATH_RANK]
+    path = _path_to_partner(p, st, band)
+    if path is not None:
+        later.append((PATH_RANK, path, len(path)))
+    yield from _feasible(later, st)
 
 
 def _feasible(ranked: list[tuple[float, tuple[int, ...], int]], st: PartState):
@@ -122,8 +134,9 @@ def _pair_options(p: int, st: PartState, band: Band, resize: bool):
 
 
 def _wider_options(p: int, st: PartState, band: Band):
-    """Ranked re-cuts of ``p`` with two others (the best four), along a path to a partner,
-    and with its whole neighbourhood."""
+    """Ranked re-cuts of ``p`` with two others (the best four) and with its whole
+    neighbourhood; the third kind, along a path to a partner (:func:`_path_to_partner`,
+    rank :data:`PATH_RANK`), is left to :func:`_options`."""
     pw, mid = st.w, band.middle
     nbrs = st.neighbours.get(p, [])
     triples: list[tuple[float, tuple[int, ...], int]] = []
@@ -135,9 +148,6 @@ def _wider_options(p: int, st: PartState, band: Band):
                 triples.append((4 + abs(total / 3 - mid) / mid, (p, b, c), 3))
     triples.sort()
     out = triples[:4]
-    path = _path_to_partner(p, st, band)
-    if path is not None:
-        out.append((5.0, path, len(path)))
     # The whole neighbourhood, cut again into as many parts: room for longer chains.
     ring = tuple([p] + nbrs)
     if len(nbrs) >= 3 and band.fits(sum(pw[q] for q in ring), len(ring)):
@@ -198,20 +208,29 @@ def _pick(outside: np.ndarray, st: PartState, band: Band, resize: bool, refused:
     return picks
 
 
-def _union_graph(coo: sparse.coo_array, nodes: np.ndarray, piece: np.ndarray) -> sparse.csr_array:
-    """The edges of ``coo`` with both ends in ``nodes`` and in one piece, renumbered
-    ``0..len(nodes)-1`` (canonical csr).
+def _union_graph(adjacency: sparse.csr_array, edges: tuple[np.ndarray, np.ndarray],
+                 nodes: np.ndarray, piece: np.ndarray) -> sparse.csr_array:
+    """The edges of ``adjacency`` (whose rows and columns are ``edges``) with both ends
+    in ``nodes`` (ascending) and in one piece, renumbered ``0..len(nodes)-1`` (canonical
+    csr).
 
     One pass over the edge list instead of scipy's row and column indexing, shared by
-    the cut and the polish of a round.
+    the cut and the polish of a round. Renumbering ascending nodes keeps the order of a
+    canonical matrix's entries, so its kept entries are already a canonical csr
+    matrix's arrays: no sort by coordinates, which the general case needs.
     """
-    at = np.full(coo.shape[0], -1, dtype=np.int64)
-    at[nodes] = np.arange(len(nodes))
-    row, col = at[coo.row], at[coo.col]
+    m = len(nodes)
+    at = np.full(adjacency.shape[0], -1, dtype=np.int64)
+    at[nodes] = np.arange(m)
+    row, col = at[edges[0]], at[edges[1]]
     keep = (row >= 0) & (col >= 0)
     keep[keep] = piece[row[keep]] == piece[col[keep]]
-    return sparse.csr_array((coo.data[keep], (row[keep], col[keep])),
-                            shape=(len(nodes), len(nodes)))
+    row, col, data = row[keep], col[keep], adjacency.data[keep]
+    if not adjacency.has_canonical_format:
+        return sparse.csr_array((data, (row, col)), shape=(m, m))
+    indptr = np.zeros(m + 1, dtype=np.int32)
+    np.cumsum(np.bincount(row, minlength=m), out=indptr[1:])
+    return sparse.csr_array((data, col.astype(np.int32), indptr), shape=(m, m))
 
 
 def _cut(sub: sparse.csr_array, weight, piece, parts, rng, options: BisectionOptions):
@@ -238,11 +257,6 @@ def _polish(sub: sparse.csr_array, weight, piece, local, band: Band) -> np.ndarr
     first = np.zeros(int(part.max()) + 1, dtype=np.int64)
     first[part] = local
     return first[moved]
-
-
-def _score(weights: np.ndarray, band: Band) -> tuple[int, float]:
-    """(parts outside the band, total distance outside it) of a few part weights."""
-    return int((~band.inside(weights)).sum()), float(band.excess(weights).sum())
 
 
 def recombine_round(
@@ -279,8 +293,8 @@ def recombine_round(
     >>> bool(labels[0] == labels[3] != labels[1] == labels[2]), kept
     (True, 1)
     """
-    coo = adjacency.tocoo()
-    edges = (coo.row.astype(np.int64), coo.col.astype(np.int64))
+    edges = (np.repeat(np.arange(adjacency.shape[0], dtype=np.int64), np.diff(adjacency.indptr)),
+             adjacency.indices.astype(np.int64))
     st = part_state(edges, labels, weight, frozen_cell)
     outside = np.flatnonzero(~band.inside(st.weight) & ~st.fixed)
     picks = _pick(outside, st, band, resize, refused)
@@ -306,7 +320,7 @@ def recombine_round(
         if len(todo) == 0:
             break
         mine = np.isin(piece, todo)
-        sub = _union_graph(coo, nodes[mine], piece[mine])
+        sub = _union_graph(adjacency, edges, nodes[mine], piece[mine])
         trial = local.copy()
         try:
             trial[mine] = _cut(sub, weight[nodes[mine]], piece[mine], counts[todo], rng, options)
@@ -338,9 +352,8 @@ def _verdicts(weight, labels, band: Band, blocked_edges, part_weight, picks,
     """For the picks ``which``: keep the re-cut when it leaves fewer parts outside the
     band (or as many, nearer to it), every new part non-empty, and no more
     major-barrier edges inside parts than before."""
-    out = np.zeros(len(which), dtype=bool)
     if len(which) == 0:
-        return out
+        return np.zeros(0, dtype=bool)
     n_picks = len(picks)
     k_max = max(pick[2] for pick in picks)
     key = piece * k_max + local
@@ -357,11 +370,42 @@ def _verdicts(weight, labels, band: Band, blocked_edges, part_weight, picks,
         r, c = r[same_piece], c[same_piece]
         inner_before = np.bincount(piece[r], labels[nodes[r]] == labels[nodes[c]], n_picks)
         inner_after = np.bincount(piece[r], local[r] == local[c], n_picks)
-    for j, i in enumerate(np.asarray(which).tolist()):
-        _, members, k, _ = picks[i]
-        if (new_n[i, :k] == 0).any() or inner_after[i] > inner_before[i]:
-            continue
-        old = _score(part_weight[list(members)], band)
-        new = _score(new_w[i, :k], band)
-        out[j] = new[0] < old[0] or (new[0] == old[0] and new[1] < old[1] - EPS)
-    return out
+    which = np.asarray(which)
+    chosen = [picks[i] for i in which.tolist()]
+    k = np.array([pick[2] for pick in chosen], dtype=np.int64)
+    new_in = np.arange(k_max) < k[:, None]
+    whole = ~((new_n[which] == 0) & new_in).any(axis=1)
+    fewer_barriers = inner_after[which] <= inner_before[which]
+    members = [list(pick[1]) for pick in chosen]
+    old_w, old_in = _padded([part_weight[m] for m in members])
+    old_out, old_excess = _scores(old_w, old_in, band)
+    new_out, new_excess = _scores(new_w[which], new_in, band)
+    better = (new_out < old_out) | ((new_out == old_out) & (new_excess < old_excess - EPS))
+    return whole & fewer_barriers & better
+
+
+def _padded(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of different lengths as one zero-padded matrix, and the mask of their entries."""
+    width = max(len(r) for r in rows)
+    mask = np.arange(width) < np.array([len(r) for r in rows])[:, None]
+    out = np.zeros(mask.shape)
+    out[mask] = np.concatenate(rows)
+    return out, mask
+
+
+def _scores(weights: np.ndarray, mask: np.ndarray, band: Band) -> tuple[np.ndarray, np.ndarray]:
+    """(parts outside the band, total distance outside it) of every row of
+    ``weights`` (its entries where ``mask``).
+
+    The excess is folded column by column: for fewer than 8 entries that is the order
+    of ``np.sum`` (a plain loop from 0; padding adds zeros at the end), so the floats
+    are the same; longer rows, which ``np.sum`` adds pairwise, are summed one by one.
+    """
+    outside = (~band.inside(weights) & mask).sum(axis=1)
+    excess = np.where(mask, band.excess(weights), 0.0)
+    total = np.zeros(len(weights))
+    for c in range(weights.shape[1]):
+        total = total + excess[:, c]
+    for i in np.flatnonzero(mask.sum(axis=1) >= 8).tolist():
+        total[i] = excess[i][mask[i]].sum()
+    return outside, total

@@ -127,7 +127,7 @@ def bisect_pieces(
         active = k_of > 1
         if not active.any():
             break
-        below, chosen, j, dev = _split_level(
+        below, chosen, j, dev, keep = _split_level(
             edges, weights, pinned, piece, k_of, active, rng, options
         )
         for _ in range(options.retries):  # fresh trees for the pieces no tree cut well
@@ -136,7 +136,8 @@ def bisect_pieces(
                 break
             again = np.zeros(len(parts), dtype=bool)
             again[chosen[worse]] = True
-            b2, _, j2, d2 = _split_level(edges, weights, pinned, piece, k_of, again, rng, options)
+            b2, _, j2, d2, _ = _split_level(edges, weights, pinned, piece, k_of, again, rng,
+                                            options)
             better = d2 < dev[worse]
             idx = np.flatnonzero(worse)[better]
             swap = np.isin(piece, chosen[idx])
@@ -149,6 +150,8 @@ def bisect_pieces(
         for p, jj in zip(chosen.tolist(), j.tolist(), strict=True):
             parts[p] -= jj
         parts.extend(j.tolist())
+        if not keep.all():
+            edges = edges.within(keep)
     _, labels = np.unique(piece, return_inverse=True)
     return labels.astype(np.int64)
 
@@ -162,7 +165,8 @@ class _Edges:
     increasing ``(row, column)`` order (a canonical csr matrix), so the edges of any set
     of pieces come out in row order by a sort on the piece alone, with no duplicates.
     ``triangles``: the graph's triangles (see :func:`_triangles`), worked out the
-    first time a level asks for them (None until then).
+    first time a level asks for them (None until then). Subsets of these edges
+    (:meth:`within`) keep the order and the triangles among them.
     """
 
     rows: np.ndarray
@@ -171,6 +175,19 @@ class _Edges:
     tree_cost: np.ndarray
     ordered: bool
     triangles: np.ndarray | None = None
+
+    def within(self, keep: np.ndarray) -> _Edges:
+        """The edges where ``keep``, in the same order, with the triangles of those edges.
+
+        Pieces only ever split, and a piece of one part is never cut again, so an edge
+        that a full level leaves out (between two pieces, or inside a finished piece)
+        stays out: dropping it spares every later level its look-ups.
+        """
+        triangles = self.triangles
+        if triangles is not None:
+            triangles = (np.cumsum(keep) - 1)[triangles[keep[triangles].all(axis=1)]]
+        return _Edges(self.rows[keep], self.cols[keep], self.cost[keep], self.tree_cost[keep],
+                      self.ordered, triangles)
 
 
 #: Levels of at least this many edges (over all copies) drop each triangle's dearest
@@ -214,8 +231,8 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     """Cut every active piece once.
 
     Returns the mask of nodes that go to the new side, the ids of the pieces cut,
-    the number of parts ``j`` each new side takes and the imbalance of each cut (in
-    mean parts).
+    the number of parts ``j`` each new side takes, the imbalance of each cut (in
+    mean parts) and the mask of the edges inside the pieces cut.
     """
     rows, cols, cost = edges.rows, edges.cols, edges.cost
     act_node = active[piece]
@@ -234,7 +251,7 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     er, ec, ecost = loc[rows[keep]], loc[cols[keep]], cost[keep]
     perm = _piece_order(pidx_of[piece[rows[keep]]], n_act) if edges.ordered else False
     count = np.bincount(pidx, minlength=n_act)
-    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    start = np.cumsum(count) - count
     w = weights[nodes]
     total = np.bincount(pidx, w, n_act)
     weighted = total > 0
@@ -252,8 +269,7 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     roots = (start + np.floor(rng.random((trees, n_act)) * count).astype(np.int64) + offs).ravel()
     c_rows = (er[None, :] + offs).ravel()
     c_cols = (ec[None, :] + offs).ravel()
-    c_cost = np.tile(ecost, trees)
-    tree_w = edges.tree_cost[keep][None, :] / noise
+    tree_w = np.divide(edges.tree_cost[keep], noise, out=noise)
     drop = None
     if edges.ordered and tree_w.size >= TRIANGLE_FILTER_EDGES:
         drop = _triangle_tops(_level_triangles(edges, keep), tree_w)
@@ -266,54 +282,69 @@ def _split_level(edges, weights, pinned, piece, k_of, active, rng, options):
     lca = _lowest_common_ancestors(c_rows, c_cols, pre, at, parent, depth)
     incident = np.bincount(er, ecost, na) + np.bincount(ec, ecost, na)
     columns = np.zeros((big + 1, 5))
-    columns[:big, 0] = np.tile(w, trees)
-    columns[:big, 1] = 1.0
-    columns[:big, 2] = np.tile(pins, trees)
-    columns[:big, 3] = np.tile(incident, trees)
-    columns[:, 4] = np.bincount(lca, c_cost, big + 1)
+    # Every copy's rows at once, through a (trees, na, 5) view of the first ``big`` rows.
+    columns[:big].reshape(trees, na, 5)[:, :, :4] = np.column_stack(
+        [w, np.ones(na), pins, incident])
+    columns[:, 4] = np.bincount(lca, np.broadcast_to(ecost, (trees, len(ecost))).ravel(),
+                                big + 1)
     sums = _subtree_sums(columns, pre, parent, depth)[:big]
-    w_sub, n_sub, p_sub = sums[:, 0], sums[:, 1], sums[:, 2]
-    cut = np.maximum(sums[:, 3] - 2.0 * sums[:, 4], 0.0)
-    bp = np.tile(pidx, trees)
-    kk, mean = k[bp], (total / k)[bp]
-    # The parts a side can take: at most one per node and at least one per pin group
-    # on each side; within that, the depth band, unless only a lopsided cut is left.
-    can_lo = np.maximum.reduce([np.ones_like(kk), kk - (count[bp] - n_sub).astype(np.int64),
-                                p_sub.astype(np.int64)])
-    can_hi = np.minimum.reduce([kk - 1, n_sub.astype(np.int64),
-                                kk - (n_pins[bp] - p_sub).astype(np.int64)])
-    j_lo = np.maximum(1, np.floor(kk * options.band)).astype(np.int64)
-    lo, hi = np.maximum(can_lo, j_lo), np.minimum(can_hi, kk - j_lo)
-    lopsided = lo > hi
-    lo, hi = np.where(lopsided, can_lo, lo), np.where(lopsided, can_hi, hi)
-    j = np.clip(np.rint(w_sub / mean).astype(np.int64), lo, np.maximum(lo, hi))
-    dev = np.abs(w_sub - j * mean) / mean
-    if options.limits is not None:
-        dev = np.where(weighted[bp], _outside_limits(w_sub, total[bp], j, kk, options.limits)
-                       / mean, dev)
-    ok = (can_lo <= can_hi) & (parent[:big] != big)
-    # One score per candidate: balanced cuts by cost (in [0, 1)), then the others by imbalance.
-    scaled = cut / (float(cut.max()) + 1.0)
-    # Lopsided cuts (outside the depth band) only when a piece has nothing else.
-    score = np.where(ok, np.where(dev <= options.tolerance, scaled, 2.0 + dev + 1e-3 * scaled)
-                     + 1e6 * lopsided, np.inf).reshape(trees, na)
+    grid = sums.reshape(trees, na, 5)
+    score, j, dev = _cut_scores(grid, parent[:big].reshape(trees, na) != big,
+                                total[pidx], k[pidx], count[pidx], n_pins[pidx],
+                                weighted[pidx], options)
     # Best per (tree, piece) block, then best tree per piece.
     block_min = np.minimum.reduceat(score, start, axis=1)
     best_tree = np.argmin(block_min, axis=0)
-    if not np.isfinite(block_min[best_tree, np.arange(n_act)]).all():
-        missing = int(np.flatnonzero(~np.isfinite(block_min.min(axis=0)))[0])
+    best = block_min[best_tree, np.arange(n_act)]
+    if not np.isfinite(best).all():
+        missing = int(np.flatnonzero(~np.isfinite(best))[0])
         raise ValueError(
             f"no spanning-tree cut splits a {int(count[missing])}-node piece into "
             f"{int(k[missing])} parts keeping {int(n_pins[missing])} pin groups apart"
         )
-    row = score[best_tree[pidx], np.arange(na)]
-    hit = np.flatnonzero(row == block_min[best_tree, np.arange(n_act)][pidx])
-    first = hit[np.r_[True, pidx[hit][1:] != pidx[hit][:-1]]]
+    # The first node of each piece where its best tree reaches the piece's best score.
+    place = np.arange(na)
+    at_best = score[best_tree[pidx], place] == best[pidx]
+    first = np.minimum.reduceat(np.where(at_best, place, na), start)
     v_of = best_tree * na + first
-    x = best_tree[pidx] * na + np.arange(na)
+    x = best_tree[pidx] * na + place
     below = np.zeros(len(piece), dtype=bool)
-    below[nodes[_is_below(x, v_of[pidx], at, n_sub)]] = True
-    return below, act_ids, j[v_of], dev[v_of]
+    below[nodes[_is_below(x, v_of[pidx], at, sums[:, 1])]] = True
+    return below, act_ids, j.ravel()[v_of], dev.ravel()[v_of], keep
+
+
+def _cut_scores(grid, has_parent, total, k, count, n_pins, weighted, options):
+    """Score, parts ``j`` and imbalance of cutting above every node of every copy.
+
+    ``grid``: ``(trees, na, 5)`` subtree sums (weight, nodes, pins, incident cost,
+    inner cost); the other arrays are per node (of its piece) and broadcast over the
+    copies. One score per candidate: balanced cuts by cost (in [0, 1)), then the
+    others by imbalance; lopsided cuts (outside the depth band) only when a piece has
+    nothing else; ``inf`` where no cut is allowed.
+    """
+    w_sub, n_sub, p_sub = grid[:, :, 0], grid[:, :, 1], grid[:, :, 2]
+    cut = np.maximum(grid[:, :, 3] - 2.0 * grid[:, :, 4], 0.0)
+    mean = total / k
+    # The parts a side can take: at most one per node and at least one per pin group
+    # on each side; within that, the depth band, unless only a lopsided cut is left.
+    can_lo = np.maximum(np.maximum(1, k - (count - n_sub).astype(np.int64)),
+                        p_sub.astype(np.int64))
+    can_hi = np.minimum(np.minimum(k - 1, n_sub.astype(np.int64)),
+                        k - (n_pins - p_sub).astype(np.int64))
+    j_lo = np.maximum(1, np.floor(k * options.band)).astype(np.int64)
+    lo, hi = np.maximum(can_lo, j_lo), np.minimum(can_hi, k - j_lo)
+    lopsided = lo > hi
+    lo, hi = np.where(lopsided, can_lo, lo), np.where(lopsided, can_hi, hi)
+    j = np.minimum(np.maximum(np.rint(w_sub / mean).astype(np.int64), lo), np.maximum(lo, hi))
+    dev = np.abs(w_sub - j * mean) / mean
+    if options.limits is not None:
+        dev = np.where(weighted, _outside_limits(w_sub, total, j, k, options.limits) / mean,
+                       dev)
+    ok = (can_lo <= can_hi) & has_parent
+    scaled = cut / (float(cut.max()) + 1.0)
+    score = np.where(ok, np.where(dev <= options.tolerance, scaled, 2.0 + dev + 1e-3 * scaled)
+                     + 1e6 * lopsided, np.inf)
+    return score, j, dev
 
 
 def _piece_order(edge_piece: np.ndarray, n_pieces: int) -> np.ndarray | None:
@@ -452,10 +483,8 @@ def _outside_limits(w_sub, total, j, k, limits) -> np.ndarray:
     """
     low, high = limits
     rest = total - w_sub
-    return np.maximum.reduce([
-        np.zeros_like(w_sub), low * j - w_sub, w_sub - high * j,
-        low * (k - j) - rest, rest - high * (k - j),
-    ])
+    out = np.maximum(np.maximum(0.0, low * j - w_sub), w_sub - high * j)
+    return np.maximum(np.maximum(out, low * (k - j) - rest), rest - high * (k - j))
 
 
 def _is_below(x: np.ndarray, v: np.ndarray, at: np.ndarray, size: np.ndarray) -> np.ndarray:
@@ -507,17 +536,20 @@ def _lowest_common_ancestors(
     if len(a) == 0:
         return np.zeros(0, dtype=np.int64)
     n = len(pre)
-    lo, hi = np.minimum(at[a], at[b]) + 1, np.maximum(at[a], at[b])
-    span = hi - lo + 1
-    level = np.frexp(span)[1] - 1  # floor(log2(span)), exact for integers
+    at_a, at_b = at[a], at[b]
+    lo, hi = np.minimum(at_a, at_b) + 1, np.maximum(at_a, at_b)
+    level = np.frexp(hi - lo + 1)[1] - 1  # floor(log2(span)), exact for integers
     table = np.empty((int(level.max()) + 1, n), dtype=np.int64)
     table[0] = depth[pre] * n + parent[pre]
     for j in range(1, len(table)):
         half = 1 << (j - 1)
-        table[j, : n - half] = np.minimum(table[j - 1, : n - half], table[j - 1, half:])
+        np.minimum(table[j - 1, : n - half], table[j - 1, half:], out=table[j, : n - half])
         table[j, n - half :] = table[j - 1, n - half :]
-    first = table[level, lo]
-    second = table[level, hi - (1 << level) + 1]
+    # Flat look-ups by np.take: several times faster than 2-D fancy indexing.
+    row = level * n
+    flat = table.ravel()
+    first = np.take(flat, row + lo)
+    second = np.take(flat, row + (hi - (1 << level) + 1))
     return np.minimum(first, second) % n
 
 

@@ -72,6 +72,22 @@ def test_triangles_are_every_triangle_once(seed):
     assert found == _brute_triangles(edges.rows, edges.cols)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_edges_within_keep_their_order_and_triangles(seed):
+    """A subset of the edges (what later levels read) holds the same edges in the same
+    order, and exactly the triangles of those edges, renumbered."""
+    rng = np.random.default_rng(seed)
+    edges = _upper_edges(_grid_graph(rng, 7), 1.0)
+    _level_triangles(edges, np.ones(len(edges.rows), dtype=bool))  # worked out once
+    keep = rng.random(len(edges.rows)) < 0.8
+    sub = edges.within(keep)
+    for attr in ("rows", "cols", "cost", "tree_cost"):
+        assert np.array_equal(getattr(sub, attr), getattr(edges, attr)[keep])
+    assert sub.ordered == edges.ordered
+    want = {tuple(t) for t in _triangles(sub.rows, sub.cols, 49).tolist()}
+    assert {tuple(t) for t in sub.triangles.tolist()} == want
+
+
 def _level(rng: np.random.Generator, side: int, n_pieces: int, trees: int,
            holes: bool = True):
     """A level as :func:`_split_level` builds it: the edges kept inside random pieces
