@@ -123,11 +123,11 @@ from pathlib import Path
 from eapart.io.lock import destination_lock
 
 with destination_lock(Path(sys.argv[1])):
-    child = os.fork()
-    if child == 0:
+    if os.fork() == 0:
+        # The fork hooks have run once fork returns here: say so, then outlive the parent.
+        print(os.getpid(), flush=True)
         time.sleep(120)
         os._exit(0)
-    print(child, flush=True)
     time.sleep(120)
 """
 
