@@ -464,7 +464,7 @@ def test_village_straddling_two_townships_is_cut_and_reported(tmp_path):
     layers = tiny_county()
     layers["villages"] = gpd.GeoDataFrame(
         {"code": ["420117001001", "420117001002", "420117100201"],
-         "name": ["东社区", "跨界村", "西村"]},
+         "name": ["东社区", "跨界村", None]},
         geometry=[shapely.box(X0, Y0, X0 + 500, Y0 + 1000),
                   shapely.box(X0 + 500, Y0, X0 + 1400, Y0 + 1000),
                   shapely.box(X0 + 1400, Y0, X0 + 2000, Y0 + 1000)],
@@ -479,6 +479,10 @@ def test_village_straddling_two_townships_is_cut_and_reported(tmp_path):
     piece = census[(census["name"] == "跨界村") & (census["township_code"] == "420117100")]
     assert len(piece) == 1 and piece.index[0].startswith("420117100")
     assert shapely.area(piece.to_crs(CRS).geometry.iloc[0]) == pytest.approx(400_000, rel=1e-4)
+    assert cut[0].startswith("c.gpkg layer 'villages'") and "village 420117001002 (跨界村) is cut by the " \
+        f"boundary of township 420117100; its piece there is census area {piece.index[0]}" in cut[0]
+    # A village with no name is named by its code, in the census areas and the codes table.
+    assert census.loc["420117100201", "name"] == "420117100201"
 
 
 def test_township_with_no_building_and_township_with_one(tmp_path):
