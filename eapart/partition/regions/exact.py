@@ -38,7 +38,7 @@ import numpy as np
 from scipy import sparse
 
 from eapart.partition.regions.band import EPS, Band
-from eapart.partition.regions.recombine import part_state
+from eapart.partition.regions.recombine import csr_edges, part_state
 
 #: Most cells a window may hold: the search grows with the cells. A window of two
 #: rings of parts of one to four buildings holds twenty to forty; 56 cells fixed
@@ -88,9 +88,7 @@ def exact_round(
     >>> kept, labels.tolist(), np.bincount(labels, w).tolist()
     (1, [1, 1, 0, 0, 2, 2], [90.0, 90.0, 80.0])
     """
-    coo = adjacency.tocoo()
-    edges = (coo.row.astype(np.int64), coo.col.astype(np.int64))
-    st = part_state(edges, labels, weight, frozen_cell)
+    st = part_state(csr_edges(adjacency), labels, weight, frozen_cell)
     aim = band if tight is None else tight
     outside = np.flatnonzero(~aim.inside(st.weight) & ~st.fixed)
     if len(outside) == 0:

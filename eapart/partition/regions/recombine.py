@@ -50,6 +50,12 @@ class PartState:
     first: list[int]
 
 
+def csr_edges(adjacency: sparse.csr_array) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column (int64) of every stored entry of ``adjacency``, in stored order."""
+    rows = np.repeat(np.arange(adjacency.shape[0], dtype=np.int64), np.diff(adjacency.indptr))
+    return rows, adjacency.indices.astype(np.int64)
+
+
 def part_state(edges: tuple[np.ndarray, np.ndarray], labels, weight, frozen_cell) -> PartState:
     """Weights, frozen parts and the neighbour lists of every part (one vectorised pass)."""
     k = int(labels.max()) + 1
@@ -293,8 +299,7 @@ def recombine_round(
     >>> bool(labels[0] == labels[3] != labels[1] == labels[2]), kept
     (True, 1)
     """
-    edges = (np.repeat(np.arange(adjacency.shape[0], dtype=np.int64), np.diff(adjacency.indptr)),
-             adjacency.indices.astype(np.int64))
+    edges = csr_edges(adjacency)
     st = part_state(edges, labels, weight, frozen_cell)
     outside = np.flatnonzero(~band.inside(st.weight) & ~st.fixed)
     picks = _pick(outside, st, band, resize, refused)
@@ -397,15 +402,10 @@ def _scores(weights: np.ndarray, mask: np.ndarray, band: Band) -> tuple[np.ndarr
     """(parts outside the band, total distance outside it) of every row of
     ``weights`` (its entries where ``mask``).
 
-    The excess is folded column by column: for fewer than 8 entries that is the order
-    of ``np.sum`` (a plain loop from 0; padding adds zeros at the end), so the floats
-    are the same; longer rows, which ``np.sum`` adds pairwise, are summed one by one.
+    Each row's excess is summed over its own entries, as scoring it alone would, so
+    the floats compared are the same whatever the row's length.
     """
     outside = (~band.inside(weights) & mask).sum(axis=1)
-    excess = np.where(mask, band.excess(weights), 0.0)
-    total = np.zeros(len(weights))
-    for c in range(weights.shape[1]):
-        total = total + excess[:, c]
-    for i in np.flatnonzero(mask.sum(axis=1) >= 8).tolist():
-        total[i] = excess[i][mask[i]].sum()
+    excess = band.excess(weights)
+    total = np.array([row[keep].sum() for row, keep in zip(excess, mask, strict=True)])
     return outside, total
