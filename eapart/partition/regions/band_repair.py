@@ -37,7 +37,7 @@ from scipy import sparse
 
 from eapart.partition.regions.band import EPS, Band
 from eapart.partition.regions.exact import exact_round
-from eapart.partition.regions.recombine import recombine_round
+from eapart.partition.regions.recombine import OptionCache, recombine_round
 from eapart.partition.regions.refine import move_cell, stays_connected
 
 #: Most cells of a window regrouped towards the tight band: its search costs more
@@ -168,11 +168,12 @@ def repair_band(
     own = sparse.csr_array((e_cost, (e_src, e_dst)), shape=(n, n))
     band = Band(float(min_size), float(max_size))
     refused: dict[tuple, int] = {}
+    cache = OptionCache()
     rng = np.random.default_rng(int(seed))
     for _ in range(recombine_rounds):
         labels, tried, kept = recombine_round(
             own, weight, labels, band, frozen_cell=~movable, blocked_edges=blocked_edges,
-            resize=resize, refused=refused, rng=rng,
+            resize=resize, refused=refused, rng=rng, cache=cache,
         )
         if not tried:
             break

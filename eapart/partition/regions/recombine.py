@@ -22,7 +22,7 @@ a part heavy enough for two (or three) in-band parts is split.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -114,8 +114,9 @@ def _feasible(ranked: list[tuple[float, tuple[int, ...], int]], st: PartState):
     """``(members, count)`` of options by rank (ties by members), each union having at least
     as many cells as parts."""
     ranked.sort(key=lambda o: (o[0], o[1]))
+    n = st.n
     for _, members, k in ranked:
-        if sum(st.n[q] for q in members) >= k:
+        if sum([n[q] for q in members]) >= k:
             yield members, k
 
 
@@ -161,7 +162,12 @@ def _wider_options(p: int, st: PartState, band: Band):
     return out
 
 
-def _path_to_partner(p: int, st: PartState, band: Band, depth: int = 5):
+#: How far (in parts) the options of a part reach: :func:`_path_to_partner` walks this
+#: many rings of neighbours; pairs, triples and rings stay within two.
+OPTION_REACH = 5
+
+
+def _path_to_partner(p: int, st: PartState, band: Band, depth: int = OPTION_REACH):
     """The parts on a shortest path from ``p`` to the nearest other part outside the band
     with which the path's total fits as many parts, or None (breadth-first search)."""
     parent = {p: p}
@@ -186,32 +192,97 @@ def _path_to_partner(p: int, st: PartState, band: Band, depth: int = 5):
     return None
 
 
+@dataclass
+class OptionCache:
+    """The options of parts, kept over the rounds of one repair while nothing near them
+    changes.
+
+    Most parts outside the band in the later rounds have had every option refused, yet
+    each round worked all of them out again (pairs, triples, ring, path search and
+    signatures) only to skip them. A part's options and their signatures depend only on
+    the weights, sizes, first cells and neighbour lists of the parts within
+    :data:`OPTION_REACH` of it, so they are kept until one of those changes.
+    ``options[p]``: ``[members, count, signature or None]`` in the order
+    :func:`_options` yields them (a signature is worked out when first needed).
+    """
+
+    state: PartState | None = None
+    options: dict[int, list[list]] = field(default_factory=dict)
+
+    def update(self, st: PartState) -> None:
+        """Forget the options of every part within :data:`OPTION_REACH` of a part that
+        changed since the last round (all of them when the number of parts changed)."""
+        prev, self.state = self.state, st
+        if not self.options:
+            return
+        if prev is None or len(prev.w) != len(st.w):
+            self.options.clear()
+            return
+        changed = set(np.flatnonzero((prev.weight != st.weight) | (prev.size != st.size)
+                                     | (prev.first_cell != st.first_cell)).tolist())
+        old, new = prev.neighbours, st.neighbours
+        changed.update(q for q in old.keys() | new.keys() if old.get(q) != new.get(q))
+        frontier = list(changed)
+        for _ in range(OPTION_REACH):  # the parts within reach, in the new part graph
+            nxt = [v for u in frontier for v in new.get(u, []) if v not in changed]
+            changed.update(nxt)
+            frontier = nxt
+        for q in changed:
+            self.options.pop(q, None)
+
+
 def _signature(members: tuple[int, ...], k: int, st: PartState) -> tuple:
-    """What identifies an option across renumbering: its parts' first cells and weights."""
-    return tuple(sorted(st.first[q] for q in members)), k, round(sum(st.w[q] for q in members), 6)
+    """What identifies an option across renumbering: its parts' first cells and weights.
+
+    List comprehensions rather than generators: the same values (the weights summed in
+    the members' order), at half the cost of the ~100 signatures a round asks for.
+    """
+    first, w = st.first, st.w
+    return (tuple(sorted([first[q] for q in members])), k,
+            round(sum([w[q] for q in members]), 6))
 
 
-def _pick(outside: np.ndarray, st: PartState, band: Band, resize: bool, refused: dict):
+def _pick(outside: np.ndarray, st: PartState, band: Band, resize: bool, refused: dict,
+          cache: OptionCache | None = None):
     """One option per part outside the band, no part in two options (deterministic).
 
-    An option refused once (same parts, same weights) is not tried again.
-    Returns ``(part, members, count, signature)`` tuples.
+    An option refused once (same parts, same weights) is not tried again. ``cache``:
+    the options of parts that found none to try in an earlier round, read from there
+    while still valid (:class:`OptionCache`); the options of a part that finds none
+    now are kept in it. Returns ``(part, members, count, signature)`` tuples.
     """
     used: set[int] = set()
     picks: list[tuple[int, tuple[int, ...], int, tuple]] = []
+    kept = {} if cache is None else cache.options
     # Worst first: the parts farthest outside the band choose before the others.
     order = outside[np.lexsort((outside, -band.excess(st.weight[outside])))]
     for p in order.tolist():
-        for members, k in _options(p, st, band, resize):
-            if used.intersection(members):
+        known = kept.get(p)
+        seen: list[list] = []
+        for option in known if known is not None else _listed(_options(p, st, band, resize),
+                                                             seen):
+            members, k, sig = option
+            if not used.isdisjoint(members):
                 continue
-            sig = _signature(members, k, st)
+            if sig is None:
+                sig = option[2] = _signature(members, k, st)
             if sig in refused:
                 continue
             used.update(members)
             picks.append((p, members, k, sig))
             break
+        else:
+            if known is None and cache is not None:
+                kept[p] = seen
     return picks
+
+
+def _listed(options: Iterator[tuple[tuple[int, ...], int]], seen: list[list]):
+    """The options as ``[members, count, None]`` lists, each also appended to ``seen``."""
+    for members, k in options:
+        option = [members, k, None]
+        seen.append(option)
+        yield option
 
 
 def _union_graph(adjacency: sparse.csr_array, edges: tuple[np.ndarray, np.ndarray],
@@ -277,6 +348,7 @@ def recombine_round(
     refused: dict,
     rng: np.random.Generator,
     trees: int = 16,
+    cache: OptionCache | None = None,
 ) -> tuple[np.ndarray, int, int]:
     """One round of recombination: new labels (parts ``0..k-1``), options tried and kept.
 
@@ -284,7 +356,8 @@ def recombine_round(
     hold (same group). ``frozen_cell``: cells whose part never changes (immovable
     cells, cells above the maximum). ``blocked_edges``: (row, col) of edges across a
     major barrier. ``refused``: how often each option was refused, updated in
-    place so that later rounds try others.
+    place so that later rounds try others. ``cache``: the parts' options kept from
+    round to round of one repair (:class:`OptionCache`), for the same picks at less cost.
 
     A ring of four cells, 60-40-40-20: parts {0, 1} = 100 and {2, 3} = 60 are both
     outside [64, 96] and no single cell can pass; cut again, {0, 3} and {1, 2} fit.
@@ -302,7 +375,9 @@ def recombine_round(
     edges = csr_edges(adjacency)
     st = part_state(edges, labels, weight, frozen_cell)
     outside = np.flatnonzero(~band.inside(st.weight) & ~st.fixed)
-    picks = _pick(outside, st, band, resize, refused)
+    if cache is not None:
+        cache.update(st)
+    picks = _pick(outside, st, band, resize, refused, cache)
     if not picks:
         return labels, 0, 0
     member_of = np.full(len(st.weight), -1, dtype=np.int64)
