@@ -237,6 +237,10 @@ class _CoverSearch:
         n = len(w)
         self.near = [list(dict.fromkeys(vs)) for vs in nbr]  # neighbours in order, once each
         self.near_mask = [_mask(vs) for vs in self.near]
+        # The same masks and weights keyed by a cell's bit: a flood fill or a sum over
+        # a mask's bits reads them without working out each bit's cell number.
+        self.near_of_bit = {1 << i: m for i, m in enumerate(self.near_mask)}
+        self.w_of_bit = {1 << i: x for i, x in enumerate(w)}
         self.no_pair_mask = [0] * n  # bit m of no_pair_mask[v]: (v, m) is a barrier pair
         for v, m in no_pair:
             self.no_pair_mask[v] |= 1 << m
@@ -265,22 +269,25 @@ class _CoverSearch:
             if made == k:
                 self._record(in_tight)
             return
-        fits = self.band.fits
-        if made == k or not fits(left_weight, k - made):
+        if made == k or not self.band.fits(left_weight, k - made):
             return
         root = (free & -free).bit_length() - 1  # the lowest free cell
         parts_left = k - made - 1
+        # Band.fits(weight, parts_left) for every set below, its bounds worked out once.
+        least = parts_left * self.band.lo - EPS
+        most = parts_left * self.band.hi + EPS
         drawn, spans, tight = self.drawn, self.spans, self.tight
         fits_tight_ = fits_tight
+        budget = self.budget
         for mask, total in self._ranked_sets(root):
-            if self.steps > self.budget:
+            if self.steps > budget:
                 return
             t = 0 if tight is None else int(tight.holds(total))
             if in_tight + t + parts_left < self.need:
                 continue
             rest = free & ~mask
             # The call below would return at once: skip it (and the pieces of ``rest``).
-            if rest and (parts_left == 0 or not fits(left_weight - total, parts_left)):
+            if rest and (parts_left == 0 or not least <= left_weight - total <= most):
                 continue
             if rest and tight is not None and not fits_tight_(
                     self.band, tight, left_weight - total, parts_left,
@@ -321,11 +328,14 @@ class _CoverSearch:
         seed = 1 << root
         ext_mask = near_mask[root] & free & ~seed
         ext = _bits(ext_mask)
-        self.steps += 1
-        if self.steps > budget:
+        # Steps are counted in a local between yields (the search below a yielded set
+        # counts its own on ``self.steps``), stored back before every yield and return.
+        steps = self.steps = self.steps + 1
+        if steps > budget:
             return
         if w[root] >= lo:
             yield seed, w[root]
+            steps = self.steps
         # The set being grown: its mask, weight, extension list, that list's mask and
         # the banned cells; the sets it grew from wait on ``stack`` in the same form.
         inside, total, banned = seed, w[root], seed
@@ -333,6 +343,7 @@ class _CoverSearch:
         while True:
             if not ext:
                 if not stack:
+                    self.steps = steps
                     return
                 inside, total, ext, ext_mask, banned = stack.pop()
                 continue
@@ -347,36 +358,43 @@ class _CoverSearch:
             inside |= bit
             total = new_total
             fresh = near_mask[v] & free & ~(inside | banned | ext_mask)
-            if fresh:
+            if not fresh:
+                ext = ext[:]
+            elif fresh & (fresh - 1):  # several new cells, in the order of v's neighbours
                 ext = ext + [x for x in near[v] if fresh >> x & 1]
                 ext_mask |= fresh
-            else:
-                ext = ext[:]
-            self.steps += 1
-            if self.steps > budget:
+            else:  # one new cell: the same list, without a comprehension's frame
+                ext = ext + [fresh.bit_length() - 1]
+                ext_mask |= fresh
+            steps += 1
+            if steps > budget:
+                self.steps = steps
                 return
             if total >= lo:
+                self.steps = steps
                 yield inside, total
+                steps = self.steps  # the search below this set counted its own steps
 
     def _span(self, free: int) -> tuple[int, int] | None:
         """Fewest and most in-band parts the pieces of the ``free`` cells can make, or
         None when one piece can make none."""
-        near_mask, pieces = self.near_mask, self.pieces
+        near_of_bit, pieces = self.near_of_bit, self.pieces
         n_free = free.bit_count()
         floor = self.band.lo > 0
         unseen = free
         low = high = 0
         while unseen:
             piece = frontier = unseen & -unseen  # grown from the lowest free cell
+            unseen ^= piece  # the free cells not in a piece yet
             while frontier:
                 reach = 0
                 while frontier:
                     b = frontier & -frontier
-                    reach |= near_mask[b.bit_length() - 1]
+                    reach |= near_of_bit[b]
                     frontier ^= b
-                frontier = reach & unseen & ~piece
+                frontier = reach & unseen
+                unseen ^= frontier
                 piece |= frontier
-            unseen &= ~piece
             key = piece if floor else (piece, n_free)
             parts = pieces.get(key, False)
             if parts is False:
@@ -395,10 +413,12 @@ class _CoverSearch:
         so a float total is the same on every run and machine.
         """
         if self.whole:
-            w = self.w
+            w_of_bit = self.w_of_bit
             total = 0.0
-            for i in _bits(piece):
-                total += w[i]
+            while piece:  # in cell order
+                b = piece & -piece
+                total += w_of_bit[b]
+                piece ^= b
         else:
             total = self._piece_weight(piece)
         lo, hi = self.band.lo, self.band.hi
