@@ -241,6 +241,9 @@ class _CoverSearch:
         # a mask's bits reads them without working out each bit's cell number.
         self.near_of_bit = {1 << i: m for i, m in enumerate(self.near_mask)}
         self.w_of_bit = {1 << i: x for i, x in enumerate(w)}
+        # Every (cell, neighbour, cost) entry in row order, for the cut of a grouping
+        # (listed when the first grouping is found: most windows find none).
+        self.entries: list[tuple[int, int, float]] | None = None
         self.no_pair_mask = [0] * n  # bit m of no_pair_mask[v]: (v, m) is a barrier pair
         for v, m in no_pair:
             self.no_pair_mask[v] |= 1 << m
@@ -255,6 +258,11 @@ class _CoverSearch:
         self.best: list[int] | None = None
         self.best_cut = float("inf")
         self.tight = tight
+        # Band.holds of the tight band, its bounds worked out once (every set asks it).
+        self.tight_lo = self.tight_hi = 0.0
+        if tight is not None:
+            self.tight_lo, self.tight_hi = tight.lo - EPS, tight.hi + EPS
+        self.tight_bounds: dict[int, list[tuple[float, float]]] = {}  # see _tight_bounds
         # Tight parts a grouping needs to count: above ``floor``, then the best found.
         self.need = 0 if floor is None else floor + 1
         self.best_tight = -1
@@ -277,22 +285,23 @@ class _CoverSearch:
         least = parts_left * self.band.lo - EPS
         most = parts_left * self.band.hi + EPS
         drawn, spans, tight = self.drawn, self.spans, self.tight
-        fits_tight_ = fits_tight
+        tight_lo, tight_hi = self.tight_lo, self.tight_hi
+        bounds = None if tight is None else self._tight_bounds(parts_left)
         budget = self.budget
         for mask, total in self._ranked_sets(root):
             if self.steps > budget:
                 return
-            t = 0 if tight is None else int(tight.holds(total))
+            t = 0 if tight is None else (1 if tight_lo <= total <= tight_hi else 0)
             if in_tight + t + parts_left < self.need:
                 continue
             rest = free & ~mask
             # The call below would return at once: skip it (and the pieces of ``rest``).
             if rest and (parts_left == 0 or not least <= left_weight - total <= most):
                 continue
-            if rest and tight is not None and not fits_tight_(
-                    self.band, tight, left_weight - total, parts_left,
-                    self.need - in_tight - t):
-                continue
+            if rest and bounds is not None:  # fits_tight(band, tight, ..., need - in_tight - t)
+                low, high = bounds[min(max(self.need - in_tight - t, 0), parts_left)]
+                if not low <= left_weight - total <= high:
+                    continue
             span = spans.get(rest, False)
             if span is False:
                 span = spans[rest] = self._span(rest)
@@ -304,13 +313,27 @@ class _CoverSearch:
             drawn.pop()
             self.free = free
 
+    def _tight_bounds(self, k: int) -> list[tuple[float, float]]:
+        """The bounds :func:`fits_tight` tests for ``k`` parts, ``t`` of them tight, at
+        index ``t`` (``0..k``): the same sums in the same order, worked out once per ``k``."""
+        bounds = self.tight_bounds.get(k)
+        if bounds is None:
+            band, tight = self.band, self.tight
+            bounds = self.tight_bounds[k] = [
+                (t * tight.lo + (k - t) * band.lo - EPS, t * tight.hi + (k - t) * band.hi + EPS)
+                for t in range(k + 1)]
+        return bounds
+
     def _ranked_sets(self, root: int):
         """The sets of :meth:`_sets`; with a tight band, those inside it first (stable)."""
         if self.tight is None:
             return self._sets(root)
         sets = list(self._sets(root))
-        holds = self.tight.holds
-        return [s for s in sets if holds(s[1])] + [s for s in sets if not holds(s[1])]
+        lo, hi = self.tight_lo, self.tight_hi
+        inside = [s for s in sets if lo <= s[1] <= hi]
+        if len(inside) == len(sets) or not inside:
+            return sets
+        return inside + [s for s in sets if not lo <= s[1] <= hi]
 
     def _sets(self, root: int):
         """Connected in-band sets of free cells holding ``root``, each once, with their
@@ -452,12 +475,11 @@ class _CoverSearch:
         for p, mask in enumerate(self.drawn):
             for i in _bits(mask):
                 part[i] = p
-        cut = sum(
-            c
-            for u, (vs, cs) in enumerate(zip(self.nbr, self.costs, strict=True))
-            for v, c in zip(vs, cs, strict=True)
-            if part[v] != part[u]
-        )
+        if self.entries is None:
+            self.entries = [(u, v, c) for u, (vs, cs) in enumerate(zip(self.nbr, self.costs,
+                                                                        strict=True))
+                            for v, c in zip(vs, cs, strict=True)]
+        cut = sum([c for u, v, c in self.entries if part[v] != part[u]])
         if in_tight > self.best_tight or cut < self.best_cut:
             self.best, self.best_cut, self.best_tight = part, cut, in_tight
             self.need = in_tight
