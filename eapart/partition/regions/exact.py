@@ -178,6 +178,11 @@ class _Rows:
         self.indices = matrix.indices.astype(np.int64)
         self.data = matrix.data
         self.local = np.full(matrix.shape[0], -1, dtype=np.int64)
+        self.filled = np.diff(self.indptr) > 0  # rows with an entry
+
+    def touches(self, cells: np.ndarray) -> bool:
+        """True when one of ``cells`` has an entry (so :meth:`within` may find some)."""
+        return bool(self.filled[cells].any())
 
     def within(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Row bounds, columns (local numbers) and values of the entries among ``cells``."""
@@ -205,10 +210,13 @@ def _solve(graph: _Rows, weight, cells, k, band: Band, barriers: _Rows, budget: 
     col, data, bounds = col.tolist(), data.tolist(), bounds.tolist()
     nbr = [col[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     cost = [data[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    # The window's own major-barrier pairs, in local numbers: no part may hold one.
-    bounds, col, _ = barriers.within(cells)
-    row = np.repeat(np.arange(len(cells)), np.diff(bounds))
-    no_pair = set(zip(row.tolist(), col.tolist(), strict=True))
+    # The window's own major-barrier pairs, in local numbers: no part may hold one
+    # (most windows have no cell on a major barrier: nothing to gather).
+    no_pair: set[tuple[int, int]] = set()
+    if barriers.touches(cells):
+        bounds, col, _ = barriers.within(cells)
+        row = np.repeat(np.arange(len(cells)), np.diff(bounds))
+        no_pair = set(zip(row.tolist(), col.tolist(), strict=True))
     w = weight[cells].astype(float).tolist()
     search = _CoverSearch(nbr, cost, w, band, no_pair, budget, tight, floor)
     search.run(k)
