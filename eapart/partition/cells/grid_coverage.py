@@ -101,26 +101,31 @@ def _match_up(k: np.ndarray, ring: np.ndarray, outline: object, tol: float):
 
     After the first :func:`_drop_repeats`, each later one only looks at the rings
     that the step before it changed (:func:`_changed_rings`): the others are as it
-    left them, and it would leave them so again.
+    left them, and it would leave them so again. The vertex ids are sorted out once
+    (:func:`_vertex_ids`) and then carried along: a merged vertex takes its
+    target's id, an inserted one the id of the vertex it copies, so they still
+    follow the vertices' order and name one point each.
     """
-    k, ring = _drop_repeats(k, ring, tol)
+    k, ring, ids = _drop_repeats(k, ring, tol)
     edges = None
     for _ in range(MAX_ROUNDS):
-        edges = _edges(k, ring)
-        moved, merged = _merge_close(k, edges, tol)
+        edges = _edges(k, ring, ids)
+        moved, merged, ids = _merge_close(k, edges, tol)
         if merged:
-            k, ring = _drop_repeats(moved, ring, tol, _changed_rings(k, ring, moved, ring))
-            edges = _edges(k, ring)
-        grown, longer, inserted = _insert_on_edges(k, ring, edges, tol)
+            changed = _changed_rings(k, ring, moved, ring)
+            k, ring, ids = _drop_repeats(moved, ring, tol, changed, ids)
+            edges = _edges(k, ring, ids)
+        grown, longer, inserted, grown_ids = _insert_on_edges(k, ring, edges, tol)
         if not inserted:
             break  # ``edges`` still describes the rings
-        k, ring = _drop_repeats(grown, longer, tol, _changed_rings(k, ring, grown, longer))
+        changed = _changed_rings(k, ring, grown, longer)
+        k, ring, ids = _drop_repeats(grown, longer, tol, changed, grown_ids)
         edges = None
-    edges = edges if edges is not None else _edges(k, ring)
-    moved, collapsed = _collapse_short(k, edges)
+    edges = edges if edges is not None else _edges(k, ring, ids)
+    moved, collapsed, ids = _collapse_short(k, edges)
     if collapsed:
-        k, ring = _drop_repeats(moved, ring, tol, _changed_rings(k, ring, moved, ring))
-        edges = _edges(k, ring)
+        k, ring, ids = _drop_repeats(moved, ring, tol, _changed_rings(k, ring, moved, ring), ids)
+        edges = _edges(k, ring, ids)
     if not _tiles(k, edges, outline, tol):
         return None
     return k, ring
@@ -179,9 +184,10 @@ def _equal(k: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 
 
 def _drop_repeats(k: np.ndarray, ring: np.ndarray, tol: float,
-                  rings: np.ndarray | None = None):
+                  rings: np.ndarray | None = None, ids: np.ndarray | None = None):
     """Drop vertices equal to the next one, then spike tips (:func:`_spikes`), until
-    none; then the rings that collapsed (:func:`_collapsed`).
+    none; then the rings that collapsed (:func:`_collapsed`). Returns ``(k, ring,
+    ids)`` of the vertices kept (``ids`` ``None`` if not given).
 
     Each ring is handled on its own, so ``rings`` (a mask over ring ids) may name
     the only rings that can have any: the others are kept whole.
@@ -192,7 +198,7 @@ def _drop_repeats(k: np.ndarray, ring: np.ndarray, tol: float,
         look = np.flatnonzero(rings[ring])
         keep = np.ones(len(k), dtype=bool)
         keep[look] = _kept(k[look], ring[look], tol)
-    return k[keep], ring[keep]
+    return k[keep], ring[keep], None if ids is None else ids[keep]
 
 
 def _kept(k: np.ndarray, ring: np.ndarray, tol: float) -> np.ndarray:
@@ -255,7 +261,7 @@ def _collapsed(k: np.ndarray, ring: np.ndarray) -> np.ndarray:
 
 
 def _vertex_ids(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One id per distinct vertex: ``(id of each vertex, first index of each id)``.
+    """One id per distinct vertex: ``(id of each vertex, index of one vertex of each id)``.
 
     Ids follow the vertices' order in x, then y. Both coordinates relative to the
     lowest go into one int64 when they fit in 31 bits (a township up to 21 km
@@ -265,7 +271,9 @@ def _vertex_ids(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x, y = (k[:, 0] - k[:, 0].min(), k[:, 1] - k[:, 1].min()) if len(k) else (k[:, 0], k[:, 1])
     if len(k) and max(x.max(), y.max()) < 2**31:
         key = (x << 32) | y
-        order = np.argsort(key, kind="stable")
+        # Equal keys are one vertex, whichever of its copies sorts first: no need
+        # for a stable sort (twice as slow).
+        order = np.argsort(key)
         ordered = key[order]
         new = np.r_[True, ordered[1:] != ordered[:-1]]
     else:
@@ -281,7 +289,7 @@ def _vertex_ids(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class _Edges:
     """The ring edges of one state of the vertices.
 
-    - ``ids``, ``first``: each vertex's id, and the first vertex of each id
+    - ``ids``, ``first``: each vertex's id, and one vertex of each id
       (:func:`_vertex_ids`).
     - ``nxt``: the vertex after each vertex in its ring (an edge is named by its
       first vertex).
@@ -297,13 +305,21 @@ class _Edges:
     crowded: bool
 
 
-def _edges(k: np.ndarray, ring: np.ndarray) -> _Edges:
-    """Which ring edges two rings share, found by sorting their vertex-id pairs."""
+def _edges(k: np.ndarray, ring: np.ndarray, ids: np.ndarray | None = None) -> _Edges:
+    """Which ring edges two rings share, found by sorting their vertex-id pairs.
+
+    ``ids``: the vertices' ids if known (one per distinct point, in the order of
+    :func:`_vertex_ids`, gaps allowed); else they are sorted out.
+    """
     nxt = _next_in_ring(ring)
-    ids, first = _vertex_ids(k)
+    if ids is None:
+        ids, first = _vertex_ids(k)
+    else:
+        first = np.zeros(int(ids.max()) + 1 if len(ids) else 0, dtype=np.int64)
+        first[ids] = np.arange(len(ids))
     a, b = ids, ids[nxt]
     key = np.minimum(a, b) * np.int64(len(first)) + np.maximum(a, b)
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)  # only runs of equal keys matter, not their order
     same = key[order][1:] == key[order][:-1]
     matched = np.zeros(len(k), dtype=bool)
     matched[order[1:][same]] = True
@@ -312,8 +328,9 @@ def _edges(k: np.ndarray, ring: np.ndarray) -> _Edges:
     return _Edges(ids, first, nxt, np.flatnonzero(~matched), crowded)
 
 
-def _merge_close(k: np.ndarray, edges: _Edges, tol: float) -> tuple[np.ndarray, bool]:
-    """Vertices of unmatched edges within ``tol`` grid steps of each other made one.
+def _merge_close(k: np.ndarray, edges: _Edges, tol: float):
+    """Vertices of unmatched edges within ``tol`` grid steps of each other made one
+    (:func:`_merge`).
 
     Each cluster takes its lowest vertex (in x, then y); every occurrence of a
     merged vertex in every ring moves, so neighbours stay equal.
@@ -321,13 +338,14 @@ def _merge_close(k: np.ndarray, edges: _Edges, tol: float) -> tuple[np.ndarray, 
     ids, nxt, unmatched = edges.ids, edges.nxt, edges.unmatched
     cand = np.unique(np.r_[ids[unmatched], ids[nxt[unmatched]]])
     if len(cand) < 2:
-        return k, False
+        return k, False, edges.ids
     pairs = cKDTree(k[edges.first[cand]]).query_pairs(tol, output_type="ndarray")
     return _merge(k, edges, cand, pairs)
 
 
-def _collapse_short(k: np.ndarray, edges: _Edges) -> tuple[np.ndarray, bool]:
-    """The two ends of every edge shorter than :data:`SHORT_EDGE_PIXELS` made one.
+def _collapse_short(k: np.ndarray, edges: _Edges):
+    """The two ends of every edge shorter than :data:`SHORT_EDGE_PIXELS` made one
+    (:func:`_merge`).
 
     Run once the edges match: every cell carrying a short edge carries it whole, so
     all of them lose it together. A Voronoi vertex of cocircular sites split a hair
@@ -340,7 +358,7 @@ def _collapse_short(k: np.ndarray, edges: _Edges) -> tuple[np.ndarray, bool]:
     step = k[nxt] - k
     short = np.flatnonzero(np.hypot(step[:, 0], step[:, 1]) < SHORT_EDGE_PIXELS)
     if len(short) == 0:
-        return k, False
+        return k, False, edges.ids
     cand, local = np.unique(np.r_[ids[short], ids[nxt[short]]], return_inverse=True)
     pairs = local.reshape(2, -1).T
     return _merge(k, edges, cand, pairs)
@@ -348,27 +366,30 @@ def _collapse_short(k: np.ndarray, edges: _Edges) -> tuple[np.ndarray, bool]:
 
 def _merge(k: np.ndarray, edges: _Edges, cand: np.ndarray, pairs: np.ndarray):
     """Vertex ids ``cand`` linked by ``pairs`` (indices into ``cand``) made one, at the
-    lowest of each connected group; ``(k, whether any moved)``."""
+    lowest of each connected group; ``(k, whether any moved, ids)``."""
     if len(pairs) == 0:
-        return k, False
+        return k, False, edges.ids
     group = components(len(cand), pairs, np.ones(len(pairs), dtype=bool))
     # scipy numbers the groups in the order of their lowest member: its first index.
     lowest = np.unique(group, return_index=True)[1]
     target = np.arange(len(edges.first))
     target[cand] = cand[lowest[group]]
-    return k[edges.first[target[edges.ids]]], True
+    ids = target[edges.ids]
+    return k[edges.first[ids]], True, ids
 
 
 def _insert_on_edges(k: np.ndarray, ring: np.ndarray, edges: _Edges, tol: float):
     """Each vertex of an unmatched edge that lies on another unmatched edge put into it.
 
     "On" is within ``tol`` grid steps of the edge and farther than that from both
-    its ends. Several vertices on one edge go in in their order along it.
+    its ends. Several vertices on one edge go in in their order along it. Returns
+    ``(k, ring, whether any went in, ids)``.
     """
     ids, first, nxt, unmatched = edges.ids, edges.first, edges.nxt, edges.unmatched
     if len(unmatched) == 0:
-        return k, ring, False
-    points = k[first[np.unique(np.r_[ids[unmatched], ids[nxt[unmatched]]])]]
+        return k, ring, False, ids
+    point_ids = np.unique(np.r_[ids[unmatched], ids[nxt[unmatched]]])
+    points = k[first[point_ids]]
     start, end = k[unmatched].astype(float), k[nxt[unmatched]].astype(float)
     lines = shapely.linestrings(np.stack([start, end], axis=1))
     p_idx, e_idx = shapely.STRtree(lines).query(
@@ -379,13 +400,14 @@ def _insert_on_edges(k: np.ndarray, ring: np.ndarray, edges: _Edges, tol: float)
     along = ((points[p_idx] - start[e_idx]) * step).sum(axis=1) / length
     inside = (along > tol) & (along < length - tol)
     if not inside.any():
-        return k, ring, False
+        return k, ring, False, ids
     p_idx, e_idx = p_idx[inside], e_idx[inside]
     after = unmatched[e_idx]
     position = np.r_[np.arange(len(k), dtype=float), after + along[inside] / length[inside]]
     all_ring = np.r_[ring, ring[after]]
     order = np.lexsort((position, all_ring))
-    return np.r_[k, points[p_idx]][order], all_ring[order], True
+    all_ids = np.r_[ids, point_ids[p_idx]]
+    return np.r_[k, points[p_idx]][order], all_ring[order], True, all_ids[order]
 
 
 def _tiles(k: np.ndarray, edges: _Edges, outline: object, tol: float) -> bool:
