@@ -40,6 +40,7 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
+from eapart.partition.cells.convex import convex_rings
 from eapart.partition.cells.precision import GRID
 from eapart.partition.regions.labels import components
 
@@ -88,7 +89,7 @@ def snap_coverage(cells: np.ndarray, outline: object) -> np.ndarray | None:
         matched = _match_up(rounded, ring, outline, tol)
         if matched is None:
             continue
-        out = _split_pinched(_polygons(*matched, ring_cell, len(cells)))
+        out = _split_pinched(*_polygons(*matched, ring_cell, len(cells)))
         if out is not None:
             return out
     return None
@@ -428,7 +429,8 @@ def _tiles(k: np.ndarray, edges: _Edges, outline: object, tol: float) -> bool:
 
 def _polygons(k: np.ndarray, ring: np.ndarray, ring_cell: np.ndarray, n_cells: int):
     """One Polygon per cell from its rings (first the shell); ``None`` where the shell
-    collapsed (:func:`_drop_repeats`; a collapsed hole is just left out)."""
+    collapsed (:func:`_drop_repeats`; a collapsed hole is just left out). Also, per
+    cell, True where it is surely valid (one plainly convex ring, :mod:`.convex`)."""
     # ``ring`` is sorted: its runs are its distinct rings.
     start = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
     rings, count = ring[start], np.diff(np.r_[start, len(ring)])
@@ -439,25 +441,32 @@ def _polygons(k: np.ndarray, ring: np.ndarray, ring_cell: np.ndarray, n_cells: i
     keep = alive_shell[cell]
     vertex_keep = np.repeat(keep, count)
     local = np.repeat(np.cumsum(keep) - 1, count)[vertex_keep]
-    linear = shapely.linearrings(k[vertex_keep] / SCALE, indices=local)
+    xy = k[vertex_keep] / SCALE
+    linear = shapely.linearrings(xy, indices=local)
     out = np.full(n_cells, None, dtype=object)
     kept_cells = cell[keep]  # sorted, as the rings are
     new_cell = np.r_[True, kept_cells[1:] != kept_cells[:-1]]
     polygons = shapely.polygons(linear, indices=np.cumsum(new_cell) - 1)
     out[kept_cells[new_cell]] = polygons
-    return out
+    # A cell of one ring that is plainly convex is valid: GEOS need not check it.
+    one_ring = np.diff(np.r_[np.flatnonzero(new_cell), len(kept_cells)]) == 1
+    convex = convex_rings(xy[:, 0], xy[:, 1], count[keep])[new_cell] & one_ring
+    sure = np.zeros(n_cells, dtype=bool)
+    sure[kept_cells[new_cell][convex]] = True
+    return out, sure
 
 
-def _split_pinched(cells: np.ndarray) -> np.ndarray | None:
+def _split_pinched(cells: np.ndarray, sure: np.ndarray) -> np.ndarray | None:
     """Cells whose ring touches itself at a vertex (a neck that closed) as MultiPolygons.
 
     :func:`shapely.make_valid` splits such a ring at the vertex it touches, adding no
     vertex, so the neighbours still match. ``None`` when it would change a cell
     otherwise (a ring crossing itself, which rounding should never make): the
-    caller then cleans the cells with GEOS.
+    caller then cleans the cells with GEOS. ``sure``: the cells known to be valid,
+    which GEOS does not check again.
     """
-    present = ~shapely.is_missing(cells)
-    bad = np.flatnonzero(present & ~shapely.is_valid(np.where(present, cells, None)))
+    check = np.flatnonzero(~sure & ~shapely.is_missing(cells))
+    bad = check[~shapely.is_valid(cells[check])]
     if len(bad) == 0:
         return cells
     cells = cells.copy()
