@@ -1,8 +1,9 @@
 """Convex rings told in numpy: "yes" only where GEOS would find the polygon valid."""
 
 import numpy as np
+import shapely
 
-from eapart.partition.cells.convex import convex_rings
+from eapart.partition.cells.convex import convex_rings, plainly_convex
 
 
 def _rings(*rings):
@@ -35,3 +36,14 @@ def test_a_turn_too_slight_to_be_sure_of_is_not_shown_convex():
     slight = [(0, 0), (1, 1), (2, 2 + 1e-13), (0, 2)]
     clear = [(0, 0), (1, 1), (2, 2.1), (0, 2)]
     assert convex_rings(*_rings(slight, clear)).tolist() == [False, True]
+
+
+def test_plainly_convex_polygons_are_valid_voronoi_cells_and_nothing_else():
+    rng = np.random.default_rng(7)
+    sites = shapely.multipoints(np.round(rng.random((400, 2)) * 50, 1))
+    cells = shapely.get_parts(shapely.voronoi_polygons(sites))
+    sure = plainly_convex(cells)
+    assert sure.mean() > 0.9 and shapely.is_valid(cells[sure]).all()
+    holed = shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (2, 1), (2, 2)]])
+    others = np.array([holed, shapely.Polygon(), shapely.Point(0, 0), None], dtype=object)
+    assert not plainly_convex(others).any()
