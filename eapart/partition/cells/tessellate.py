@@ -42,6 +42,7 @@ import numpy as np
 import shapely
 from shapely.errors import GEOSException
 
+from eapart.partition.cells.boxes import points_in_boxes
 from eapart.partition.cells.convex import plainly_convex
 from eapart.partition.cells.dissolve import dissolve
 from eapart.partition.cells.grid_coverage import snap_coverage
@@ -197,14 +198,14 @@ def locate_points(xy: np.ndarray, blocks: np.ndarray) -> np.ndarray:
 
     A point on the line between two blocks goes to the block with the lower index,
     so the answer is deterministic. Each block, prepared once, tests the points in
-    its bounding box (found on the points sorted by x) as plain coordinates: no
+    its bounding box (:func:`.boxes.points_in_boxes`) as plain coordinates: no
     Point geometry is made for a point that lies in a block.
     """
     n = len(xy)
     out = np.full(n, -1, dtype=np.int64)
     if n == 0:
         return out
-    block_idx, point_idx = _in_bounds(xy, shapely.bounds(blocks))
+    block_idx, point_idx = points_in_boxes(xy, shapely.bounds(blocks))
     shapely.prepare(blocks)
     hit = shapely.intersects_xy(blocks[block_idx], xy[point_idx, 0], xy[point_idx, 1])
     # The pairs come block by block: a point's first is its lowest block.
@@ -217,24 +218,6 @@ def locate_points(xy: np.ndarray, blocks: np.ndarray) -> np.ndarray:
         )
         out[missing[q_idx]] = nb_idx
     return out
-
-
-def _in_bounds(xy: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every (box, point) pair with the point in the closed box, box by box.
-
-    ``bounds``: (n, 4) rows of xmin, ymin, xmax, ymax. The points in a box's x range
-    are one run of the points sorted by x.
-    """
-    order = np.argsort(xy[:, 0], kind="stable")
-    xs = xy[order, 0]
-    lo = np.searchsorted(xs, bounds[:, 0], side="left")
-    count = np.searchsorted(xs, bounds[:, 2], side="right") - lo
-    box = np.repeat(np.arange(len(bounds)), count)
-    run = np.arange(len(box)) - np.repeat(np.cumsum(count) - count, count)
-    point = order[np.repeat(lo, count) + run]
-    y = xy[point, 1]
-    inside = (y >= bounds[box, 1]) & (y <= bounds[box, 3])
-    return box[inside], point[inside]
 
 
 def merge_sites(xy: np.ndarray, block: np.ndarray, grid: float = SITE_GRID):
