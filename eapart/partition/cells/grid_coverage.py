@@ -40,6 +40,7 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
+from eapart.partition.cells.boxes import points_in_boxes
 from eapart.partition.cells.convex import convex_rings
 from eapart.partition.cells.precision import GRID
 from eapart.partition.regions.labels import components
@@ -392,23 +393,53 @@ def _insert_on_edges(k: np.ndarray, ring: np.ndarray, edges: _Edges, tol: float)
     point_ids = np.unique(np.r_[ids[unmatched], ids[nxt[unmatched]]])
     points = k[first[point_ids]]
     start, end = k[unmatched].astype(float), k[nxt[unmatched]].astype(float)
-    lines = shapely.linestrings(np.stack([start, end], axis=1))
-    p_idx, e_idx = shapely.STRtree(lines).query(
-        shapely.points(points.astype(float)), predicate="dwithin", distance=tol
-    )
+    p_idx, e_idx = _near_edges(points.astype(float), start, end, tol)
     step = end[e_idx] - start[e_idx]
     length = np.hypot(step[:, 0], step[:, 1])
     along = ((points[p_idx] - start[e_idx]) * step).sum(axis=1) / length
     inside = (along > tol) & (along < length - tol)
-    if not inside.any():
-        return k, ring, False, ids
     p_idx, e_idx = p_idx[inside], e_idx[inside]
+    near = _within(points[p_idx].astype(float), start[e_idx], end[e_idx], tol)
+    if not near.any():
+        return k, ring, False, ids
+    p_idx, e_idx, inside = p_idx[near], e_idx[near], np.flatnonzero(inside)[near]
     after = unmatched[e_idx]
     position = np.r_[np.arange(len(k), dtype=float), after + along[inside] / length[inside]]
     all_ring = np.r_[ring, ring[after]]
     order = np.lexsort((position, all_ring))
     all_ids = np.r_[ids, point_ids[p_idx]]
     return np.r_[k, points[p_idx]][order], all_ring[order], True, all_ids[order]
+
+
+def _near_edges(points: np.ndarray, start: np.ndarray, end: np.ndarray, tol: float):
+    """Every (point, edge) pair with the point in the edge's box widened by ``tol``:
+    all the pairs within ``tol`` of each other and a few more; ordered by point,
+    then edge, as a spatial tree's query by the points gives them."""
+    bounds = np.c_[np.minimum(start, end) - tol, np.maximum(start, end) + tol]
+    edge, point = points_in_boxes(points, bounds)
+    order = np.lexsort((edge, point))
+    return point[order], edge[order]
+
+
+def _within(points: np.ndarray, start: np.ndarray, end: np.ndarray, tol: float) -> np.ndarray:
+    """Per pair, whether the point lies within ``tol`` of the segment from ``start`` to
+    ``end``, its projection falling inside the segment: GEOS's ``dwithin``.
+
+    The perpendicular distance settles every pair but those within rounding of
+    ``tol``; GEOS answers for those few, so the answer is GEOS's own.
+    """
+    step = end - start
+    length = np.hypot(step[:, 0], step[:, 1])
+    left = (points[:, 0] - start[:, 0]) * step[:, 1]
+    right = (points[:, 1] - start[:, 1]) * step[:, 0]
+    distance = np.abs(left - right) / length
+    slack = 1e-9 * (1.0 + (np.abs(left) + np.abs(right)) / length)
+    out = distance < tol - slack
+    close = np.flatnonzero(np.abs(distance - tol) <= slack)
+    if len(close):
+        lines = shapely.linestrings(np.stack([start[close], end[close]], axis=1))
+        out[close] = shapely.dwithin(shapely.points(points[close]), lines, tol)
+    return out
 
 
 def _tiles(k: np.ndarray, edges: _Edges, outline: object, tol: float) -> bool:
