@@ -17,8 +17,8 @@ def test_points_in_boxes_are_the_tree_pairs_ordered_by_box():
     tree_box, tree_point = shapely.STRtree(shapely.points(xy)).query(
         shapely.box(*bounds.T), predicate="intersects"
     )
-    assert sorted(zip(box.tolist(), point.tolist())) == sorted(
-        zip(tree_box.tolist(), tree_point.tolist())
+    assert sorted(zip(box.tolist(), point.tolist(), strict=True)) == sorted(
+        zip(tree_box.tolist(), tree_point.tolist(), strict=True)
     )
 
 
