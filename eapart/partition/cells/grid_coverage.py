@@ -204,7 +204,11 @@ def _drop_repeats(k: np.ndarray, ring: np.ndarray, tol: float,
 
 
 def _kept(k: np.ndarray, ring: np.ndarray, tol: float) -> np.ndarray:
-    """Mask of the vertices :func:`_drop_repeats` keeps."""
+    """Mask of the vertices :func:`_drop_repeats` keeps.
+
+    Each ring is handled on its own, so a ring found with neither a repeat nor a
+    spike tip is finished there: only the rings that lost a tip go round again.
+    """
     keep = np.zeros(len(k), dtype=bool)
     index = np.arange(len(k))
     while len(k):
@@ -221,7 +225,12 @@ def _kept(k: np.ndarray, ring: np.ndarray, tol: float) -> np.ndarray:
         spike &= ~spike[prev]
         if not spike.any():
             break
-        k, ring, index = k[~spike], ring[~spike], index[~spike]
+        again = np.zeros(int(ring.max()) + 1, dtype=bool)
+        again[ring[spike]] = True
+        done = ~again[ring]
+        keep[index[done][~_collapsed(k[done], ring[done])]] = True
+        stay = ~done & ~spike
+        k, ring, index = k[stay], ring[stay], index[stay]
     keep[index[~_collapsed(k, ring)]] = True
     return keep
 
