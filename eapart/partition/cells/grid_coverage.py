@@ -173,11 +173,14 @@ def _ring_vertices(cells: np.ndarray):
 def _next_in_ring(ring: np.ndarray) -> np.ndarray:
     """Index of the vertex after each vertex in its (cyclic) ring; ``ring`` sorted."""
     n = len(ring)
-    index = np.arange(n)
-    start = np.r_[True, ring[1:] != ring[:-1]]
-    first = np.maximum.accumulate(np.where(start, index, 0))
-    end = np.r_[start[1:], True]
-    return np.where(end, first, index + 1)
+    nxt = np.arange(1, n + 1)
+    if n == 0:
+        return nxt
+    # Each ring's last vertex is followed by its first (np.r_ would cost more than the rest).
+    last = np.flatnonzero(ring[1:] != ring[:-1])
+    ends = np.append(last, n - 1)
+    nxt[ends] = np.insert(last + 1, 0, 0)
+    return nxt
 
 
 def _equal(k: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
