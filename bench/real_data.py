@@ -124,6 +124,15 @@ def gap_holding_buildings(township: object, areas: np.ndarray, points: np.ndarra
     return float(shapely.area(parts[holding]).sum())
 
 
+def report_band(report: dict) -> tuple[str, float]:
+    """The measure balanced and its target, from ``report.json``: its ``band``, or the
+    top-level ``measure`` and ``target_<measure>`` of reports written before it had one."""
+    band = report.get("band")
+    if band:
+        return band["measure"], float(band["target"])
+    return report["measure"], float(report[f"target_{report['measure']}"])
+
+
 def measure(source: Path, out: Path) -> list[dict]:
     """One row per township, then a row for the case (township ``*``)."""
     result = Areas.read(out, ("townships", "small_areas", "buildings"))
@@ -133,8 +142,7 @@ def measure(source: Path, out: Path) -> list[dict]:
     small = result.small_areas.to_crs(crs)
     buildings = result.buildings.to_crs(crs)
     townships = result.townships.to_crs(crs)
-    measure_name = report["band"]["measure"]
-    target = float(report["band"]["target"])
+    measure_name, target = report_band(report)
     bar = inputs.barriers
     major = np.array([(k, r) in MAJOR for k, r in zip(bar["kind"], bar["rank"], strict=True)],
                      dtype=bool)
