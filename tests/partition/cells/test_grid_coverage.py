@@ -9,7 +9,7 @@ from township_builders import square_task
 
 import eapart.partition.cells.tessellate as tessellate_module
 from eapart.partition.cells.graph import block_lines
-from eapart.partition.cells.grid_coverage import snap_coverage
+from eapart.partition.cells.grid_coverage import _within, snap_coverage
 from eapart.partition.cells.tessellate import tessellate
 
 HAIR = 1e-9
@@ -134,3 +134,27 @@ def test_cells_with_holes_keep_their_holes_and_the_cells_inside_them():
     assert snapped is not None
     assert all(shapely.equals(a, b) for a, b in zip(snapped, cells, strict=True))
     assert shapely.get_num_interior_rings(snapped).tolist() == [0, 2, 0, 0]
+
+
+def test_points_near_an_edge_are_those_geos_finds_within_the_distance():
+    rng = np.random.default_rng(11)
+    start = np.round(rng.random((4000, 2)) * 2e6)
+    end = start + np.round((rng.random((4000, 2)) - 0.5) * np.array([[4e5], [40]])[
+        rng.integers(0, 2, 4000)])
+    t = rng.random((4000, 1)) * 0.8 + 0.1
+    offset = np.round((rng.random((4000, 2)) - 0.5) * 12)
+    points = np.round(start + t * (end - start)) + offset
+    # And points exactly the distance off axis-aligned edges.
+    start = np.r_[start, [[0.0, 0.0], [0.0, 0.0]]]
+    end = np.r_[end, [[100.0, 0.0], [0.0, 100.0]]]
+    points = np.r_[points, [[50.0, 2.0], [2.0, 50.0]]]
+    lines = shapely.linestrings(np.stack([start, end], axis=1))
+    step = end - start
+    length = np.hypot(step[:, 0], step[:, 1])
+    along = ((points - start) * step).sum(axis=1) / np.maximum(length, 1.0)
+    for tol in (2.0, 5.0):
+        # As the grid matching asks: only of points whose projection is on the edge.
+        ask = np.flatnonzero((along > tol) & (along < length - tol))
+        geos = shapely.dwithin(shapely.points(points[ask]), lines[ask], tol)
+        assert 0 < geos.sum() < len(ask) and geos[-2:].all()
+        assert (_within(points[ask], start[ask], end[ask], tol) == geos).all()

@@ -16,7 +16,13 @@ from township_builders import SQUARE_CRS, andorra_tasks, square_task
 
 from eapart.partition.cells.graph import block_lines
 from eapart.partition.cells.precision import GRID
-from eapart.partition.cells.tessellate import clean_coverage, make_blocks, merge_sites, tessellate
+from eapart.partition.cells.tessellate import (
+    clean_coverage,
+    locate_points,
+    make_blocks,
+    merge_sites,
+    tessellate,
+)
 
 DATA = ANDORRA
 
@@ -69,6 +75,21 @@ def test_cells_tile_township_and_hold_their_buildings(tmp_path):
     occupied = np.zeros(tess.n_cells, dtype=bool)
     occupied[tess.building_cell] = True
     assert (occupied == tess.cell_has_building).all()
+
+
+def test_points_go_to_the_lowest_block_holding_them_or_the_nearest():
+    left, right = shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)
+    far = shapely.box(100, 100, 110, 110)
+    blocks = np.array([far, right, left], dtype=object)
+    xy = np.array([[5, 5], [10, 5], [15, 10], [30, 5], [-1, -1], [105, 100]], dtype=float)
+    # On the line between left (2) and right (1): right, the lower index.
+    assert locate_points(xy, blocks).tolist() == [2, 1, 1, 1, 2, 0]
+    rng = np.random.default_rng(3)
+    grid = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(rng.random((40, 2)))))
+    pts = np.round(rng.random((500, 2)) * 1.4 - 0.2, 2)
+    hits = shapely.intersects_xy(grid[:, None], pts[:, 0], pts[:, 1])
+    inside = hits.any(axis=0)
+    assert (locate_points(pts, grid)[inside] == hits.argmax(axis=0)[inside]).all()
 
 
 def test_duplicate_points_share_one_cell():
