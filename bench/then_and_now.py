@@ -47,8 +47,13 @@ COLUMNS = ("SAs", "±20%", "±11%", "households across", "land across", "outside
 def engine_tree(rev: str, into: Path) -> Path:
     """The package tree of ``rev`` unpacked into ``into`` (its ``eapart`` importable there)."""
     into.mkdir(parents=True)
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "eapart"],
-                             check=True, capture_output=True).stdout
+    done = subprocess.run(["git", "-C", str(REPO), "archive", rev, "eapart"],
+                          capture_output=True)
+    if done.returncode:
+        sys.exit(f"cannot take the engine of {rev!r} from {REPO}'s git history "
+                 f"({done.stderr.decode(errors='replace').strip()}): run this from a git "
+                 "clone, with --rev naming one of its commits")
+    archive = done.stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into
 
@@ -110,11 +115,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--skip-generated", action="store_true")
     args = parser.parse_args(argv)
-    print("| case | engine | " + " | ".join(COLUMNS) + " |")
-    print("|---|---|" + "---|" * len(COLUMNS))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         old = engine_tree(args.rev, tmp / "engine")
+        print("| case | engine | " + " | ".join(COLUMNS) + " |")
+        print("|---|---|" + "---|" * len(COLUMNS))
         for case, source, extra in shared_inputs(tmp, args.jobs, args.skip_generated):
             for label, tree in ((args.rev, old), ("today", None)):
                 out = tmp / f"{label}_{case}_out"
