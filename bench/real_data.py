@@ -33,6 +33,7 @@ Run::
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import subprocess
 import sys
@@ -72,15 +73,25 @@ def without_villages(src: Path, dst: Path) -> None:
             gpd.read_file(src, layer=name).to_file(dst, layer=name)
 
 
-def run_case(path: Path, out: Path, args: list[str], jobs: int) -> float:
-    """``eapart run`` on one input; returns wall seconds. Stops the bench on failure."""
+def run_case(path: Path, out: Path, args: list[str], jobs: int,
+             engine: Path | None = None) -> float:
+    """``eapart run`` on one input; returns wall seconds. Stops the bench on failure.
+
+    ``engine``: a folder holding another ``eapart`` package to run instead of the
+    installed one (run from ``out``'s folder, so that no checkout in the working
+    directory comes first on the module path).
+    """
     cmd = [sys.executable, "-m", "eapart.cli", "run", str(path), "--out", str(out), "--force",
            "--no-maps", "--quiet", "--jobs", str(jobs), *args]
+    env, cwd = None, None
+    if engine is not None:
+        env, cwd = {**os.environ, "PYTHONPATH": str(engine)}, out.parent
     start = perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
     seconds = perf_counter() - start
     if done.returncode not in (0, 3):
-        sys.exit(f"{path.name}: eapart exited {done.returncode}\n{done.stderr}")
+        sys.exit(f"{path.name} ({engine or 'this eapart'}): eapart exited "
+                 f"{done.returncode}\n{done.stderr}")
     return seconds
 
 
@@ -195,7 +206,8 @@ def _row(name, sizes, target, section, kinds, pp, outside, gap) -> dict:
 SHARES = ("±20%", "±11%", "ceiling", "gap")
 
 
-def _cell(column: str, value) -> str:
+def cell_text(column: str, value) -> str:
+    """A table cell: shares as percentages, PP to two places, other floats whole."""
     if value is None:
         return "-"
     if column in SHARES:
@@ -215,12 +227,13 @@ def print_table(case_rows: list[tuple[str, float, list[dict]]]) -> None:
     for case, seconds, rows in case_rows:
         for row in rows:
             label = f"**{case}** ({seconds:.1f} s)" if row["township"] == "*" else case
-            cells = [label] + [_cell(c, row[c]) for c in cols[1:]]
+            cells = [label] + [cell_text(c, row[c]) for c in cols[1:]]
             print("| " + " | ".join(cells) + " |")
 
 
-def cases(args, tmp: Path) -> list[tuple[str, Path, list[str]]]:
-    """(name, input, extra options) of every case found."""
+def cases(skip_generated: bool, tmp: Path) -> list[tuple[str, Path, list[str]]]:
+    """(name, input, extra options) of every case found (the generated county drawn
+    into ``tmp`` unless skipped)."""
     found = []
     for name in REAL_CASES:
         src = DATA / f"{name}.gpkg"
@@ -228,7 +241,7 @@ def cases(args, tmp: Path) -> list[tuple[str, Path, list[str]]]:
             print(f"skipped {name}: {src} not found", file=sys.stderr)
             continue
         found.append((name, src, []))
-    if not args.skip_generated:
+    if not skip_generated:
         drawn = tmp / "drawn.gpkg"
         subprocess.run([sys.executable, "-m", "eapart.cli", "sample", str(drawn)],
                        check=True, capture_output=True)
@@ -248,7 +261,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        for name, path, extra in cases(args, tmp):
+        for name, path, extra in cases(args.skip_generated, tmp):
             out = tmp / f"out_{name}"
             seconds = run_case(path, out, [*extra, *shlex.split(args.extra)], args.jobs)
             rows.append((name, seconds, measure(path, out)))

@@ -24,7 +24,6 @@ Run from a git checkout (the earlier engine comes from its history)::
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -58,18 +57,6 @@ def engine_tree(rev: str, into: Path) -> Path:
     return into
 
 
-def run_engine(tree: Path | None, source: Path, out: Path, args: list[str], jobs: int) -> None:
-    """``eapart run`` of the engine in ``tree`` (today's when None) on ``source``."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(tree if tree is not None else REPO)
-    cmd = [sys.executable, "-m", "eapart.cli", "run", str(source), "--out", str(out),
-           "--force", "--no-maps", "--quiet", "--jobs", str(jobs), *args]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=out.parent)
-    if done.returncode not in (0, 3):
-        sys.exit(f"{source.name} ({tree or 'today'}): eapart exited {done.returncode}\n"
-                 f"{done.stderr}")
-
-
 def with_households(source: Path, out: Path, into: Path) -> int:
     """Copy ``source`` to ``into`` with the whole households of output ``out`` on its
     buildings, leaving out footprints with no area after repair; returns how many were."""
@@ -92,13 +79,12 @@ def with_households(source: Path, out: Path, into: Path) -> int:
 def shared_inputs(tmp: Path, jobs: int, skip_generated: bool) -> list[tuple[str, Path, list]]:
     """(case, input both engines cut, extra options) for every case found."""
     found = []
-    for case, source, extra in real_data.cases(argparse.Namespace(skip_generated=skip_generated),
-                                               tmp):
+    for case, source, extra in real_data.cases(skip_generated, tmp):
         if case == "generated":  # its households are given
             found.append((case, source, extra))
             continue
         first = tmp / f"today_{case}"
-        run_engine(None, source, first, extra, jobs)
+        real_data.run_case(source, first, extra, jobs)
         shared = tmp / f"{case}_households.gpkg"
         left_out = with_households(source, first, shared)
         if left_out:
@@ -123,9 +109,9 @@ def main(argv: list[str] | None = None) -> None:
         for case, source, extra in shared_inputs(tmp, args.jobs, args.skip_generated):
             for label, tree in ((args.rev, old), ("today", None)):
                 out = tmp / f"{label}_{case}_out"
-                run_engine(tree, source, out, extra, args.jobs)
+                real_data.run_case(source, out, extra, args.jobs, engine=tree)
                 row = real_data.measure(source, out)[-1]
-                cells = [real_data._cell(c, row[c]) for c in COLUMNS]
+                cells = [real_data.cell_text(c, row[c]) for c in COLUMNS]
                 print(f"| {case} | {label} | " + " | ".join(cells) + " |", flush=True)
 
 

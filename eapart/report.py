@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from eapart import __version__
 from eapart.config import RunConfig
-from eapart.domain.areas import Areas
+from eapart.domain.areas import NO_ROWS, Areas, township_positions
 from eapart.domain.flags import FLAG_DESCRIPTIONS, flag_counts, problems
 from eapart.domain.rules import SizeBand
 from eapart.domain.schema import SMALL_AREA_CODE, TOWNSHIP_CODE
@@ -172,7 +171,7 @@ def _per_township(areas: Areas, results: list[TownshipResult], band: SizeBand,
     all_sizes = small[band.measure].to_numpy(dtype=float)
     all_flags = small["flags"].to_numpy(dtype=object)
     for tw in areas.townships.itertuples():
-        mine = positions.get(tw.township_code, _NONE)
+        mine = positions.get(tw.township_code, NO_ROWS)
         sizes = all_sizes[mine]
         within = band.share_within(sizes)
         ceiling = metrics.get(tw.township_code, {}).get("ceiling_small_areas", len(sizes))
@@ -191,18 +190,6 @@ def _per_township(areas: Areas, results: list[TownshipResult], band: SizeBand,
                         if k not in VOLATILE_METRICS},
         })
     return rows
-
-
-_NONE = np.zeros(0, dtype=np.intp)
-
-
-def township_positions(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Row positions of ``frame`` by township code, in row order, from one grouping.
-
-    Comparing the (Arrow string) code column with each township's code in turn read
-    the whole column once per township.
-    """
-    return frame.groupby(TOWNSHIP_CODE, sort=False).indices
 
 
 def summary_lines(report: dict, out: Path, timings: dict[str, float]) -> list[str]:

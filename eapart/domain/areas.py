@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -29,6 +30,7 @@ from eapart.domain.schema import (
     OUTPUT_LAYERS,
     REPORT_NAME,
     RESULT_LAYERS,
+    TOWNSHIP_CODE,
 )
 from eapart.errors import InputError, OutputError
 
@@ -168,6 +170,20 @@ def read_report(outdir: str | Path) -> dict:
     if not isinstance(report, dict):
         raise InputError(f"{path} does not hold a JSON object: re-run `eapart run`.")
     return report
+
+
+#: The row positions of a township with no rows in a layer (see :func:`township_positions`).
+NO_ROWS = np.zeros(0, dtype=np.intp)
+
+
+def township_positions(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Row positions of ``frame`` by township code, in row order, from one grouping.
+
+    Comparing the (Arrow string) code column with each township's code in turn would
+    read the whole column once per township; look a township up with
+    ``.get(code, NO_ROWS)``.
+    """
+    return frame.groupby(TOWNSHIP_CODE, sort=False).indices
 
 
 def as_code_strings(frame: pd.DataFrame) -> pd.DataFrame:

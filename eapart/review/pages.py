@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from eapart.domain.areas import Areas, read_report
+from eapart.domain.areas import NO_ROWS, Areas, read_report, township_positions
 from eapart.domain.flags import flag_counts
 from eapart.domain.schema import (
     BUILDING_ID,
@@ -100,12 +100,11 @@ class ReviewData:
 
         Grouped once rather than each page comparing every row's code with its own.
         """
-        return {name: self.layers[name].groupby(TOWNSHIP_CODE, sort=False).indices
-                for name in TOWNSHIP_LAYERS}
+        return {name: township_positions(self.layers[name]) for name in TOWNSHIP_LAYERS}
 
     def of_township(self, name: str, code: str) -> gpd.GeoDataFrame:
         """The rows of layer ``name`` in township ``code``, in layer order."""
-        rows = self.township_rows[name].get(code, np.zeros(0, dtype=np.intp))
+        rows = self.township_rows[name].get(code, NO_ROWS)
         return self.layers[name].iloc[rows]
 
     @property

@@ -50,14 +50,14 @@ def outside(polygons: np.ndarray, points: np.ndarray) -> np.ndarray:
     # A point inside is within the tolerance: the prepared point-in-polygon test
     # settles nearly all of them, at a third of the distance test's cost; only
     # the rest (on or beyond an outline) are measured.
-    prepared = ~shapely.is_prepared(polygons[ok])
+    ours = ~shapely.is_prepared(polygons[ok])  # prepared here, so unprepared after
     shapely.prepare(polygons[ok])
     xy = shapely.get_coordinates(points[ok])
     if len(xy) == len(ok):  # (an empty point has no coordinates: measure them all)
         near[ok] = shapely.contains_xy(polygons[ok], xy[:, 0], xy[:, 1])
     rest = ok[~near[ok]]
     near[rest] = shapely.dwithin(polygons[rest], points[rest], POINT_TOLERANCE)
-    shapely.destroy_prepared(polygons[ok][prepared])  # leave them as they came
+    shapely.destroy_prepared(polygons[ok][ours])  # leave them as they came
     return np.flatnonzero(~near)
 
 

@@ -46,7 +46,14 @@ class Band:
 
     def fits(self, total: float, k: int) -> bool:
         """True when ``total`` could make ``k`` parts inside the band."""
-        return k * self.lo - EPS <= total <= k * self.hi + EPS
+        least, most = self.limits(k)
+        return least <= total <= most
+
+    def limits(self, k: int = 1) -> tuple[float, float]:
+        """The least and most ``k`` parts inside the band can weigh, EPS included:
+        :meth:`fits` (and :meth:`holds`, ``k`` 1) as two numbers, for a caller that
+        tests many totals against the same ``k``."""
+        return k * self.lo - EPS, k * self.hi + EPS
 
 
 def part_fit(w: np.ndarray, cells: np.ndarray, lo: float, hi: float):

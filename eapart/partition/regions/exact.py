@@ -267,9 +267,7 @@ class _CoverSearch:
         self.best_cut = float("inf")
         self.tight = tight
         # Band.holds of the tight band, its bounds worked out once (every set asks it).
-        self.tight_lo = self.tight_hi = 0.0
-        if tight is not None:
-            self.tight_lo, self.tight_hi = tight.lo - EPS, tight.hi + EPS
+        self.tight_lo, self.tight_hi = (0.0, 0.0) if tight is None else tight.limits()
         self.tight_bounds: dict[int, list[tuple[float, float]]] = {}  # see _tight_bounds
         # Tight parts a grouping needs to count: above ``floor``, then the best found.
         self.need = 0 if floor is None else floor + 1
@@ -290,8 +288,7 @@ class _CoverSearch:
         root = (free & -free).bit_length() - 1  # the lowest free cell
         parts_left = k - made - 1
         # Band.fits(weight, parts_left) for every set below, its bounds worked out once.
-        least = parts_left * self.band.lo - EPS
-        most = parts_left * self.band.hi + EPS
+        least, most = self.band.limits(parts_left)
         drawn, spans, tight = self.drawn, self.spans, self.tight
         tight_lo, tight_hi = self.tight_lo, self.tight_hi
         bounds = None if tight is None else self._tight_bounds(parts_left)
@@ -326,10 +323,8 @@ class _CoverSearch:
         index ``t`` (``0..k``): the same sums in the same order, worked out once per ``k``."""
         bounds = self.tight_bounds.get(k)
         if bounds is None:
-            band, tight = self.band, self.tight
-            bounds = self.tight_bounds[k] = [
-                (t * tight.lo + (k - t) * band.lo - EPS, t * tight.hi + (k - t) * band.hi + EPS)
-                for t in range(k + 1)]
+            bounds = self.tight_bounds[k] = [tight_limits(self.band, self.tight, k, t)
+                                             for t in range(k + 1)]
         return bounds
 
     def _ranked_sets(self, root: int):
@@ -351,7 +346,7 @@ class _CoverSearch:
         is banned for every set grown later from the same one, so no set is drawn
         twice. Each set grown counts a step; past the budget the search ends.
         """
-        lo, hi = self.band.lo - EPS, self.band.hi + EPS
+        lo, hi = self.band.limits()
         near, near_mask, no_pair, w = self.near, self.near_mask, self.no_pair_mask, self.w
         free, budget = self.free, self.budget
         if w[root] > hi:
@@ -504,10 +499,15 @@ def fits_tight(band: Band, tight: Band, total: float, k: int, t: int) -> bool:
     ...     Band(62, 94), Band(70, 86), 135.0, 2, 1)
     (False, True)
     """
+    least, most = tight_limits(band, tight, k, t)
+    return least <= total <= most
+
+
+def tight_limits(band: Band, tight: Band, k: int, t: int) -> tuple[float, float]:
+    """The least and most ``k`` parts inside ``band`` weigh when ``t`` (or more) of
+    them lie inside ``tight``, EPS included (:func:`fits_tight` as two numbers)."""
     t = min(max(t, 0), k)
-    lo = t * tight.lo + (k - t) * band.lo
-    hi = t * tight.hi + (k - t) * band.hi
-    return lo - EPS <= total <= hi + EPS
+    return (t * tight.lo + (k - t) * band.lo - EPS, t * tight.hi + (k - t) * band.hi + EPS)
 
 
 def _bits(mask: int) -> list[int]:
